@@ -1,0 +1,22 @@
+//! Account: the member's dashboard, newsletters, and the `user-menu` in every header.
+
+mod fragments;
+mod routes;
+
+use include_dir::{Dir, include_dir};
+use shared::{AppContext, AppName, AppSpec};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+pub static APP: AppSpec = AppSpec {
+    name: AppName::Account,
+    templates: &TEMPLATES,
+    static_files: None,
+    migrates: false,
+    configure,
+    fragments: fragments::configure,
+};
+
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
+    routes::configure(cfg);
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    shared::infrastructure::app::main(&account::APP)
+}

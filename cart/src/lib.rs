@@ -1,0 +1,22 @@
+//! The cart: a cart per user (or per anonymous visitor of the cart app), lines and totals.
+
+mod fragments;
+mod routes;
+
+use include_dir::{Dir, include_dir};
+use shared::{AppContext, AppName, AppSpec};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+pub static APP: AppSpec = AppSpec {
+    name: AppName::Cart,
+    templates: &TEMPLATES,
+    static_files: None,
+    migrates: false,
+    configure,
+    fragments: fragments::configure,
+};
+
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
+    routes::configure(cfg);
+}

@@ -1,0 +1,170 @@
+//! The cart page and the forms that change it.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use openssl::hash::{MessageDigest, hash};
+use serde::{Deserialize, Serialize};
+use shared::contracts::dtos::{Money, ProductDto};
+use shared::infrastructure::fragment_catalog;
+use shared::infrastructure::session::{Session, SessionData};
+use shared::models::cart::{self, CartOwner, MAX_QUANTITY};
+use shared::services::on_database::summarize;
+use shared::{AppContext, AppError, PageRequest, Viewer};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(show))
+        .route("/cart/items", web::post().to(add))
+        .route("/cart/items/{product}", web::post().to(update));
+}
+
+/// Whose cart a request acts on: the signed-in user's, else the cart-app session's.
+fn owner_of(session: &Session) -> CartOwner {
+    match session.data.user_id {
+        Some(id) => CartOwner::User(id),
+        // The session id itself never reaches the database, only a digest of it.
+        None => CartOwner::Session(
+            hash(MessageDigest::sha256(), format!("cart:{}", session.id).as_bytes())
+                .map(hex::encode)
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Line {
+    slug: String,
+    title: String,
+    quantity: i32,
+    unit_price: String,
+    line_total: String,
+}
+
+async fn show(ctx: web::Data<AppContext>, page: PageRequest, session: Option<Session>) -> Result<HttpResponse, AppError> {
+    let items = match &session {
+        Some(session) => {
+            let mut conn = ctx.conn().await?;
+            match cart::find(&mut conn, &owner_of(session)).await? {
+                Some(c) => cart::items(&mut conn, c.id).await?,
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
+    let ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
+    let products: HashMap<i64, ProductDto> =
+        ctx.registry().catalog.products_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
+    let lines: Vec<(i32, &ProductDto)> =
+        items.iter().filter_map(|i| products.get(&i.product_id).map(|p| (i.quantity, p))).collect();
+    let summary = summarize(lines.iter().map(|(q, p)| (*q, &p.price)));
+    let view: Vec<Line> = lines
+        .iter()
+        .map(|(quantity, p)| Line {
+            slug: p.slug.clone(),
+            title: p.title.clone(),
+            quantity: *quantity,
+            unit_price: p.price.to_string(),
+            line_total: Money { cents: p.price.cents.saturating_mul(i64::from(*quantity)), currency: p.price.currency.clone() }
+                .to_string(),
+        })
+        .collect();
+    let mut context = ctx.base_context();
+    context.insert("lines", &view);
+    context.insert("count", &summary.item_count);
+    context.insert("totals", &summary.totals.iter().map(ToString::to_string).collect::<Vec<_>>());
+    context.insert("market", &ctx.url(shared::AppName::Market, "/"));
+    ctx.render_page(&page, "cart.html", context, Vec::new()).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AddForm {
+    product: String,
+    quantity: Option<i32>,
+}
+
+fn check_quantity(quantity: i32, allow_zero: bool) -> Result<i32, AppError> {
+    let min = if allow_zero { 0 } else { 1 };
+    if (min..=MAX_QUANTITY).contains(&quantity) {
+        Ok(quantity)
+    } else {
+        Err(AppError::bad_request(format!("Quantity must be between {min} and {MAX_QUANTITY}.")))
+    }
+}
+
+/// The session to act on, created (with its cookie) on a visitor's first change.
+async fn session_for_change(ctx: &AppContext, session: Option<Session>) -> Result<(Session, bool), AppError> {
+    match session {
+        Some(s) => Ok((s, false)),
+        None => {
+            let data = SessionData::for_user(None);
+            let id = ctx.sessions().create(&data).await?;
+            Ok((Session { id, data }, true))
+        }
+    }
+}
+
+async fn after_change(ctx: &AppContext, session: &Session, new_session: bool) -> HttpResponse {
+    let viewer = session.data.user_id.map_or(Viewer::Anonymous, Viewer::User);
+    if let Err(err) = ctx.fragments().purge(&fragment_catalog::mini_cart(viewer)).await {
+        tracing::warn!(error = %err, "could not purge the mini-cart fragment");
+    }
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, "/"));
+    if new_session {
+        res.cookie(ctx.sessions().cookie(session.id.clone()));
+    }
+    res.finish()
+}
+
+async fn add(ctx: web::Data<AppContext>, session: Option<Session>, form: web::Form<AddForm>) -> Result<HttpResponse, AppError> {
+    let quantity = check_quantity(form.quantity.unwrap_or(1), false)?;
+    let product = ctx
+        .registry()
+        .catalog
+        .product_by_slug(&form.product)
+        .await?
+        .ok_or_else(|| AppError::bad_request("There is no such product."))?;
+    if !product.in_stock {
+        return Err(AppError::Conflict(format!("{} is sold out.", product.title)));
+    }
+    let (session, new_session) = session_for_change(&ctx, session).await?;
+    {
+        let mut conn = ctx.conn().await?;
+        let c = cart::find_or_create(&mut conn, &owner_of(&session)).await?;
+        cart::add_item(&mut conn, c.id, product.id, quantity).await?;
+    }
+    Ok(after_change(&ctx, &session, new_session).await)
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateForm {
+    quantity: i32,
+}
+
+async fn update(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    product: web::Path<String>,
+    form: web::Form<UpdateForm>,
+) -> Result<HttpResponse, AppError> {
+    let quantity = check_quantity(form.quantity, true)?;
+    let session = session.ok_or_else(|| AppError::not_found("Your cart is empty."))?;
+    let product = ctx
+        .registry()
+        .catalog
+        .product_by_slug(&product)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let changed = {
+        let mut conn = ctx.conn().await?;
+        match cart::find(&mut conn, &owner_of(&session)).await? {
+            Some(c) => cart::set_quantity(&mut conn, c.id, product.id, quantity).await?,
+            None => false,
+        }
+    };
+    if !changed {
+        return Err(AppError::not_found("That product is not in your cart."));
+    }
+    Ok(after_change(&ctx, &session, false).await)
+}

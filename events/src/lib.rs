@@ -1,0 +1,22 @@
+//! Events: the calendar, event pages and the `upcoming` widget other apps embed.
+
+mod fragments;
+mod routes;
+
+use include_dir::{Dir, include_dir};
+use shared::{AppContext, AppName, AppSpec};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+pub static APP: AppSpec = AppSpec {
+    name: AppName::Events,
+    templates: &TEMPLATES,
+    static_files: None,
+    migrates: false,
+    configure,
+    fragments: fragments::configure,
+};
+
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
+    routes::configure(cfg);
+}

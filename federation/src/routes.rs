@@ -1,0 +1,57 @@
+//! The members directory and profiles.
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use shared::db::schema::users;
+use shared::models::users::{self as user_rows, User};
+use shared::{AppContext, AppError, PageRequest};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index)).route("/@{username}", web::get().to(profile));
+}
+
+#[derive(Debug, Serialize)]
+struct MemberView<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    avatar_url: Option<&'a str>,
+    bio: &'a str,
+    role: &'a str,
+    joined: String,
+}
+
+impl<'a> From<&'a User> for MemberView<'a> {
+    fn from(u: &'a User) -> Self {
+        MemberView {
+            username: &u.username,
+            display_name: &u.display_name,
+            avatar_url: u.avatar_url.as_deref(),
+            bio: &u.bio,
+            role: &u.role,
+            joined: u.created_at.to_rfc3339(),
+        }
+    }
+}
+
+async fn index(ctx: web::Data<AppContext>, page: PageRequest) -> Result<HttpResponse, AppError> {
+    let members: Vec<User> = {
+        let mut conn = ctx.conn().await?;
+        users::table.order(users::created_at).limit(100).select(User::as_select()).load(&mut conn).await?
+    };
+    let mut context = ctx.base_context();
+    context.insert("members", &members.iter().map(MemberView::from).collect::<Vec<_>>());
+    ctx.render_page(&page, "index.html", context, Vec::new()).await
+}
+
+async fn profile(ctx: web::Data<AppContext>, page: PageRequest, username: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let member = {
+        let mut conn = ctx.conn().await?;
+        user_rows::by_username(&mut conn, &username).await?
+    }
+    .ok_or_else(|| AppError::not_found("There is no member by that name."))?;
+    let mut context = ctx.base_context();
+    context.insert("member", &MemberView::from(&member));
+    ctx.render_page(&page, "profile.html", context, Vec::new()).await
+}

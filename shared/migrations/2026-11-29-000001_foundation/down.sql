@@ -1,0 +1,10 @@
+DROP TABLE newsletter_subscriptions;
+DROP TABLE newsletters;
+DROP TABLE events;
+DROP TABLE cart_items;
+DROP TABLE carts;
+DROP TABLE products;
+DROP TABLE nav_items;
+DROP TABLE posts;
+DROP TABLE users;
+DROP FUNCTION ra_touch_updated_at();

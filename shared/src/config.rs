@@ -1,0 +1,373 @@
+//! Typed configuration from environment variables.
+//!
+//! Every variable, its default and its meaning is listed in [`VARIABLES`] (the README's table is
+//! generated from the same list by `cargo run -p deploy -- config-table`). Secrets may come from a
+//! file named by `<NAME>_FILE` (Docker secrets). No process-global config: tests and the dev fleet
+//! build several configs in one process.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::apps::AppName;
+
+/// One documented configuration variable.
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every variable the apps read, with its default and meaning (the README's config table).
+pub const VARIABLES: &[Variable] = &[
+    Variable { name: "APP_ENV", default: "dev", meaning: "`dev` or `production`: production requires real secrets, logs JSON and marks cookies `Secure`." },
+    Variable { name: "BIND_ADDR", default: "127.0.0.1", meaning: "Address the app listens on (`0.0.0.0` in containers)." },
+    Variable { name: "PORT", default: "port of the app's public URL", meaning: "Port the app listens on." },
+    Variable { name: "DATABASE_URL", default: "postgres://postgres@127.0.0.1:5432/rose_ash", meaning: "PostgreSQL connection URL." },
+    Variable { name: "DATABASE_PASSWORD", default: "(none)", meaning: "Password put into `DATABASE_URL` when it has none (secret; `DATABASE_PASSWORD_FILE` reads it from a file)." },
+    Variable { name: "DB_POOL_SIZE", default: "8", meaning: "Connections in each app's pool (at least 2)." },
+    Variable { name: "REDIS_URL", default: "redis://127.0.0.1:6379/0", meaning: "Redis connection URL (fragment cache, page cache, sessions)." },
+    Variable { name: "REDIS_PREFIX", default: "ra:", meaning: "Prefix of every Redis key, so several fleets (or test runs) share one Redis." },
+    Variable { name: "INTERNAL_SECRET", default: "a fixed dev-only value", meaning: "Fleet secret keying the HMAC credential on `/internal/*` requests (secret; `INTERNAL_SECRET_FILE`). Required in production." },
+    Variable { name: "APP_URL_<APP>", default: "http://<app>.localhost:800N", meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids." },
+    Variable { name: "INTERNAL_URL_<APP>", default: "the app's public URL", meaning: "Base URL the apps use to reach each other for fragments (e.g. `http://blog:8000` in the swarm)." },
+    Variable { name: "FRAGMENT_TIMEOUT_MS", default: "250", meaning: "How long a page waits for a fragment before using the stale copy or a placeholder." },
+    Variable { name: "FRAGMENT_STALE_TTL_SECS", default: "86400", meaning: "How long the stale copy of a fragment is kept for fallback." },
+    Variable { name: "RUN_MIGRATIONS", default: "false", meaning: "Run the database migrations at start-up (set on the blog service only)." },
+    Variable { name: "WORKERS", default: "number of CPUs", meaning: "HTTP worker threads per app." },
+    Variable { name: "STARTUP_WAIT_SECS", default: "120", meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up." },
+    Variable { name: "LOG_FORMAT", default: "`pretty` in dev, `json` in production", meaning: "Log output format." },
+    Variable { name: "RUST_LOG", default: "info", meaning: "Log filter (tracing `EnvFilter` syntax)." },
+];
+
+const DEV_INTERNAL_SECRET: &str = "rose-ash-dev-internal-secret-not-for-production";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: String, reason: String },
+    #[error("{0} must be set in production")]
+    Missing(&'static str),
+    #[error("could not read {name} from {path}: {source}")]
+    File {
+        name: String,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A secret value: never printed by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// Full connection URL, password included: treat as a secret.
+    pub url: Secret,
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: Secret,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FragmentConfig {
+    pub timeout: Duration,
+    pub stale_ttl: Duration,
+}
+
+/// Where each app lives: its public URL (browsers) and its internal URL (other apps).
+#[derive(Debug, Clone)]
+pub struct AppUrls {
+    public: Vec<Url>,
+    internal: Vec<Url>,
+}
+
+impl AppUrls {
+    pub fn public(&self, app: AppName) -> &Url {
+        &self.public[app.index()]
+    }
+    pub fn internal(&self, app: AppName) -> &Url {
+        &self.internal[app.index()]
+    }
+    pub fn set(&mut self, app: AppName, public: Url, internal: Url) {
+        self.public[app.index()] = public;
+        self.internal[app.index()] = internal;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub bind: IpAddr,
+    /// `PORT` when set; otherwise each app listens on its public URL's port.
+    pub port: Option<u16>,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub internal_secret: Secret,
+    pub apps: AppUrls,
+    pub fragments: FragmentConfig,
+    pub run_migrations: bool,
+    pub workers: usize,
+    pub startup_wait: Duration,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds a config from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars { lookup: &lookup };
+        let env = match vars.get("APP_ENV")?.as_deref() {
+            None | Some("dev") | Some("development") => Environment::Dev,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => return Err(invalid("APP_ENV", format!("`{other}` is neither dev nor production"))),
+        };
+        let bind = vars.parse("BIND_ADDR", "127.0.0.1".parse().ok())?;
+        let port = vars.parse_opt::<u16>("PORT")?;
+
+        let mut db_url = vars
+            .get("DATABASE_URL")?
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/rose_ash".into());
+        if let Some(password) = vars.get("DATABASE_PASSWORD")? {
+            db_url = with_password(&db_url, &password)?;
+        }
+        let pool_size = vars.parse("DB_POOL_SIZE", Some(8usize))?.max(2);
+
+        let redis_url = vars.get("REDIS_URL")?.unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
+        let prefix = vars.get("REDIS_PREFIX")?.unwrap_or_else(|| "ra:".into());
+
+        let internal_secret = match (vars.get("INTERNAL_SECRET")?, env) {
+            (Some(s), _) if s.len() >= 16 => Secret::new(s),
+            (Some(_), _) => return Err(invalid("INTERNAL_SECRET", "must be at least 16 characters".into())),
+            (None, Environment::Dev) => Secret::new(DEV_INTERNAL_SECRET),
+            (None, Environment::Production) => return Err(ConfigError::Missing("INTERNAL_SECRET")),
+        };
+
+        let mut public = Vec::with_capacity(AppName::ALL.len());
+        let mut internal = Vec::with_capacity(AppName::ALL.len());
+        for app in AppName::ALL {
+            let upper = app.as_str().to_ascii_uppercase();
+            let public_name = format!("APP_URL_{upper}");
+            let p = match vars.get(&public_name)? {
+                Some(v) => parse_url(&public_name, &v)?,
+                None => app.default_public_url(),
+            };
+            let internal_name = format!("INTERNAL_URL_{upper}");
+            let i = match vars.get(&internal_name)? {
+                Some(v) => parse_url(&internal_name, &v)?,
+                None => p.clone(),
+            };
+            public.push(p);
+            internal.push(i);
+        }
+
+        let fragments = FragmentConfig {
+            timeout: Duration::from_millis(vars.parse("FRAGMENT_TIMEOUT_MS", Some(250u64))?),
+            stale_ttl: Duration::from_secs(vars.parse("FRAGMENT_STALE_TTL_SECS", Some(86_400u64))?),
+        };
+        let workers = vars
+            .parse_opt::<usize>("WORKERS")?
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+            .max(1);
+        let log_format = match vars.get("LOG_FORMAT")?.as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if env == Environment::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => return Err(invalid("LOG_FORMAT", format!("`{other}` is neither pretty nor json"))),
+        };
+
+        Ok(Config {
+            env,
+            bind,
+            port,
+            database: DatabaseConfig { url: Secret::new(db_url), pool_size },
+            redis: RedisConfig { url: Secret::new(redis_url), prefix },
+            internal_secret,
+            apps: AppUrls { public, internal },
+            fragments,
+            run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,
+            workers,
+            startup_wait: Duration::from_secs(vars.parse("STARTUP_WAIT_SECS", Some(120u64))?),
+            log_format,
+        })
+    }
+
+    /// The port `app` listens on.
+    pub fn listen_port(&self, app: AppName) -> u16 {
+        self.port
+            .or_else(|| self.apps.public(app).port_or_known_default())
+            .unwrap_or(app.default_port())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+}
+
+struct Vars<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Vars<'_> {
+    /// The variable's value, or the trimmed contents of the file named by `<NAME>_FILE`.
+    fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        if let Some(v) = (self.lookup)(name).filter(|v| !v.is_empty()) {
+            return Ok(Some(v));
+        }
+        let file_var = format!("{name}_FILE");
+        match (self.lookup)(&file_var).filter(|v| !v.is_empty()) {
+            Some(path) => std::fs::read_to_string(&path)
+                .map(|s| Some(s.trim().to_owned()))
+                .map_err(|source| ConfigError::File { name: file_var, path, source }),
+            None => Ok(None),
+        }
+    }
+
+    fn parse_opt<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(name)?
+            .map(|v| v.trim().parse::<T>().map_err(|e| invalid(name, format!("`{v}`: {e}"))))
+            .transpose()
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.parse_opt(name)? {
+            Some(v) => Ok(v),
+            None => default.ok_or_else(|| invalid(name, "no value".into())),
+        }
+    }
+}
+
+fn invalid(name: &str, reason: String) -> ConfigError {
+    ConfigError::Invalid { name: name.to_owned(), reason }
+}
+
+fn parse_url(name: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| invalid(name, format!("`{value}`: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(name, format!("`{value}` is not an http(s) URL")));
+    }
+    Ok(url)
+}
+
+fn with_password(db_url: &str, password: &str) -> Result<String, ConfigError> {
+    let mut url = Url::parse(db_url).map_err(|e| invalid("DATABASE_URL", e.to_string()))?;
+    if url.password().is_none() {
+        url.set_password(Some(password))
+            .map_err(|()| invalid("DATABASE_URL", "cannot carry a password".into()))?;
+    }
+    Ok(url.into())
+}
+
+/// `scheme://host:port/db` with the password replaced, for log lines.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.into()
+        }
+        Err(_) => "<unparsable url>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn dev_defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.env, Environment::Dev);
+        assert_eq!(c.listen_port(AppName::Blog), 8001);
+        assert_eq!(c.listen_port(AppName::Account), 8006);
+        assert_eq!(c.apps.public(AppName::Cart).as_str(), "http://cart.localhost:8003/");
+        assert_eq!(c.fragments.timeout, Duration::from_millis(250));
+        assert!(!c.run_migrations);
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        let err = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("INTERNAL_SECRET")));
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_print() {
+        let dir = std::env::temp_dir().join(format!("ra-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secret");
+        std::fs::write(&path, "0123456789abcdef-from-file\n").unwrap();
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("INTERNAL_SECRET_FILE", path.to_str().unwrap()),
+            ("DATABASE_URL", "postgres://app@db:5432/coop"),
+            ("DATABASE_PASSWORD", "hunter2"),
+        ])
+        .unwrap();
+        assert_eq!(c.internal_secret.expose(), "0123456789abcdef-from-file");
+        assert_eq!(c.database.url.expose(), "postgres://app:hunter2@db:5432/coop");
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("from-file"), "{printed}");
+        assert_eq!(redact_url(c.database.url.expose()), "postgres://app:***@db:5432/coop");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = config(&[("FRAGMENT_TIMEOUT_MS", "soon")]).unwrap_err().to_string();
+        assert!(err.contains("FRAGMENT_TIMEOUT_MS"), "{err}");
+        let err = config(&[("APP_URL_BLOG", "ftp://x")]).unwrap_err().to_string();
+        assert!(err.contains("APP_URL_BLOG"), "{err}");
+    }
+}

@@ -1,0 +1,67 @@
+//! Service traits: domain logic one app needs from another app's tables.
+//!
+//! Implemented on the shared database in [`crate::services`]; apps hold them in the
+//! [`crate::services::Registry`]. No app calls another over HTTP for domain logic.
+
+use async_trait::async_trait;
+
+use super::dtos::{CartSummary, EventDto, NavItemDto, ProductDto, SubscriptionDto, UserDto};
+use crate::db::DbError;
+use crate::models::cart::CartOwner;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Db(DbError::Query(e))
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ServiceError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        ServiceError::Db(DbError::Pool(e))
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Users and their roles (federation owns them).
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
+}
+
+/// Navigation menus (blog owns them).
+#[async_trait]
+pub trait Navigation: Send + Sync {
+    async fn menu(&self, menu: &str) -> ServiceResult<Vec<NavItemDto>>;
+}
+
+/// Products (market owns them).
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    async fn product_by_slug(&self, slug: &str) -> ServiceResult<Option<ProductDto>>;
+    async fn products_by_ids(&self, ids: &[i64]) -> ServiceResult<Vec<ProductDto>>;
+}
+
+/// Carts (cart owns them).
+#[async_trait]
+pub trait Carts: Send + Sync {
+    async fn summary(&self, owner: &CartOwner) -> ServiceResult<CartSummary>;
+}
+
+/// The calendar (events owns it).
+#[async_trait]
+pub trait Calendar: Send + Sync {
+    async fn upcoming(&self, limit: i64) -> ServiceResult<Vec<EventDto>>;
+}
+
+/// Newsletter subscriptions (account owns them).
+#[async_trait]
+pub trait Newsletters: Send + Sync {
+    async fn subscriptions_of(&self, user_id: i64) -> ServiceResult<Vec<SubscriptionDto>>;
+}

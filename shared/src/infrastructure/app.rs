@@ -1,0 +1,277 @@
+//! The app factory: what every app is made of, and how it is served.
+//!
+//! An app is an [`AppSpec`] (its name, templates, routes and fragments); everything else —
+//! tracing with request ids, security headers, error pages, cross-origin protection, `/healthz`,
+//! `/readyz`, static files, the credential check on `/internal/*`, the fragment client, sessions —
+//! comes from here, the same for all six.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use include_dir::Dir;
+use tera::Tera;
+
+use super::csrf::CrossOriginGuard;
+use super::errors::{AppError, error_pages, extractor_configs};
+use super::fragments::FragmentClient;
+use super::internal_auth::RequireInternalCredential;
+use super::redis::Redis;
+use super::request_id::RequestTracing;
+use super::session::SessionStore;
+use super::{assets, health, http_client, telemetry, templates, wait};
+use crate::apps::AppName;
+use crate::config::{Config, ConfigError};
+use crate::db::{self, DbError, DbPool};
+use crate::services::Registry;
+
+/// One app of the fleet: its identity and what it adds to the common infrastructure.
+pub struct AppSpec {
+    pub name: AppName,
+    /// The app's templates; they override the shared ones by name.
+    pub templates: &'static Dir<'static>,
+    /// The app's static files, served before the shared ones under `/static/`.
+    pub static_files: Option<&'static Dir<'static>>,
+    /// Whether this app runs the migrations at start-up when `RUN_MIGRATIONS=true` (blog only).
+    pub migrates: bool,
+    /// Public routes.
+    pub configure: fn(&mut web::ServiceConfig, &AppContext),
+    /// Fragment routes, mounted under `/internal/fragments` behind the internal credential.
+    pub fragments: fn(&mut web::ServiceConfig, &AppContext),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Wait(#[from] wait::WaitError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("templates: {0:?}")]
+    Templates(#[from] tera::Error),
+    #[error("http client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("could not listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything an app's handlers need, shared by its workers (`web::Data<AppContext>`).
+#[derive(Clone)]
+pub struct AppContext {
+    inner: Arc<ContextInner>,
+}
+
+struct ContextInner {
+    spec: &'static AppSpec,
+    config: Config,
+    db: DbPool,
+    redis: Redis,
+    http: reqwest::Client,
+    fragments: FragmentClient,
+    templates: Tera,
+    base_context: tera::Context,
+    registry: Registry,
+    sessions: SessionStore,
+}
+
+impl AppContext {
+    /// Waits for PostgreSQL and Redis, migrates if this app is the one that does, and connects.
+    pub async fn build(spec: &'static AppSpec, config: Config) -> Result<Self, StartError> {
+        wait::postgres(config.database.url.expose(), config.startup_wait).await?;
+        wait::redis(config.redis.url.expose(), config.startup_wait).await?;
+        if spec.migrates && config.run_migrations {
+            let applied = db::migrate::run_pending(config.database.url.expose()).await?;
+            tracing::info!(app = %spec.name, ?applied, "migrations up to date");
+        }
+        let db = db::pool(&config.database, spec.name.as_str())?;
+        let redis = Redis::connect(&config.redis).await?;
+        let http = http_client::internal_client()?;
+        let fragments = FragmentClient::new(
+            http.clone(),
+            redis.clone(),
+            config.apps.clone(),
+            config.internal_secret.clone(),
+            config.fragments.timeout,
+            config.fragments.stale_ttl,
+        );
+        let templates = templates::build(spec.templates)?;
+        let base_context = base_context(spec.name, &config);
+        let registry = Registry::on_database(db.clone());
+        let sessions = SessionStore::new(redis.clone(), spec.name, config.apps.public(spec.name));
+        Ok(AppContext {
+            inner: Arc::new(ContextInner {
+                spec,
+                config,
+                db,
+                redis,
+                http,
+                fragments,
+                templates,
+                base_context,
+                registry,
+                sessions,
+            }),
+        })
+    }
+
+    pub fn spec(&self) -> &'static AppSpec {
+        self.inner.spec
+    }
+    pub fn name(&self) -> AppName {
+        self.inner.spec.name
+    }
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    pub fn db(&self) -> &DbPool {
+        &self.inner.db
+    }
+    pub fn redis(&self) -> &Redis {
+        &self.inner.redis
+    }
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+    pub fn fragments(&self) -> &FragmentClient {
+        &self.inner.fragments
+    }
+    pub fn templates(&self) -> &Tera {
+        &self.inner.templates
+    }
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+    pub fn sessions(&self) -> &SessionStore {
+        &self.inner.sessions
+    }
+
+    /// A database connection, or 503.
+    pub async fn conn(&self) -> Result<db::DbConn, AppError> {
+        Ok(self.inner.db.get().await?)
+    }
+
+    /// The tera context every page starts from: the app, the six apps' links, the year.
+    pub fn base_context(&self) -> tera::Context {
+        self.inner.base_context.clone()
+    }
+
+    /// Absolute public URL of `path` on `app`.
+    pub fn url(&self, app: AppName, path: &str) -> String {
+        let base = self.inner.config.apps.public(app).as_str().trim_end_matches('/');
+        format!("{base}/{}", path.trim_start_matches('/'))
+    }
+}
+
+fn base_context(app: AppName, config: &Config) -> tera::Context {
+    let apps: Vec<serde_json::Value> = AppName::ALL
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "name": a.as_str(),
+                "title": a.title(),
+                "url": config.apps.public(*a).as_str(),
+                "current": *a == app,
+            })
+        })
+        .collect();
+    let mut context = tera::Context::new();
+    context.insert("app", &serde_json::json!({ "name": app.as_str(), "title": app.title() }));
+    context.insert("apps", &apps);
+    context.insert("urls", &AppName::ALL.iter().map(|a| (a.as_str(), config.apps.public(*a).as_str())).collect::<std::collections::BTreeMap<_, _>>());
+    context.insert("year", &chrono::Utc::now().format("%Y").to_string());
+    context
+}
+
+/// The actix `App` for `ctx`: common middleware and routes, then the app's own.
+pub fn app(
+    ctx: AppContext,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let spec = ctx.spec();
+    let trusted = AppName::ALL.iter().map(|a| origin(ctx.config().apps.public(*a))).collect::<Vec<_>>();
+    let secret = ctx.config().internal_secret.clone();
+    let data = web::Data::new(ctx.clone());
+    let fragments_ctx = ctx.clone();
+    App::new()
+        .app_data(data)
+        .configure(extractor_configs)
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .service(
+            web::scope("/internal")
+                .wrap(RequireInternalCredential::new(secret))
+                .service(web::scope("/fragments").configure(move |cfg| (spec.fragments)(cfg, &fragments_ctx))),
+        )
+        .configure(|cfg| (spec.configure)(cfg, &ctx))
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::not_found("There is nothing here.")) }))
+        .wrap(CrossOriginGuard::new(trusted))
+        .wrap(error_pages())
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                .add(("X-Frame-Options", "SAMEORIGIN")),
+        )
+        .wrap(RequestTracing)
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+pub fn origin(url: &url::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Serves `ctx` on `listener`. With `handle_signals` the server stops gracefully on SIGTERM and
+/// SIGINT by itself; in-process fleets pass false and stop their servers through the handle.
+pub fn server(ctx: AppContext, listener: TcpListener, handle_signals: bool) -> std::io::Result<Server> {
+    let workers = ctx.config().workers;
+    let server = HttpServer::new(move || app(ctx.clone()))
+        .workers(workers)
+        .shutdown_timeout(25)
+        .client_request_timeout(Duration::from_secs(10))
+        .listen(listener)?;
+    let server = if handle_signals { server } else { server.disable_signals() };
+    Ok(server.run())
+}
+
+/// The whole of an app's `main`: config from the environment, logging, start-up, serving.
+pub fn main(spec: &'static AppSpec) -> ExitCode {
+    actix_web::rt::System::new().block_on(async move {
+        match run(spec).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                tracing::error!(app = %spec.name, error = %err, "could not start");
+                eprintln!("{}: {err}", spec.name);
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn run(spec: &'static AppSpec) -> Result<(), StartError> {
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    let addr = (config.bind, config.listen_port(spec.name));
+    let public = config.apps.public(spec.name).to_string();
+    let ctx = AppContext::build(spec, config).await?;
+    let listener = TcpListener::bind(addr)?;
+    tracing::info!(app = %spec.name, listen = ?listener.local_addr().ok(), %public, "serving");
+    server(ctx, listener, true)?.await?;
+    tracing::info!(app = %spec.name, "stopped");
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! The fleet's fragments, named once: consumers build their requests here and owners purge the
+//! same keys, so the two can never drift apart.
+
+use super::fragments::{FragmentRequest, Viewer};
+use crate::apps::AppName;
+
+/// blog `nav`: the primary navigation menu (every header).
+pub fn nav() -> FragmentRequest {
+    FragmentRequest::new(AppName::Blog, "nav")
+}
+
+/// account `user-menu`: who is signed in, with sign-in/out links for the app `on` (every header).
+pub fn user_menu(on: AppName, viewer: Viewer) -> FragmentRequest {
+    FragmentRequest::new(AppName::Account, "user-menu").param("app", on.as_str()).per_viewer(viewer)
+}
+
+/// cart `mini-cart`: the viewer's cart at a glance.
+pub fn mini_cart(viewer: Viewer) -> FragmentRequest {
+    FragmentRequest::new(AppName::Cart, "mini-cart").per_viewer(viewer)
+}
+
+/// events `upcoming`: the next few events.
+pub fn upcoming() -> FragmentRequest {
+    FragmentRequest::new(AppName::Events, "upcoming")
+}
+
+/// market `featured`: featured products.
+pub fn featured() -> FragmentRequest {
+    FragmentRequest::new(AppName::Market, "featured")
+}

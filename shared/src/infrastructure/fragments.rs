@@ -1,0 +1,435 @@
+//! Fragment composition: fetching other apps' `/internal/fragments/<type>` in parallel, with a
+//! Redis cache, a stale copy and a hard deadline.
+//!
+//! Cache layout (all under the fleet's Redis prefix):
+//! - `fgen:<app>:<type>`: the type's generation; purging a whole type increments it.
+//! - `f:<app>:<type>:<gen>:<query>`: the fresh copy, TTL from the owner's `Cache-Control: max-age`.
+//! - `fs:<app>:<type>:<query>`: the stale copy, kept longer, used only when the owner fails.
+//!
+//! One Lua script reads every generation and fresh copy of a page in one round trip. A fragment
+//! that depends on the viewer must be asked for with [`FragmentRequest::per_viewer`]: only then is
+//! the viewer sent to the owner, and it is always part of the key, so one viewer's fragment can
+//! never be served to another.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use redis::Script;
+use tokio::time::{Instant, timeout_at};
+
+use super::internal_auth;
+use super::redis::Redis;
+use crate::apps::AppName;
+use crate::config::{AppUrls, Secret};
+
+/// TTL of a fresh copy when the owner's response names none.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+/// Largest fragment body accepted from an owner.
+pub const MAX_FRAGMENT_BYTES: usize = 256 * 1024;
+
+const READ_SCRIPT: &str = r"
+local p = ARGV[1]
+local out = {}
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  local gen = redis.call('GET', p .. 'fgen:' .. id) or '0'
+  out[#out + 1] = gen
+  out[#out + 1] = redis.call('GET', p .. 'f:' .. id .. ':' .. gen .. ':' .. ARGV[i + 1]) or false
+end
+return out
+";
+
+/// Who is looking: part of the key of per-viewer fragments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Anonymous,
+    User(i64),
+}
+
+impl Viewer {
+    fn token(self) -> String {
+        match self {
+            Viewer::Anonymous => "anon".to_owned(),
+            Viewer::User(id) => format!("u{id}"),
+        }
+    }
+
+    /// Parses the `viewer` query parameter an owner receives.
+    pub fn from_token(token: &str) -> Option<Viewer> {
+        match token {
+            "anon" => Some(Viewer::Anonymous),
+            t => t.strip_prefix('u')?.parse().ok().map(Viewer::User),
+        }
+    }
+
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Viewer::User(id) => Some(id),
+            Viewer::Anonymous => None,
+        }
+    }
+}
+
+/// One fragment to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FragmentRequest {
+    pub app: AppName,
+    pub kind: &'static str,
+    params: Vec<(String, String)>,
+}
+
+impl FragmentRequest {
+    pub fn new(app: AppName, kind: &'static str) -> Self {
+        Self { app, kind, params: Vec::new() }
+    }
+
+    /// Adds a query parameter (kept sorted, so equal requests share a cache key).
+    pub fn param(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.params.retain(|(k, _)| k != key);
+        self.params.push((key.to_owned(), value.into()));
+        self.params.sort();
+        self
+    }
+
+    /// Marks the fragment as depending on who looks: the viewer is sent and keys the cache.
+    pub fn per_viewer(self, viewer: Viewer) -> Self {
+        self.param("viewer", viewer.token())
+    }
+
+    fn id(&self) -> String {
+        format!("{}:{}", self.app, self.kind)
+    }
+
+    fn query(&self) -> String {
+        serde_urlencoded::to_string(&self.params).unwrap_or_default()
+    }
+
+    fn path_and_query(&self) -> String {
+        let query = self.query();
+        if query.is_empty() {
+            format!("/internal/fragments/{}", self.kind)
+        } else {
+            format!("/internal/fragments/{}?{query}", self.kind)
+        }
+    }
+}
+
+/// Where a fragment's HTML came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentSource {
+    Cache,
+    Origin,
+    Stale,
+    Placeholder,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub html: String,
+    pub source: FragmentSource,
+}
+
+impl Fragment {
+    fn placeholder(req: &FragmentRequest) -> Self {
+        Fragment {
+            html: format!("<!-- fragment {}/{} unavailable -->", req.app, req.kind),
+            source: FragmentSource::Placeholder,
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct FragmentStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub stale: AtomicU64,
+    pub placeholders: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct FragmentClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    redis: Redis,
+    urls: AppUrls,
+    secret: Secret,
+    timeout: Duration,
+    stale_ttl: Duration,
+    read_script: Script,
+    stats: FragmentStats,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("{0}")]
+    Http(#[from] reqwest::Error),
+    #[error("answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("body over {MAX_FRAGMENT_BYTES} bytes")]
+    TooLarge,
+    #[error("timed out")]
+    Timeout,
+}
+
+/// A fetched body and how long the owner allows it to be cached (`None`: not at all).
+struct Fetched {
+    html: String,
+    ttl: Option<Duration>,
+}
+
+impl FragmentClient {
+    pub fn new(
+        http: reqwest::Client,
+        redis: Redis,
+        urls: AppUrls,
+        secret: Secret,
+        timeout: Duration,
+        stale_ttl: Duration,
+    ) -> Self {
+        FragmentClient {
+            inner: Arc::new(Inner {
+                http,
+                redis,
+                urls,
+                secret,
+                timeout,
+                stale_ttl,
+                read_script: Script::new(READ_SCRIPT),
+                stats: FragmentStats::default(),
+            }),
+        }
+    }
+
+    pub fn stats(&self) -> &FragmentStats {
+        &self.inner.stats
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Fetches every fragment in parallel; never fails and never waits past the timeout.
+    pub async fn fetch_all(&self, requests: &[FragmentRequest], request_id: Option<&str>) -> Vec<Fragment> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
+        let deadline = Instant::now() + self.inner.timeout;
+        let cached = match timeout_at(deadline, self.read_cached(requests)).await {
+            Ok(Ok(cached)) => cached,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "fragment cache unreadable; fetching from the owners");
+                vec![(None, None); requests.len()]
+            }
+            Err(_) => vec![(None, None); requests.len()],
+        };
+        let stats = &self.inner.stats;
+        let jobs = requests.iter().zip(cached).map(|(req, (generation, fresh))| async move {
+            if let Some(html) = fresh {
+                stats.hits.fetch_add(1, Ordering::Relaxed);
+                return Fragment { html, source: FragmentSource::Cache };
+            }
+            stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.fetch_and_store(req, generation, deadline, request_id).await
+        });
+        join_all(jobs).await
+    }
+
+    /// Fetches one fragment (see [`FragmentClient::fetch_all`]).
+    pub async fn fetch(&self, request: FragmentRequest, request_id: Option<&str>) -> Fragment {
+        let mut all = self.fetch_all(std::slice::from_ref(&request), request_id).await;
+        all.pop().unwrap_or_else(|| Fragment::placeholder(&request))
+    }
+
+    /// (generation, fresh copy) for each request, in one round trip.
+    async fn read_cached(
+        &self,
+        requests: &[FragmentRequest],
+    ) -> redis::RedisResult<Vec<(Option<String>, Option<String>)>> {
+        let mut invocation = self.inner.read_script.prepare_invoke();
+        invocation.arg(self.inner.redis.prefix());
+        for req in requests {
+            invocation.arg(req.id()).arg(req.query());
+        }
+        let mut conn = self.inner.redis.conn();
+        let flat: Vec<Option<String>> = invocation.invoke_async(&mut conn).await?;
+        let mut out = Vec::with_capacity(requests.len());
+        let mut it = flat.into_iter();
+        while let (Some(generation), Some(fresh)) = (it.next(), it.next()) {
+            out.push((generation, fresh));
+        }
+        out.resize(requests.len(), (None, None));
+        Ok(out)
+    }
+
+    async fn fetch_and_store(
+        &self,
+        req: &FragmentRequest,
+        generation: Option<String>,
+        deadline: Instant,
+        request_id: Option<&str>,
+    ) -> Fragment {
+        let stale_key = self.inner.redis.key(format!("fs:{}:{}", req.id(), req.query()));
+        // The stale copy is read alongside the fetch, so falling back costs no extra wait.
+        let stale = async {
+            let mut conn = self.inner.redis.conn();
+            match timeout_at(deadline, redis::cmd("GET").arg(&stale_key).query_async::<Option<String>>(&mut conn)).await {
+                Ok(Ok(v)) => v,
+                _ => None,
+            }
+        };
+        let origin = async {
+            match timeout_at(deadline, self.fetch_origin(req, request_id)).await {
+                Ok(result) => result,
+                Err(_) => Err(FetchError::Timeout),
+            }
+        };
+        let (stale, origin) = tokio::join!(stale, origin);
+        match origin {
+            Ok(fetched) => {
+                self.store(req, generation, &stale_key, &fetched).await;
+                Fragment { html: fetched.html, source: FragmentSource::Origin }
+            }
+            Err(err) => {
+                tracing::warn!(fragment = %req.id(), error = %err, "fragment owner failed");
+                match stale {
+                    Some(html) => {
+                        self.inner.stats.stale.fetch_add(1, Ordering::Relaxed);
+                        Fragment { html, source: FragmentSource::Stale }
+                    }
+                    None => {
+                        self.inner.stats.placeholders.fetch_add(1, Ordering::Relaxed);
+                        Fragment::placeholder(req)
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fetch_origin(&self, req: &FragmentRequest, request_id: Option<&str>) -> Result<Fetched, FetchError> {
+        let path_and_query = req.path_and_query();
+        let base = self.inner.urls.internal(req.app);
+        let url = format!("{}{}", base.as_str().trim_end_matches('/'), path_and_query);
+        let credential = internal_auth::sign(&self.inner.secret, "GET", &path_and_query, internal_auth::unix_now());
+        let mut request = self.inner.http.get(url).header(internal_auth::HEADER, credential);
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        let mut response = request.send().await?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FetchError::Status(response.status()));
+        }
+        let ttl = cache_ttl(response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_FRAGMENT_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Fetched { html: String::from_utf8_lossy(&body).into_owned(), ttl })
+    }
+
+    async fn store(&self, req: &FragmentRequest, generation: Option<String>, stale_key: &str, fetched: &Fetched) {
+        let mut pipe = redis::pipe();
+        if let (Some(generation), Some(ttl)) = (generation, fetched.ttl) {
+            let key = self.inner.redis.key(format!("f:{}:{generation}:{}", req.id(), req.query()));
+            pipe.cmd("SET").arg(key).arg(&fetched.html).arg("EX").arg(ttl.as_secs().max(1)).ignore();
+        }
+        pipe.cmd("SET")
+            .arg(stale_key)
+            .arg(&fetched.html)
+            .arg("EX")
+            .arg(self.inner.stale_ttl.as_secs().max(1))
+            .ignore();
+        let mut conn = self.inner.redis.conn();
+        if let Err(err) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(fragment = %req.id(), error = %err, "could not cache fragment");
+        }
+    }
+
+    /// Purges every cached copy of a fragment type (all params, all viewers). Called by the
+    /// owning app after the data it shows changed.
+    pub async fn purge_kind(&self, app: AppName, kind: &str) -> redis::RedisResult<()> {
+        purge_kind(&self.inner.redis, app, kind).await
+    }
+
+    /// Purges one fragment (e.g. one viewer's mini-cart).
+    pub async fn purge(&self, req: &FragmentRequest) -> redis::RedisResult<()> {
+        let redis = &self.inner.redis;
+        let mut conn = redis.conn();
+        let generation: Option<String> =
+            redis::cmd("GET").arg(redis.key(format!("fgen:{}", req.id()))).query_async(&mut conn).await?;
+        let generation = generation.unwrap_or_else(|| "0".into());
+        redis::cmd("DEL")
+            .arg(redis.key(format!("f:{}:{generation}:{}", req.id(), req.query())))
+            .query_async::<()>(&mut conn)
+            .await
+    }
+}
+
+/// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle.
+pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<()> {
+    let mut conn = redis.conn();
+    redis::cmd("INCR").arg(redis.key(format!("fgen:{app}:{kind}"))).query_async::<()>(&mut conn).await
+}
+
+/// The fresh-copy TTL an owner's `Cache-Control` allows: `max-age`, none for `no-store`/`no-cache`.
+fn cache_ttl(header: Option<&str>) -> Option<Duration> {
+    let Some(header) = header else {
+        return Some(DEFAULT_TTL);
+    };
+    let mut ttl = Some(DEFAULT_TTL);
+    for directive in header.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return None;
+        }
+        if let Some(secs) = lower.strip_prefix("max-age=") {
+            ttl = match secs.parse::<u64>() {
+                Ok(0) => None,
+                Ok(s) => Some(Duration::from_secs(s)),
+                Err(_) => ttl,
+            };
+        }
+    }
+    ttl
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_have_stable_keys() {
+        let a = FragmentRequest::new(AppName::Cart, "mini-cart").param("b", "2").param("a", "1");
+        let b = FragmentRequest::new(AppName::Cart, "mini-cart").param("a", "1").param("b", "2");
+        assert_eq!(a.query(), b.query());
+        assert_eq!(a.path_and_query(), "/internal/fragments/mini-cart?a=1&b=2");
+        let v = a.clone().per_viewer(Viewer::User(7));
+        assert_eq!(v.query(), "a=1&b=2&viewer=u7");
+        assert_ne!(v.query(), a.per_viewer(Viewer::Anonymous).query());
+    }
+
+    #[test]
+    fn viewer_tokens_round_trip() {
+        for v in [Viewer::Anonymous, Viewer::User(42)] {
+            assert_eq!(Viewer::from_token(&v.token()), Some(v));
+        }
+        assert_eq!(Viewer::from_token("u"), None);
+        assert_eq!(Viewer::from_token("x1"), None);
+    }
+
+    #[test]
+    fn ttl_follows_cache_control() {
+        assert_eq!(cache_ttl(None), Some(DEFAULT_TTL));
+        assert_eq!(cache_ttl(Some("public, max-age=120")), Some(Duration::from_secs(120)));
+        assert_eq!(cache_ttl(Some("private, max-age=0")), None);
+        assert_eq!(cache_ttl(Some("no-store")), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! What every app is built on: the app factory, errors, tracing, health, templates, static
+//! files, sessions, cross-origin protection, the fragment client and the internal credential.
+
+pub mod app;
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+pub mod fragment_catalog;
+pub mod fragments;
+pub mod health;
+pub mod http_client;
+pub mod internal_auth;
+pub mod page;
+pub mod redis;
+pub mod request_id;
+pub mod session;
+pub mod telemetry;
+pub mod templates;
+pub mod wait;

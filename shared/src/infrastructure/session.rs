@@ -1,0 +1,184 @@
+//! Sessions in Redis behind a per-app, host-only cookie.
+//!
+//! Each app has its own cookie (first-party on its own host; `__Host-` and `Secure` when served
+//! over https). Only a hash of the session id is stored, so a Redis dump holds no live ids.
+
+use std::time::Duration;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use openssl::hash::{MessageDigest, hash};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::app::AppContext;
+use super::errors::AppError;
+use super::fragments::Viewer;
+use super::redis::Redis;
+use crate::apps::AppName;
+
+pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionData {
+    pub user_id: Option<i64>,
+    /// Synchronizer token for this session's forms.
+    pub csrf: String,
+    pub created_at: i64,
+}
+
+impl SessionData {
+    pub fn for_user(user_id: Option<i64>) -> Self {
+        SessionData { user_id, csrf: random_token(), created_at: chrono::Utc::now().timestamp() }
+    }
+}
+
+/// A random 256-bit token, hex encoded.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    // openssl's CSPRNG only fails when the OS has no entropy source at all.
+    if openssl::rand::rand_bytes(&mut bytes).is_err() {
+        tracing::error!("openssl rand_bytes failed");
+    }
+    hex::encode(bytes)
+}
+
+#[derive(Clone)]
+pub struct SessionStore {
+    redis: Redis,
+    app: AppName,
+    cookie_name: &'static str,
+    secure: bool,
+}
+
+impl SessionStore {
+    pub fn new(redis: Redis, app: AppName, public_url: &Url) -> Self {
+        let secure = public_url.scheme() == "https";
+        SessionStore {
+            redis,
+            app,
+            cookie_name: if secure { "__Host-ra_session" } else { "ra_session" },
+            secure,
+        }
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        self.cookie_name
+    }
+
+    fn key(&self, sid: &str) -> String {
+        let digest = hash(MessageDigest::sha256(), sid.as_bytes()).map(|d| hex::encode(d)).unwrap_or_default();
+        self.redis.key(format!("sess:{}:{digest}", self.app))
+    }
+
+    pub async fn load(&self, sid: &str) -> redis::RedisResult<Option<SessionData>> {
+        if sid.len() != 64 || !sid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let mut conn = self.redis.conn();
+        let raw: Option<String> = redis::cmd("GET").arg(self.key(sid)).query_async(&mut conn).await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    /// Stores a new session and returns its id.
+    pub async fn create(&self, data: &SessionData) -> redis::RedisResult<String> {
+        let sid = random_token();
+        self.save(&sid, data).await?;
+        Ok(sid)
+    }
+
+    pub async fn save(&self, sid: &str, data: &SessionData) -> redis::RedisResult<()> {
+        let json = serde_json::to_string(data).unwrap_or_default();
+        let mut conn = self.redis.conn();
+        redis::cmd("SET")
+            .arg(self.key(sid))
+            .arg(json)
+            .arg("EX")
+            .arg(SESSION_TTL.as_secs())
+            .query_async(&mut conn)
+            .await
+    }
+
+    pub async fn destroy(&self, sid: &str) -> redis::RedisResult<()> {
+        let mut conn = self.redis.conn();
+        redis::cmd("DEL").arg(self.key(sid)).query_async(&mut conn).await
+    }
+
+    /// The session cookie: host-only (no Domain), HttpOnly, SameSite=Lax, Path=/.
+    pub fn cookie(&self, sid: String) -> Cookie<'static> {
+        Cookie::build(self.cookie_name, sid)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::seconds(SESSION_TTL.as_secs() as i64))
+            .finish()
+    }
+
+    pub fn removal_cookie(&self) -> Cookie<'static> {
+        let mut c = self.cookie(String::new());
+        c.make_removal();
+        c
+    }
+}
+
+/// The request's session, if it has a live one (loaded once per request).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub data: SessionData,
+}
+
+#[derive(Clone)]
+struct LoadedSession(Option<Session>);
+
+async fn load_session(req: &HttpRequest) -> Result<Option<Session>, AppError> {
+    if let Some(loaded) = req.extensions().get::<LoadedSession>() {
+        return Ok(loaded.0.clone());
+    }
+    let ctx = req
+        .app_data::<web::Data<AppContext>>()
+        .ok_or_else(|| AppError::internal("no app context"))?;
+    let store = ctx.sessions();
+    let session = match req.cookie(store.cookie_name()) {
+        Some(cookie) => {
+            let sid = cookie.value().to_owned();
+            store.load(&sid).await?.map(|data| Session { id: sid, data })
+        }
+        None => None,
+    };
+    req.extensions_mut().insert(LoadedSession(session.clone()));
+    Ok(session)
+}
+
+impl FromRequest for Session {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { load_session(&req).await?.ok_or(AppError::Unauthorized) })
+    }
+}
+
+/// The viewer: a signed-in user or anonymous. Never fails (a broken session store means anonymous).
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = load_session(&req).await.unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "session store unavailable; treating viewer as anonymous");
+                None
+            });
+            Ok(match session.and_then(|s| s.data.user_id) {
+                Some(id) => Viewer::User(id),
+                None => Viewer::Anonymous,
+            })
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! Tera, loaded from `shared/templates` with the app's own templates overriding by name.
+//!
+//! Templates are embedded in the binary (no paths to get wrong in tests or containers).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use include_dir::{Dir, include_dir};
+use serde_json::Value;
+use tera::Tera;
+
+pub static SHARED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Every `.html`/`.xml`/`.txt` file under `dir`, keyed by its path relative to `dir`.
+fn collect(dir: &Dir<'_>, out: &mut BTreeMap<String, String>) {
+    for file in dir.files() {
+        let name = file.path().to_string_lossy().replace('\\', "/");
+        let is_template = [".html", ".xml", ".txt"].iter().any(|ext| name.ends_with(ext));
+        if let Some(text) = file.contents_utf8().filter(|_| is_template) {
+            out.insert(name, text.to_owned());
+        }
+    }
+    for sub in dir.dirs() {
+        collect(sub, out);
+    }
+}
+
+/// The shared templates plus `app_templates`, which win on equal names.
+pub fn build(app_templates: &Dir<'_>) -> tera::Result<Tera> {
+    let mut files = BTreeMap::new();
+    collect(&SHARED_TEMPLATES, &mut files);
+    collect(app_templates, &mut files);
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    tera.register_filter("datetime", datetime_filter);
+    tera.add_raw_templates(files)?;
+    Ok(tera)
+}
+
+/// `{{ t | datetime(format="%e %B %Y") }}` for RFC 3339 timestamps (chrono's strftime).
+fn datetime_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(s) = value.as_str() else {
+        return Ok(value.clone());
+    };
+    let format = args.get("format").and_then(Value::as_str).unwrap_or("%e %B %Y, %H:%M");
+    let parsed: DateTime<Utc> = s
+        .parse()
+        .map_err(|e| tera::Error::msg(format!("datetime filter: `{s}` is not a timestamp: {e}")))?;
+    Ok(Value::String(parsed.format(format).to_string().trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shared_template_parses() {
+        static EMPTY: Dir<'static> = Dir::new("", &[]);
+        let tera = build(&EMPTY).unwrap();
+        assert!(tera.get_template_names().any(|n| n == "base.html"));
+        assert!(tera.get_template_names().any(|n| n == "error.html"));
+    }
+
+    #[test]
+    fn datetime_formats() {
+        let mut args = HashMap::new();
+        args.insert("format".to_owned(), Value::String("%Y-%m-%d".into()));
+        let v = datetime_filter(&Value::String("2026-11-29T10:00:00Z".into()), &args).unwrap();
+        assert_eq!(v, Value::String("2026-11-29".into()));
+    }
+}

@@ -1,0 +1,26 @@
+//! The `shared` crate: everything two Rose Ash apps need.
+//!
+//! - [`config`]: typed configuration from the environment.
+//! - [`db`]: the PostgreSQL pool, embedded migrations, `schema.rs`.
+//! - [`models`]: diesel rows and queries, one module per owning app.
+//! - [`contracts`]: DTOs and the service traits apps call each other's data through.
+//! - [`services`]: those traits on the shared database, and the [`services::Registry`].
+//! - [`infrastructure`]: the app factory and what it brings (fragments, sessions, errors, ...).
+//! - [`devenv`]: finding or starting PostgreSQL and Redis for `deploy dev` and the tests.
+
+pub mod apps;
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod devenv;
+pub mod infrastructure;
+pub mod models;
+pub mod services;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use apps::AppName;
+pub use infrastructure::app::{AppContext, AppSpec};
+pub use infrastructure::errors::AppError;
+pub use infrastructure::fragments::{FragmentRequest, Viewer};
+pub use infrastructure::page::PageRequest;

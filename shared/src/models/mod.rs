@@ -1,0 +1,32 @@
+//! Diesel row types and queries, one module per owning app.
+//!
+//! Every table has exactly one owning app, the only one that writes it; other apps read through the
+//! services in [`crate::services`]. [`TABLE_OWNERS`] is the record (a test checks it covers the
+//! schema).
+
+pub mod account;
+pub mod blog;
+pub mod cart;
+pub mod events;
+pub mod market;
+pub mod users;
+
+use crate::apps::AppName;
+
+/// Which app owns (writes) each table.
+pub const TABLE_OWNERS: &[(&str, AppName)] = &[
+    ("users", AppName::Federation),
+    ("posts", AppName::Blog),
+    ("nav_items", AppName::Blog),
+    ("products", AppName::Market),
+    ("carts", AppName::Cart),
+    ("cart_items", AppName::Cart),
+    ("events", AppName::Events),
+    ("newsletters", AppName::Account),
+    ("newsletter_subscriptions", AppName::Account),
+];
+
+/// The owner of `table`, if it is recorded.
+pub fn owner_of(table: &str) -> Option<AppName> {
+    TABLE_OWNERS.iter().find(|(t, _)| *t == table).map(|(_, app)| *app)
+}

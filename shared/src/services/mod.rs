@@ -1,0 +1,7 @@
+//! The service traits implemented on the shared database, and the registry apps hold.
+
+pub mod on_database;
+mod registry;
+
+pub use on_database::DbServices;
+pub use registry::Registry;

@@ -1,0 +1,178 @@
+//! The service traits on the shared database: reads of other apps' tables, as DTOs.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::contracts::dtos::{CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto};
+use crate::contracts::protocols::{
+    Calendar, Carts, Catalog, Navigation, Newsletters, ServiceResult, UserDirectory,
+};
+use crate::db::DbPool;
+use crate::db::schema::products;
+use crate::models::cart::CartOwner;
+use crate::models::market::Product;
+use crate::models::{account, blog, cart, events, users};
+
+pub struct DbServices {
+    pool: DbPool,
+}
+
+impl DbServices {
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl From<users::User> for UserDto {
+    fn from(u: users::User) -> Self {
+        UserDto {
+            id: u.id,
+            role: Role::parse(&u.role),
+            username: u.username,
+            email: u.email,
+            display_name: u.display_name,
+            avatar_url: u.avatar_url,
+        }
+    }
+}
+
+impl From<Product> for ProductDto {
+    fn from(p: Product) -> Self {
+        ProductDto {
+            id: p.id,
+            slug: p.slug,
+            title: p.title,
+            price: Money { cents: p.price_cents, currency: p.currency },
+            image_url: p.image_url,
+            in_stock: p.stock > 0,
+        }
+    }
+}
+
+impl From<events::Event> for EventDto {
+    fn from(e: events::Event) -> Self {
+        EventDto {
+            slug: e.slug,
+            title: e.title,
+            location: e.location,
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+        }
+    }
+}
+
+#[async_trait]
+impl UserDirectory for DbServices {
+    async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>> {
+        let mut conn = self.pool.get().await?;
+        Ok(users::by_id(&mut conn, id).await?.map(UserDto::from))
+    }
+}
+
+#[async_trait]
+impl Navigation for DbServices {
+    async fn menu(&self, menu: &str) -> ServiceResult<Vec<NavItemDto>> {
+        let mut conn = self.pool.get().await?;
+        let items = blog::menu(&mut conn, menu).await?;
+        Ok(items.into_iter().map(|i| NavItemDto { label: i.label, url: i.url }).collect())
+    }
+}
+
+#[async_trait]
+impl Catalog for DbServices {
+    async fn product_by_slug(&self, slug: &str) -> ServiceResult<Option<ProductDto>> {
+        let mut conn = self.pool.get().await?;
+        Ok(crate::models::market::by_slug(&mut conn, slug).await?.map(ProductDto::from))
+    }
+
+    async fn products_by_ids(&self, ids: &[i64]) -> ServiceResult<Vec<ProductDto>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.get().await?;
+        let rows: Vec<Product> = products::table
+            .filter(products::id.eq_any(ids))
+            .select(Product::as_select())
+            .load(&mut conn)
+            .await?;
+        Ok(rows.into_iter().map(ProductDto::from).collect())
+    }
+}
+
+#[async_trait]
+impl Carts for DbServices {
+    async fn summary(&self, owner: &CartOwner) -> ServiceResult<CartSummary> {
+        let items = {
+            let mut conn = self.pool.get().await?;
+            match cart::find(&mut conn, owner).await? {
+                Some(c) => cart::items(&mut conn, c.id).await?,
+                None => return Ok(CartSummary::default()),
+            }
+        };
+        let ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
+        let products: HashMap<i64, ProductDto> =
+            self.products_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
+        Ok(summarize(items.iter().filter_map(|i| {
+            products.get(&i.product_id).map(|p| (i.quantity, &p.price))
+        })))
+    }
+}
+
+/// Counts items and totals them per currency.
+pub fn summarize<'a>(lines: impl Iterator<Item = (i32, &'a Money)>) -> CartSummary {
+    let mut summary = CartSummary::default();
+    for (quantity, price) in lines {
+        summary.item_count += i64::from(quantity);
+        let line_total = price.cents.saturating_mul(i64::from(quantity));
+        match summary.totals.iter_mut().find(|t| t.currency == price.currency) {
+            Some(total) => total.cents = total.cents.saturating_add(line_total),
+            None => summary.totals.push(Money { cents: line_total, currency: price.currency.clone() }),
+        }
+    }
+    summary
+}
+
+#[async_trait]
+impl Calendar for DbServices {
+    async fn upcoming(&self, limit: i64) -> ServiceResult<Vec<EventDto>> {
+        let mut conn = self.pool.get().await?;
+        let rows = events::upcoming(&mut conn, chrono::Utc::now(), limit).await?;
+        Ok(rows.into_iter().map(EventDto::from).collect())
+    }
+}
+
+#[async_trait]
+impl Newsletters for DbServices {
+    async fn subscriptions_of(&self, user_id: i64) -> ServiceResult<Vec<SubscriptionDto>> {
+        let mut conn = self.pool.get().await?;
+        let rows = account::subscriptions_of_user(&mut conn, user_id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| SubscriptionDto {
+                newsletter_slug: n.slug,
+                newsletter_name: n.name,
+                status: s.status,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_totals_per_currency() {
+        let gbp = Money { cents: 250, currency: "GBP".into() };
+        let eur = Money { cents: 100, currency: "EUR".into() };
+        let s = summarize([(2, &gbp), (1, &eur), (3, &gbp)].into_iter());
+        assert_eq!(s.item_count, 6);
+        assert_eq!(s.totals, vec![
+            Money { cents: 1250, currency: "GBP".into() },
+            Money { cents: 100, currency: "EUR".into() }
+        ]);
+    }
+}

@@ -1,0 +1,32 @@
+//! The registry: every service an app may call, behind its trait.
+
+use std::sync::Arc;
+
+use super::DbServices;
+use crate::contracts::protocols::{Calendar, Carts, Catalog, Navigation, Newsletters, UserDirectory};
+use crate::db::DbPool;
+
+#[derive(Clone)]
+pub struct Registry {
+    pub users: Arc<dyn UserDirectory>,
+    pub navigation: Arc<dyn Navigation>,
+    pub catalog: Arc<dyn Catalog>,
+    pub carts: Arc<dyn Carts>,
+    pub calendar: Arc<dyn Calendar>,
+    pub newsletters: Arc<dyn Newsletters>,
+}
+
+impl Registry {
+    /// Every service implemented on the shared database.
+    pub fn on_database(pool: DbPool) -> Self {
+        let db = Arc::new(DbServices::new(pool));
+        Registry {
+            users: db.clone(),
+            navigation: db.clone(),
+            catalog: db.clone(),
+            carts: db.clone(),
+            calendar: db.clone(),
+            newsletters: db,
+        }
+    }
+}
