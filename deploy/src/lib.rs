@@ -1,1 +1,7 @@
+//! `deploy`: the Rose Ash operations crate — the in-process dev fleet, migrations, demo content,
+//! benchmarks (and, with the shipping issue, image builds and stack deploys).
 
+pub mod cli;
+pub mod dev;
+pub mod fleet;
+pub mod seed;

@@ -51,23 +51,32 @@ pub fn pool(config: &DatabaseConfig, application_name: &str) -> Result<DbPool, D
         .map_err(|e| DbError::Build(e.to_string()))
 }
 
-/// Adds `application_name` and a statement timeout to a PostgreSQL URL.
+/// Adds `application_name` and a statement timeout to a PostgreSQL URL. (tokio-postgres does not
+/// decode `+` as a space, so the query is percent-encoded by hand.)
 fn with_session_params(url: &str, application_name: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };
     let has = |key: &str| parsed.query_pairs().any(|(k, _)| k == key);
-    let add_name = !has("application_name");
-    let add_options = !has("options");
-    {
-        let mut pairs = parsed.query_pairs_mut();
-        if add_name {
-            pairs.append_pair("application_name", application_name);
-        }
-        if add_options {
-            pairs.append_pair("options", "-c statement_timeout=30000");
-        }
+    let mut extra = Vec::new();
+    if !has("application_name") {
+        let name: String = application_name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        extra.push(format!("application_name={name}"));
     }
+    if !has("options") {
+        extra.push("options=-c%20statement_timeout%3D30000".to_owned());
+    }
+    if extra.is_empty() {
+        return parsed.into();
+    }
+    let query = match parsed.query() {
+        Some(q) if !q.is_empty() => format!("{q}&{}", extra.join("&")),
+        _ => extra.join("&"),
+    };
+    parsed.set_query(Some(&query));
     parsed.into()
 }
 
@@ -80,7 +89,7 @@ mod tests {
         let url = with_session_params("postgres://u:p@h:5432/db", "blog");
         assert_eq!(
             url,
-            "postgres://u:p@h:5432/db?application_name=blog&options=-c+statement_timeout%3D30000"
+            "postgres://u:p@h:5432/db?application_name=blog&options=-c%20statement_timeout%3D30000"
         );
         let url = with_session_params("postgres://h/db?application_name=x", "blog");
         assert!(url.contains("application_name=x") && !url.contains("blog"));

@@ -32,9 +32,26 @@ pub fn build(app_templates: &Dir<'_>) -> tera::Result<Tera> {
     collect(app_templates, &mut files);
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(escape_html);
     tera.register_filter("datetime", datetime_filter);
     tera.add_raw_templates(files)?;
     Ok(tera)
+}
+
+/// Escapes what HTML needs escaped (tera's default also escapes `/`, which bloats every URL).
+pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `{{ t | datetime(format="%e %B %Y") }}` for RFC 3339 timestamps (chrono's strftime).

@@ -1,0 +1,76 @@
+//! `deploy dev`: the whole fleet on one machine, one command.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use shared::config::{Config, Secret, redact_url};
+use shared::db::migrate;
+use shared::devenv;
+use shared::{AppName, infrastructure::telemetry};
+
+use crate::fleet::Fleet;
+use crate::seed::{self, Seeded};
+
+/// The database `deploy dev` uses when `DATABASE_URL` is not set.
+pub const DEV_DATABASE: &str = "rose_ash";
+
+/// Where private PostgreSQL/Redis servers keep their data.
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("dev-services")
+}
+
+/// Finds or starts PostgreSQL and Redis, prepares the database, and returns the config to run
+/// the fleet with plus what was found.
+pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
+    let services = devenv::ensure(DEV_DATABASE, &state_dir()).await?;
+    for note in &services.notes {
+        println!("  · {note}");
+    }
+    if devenv::create_database_if_missing(&services.database_url).await? {
+        println!("  · created database {}", redact_url(&services.database_url));
+    }
+    let applied = migrate::run_pending(&services.database_url).await?;
+    if applied.is_empty() {
+        println!("  · migrations up to date");
+    } else {
+        println!("  · applied migrations: {}", applied.join(", "));
+    }
+    let mut config = Config::from_env()?;
+    config.database.url = Secret::new(services.database_url.clone());
+    config.redis.url = Secret::new(services.redis_url.clone());
+    config.run_migrations = false;
+    Ok((config, services))
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    println!("Rose Ash dev fleet");
+    let (config, services) = prepare().await?;
+    telemetry::init(config.log_format);
+    let ports = AppName::ALL.map(AppName::default_port);
+    let result = async {
+        let mut seed_config = config.clone();
+        for app in AppName::ALL {
+            seed_config.apps.set(app, app.default_public_url(), app.default_public_url());
+        }
+        match seed::seed(&services.database_url, &seed_config).await? {
+            Seeded::Created => println!("  · seeded demo content (members ada, grace and {})", seed::DEMO_USER),
+            Seeded::AlreadyThere => println!("  · demo content already there"),
+        }
+        let fleet = Fleet::start(config, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(ports)).await?;
+        println!("\nThe fleet is up:");
+        for app in fleet.apps() {
+            println!("  {:<11} {}", app.name.as_str(), app.url);
+        }
+        println!("\nPress Ctrl-C to stop.");
+        tokio::signal::ctrl_c().await?;
+        println!("\nStopping…");
+        fleet.stop().await;
+        anyhow::Ok(())
+    }
+    .await;
+    services.stop_started().await;
+    result
+}

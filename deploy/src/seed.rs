@@ -1,0 +1,205 @@
+//! Demo content for `deploy dev`: members, posts, a navigation menu, products, events,
+//! newsletters and a demo member's cart. Idempotent: a database with users is left alone.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use shared::AppName;
+use shared::config::Config;
+use shared::db::schema::users;
+use shared::models::blog::{self, NewNavItem, NewPost};
+use shared::models::cart::{self, CartOwner};
+use shared::models::events::{self, NewEvent};
+use shared::models::market::{self, NewProduct};
+use shared::models::users::NewUser;
+use shared::models::{account, users as user_rows};
+
+/// What [`seed`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seeded {
+    Created,
+    AlreadyThere,
+}
+
+/// The demo member's username (the member whose cart and newsletters are seeded).
+pub const DEMO_USER: &str = "demo";
+
+pub async fn seed(database_url: &str, config: &Config) -> Result<Seeded, diesel::result::Error> {
+    let mut conn = AsyncPgConnection::establish(database_url)
+        .await
+        .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+    let existing: i64 = users::table.count().get_result(&mut conn).await?;
+    if existing > 0 {
+        return Ok(Seeded::AlreadyThere);
+    }
+    conn.transaction(async |conn| seed_all(conn, config).await).await?;
+    Ok(Seeded::Created)
+}
+
+async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), diesel::result::Error> {
+    let url = |app: AppName, path: &str| {
+        format!("{}/{}", config.apps.public(app).as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+    };
+    let person = |username, email, display_name, bio, role| NewUser {
+        username,
+        email,
+        display_name,
+        avatar_url: None,
+        bio,
+        role,
+    };
+    let ada = user_rows::insert(
+        conn,
+        &person("ada", "ada@rose-ash.localhost", "Ada Lovelace", "Keeps the cooperative's books and its orchard.", "admin"),
+    )
+    .await?;
+    let grace = user_rows::insert(
+        conn,
+        &person("grace", "grace@rose-ash.localhost", "Grace Hopper", "Writes the newsletter; debugs the bread oven.", "editor"),
+    )
+    .await?;
+    let demo = user_rows::insert(
+        conn,
+        &person(DEMO_USER, "demo@rose-ash.localhost", "Demo Member", "Here to look around.", "member"),
+    )
+    .await?;
+
+    let now = Utc::now();
+    let posts: [(&str, &str, &str, &str, i64, i64); 5] = [
+        (
+            "welcome-to-rose-ash",
+            "Welcome to Rose Ash",
+            "Six apps, one cooperative: what you will find here and how to take part.",
+            "<p>Rose Ash is a cooperative of growers, bakers and makers. This site is ours: the blog \
+             you are reading, a market for what we make, a calendar of what we do, and an account \
+             that ties it together.</p><h2>Taking part</h2><p>Every member has a vote. Come to the \
+             next members' meeting, or write to us from your account page.</p>",
+            ada.id,
+            12,
+        ),
+        (
+            "the-orchard-in-november",
+            "The orchard in November",
+            "Pruning, planting and the last of the quinces.",
+            "<p>The last quinces are in and the pruning has begun. We planted six new trees along the \
+             south wall: two pears, two plums and two heritage apples.</p><blockquote><p>Plant for \
+             the people who will eat the fruit.</p></blockquote>",
+            ada.id,
+            6,
+        ),
+        (
+            "sourdough-for-beginners",
+            "Sourdough for beginners",
+            "Our bakers share the starter they have kept alive since 2019.",
+            "<p>Flour, water, salt and patience. Pick up a jar of starter at the market stall and \
+             follow these steps.</p><ol><li>Feed it the night before.</li><li>Mix 500 g flour, \
+             350 g water, 100 g starter and 10 g salt.</li><li>Fold every half hour, four times.</li>\
+             <li>Shape, prove overnight in the fridge, bake hot.</li></ol>",
+            grace.id,
+            3,
+        ),
+        (
+            "market-day-is-moving",
+            "Market day is moving to Saturdays",
+            "From December the market opens on Saturday mornings.",
+            "<p>After the members' vote, market day moves from Friday evening to <strong>Saturday \
+             morning, 9 to 1</strong>, starting in December.</p>",
+            grace.id,
+            1,
+        ),
+        (
+            "draft-annual-report",
+            "Annual report (draft)",
+            "Not ready yet.",
+            "<p>Numbers to follow.</p>",
+            ada.id,
+            -1,
+        ),
+    ];
+    for (slug, title, excerpt, html, author, days_ago) in posts {
+        let published = days_ago >= 0;
+        blog::insert_post(
+            conn,
+            &NewPost {
+                slug,
+                title,
+                excerpt,
+                html,
+                feature_image: None,
+                status: if published { "published" } else { "draft" },
+                author_id: Some(author),
+                published_at: published.then(|| now - Duration::days(days_ago)),
+            },
+        )
+        .await?;
+    }
+
+    let menu = [
+        ("Home", url(AppName::Blog, "/")),
+        ("Market", url(AppName::Market, "/")),
+        ("What's on", url(AppName::Events, "/")),
+        ("Newsletter", url(AppName::Account, "/")),
+        ("About", url(AppName::Blog, "/posts/welcome-to-rose-ash")),
+    ];
+    for (position, (label, link)) in menu.iter().enumerate() {
+        blog::insert_nav_item(
+            conn,
+            &NewNavItem { menu: "primary", label, url: link, position: i32::try_from(position).unwrap_or(0) },
+        )
+        .await?;
+    }
+
+    let products: [(&str, &str, &str, i64, bool, i32); 6] = [
+        ("quince-jelly", "Quince jelly", "From the orchard's last quinces. 340 g jar.", 650, true, 24),
+        ("sourdough-loaf", "Sourdough loaf", "Baked on Saturday morning. 800 g.", 450, true, 30),
+        ("heritage-apple-box", "Heritage apple box", "Five kilos of mixed heritage apples.", 1800, true, 8),
+        ("beeswax-candles", "Beeswax candles", "Hand-dipped, a pair.", 900, false, 15),
+        ("wool-socks", "Wool socks", "Knitted by members from local wool.", 1500, false, 0),
+        ("starter-jar", "Sourdough starter", "A jar of the cooperative's starter, with instructions.", 300, false, 40),
+    ];
+    let mut product_ids = Vec::new();
+    for (slug, title, description, price_cents, featured, stock) in products {
+        let p = market::insert(
+            conn,
+            &NewProduct { slug, title, description, price_cents, currency: "GBP", image_url: None, featured, stock },
+        )
+        .await?;
+        product_ids.push(p.id);
+    }
+
+    let day = |d: i64, hour: u32| {
+        let date = (now + Duration::days(d)).date_naive();
+        date.and_hms_opt(hour, 0, 0).map_or(now, |t| t.and_utc())
+    };
+    let calendar: [(&str, &str, &str, &str, i64, u32, u32); 5] = [
+        ("saturday-market", "Saturday market", "Bread, fruit and everything the members make.", "The old school yard", 3, 9, 13),
+        ("pruning-workshop", "Pruning workshop", "Learn to prune fruit trees with our orchard team.", "The orchard", 10, 10, 15),
+        ("members-meeting", "Members' meeting", "The quarterly meeting: accounts, plans and a vote.", "The village hall", 17, 19, 21),
+        ("wreath-making", "Wreath making", "Make a winter wreath from the hedgerows.", "The barn", 30, 14, 17),
+        ("harvest-supper", "Harvest supper", "It was lovely. Thank you all.", "The barn", -20, 18, 22),
+    ];
+    for (slug, title, description, location, d, from, to) in calendar {
+        events::insert(
+            conn,
+            &NewEvent { slug, title, description, location, starts_at: day(d, from), ends_at: Some(day(d, to)) },
+        )
+        .await?;
+    }
+
+    let letter = account::insert_newsletter(
+        conn,
+        "rose-ash-letter",
+        "The Rose Ash Letter",
+        "A monthly letter from the cooperative: news, recipes and dates.",
+    )
+    .await?;
+    account::insert_newsletter(conn, "market-day", "Market Day", "What is on the stall this Saturday.").await?;
+    account::subscribe(conn, letter.id, &demo.email, Some(demo.id)).await?;
+
+    let demo_cart = cart::find_or_create(conn, &CartOwner::User(demo.id)).await?;
+    if let (Some(jelly), Some(loaf)) = (<[i64]>::first(&product_ids), <[i64]>::get(&product_ids, 1)) {
+        cart::add_item(conn, demo_cart.id, *jelly, 2).await?;
+        cart::add_item(conn, demo_cart.id, *loaf, 1).await?;
+    }
+    Ok(())
+}
