@@ -18,9 +18,21 @@ struct UserMenuQuery {
 
 /// `user-menu` (per viewer): the signed-in member with links to their account and to sign out,
 /// or a sign-in link and the newsletter to subscribe to.
-async fn user_menu(ctx: web::Data<AppContext>, query: web::Query<UserMenuQuery>) -> Result<HttpResponse, AppError> {
-    let on: AppName = query.app.as_deref().unwrap_or("account").parse().map_err(|e| AppError::bad_request(format!("{e}")))?;
-    let viewer = query.viewer.as_deref().and_then(Viewer::from_token).unwrap_or(Viewer::Anonymous);
+async fn user_menu(
+    ctx: web::Data<AppContext>,
+    query: web::Query<UserMenuQuery>,
+) -> Result<HttpResponse, AppError> {
+    let on: AppName = query
+        .app
+        .as_deref()
+        .unwrap_or("account")
+        .parse()
+        .map_err(|e| AppError::bad_request(format!("{e}")))?;
+    let viewer = query
+        .viewer
+        .as_deref()
+        .and_then(Viewer::from_token)
+        .unwrap_or(Viewer::Anonymous);
     let mut context = tera::Context::new();
     context.insert("account_url", &ctx.url(AppName::Account, "/"));
     context.insert("sign_in_url", &ctx.url(on, "/auth/login"));
@@ -37,7 +49,10 @@ async fn user_menu(ctx: web::Data<AppContext>, query: web::Query<UserMenuQuery>)
                 account::newsletters(&mut conn).await?.into_iter().next()
             };
             if let Some(n) = newsletter {
-                context.insert("newsletter", &serde_json::json!({ "slug": n.slug, "name": n.name }));
+                context.insert(
+                    "newsletter",
+                    &serde_json::json!({ "slug": n.slug, "name": n.name }),
+                );
             }
         }
     }

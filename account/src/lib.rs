@@ -1,5 +1,7 @@
 //! Account: the member's dashboard, newsletters, and the `user-menu` in every header.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod fragments;
 mod routes;
 

@@ -52,7 +52,14 @@ async fn dashboard(
         let cart: CartSummary = cart?;
         context.insert("user", &user?);
         context.insert("cart_count", &cart.item_count);
-        context.insert("cart_totals", &cart.totals.iter().map(ToString::to_string).collect::<Vec<_>>());
+        context.insert(
+            "cart_totals",
+            &cart
+                .totals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        );
         context.insert(
             "events",
             &events?
@@ -64,7 +71,8 @@ async fn dashboard(
     }
     context.insert("cart_url", &ctx.url(shared::AppName::Cart, "/"));
     context.insert("events_url", &ctx.url(shared::AppName::Events, "/"));
-    ctx.render_page(&page, "dashboard.html", context, Vec::new()).await
+    ctx.render_page(&page, "dashboard.html", context, Vec::new())
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +90,9 @@ fn valid_email(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>')
         && !domain.contains('@')
 }
 
@@ -102,16 +112,24 @@ async fn subscribe(
         _ => return Err(AppError::bad_request("Please give an e-mail address.")),
     };
     if !valid_email(&email) {
-        return Err(AppError::bad_request("That does not look like an e-mail address."));
+        return Err(AppError::bad_request(
+            "That does not look like an e-mail address.",
+        ));
     }
     let mut conn = ctx.conn().await?;
     let newsletter = account::newsletter_by_slug(&mut conn, &slug)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such newsletter."))?;
-    let user_id = user.as_ref().filter(|u| u.email.eq_ignore_ascii_case(&email)).map(|u| u.id);
+    let user_id = user
+        .as_ref()
+        .filter(|u| u.email.eq_ignore_ascii_case(&email))
+        .map(|u| u.id);
     account::subscribe(&mut conn, newsletter.id, &email, user_id).await?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/?subscribed={}", newsletter.slug)))
+        .insert_header((
+            header::LOCATION,
+            format!("/?subscribed={}", newsletter.slug),
+        ))
         .finish())
 }
 

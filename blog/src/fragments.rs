@@ -15,7 +15,10 @@ async fn nav(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> {
     let mut context = tera::Context::new();
     context.insert(
         "items",
-        &items.iter().map(|i| serde_json::json!({ "label": i.label, "url": i.url })).collect::<Vec<_>>(),
+        &items
+            .iter()
+            .map(|i| serde_json::json!({ "label": i.label, "url": i.url }))
+            .collect::<Vec<_>>(),
     );
     ctx.render_fragment("fragments/nav.html", &context, 300)
 }

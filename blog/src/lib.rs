@@ -1,5 +1,7 @@
 //! The blog: posts, pages and the fleet's navigation menus.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod fragments;
 mod routes;
 

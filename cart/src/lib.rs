@@ -1,5 +1,7 @@
 //! The cart: a cart per user (or per anonymous visitor of the cart app), lines and totals.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod fragments;
 mod routes;
 

@@ -25,9 +25,12 @@ fn owner_of(session: &Session) -> CartOwner {
         Some(id) => CartOwner::User(id),
         // The session id itself never reaches the database, only a digest of it.
         None => CartOwner::Session(
-            hash(MessageDigest::sha256(), format!("cart:{}", session.id).as_bytes())
-                .map(hex::encode)
-                .unwrap_or_default(),
+            hash(
+                MessageDigest::sha256(),
+                format!("cart:{}", session.id).as_bytes(),
+            )
+            .map(hex::encode)
+            .unwrap_or_default(),
         ),
     }
 }
@@ -41,7 +44,11 @@ struct Line {
     line_total: String,
 }
 
-async fn show(ctx: web::Data<AppContext>, page: PageRequest, session: Option<Session>) -> Result<HttpResponse, AppError> {
+async fn show(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    session: Option<Session>,
+) -> Result<HttpResponse, AppError> {
     let items = match &session {
         Some(session) => {
             let mut conn = ctx.conn().await?;
@@ -53,10 +60,18 @@ async fn show(ctx: web::Data<AppContext>, page: PageRequest, session: Option<Ses
         None => Vec::new(),
     };
     let ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
-    let products: HashMap<i64, ProductDto> =
-        ctx.registry().catalog.products_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
-    let lines: Vec<(i32, &ProductDto)> =
-        items.iter().filter_map(|i| products.get(&i.product_id).map(|p| (i.quantity, p))).collect();
+    let products: HashMap<i64, ProductDto> = ctx
+        .registry()
+        .catalog
+        .products_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let lines: Vec<(i32, &ProductDto)> = items
+        .iter()
+        .filter_map(|i| products.get(&i.product_id).map(|p| (i.quantity, p)))
+        .collect();
     let summary = summarize(lines.iter().map(|(q, p)| (*q, &p.price)));
     let view: Vec<Line> = lines
         .iter()
@@ -65,16 +80,27 @@ async fn show(ctx: web::Data<AppContext>, page: PageRequest, session: Option<Ses
             title: p.title.clone(),
             quantity: *quantity,
             unit_price: p.price.to_string(),
-            line_total: Money { cents: p.price.cents.saturating_mul(i64::from(*quantity)), currency: p.price.currency.clone() }
-                .to_string(),
+            line_total: Money {
+                cents: p.price.cents.saturating_mul(i64::from(*quantity)),
+                currency: p.price.currency.clone(),
+            }
+            .to_string(),
         })
         .collect();
     let mut context = ctx.base_context();
     context.insert("lines", &view);
     context.insert("count", &summary.item_count);
-    context.insert("totals", &summary.totals.iter().map(ToString::to_string).collect::<Vec<_>>());
+    context.insert(
+        "totals",
+        &summary
+            .totals
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+    );
     context.insert("market", &ctx.url(shared::AppName::Market, "/"));
-    ctx.render_page(&page, "cart.html", context, Vec::new()).await
+    ctx.render_page(&page, "cart.html", context, Vec::new())
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,12 +114,17 @@ fn check_quantity(quantity: i32, allow_zero: bool) -> Result<i32, AppError> {
     if (min..=MAX_QUANTITY).contains(&quantity) {
         Ok(quantity)
     } else {
-        Err(AppError::bad_request(format!("Quantity must be between {min} and {MAX_QUANTITY}.")))
+        Err(AppError::bad_request(format!(
+            "Quantity must be between {min} and {MAX_QUANTITY}."
+        )))
     }
 }
 
 /// The session to act on, created (with its cookie) on a visitor's first change.
-async fn session_for_change(ctx: &AppContext, session: Option<Session>) -> Result<(Session, bool), AppError> {
+async fn session_for_change(
+    ctx: &AppContext,
+    session: Option<Session>,
+) -> Result<(Session, bool), AppError> {
     match session {
         Some(s) => Ok((s, false)),
         None => {
@@ -106,7 +137,11 @@ async fn session_for_change(ctx: &AppContext, session: Option<Session>) -> Resul
 
 async fn after_change(ctx: &AppContext, session: &Session, new_session: bool) -> HttpResponse {
     let viewer = session.data.user_id.map_or(Viewer::Anonymous, Viewer::User);
-    if let Err(err) = ctx.fragments().purge(&fragment_catalog::mini_cart(viewer)).await {
+    if let Err(err) = ctx
+        .fragments()
+        .purge(&fragment_catalog::mini_cart(viewer))
+        .await
+    {
         tracing::warn!(error = %err, "could not purge the mini-cart fragment");
     }
     let mut res = HttpResponse::SeeOther();
@@ -117,7 +152,11 @@ async fn after_change(ctx: &AppContext, session: &Session, new_session: bool) ->
     res.finish()
 }
 
-async fn add(ctx: web::Data<AppContext>, session: Option<Session>, form: web::Form<AddForm>) -> Result<HttpResponse, AppError> {
+async fn add(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, AppError> {
     let quantity = check_quantity(form.quantity.unwrap_or(1), false)?;
     let product = ctx
         .registry()
@@ -126,7 +165,10 @@ async fn add(ctx: web::Data<AppContext>, session: Option<Session>, form: web::Fo
         .await?
         .ok_or_else(|| AppError::bad_request("There is no such product."))?;
     if !product.in_stock {
-        return Err(AppError::Conflict(format!("{} is sold out.", product.title)));
+        return Err(AppError::Conflict(format!(
+            "{} is sold out.",
+            product.title
+        )));
     }
     let (session, new_session) = session_for_change(&ctx, session).await?;
     {

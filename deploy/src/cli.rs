@@ -52,14 +52,21 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
 }
 
 fn database_url() -> anyhow::Result<String> {
-    Ok(shared::config::Config::from_env()?.database.url.expose().to_owned())
+    Ok(shared::config::Config::from_env()?
+        .database
+        .url
+        .expose()
+        .to_owned())
 }
 
 /// The README's configuration table.
 pub fn config_table() -> String {
     let mut out = String::from("| Variable | Default | Meaning |\n|---|---|---|\n");
     for v in VARIABLES {
-        out.push_str(&format!("| `{}` | {} | {} |\n", v.name, v.default, v.meaning));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            v.name, v.default, v.meaning
+        ));
     }
     out
 }

@@ -30,7 +30,10 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
         println!("  · {note}");
     }
     if devenv::create_database_if_missing(&services.database_url).await? {
-        println!("  · created database {}", redact_url(&services.database_url));
+        println!(
+            "  · created database {}",
+            redact_url(&services.database_url)
+        );
     }
     let applied = migrate::run_pending(&services.database_url).await?;
     if applied.is_empty() {
@@ -53,10 +56,15 @@ pub async fn run() -> anyhow::Result<()> {
     let result = async {
         let mut seed_config = config.clone();
         for app in AppName::ALL {
-            seed_config.apps.set(app, app.default_public_url(), app.default_public_url());
+            seed_config
+                .apps
+                .set(app, app.default_public_url(), app.default_public_url());
         }
         match seed::seed(&services.database_url, &seed_config).await? {
-            Seeded::Created => println!("  · seeded demo content (members ada, grace and {})", seed::DEMO_USER),
+            Seeded::Created => println!(
+                "  · seeded demo content (members ada, grace and {})",
+                seed::DEMO_USER
+            ),
             Seeded::AlreadyThere => println!("  · demo content already there"),
         }
         let fleet = Fleet::start(config, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(ports)).await?;

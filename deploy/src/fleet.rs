@@ -5,13 +5,20 @@ use std::net::{IpAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
 use futures_util::future::join_all;
+use shared::AppName;
 use shared::config::Config;
 use shared::infrastructure::app::{self, AppContext, AppSpec, StartError};
-use shared::AppName;
 use url::Url;
 
 /// Every app of the fleet.
-pub const SPECS: [&AppSpec; 6] = [&blog::APP, &market::APP, &cart::APP, &events::APP, &federation::APP, &account::APP];
+pub const SPECS: [&AppSpec; 6] = [
+    &blog::APP,
+    &market::APP,
+    &cart::APP,
+    &events::APP,
+    &federation::APP,
+    &account::APP,
+];
 
 pub fn spec(app: AppName) -> &'static AppSpec {
     SPECS[app.index()]
@@ -20,7 +27,10 @@ pub fn spec(app: AppName) -> &'static AppSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error("cannot listen on {addr}: {source} (is another fleet running?)")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{app} could not start: {source}")]
     Start { app: AppName, source: StartError },
 }
@@ -39,34 +49,60 @@ pub struct Fleet {
 impl Fleet {
     /// Starts the six apps. `ports`: fixed ports (dev) or `None` for ephemeral ones (tests).
     /// Each app is reachable at `http://<app>.localhost:<port>/`.
-    pub async fn start(mut config: Config, bind: IpAddr, ports: Option<[u16; 6]>) -> Result<Fleet, FleetError> {
+    pub async fn start(
+        mut config: Config,
+        bind: IpAddr,
+        ports: Option<[u16; 6]>,
+    ) -> Result<Fleet, FleetError> {
         let mut listeners = Vec::with_capacity(6);
         for app in AppName::ALL {
             let port = ports.map_or(0, |p| p[app.index()]);
-            let listener = TcpListener::bind((bind, port))
-                .map_err(|source| FleetError::Bind { addr: format!("{bind}:{port}"), source })?;
-            let port = listener.local_addr().map_err(|source| FleetError::Bind { addr: format!("{bind}:{port}"), source })?.port();
-            let url = Url::parse(&format!("http://{app}.localhost:{port}/")).map_err(|e| FleetError::Bind {
+            let listener = TcpListener::bind((bind, port)).map_err(|source| FleetError::Bind {
                 addr: format!("{bind}:{port}"),
-                source: std::io::Error::other(e),
+                source,
+            })?;
+            let port = listener
+                .local_addr()
+                .map_err(|source| FleetError::Bind {
+                    addr: format!("{bind}:{port}"),
+                    source,
+                })?
+                .port();
+            let url = Url::parse(&format!("http://{app}.localhost:{port}/")).map_err(|e| {
+                FleetError::Bind {
+                    addr: format!("{bind}:{port}"),
+                    source: std::io::Error::other(e),
+                }
             })?;
             config.apps.set(app, url.clone(), url);
             listeners.push(listener);
         }
         let contexts = join_all(AppName::ALL.map(|app| {
             let config = config.clone();
-            async move { AppContext::build(spec(app), config).await.map_err(|source| FleetError::Start { app, source }) }
+            async move {
+                AppContext::build(spec(app), config)
+                    .await
+                    .map_err(|source| FleetError::Start { app, source })
+            }
         }))
         .await;
         let mut apps = Vec::with_capacity(6);
         for ((app, ctx), listener) in AppName::ALL.into_iter().zip(contexts).zip(listeners) {
             let ctx = ctx?;
-            let server = app::server(ctx.clone(), listener, false)
-                .map_err(|source| FleetError::Start { app, source: StartError::Io(source) })?;
+            let server =
+                app::server(ctx.clone(), listener, false).map_err(|source| FleetError::Start {
+                    app,
+                    source: StartError::Io(source),
+                })?;
             let handle = server.handle();
             actix_web::rt::spawn(server);
             let url = ctx.config().apps.public(app).clone();
-            apps.push(RunningApp { name: app, ctx, url, handle: Some(handle) });
+            apps.push(RunningApp {
+                name: app,
+                ctx,
+                url,
+                handle: Some(handle),
+            });
         }
         Ok(Fleet { apps })
     }
@@ -97,7 +133,11 @@ impl Fleet {
 
     /// Stops every app gracefully.
     pub async fn stop(mut self) {
-        let handles: Vec<ServerHandle> = self.apps.iter_mut().filter_map(|a| a.handle.take()).collect();
+        let handles: Vec<ServerHandle> = self
+            .apps
+            .iter_mut()
+            .filter_map(|a| a.handle.take())
+            .collect();
         join_all(handles.iter().map(|h| h.stop(true))).await;
     }
 }

@@ -1,6 +1,8 @@
 //! `deploy`: the Rose Ash operations crate — the in-process dev fleet, migrations, demo content,
 //! benchmarks (and, with the shipping issue, image builds and stack deploys).
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod cli;
 pub mod dev;
 pub mod fleet;

@@ -32,13 +32,21 @@ pub async fn seed(database_url: &str, config: &Config) -> Result<Seeded, diesel:
     if existing > 0 {
         return Ok(Seeded::AlreadyThere);
     }
-    conn.transaction(async |conn| seed_all(conn, config).await).await?;
+    conn.transaction(async |conn| seed_all(conn, config).await)
+        .await?;
     Ok(Seeded::Created)
 }
 
-async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), diesel::result::Error> {
+async fn seed_all(
+    conn: &mut AsyncPgConnection,
+    config: &Config,
+) -> Result<(), diesel::result::Error> {
     let url = |app: AppName, path: &str| {
-        format!("{}/{}", config.apps.public(app).as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            config.apps.public(app).as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     };
     let person = |username, email, display_name, bio, role| NewUser {
         username,
@@ -50,17 +58,35 @@ async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), d
     };
     let ada = user_rows::insert(
         conn,
-        &person("ada", "ada@rose-ash.localhost", "Ada Lovelace", "Keeps the cooperative's books and its orchard.", "admin"),
+        &person(
+            "ada",
+            "ada@rose-ash.localhost",
+            "Ada Lovelace",
+            "Keeps the cooperative's books and its orchard.",
+            "admin",
+        ),
     )
     .await?;
     let grace = user_rows::insert(
         conn,
-        &person("grace", "grace@rose-ash.localhost", "Grace Hopper", "Writes the newsletter; debugs the bread oven.", "editor"),
+        &person(
+            "grace",
+            "grace@rose-ash.localhost",
+            "Grace Hopper",
+            "Writes the newsletter; debugs the bread oven.",
+            "editor",
+        ),
     )
     .await?;
     let demo = user_rows::insert(
         conn,
-        &person(DEMO_USER, "demo@rose-ash.localhost", "Demo Member", "Here to look around.", "member"),
+        &person(
+            DEMO_USER,
+            "demo@rose-ash.localhost",
+            "Demo Member",
+            "Here to look around.",
+            "member",
+        ),
     )
     .await?;
 
@@ -144,24 +170,80 @@ async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), d
     for (position, (label, link)) in menu.iter().enumerate() {
         blog::insert_nav_item(
             conn,
-            &NewNavItem { menu: "primary", label, url: link, position: i32::try_from(position).unwrap_or(0) },
+            &NewNavItem {
+                menu: "primary",
+                label,
+                url: link,
+                position: i32::try_from(position).unwrap_or(0),
+            },
         )
         .await?;
     }
 
     let products: [(&str, &str, &str, i64, bool, i32); 6] = [
-        ("quince-jelly", "Quince jelly", "From the orchard's last quinces. 340 g jar.", 650, true, 24),
-        ("sourdough-loaf", "Sourdough loaf", "Baked on Saturday morning. 800 g.", 450, true, 30),
-        ("heritage-apple-box", "Heritage apple box", "Five kilos of mixed heritage apples.", 1800, true, 8),
-        ("beeswax-candles", "Beeswax candles", "Hand-dipped, a pair.", 900, false, 15),
-        ("wool-socks", "Wool socks", "Knitted by members from local wool.", 1500, false, 0),
-        ("starter-jar", "Sourdough starter", "A jar of the cooperative's starter, with instructions.", 300, false, 40),
+        (
+            "quince-jelly",
+            "Quince jelly",
+            "From the orchard's last quinces. 340 g jar.",
+            650,
+            true,
+            24,
+        ),
+        (
+            "sourdough-loaf",
+            "Sourdough loaf",
+            "Baked on Saturday morning. 800 g.",
+            450,
+            true,
+            30,
+        ),
+        (
+            "heritage-apple-box",
+            "Heritage apple box",
+            "Five kilos of mixed heritage apples.",
+            1800,
+            true,
+            8,
+        ),
+        (
+            "beeswax-candles",
+            "Beeswax candles",
+            "Hand-dipped, a pair.",
+            900,
+            false,
+            15,
+        ),
+        (
+            "wool-socks",
+            "Wool socks",
+            "Knitted by members from local wool.",
+            1500,
+            false,
+            0,
+        ),
+        (
+            "starter-jar",
+            "Sourdough starter",
+            "A jar of the cooperative's starter, with instructions.",
+            300,
+            false,
+            40,
+        ),
     ];
     let mut product_ids = Vec::new();
     for (slug, title, description, price_cents, featured, stock) in products {
         let p = market::insert(
             conn,
-            &NewProduct { slug, title, description, price_cents, currency: "GBP", image_url: None, featured, stock },
+            &NewProduct {
+                slug,
+                title,
+                description,
+                price_cents,
+                currency: "GBP",
+                image_url: None,
+                featured,
+                stock,
+            },
         )
         .await?;
         product_ids.push(p.id);
@@ -172,16 +254,63 @@ async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), d
         date.and_hms_opt(hour, 0, 0).map_or(now, |t| t.and_utc())
     };
     let calendar: [(&str, &str, &str, &str, i64, u32, u32); 5] = [
-        ("saturday-market", "Saturday market", "Bread, fruit and everything the members make.", "The old school yard", 3, 9, 13),
-        ("pruning-workshop", "Pruning workshop", "Learn to prune fruit trees with our orchard team.", "The orchard", 10, 10, 15),
-        ("members-meeting", "Members' meeting", "The quarterly meeting: accounts, plans and a vote.", "The village hall", 17, 19, 21),
-        ("wreath-making", "Wreath making", "Make a winter wreath from the hedgerows.", "The barn", 30, 14, 17),
-        ("harvest-supper", "Harvest supper", "It was lovely. Thank you all.", "The barn", -20, 18, 22),
+        (
+            "saturday-market",
+            "Saturday market",
+            "Bread, fruit and everything the members make.",
+            "The old school yard",
+            3,
+            9,
+            13,
+        ),
+        (
+            "pruning-workshop",
+            "Pruning workshop",
+            "Learn to prune fruit trees with our orchard team.",
+            "The orchard",
+            10,
+            10,
+            15,
+        ),
+        (
+            "members-meeting",
+            "Members' meeting",
+            "The quarterly meeting: accounts, plans and a vote.",
+            "The village hall",
+            17,
+            19,
+            21,
+        ),
+        (
+            "wreath-making",
+            "Wreath making",
+            "Make a winter wreath from the hedgerows.",
+            "The barn",
+            30,
+            14,
+            17,
+        ),
+        (
+            "harvest-supper",
+            "Harvest supper",
+            "It was lovely. Thank you all.",
+            "The barn",
+            -20,
+            18,
+            22,
+        ),
     ];
     for (slug, title, description, location, d, from, to) in calendar {
         events::insert(
             conn,
-            &NewEvent { slug, title, description, location, starts_at: day(d, from), ends_at: Some(day(d, to)) },
+            &NewEvent {
+                slug,
+                title,
+                description,
+                location,
+                starts_at: day(d, from),
+                ends_at: Some(day(d, to)),
+            },
         )
         .await?;
     }
@@ -193,11 +322,18 @@ async fn seed_all(conn: &mut AsyncPgConnection, config: &Config) -> Result<(), d
         "A monthly letter from the cooperative: news, recipes and dates.",
     )
     .await?;
-    account::insert_newsletter(conn, "market-day", "Market Day", "What is on the stall this Saturday.").await?;
+    account::insert_newsletter(
+        conn,
+        "market-day",
+        "Market Day",
+        "What is on the stall this Saturday.",
+    )
+    .await?;
     account::subscribe(conn, letter.id, &demo.email, Some(demo.id)).await?;
 
     let demo_cart = cart::find_or_create(conn, &CartOwner::User(demo.id)).await?;
-    if let (Some(jelly), Some(loaf)) = (<[i64]>::first(&product_ids), <[i64]>::get(&product_ids, 1)) {
+    if let (Some(jelly), Some(loaf)) = (<[i64]>::first(&product_ids), <[i64]>::get(&product_ids, 1))
+    {
         cart::add_item(conn, demo_cart.id, *jelly, 2).await?;
         cart::add_item(conn, demo_cart.id, *loaf, 1).await?;
     }

@@ -17,7 +17,10 @@ async fn upcoming(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> 
         events::upcoming(&mut conn, chrono::Utc::now(), 4).await?
     };
     let mut context = tera::Context::new();
-    context.insert("events", &rows.iter().map(EventView::from).collect::<Vec<_>>());
+    context.insert(
+        "events",
+        &rows.iter().map(EventView::from).collect::<Vec<_>>(),
+    );
     context.insert("events_url", &ctx.url(AppName::Events, "/"));
     ctx.render_fragment("fragments/upcoming.html", &context, 60)
 }

@@ -1,5 +1,7 @@
 //! Events: the calendar, event pages and the `upcoming` widget other apps embed.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod fragments;
 mod routes;
 

@@ -6,7 +6,8 @@ use shared::models::events::{self, Event};
 use shared::{AppContext, AppError, PageRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index)).route("/events/{slug}", web::get().to(show));
+    cfg.route("/", web::get().to(index))
+        .route("/events/{slug}", web::get().to(show));
 }
 
 #[derive(Debug, Serialize)]
@@ -38,11 +39,19 @@ async fn index(ctx: web::Data<AppContext>, page: PageRequest) -> Result<HttpResp
         events::upcoming(&mut conn, chrono::Utc::now(), 50).await?
     };
     let mut context = ctx.base_context();
-    context.insert("events", &rows.iter().map(EventView::from).collect::<Vec<_>>());
-    ctx.render_page(&page, "index.html", context, Vec::new()).await
+    context.insert(
+        "events",
+        &rows.iter().map(EventView::from).collect::<Vec<_>>(),
+    );
+    ctx.render_page(&page, "index.html", context, Vec::new())
+        .await
 }
 
-async fn show(ctx: web::Data<AppContext>, page: PageRequest, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let event = {
         let mut conn = ctx.conn().await?;
         events::by_slug(&mut conn, &slug).await?
@@ -50,5 +59,6 @@ async fn show(ctx: web::Data<AppContext>, page: PageRequest, slug: web::Path<Str
     .ok_or_else(|| AppError::not_found("There is no such event."))?;
     let mut context = ctx.base_context();
     context.insert("event", &EventView::from(&event));
-    ctx.render_page(&page, "event.html", context, Vec::new()).await
+    ctx.render_page(&page, "event.html", context, Vec::new())
+        .await
 }

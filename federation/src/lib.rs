@@ -1,6 +1,8 @@
 //! Federation: the fleet's accounts and social hub (OAuth2 server and ActivityPub come in their
 //! own issues). Today: the members directory.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod routes;
 
 use include_dir::{Dir, include_dir};

@@ -9,7 +9,8 @@ use shared::models::users::{self as user_rows, User};
 use shared::{AppContext, AppError, PageRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index)).route("/@{username}", web::get().to(profile));
+    cfg.route("/", web::get().to(index))
+        .route("/@{username}", web::get().to(profile));
 }
 
 #[derive(Debug, Serialize)]
@@ -38,14 +39,27 @@ impl<'a> From<&'a User> for MemberView<'a> {
 async fn index(ctx: web::Data<AppContext>, page: PageRequest) -> Result<HttpResponse, AppError> {
     let members: Vec<User> = {
         let mut conn = ctx.conn().await?;
-        users::table.order(users::created_at).limit(100).select(User::as_select()).load(&mut conn).await?
+        users::table
+            .order(users::created_at)
+            .limit(100)
+            .select(User::as_select())
+            .load(&mut conn)
+            .await?
     };
     let mut context = ctx.base_context();
-    context.insert("members", &members.iter().map(MemberView::from).collect::<Vec<_>>());
-    ctx.render_page(&page, "index.html", context, Vec::new()).await
+    context.insert(
+        "members",
+        &members.iter().map(MemberView::from).collect::<Vec<_>>(),
+    );
+    ctx.render_page(&page, "index.html", context, Vec::new())
+        .await
 }
 
-async fn profile(ctx: web::Data<AppContext>, page: PageRequest, username: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn profile(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let member = {
         let mut conn = ctx.conn().await?;
         user_rows::by_username(&mut conn, &username).await?
@@ -53,5 +67,6 @@ async fn profile(ctx: web::Data<AppContext>, page: PageRequest, username: web::P
     .ok_or_else(|| AppError::not_found("There is no member by that name."))?;
     let mut context = ctx.base_context();
     context.insert("member", &MemberView::from(&member));
-    ctx.render_page(&page, "profile.html", context, Vec::new()).await
+    ctx.render_page(&page, "profile.html", context, Vec::new())
+        .await
 }

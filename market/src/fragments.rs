@@ -17,7 +17,10 @@ async fn featured(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> 
         market::featured(&mut conn, 4).await?
     };
     let mut context = tera::Context::new();
-    context.insert("products", &products.iter().map(ProductView::from).collect::<Vec<_>>());
+    context.insert(
+        "products",
+        &products.iter().map(ProductView::from).collect::<Vec<_>>(),
+    );
     context.insert("market", &ctx.url(AppName::Market, "/"));
     ctx.render_fragment("fragments/featured.html", &context, 60)
 }

@@ -1,5 +1,7 @@
 //! The market: product listings and product pages.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod fragments;
 mod routes;
 

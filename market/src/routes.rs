@@ -10,7 +10,8 @@ use shared::{AppContext, AppError, AppName, PageRequest};
 const PER_PAGE: u32 = 12;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index)).route("/products/{slug}", web::get().to(show));
+    cfg.route("/", web::get().to(index))
+        .route("/products/{slug}", web::get().to(show));
 }
 
 #[derive(Debug, Serialize)]
@@ -29,7 +30,11 @@ impl<'a> From<&'a Product> for ProductView<'a> {
             slug: &p.slug,
             title: &p.title,
             description: &p.description,
-            price: Money { cents: p.price_cents, currency: p.currency.clone() }.to_string(),
+            price: Money {
+                cents: p.price_cents,
+                currency: p.currency.clone(),
+            }
+            .to_string(),
             image_url: p.image_url.as_deref(),
             in_stock: p.stock > 0,
         }
@@ -44,15 +49,26 @@ async fn index(
     let (products, pagination) = {
         let mut conn = ctx.conn().await?;
         let pagination = Pagination::new(query.page, PER_PAGE, market::count(&mut conn).await?)?;
-        (market::list(&mut conn, pagination.limit(), pagination.offset()).await?, pagination)
+        (
+            market::list(&mut conn, pagination.limit(), pagination.offset()).await?,
+            pagination,
+        )
     };
     let mut context = ctx.base_context();
-    context.insert("products", &products.iter().map(ProductView::from).collect::<Vec<_>>());
+    context.insert(
+        "products",
+        &products.iter().map(ProductView::from).collect::<Vec<_>>(),
+    );
     context.insert("pagination", &pagination);
-    ctx.render_page(&page, "index.html", context, Vec::new()).await
+    ctx.render_page(&page, "index.html", context, Vec::new())
+        .await
 }
 
-async fn show(ctx: web::Data<AppContext>, page: PageRequest, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let product = {
         let mut conn = ctx.conn().await?;
         market::by_slug(&mut conn, &slug).await?
@@ -61,5 +77,6 @@ async fn show(ctx: web::Data<AppContext>, page: PageRequest, slug: web::Path<Str
     let mut context = ctx.base_context();
     context.insert("product", &ProductView::from(&product));
     context.insert("add_to_cart", &ctx.url(AppName::Cart, "/cart/items"));
-    ctx.render_page(&page, "product.html", context, Vec::new()).await
+    ctx.render_page(&page, "product.html", context, Vec::new())
+        .await
 }

@@ -58,9 +58,16 @@ impl AppName {
         8001 + self as u16
     }
 
-    #[expect(clippy::expect_used, reason = "built from constants, always a valid URL")]
+    #[expect(
+        clippy::expect_used,
+        reason = "built from constants, always a valid URL"
+    )]
     pub fn default_public_url(self) -> Url {
-        let s = format!("http://{}.localhost:{}/", self.as_str(), self.default_port());
+        let s = format!(
+            "http://{}.localhost:{}/",
+            self.as_str(),
+            self.default_port()
+        );
         Url::parse(&s).expect("valid default URL")
     }
 }

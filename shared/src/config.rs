@@ -22,24 +22,96 @@ pub struct Variable {
 
 /// Every variable the apps read, with its default and meaning (the README's config table).
 pub const VARIABLES: &[Variable] = &[
-    Variable { name: "APP_ENV", default: "dev", meaning: "`dev` or `production`: production requires real secrets, logs JSON and marks cookies `Secure`." },
-    Variable { name: "BIND_ADDR", default: "127.0.0.1", meaning: "Address the app listens on (`0.0.0.0` in containers)." },
-    Variable { name: "PORT", default: "port of the app's public URL", meaning: "Port the app listens on." },
-    Variable { name: "DATABASE_URL", default: "postgres://postgres@127.0.0.1:5432/rose_ash", meaning: "PostgreSQL connection URL." },
-    Variable { name: "DATABASE_PASSWORD", default: "(none)", meaning: "Password put into `DATABASE_URL` when it has none (secret; `DATABASE_PASSWORD_FILE` reads it from a file)." },
-    Variable { name: "DB_POOL_SIZE", default: "8", meaning: "Connections in each app's pool (at least 2)." },
-    Variable { name: "REDIS_URL", default: "redis://127.0.0.1:6379/0", meaning: "Redis connection URL (fragment cache, page cache, sessions)." },
-    Variable { name: "REDIS_PREFIX", default: "ra:", meaning: "Prefix of every Redis key, so several fleets (or test runs) share one Redis." },
-    Variable { name: "INTERNAL_SECRET", default: "a fixed dev-only value", meaning: "Fleet secret keying the HMAC credential on `/internal/*` requests (secret; `INTERNAL_SECRET_FILE`). Required in production." },
-    Variable { name: "APP_URL_<APP>", default: "http://<app>.localhost:800N", meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids." },
-    Variable { name: "INTERNAL_URL_<APP>", default: "the app's public URL", meaning: "Base URL the apps use to reach each other for fragments (e.g. `http://blog:8000` in the swarm)." },
-    Variable { name: "FRAGMENT_TIMEOUT_MS", default: "250", meaning: "How long a page waits for a fragment before using the stale copy or a placeholder." },
-    Variable { name: "FRAGMENT_STALE_TTL_SECS", default: "86400", meaning: "How long the stale copy of a fragment is kept for fallback." },
-    Variable { name: "RUN_MIGRATIONS", default: "false", meaning: "Run the database migrations at start-up (set on the blog service only)." },
-    Variable { name: "WORKERS", default: "number of CPUs", meaning: "HTTP worker threads per app." },
-    Variable { name: "STARTUP_WAIT_SECS", default: "120", meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up." },
-    Variable { name: "LOG_FORMAT", default: "`pretty` in dev, `json` in production", meaning: "Log output format." },
-    Variable { name: "RUST_LOG", default: "info", meaning: "Log filter (tracing `EnvFilter` syntax)." },
+    Variable {
+        name: "APP_ENV",
+        default: "dev",
+        meaning: "`dev` or `production`: production requires real secrets, logs JSON and marks cookies `Secure`.",
+    },
+    Variable {
+        name: "BIND_ADDR",
+        default: "127.0.0.1",
+        meaning: "Address the app listens on (`0.0.0.0` in containers).",
+    },
+    Variable {
+        name: "PORT",
+        default: "port of the app's public URL",
+        meaning: "Port the app listens on.",
+    },
+    Variable {
+        name: "DATABASE_URL",
+        default: "postgres://postgres@127.0.0.1:5432/rose_ash",
+        meaning: "PostgreSQL connection URL.",
+    },
+    Variable {
+        name: "DATABASE_PASSWORD",
+        default: "(none)",
+        meaning: "Password put into `DATABASE_URL` when it has none (secret; `DATABASE_PASSWORD_FILE` reads it from a file).",
+    },
+    Variable {
+        name: "DB_POOL_SIZE",
+        default: "8",
+        meaning: "Connections in each app's pool (at least 2).",
+    },
+    Variable {
+        name: "REDIS_URL",
+        default: "redis://127.0.0.1:6379/0",
+        meaning: "Redis connection URL (fragment cache, page cache, sessions).",
+    },
+    Variable {
+        name: "REDIS_PREFIX",
+        default: "ra:",
+        meaning: "Prefix of every Redis key, so several fleets (or test runs) share one Redis.",
+    },
+    Variable {
+        name: "INTERNAL_SECRET",
+        default: "a fixed dev-only value",
+        meaning: "Fleet secret keying the HMAC credential on `/internal/*` requests (secret; `INTERNAL_SECRET_FILE`). Required in production.",
+    },
+    Variable {
+        name: "APP_URL_<APP>",
+        default: "http://<app>.localhost:800N",
+        meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids.",
+    },
+    Variable {
+        name: "INTERNAL_URL_<APP>",
+        default: "the app's public URL",
+        meaning: "Base URL the apps use to reach each other for fragments (e.g. `http://blog:8000` in the swarm).",
+    },
+    Variable {
+        name: "FRAGMENT_TIMEOUT_MS",
+        default: "250",
+        meaning: "How long a page waits for a fragment before using the stale copy or a placeholder.",
+    },
+    Variable {
+        name: "FRAGMENT_STALE_TTL_SECS",
+        default: "86400",
+        meaning: "How long the stale copy of a fragment is kept for fallback.",
+    },
+    Variable {
+        name: "RUN_MIGRATIONS",
+        default: "false",
+        meaning: "Run the database migrations at start-up (set on the blog service only).",
+    },
+    Variable {
+        name: "WORKERS",
+        default: "number of CPUs",
+        meaning: "HTTP worker threads per app.",
+    },
+    Variable {
+        name: "STARTUP_WAIT_SECS",
+        default: "120",
+        meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up.",
+    },
+    Variable {
+        name: "LOG_FORMAT",
+        default: "`pretty` in dev, `json` in production",
+        meaning: "Log output format.",
+    },
+    Variable {
+        name: "RUST_LOG",
+        default: "info",
+        meaning: "Log filter (tracing `EnvFilter` syntax).",
+    },
 ];
 
 const DEV_INTERNAL_SECRET: &str = "rose-ash-dev-internal-secret-not-for-production";
@@ -157,7 +229,12 @@ impl Config {
         let env = match vars.get("APP_ENV")?.as_deref() {
             None | Some("dev") | Some("development") => Environment::Dev,
             Some("production") | Some("prod") => Environment::Production,
-            Some(other) => return Err(invalid("APP_ENV", format!("`{other}` is neither dev nor production"))),
+            Some(other) => {
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("`{other}` is neither dev nor production"),
+                ));
+            }
         };
         let bind = vars.parse("BIND_ADDR", "127.0.0.1".parse().ok())?;
         let port = vars.parse_opt::<u16>("PORT")?;
@@ -170,12 +247,19 @@ impl Config {
         }
         let pool_size = vars.parse("DB_POOL_SIZE", Some(8usize))?.max(2);
 
-        let redis_url = vars.get("REDIS_URL")?.unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
+        let redis_url = vars
+            .get("REDIS_URL")?
+            .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
         let prefix = vars.get("REDIS_PREFIX")?.unwrap_or_else(|| "ra:".into());
 
         let internal_secret = match (vars.get("INTERNAL_SECRET")?, env) {
             (Some(s), _) if s.len() >= 16 => Secret::new(s),
-            (Some(_), _) => return Err(invalid("INTERNAL_SECRET", "must be at least 16 characters".into())),
+            (Some(_), _) => {
+                return Err(invalid(
+                    "INTERNAL_SECRET",
+                    "must be at least 16 characters".into(),
+                ));
+            }
             (None, Environment::Dev) => Secret::new(DEV_INTERNAL_SECRET),
             (None, Environment::Production) => return Err(ConfigError::Missing("INTERNAL_SECRET")),
         };
@@ -211,15 +295,26 @@ impl Config {
             Some("pretty") => LogFormat::Pretty,
             None if env == Environment::Production => LogFormat::Json,
             None => LogFormat::Pretty,
-            Some(other) => return Err(invalid("LOG_FORMAT", format!("`{other}` is neither pretty nor json"))),
+            Some(other) => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("`{other}` is neither pretty nor json"),
+                ));
+            }
         };
 
         Ok(Config {
             env,
             bind,
             port,
-            database: DatabaseConfig { url: Secret::new(db_url), pool_size },
-            redis: RedisConfig { url: Secret::new(redis_url), prefix },
+            database: DatabaseConfig {
+                url: Secret::new(db_url),
+                pool_size,
+            },
+            redis: RedisConfig {
+                url: Secret::new(redis_url),
+                prefix,
+            },
             internal_secret,
             apps: AppUrls { public, internal },
             fragments,
@@ -256,7 +351,11 @@ impl Vars<'_> {
         match (self.lookup)(&file_var).filter(|v| !v.is_empty()) {
             Some(path) => std::fs::read_to_string(&path)
                 .map(|s| Some(s.trim().to_owned()))
-                .map_err(|source| ConfigError::File { name: file_var, path, source }),
+                .map_err(|source| ConfigError::File {
+                    name: file_var,
+                    path,
+                    source,
+                }),
             None => Ok(None),
         }
     }
@@ -266,7 +365,11 @@ impl Vars<'_> {
         T::Err: fmt::Display,
     {
         self.get(name)?
-            .map(|v| v.trim().parse::<T>().map_err(|e| invalid(name, format!("`{v}`: {e}"))))
+            .map(|v| {
+                v.trim()
+                    .parse::<T>()
+                    .map_err(|e| invalid(name, format!("`{v}`: {e}")))
+            })
             .transpose()
     }
 
@@ -282,7 +385,10 @@ impl Vars<'_> {
 }
 
 fn invalid(name: &str, reason: String) -> ConfigError {
-    ConfigError::Invalid { name: name.to_owned(), reason }
+    ConfigError::Invalid {
+        name: name.to_owned(),
+        reason,
+    }
 }
 
 fn parse_url(name: &str, value: &str) -> Result<Url, ConfigError> {
@@ -321,8 +427,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -332,7 +440,10 @@ mod tests {
         assert_eq!(c.env, Environment::Dev);
         assert_eq!(c.listen_port(AppName::Blog), 8001);
         assert_eq!(c.listen_port(AppName::Account), 8006);
-        assert_eq!(c.apps.public(AppName::Cart).as_str(), "http://cart.localhost:8003/");
+        assert_eq!(
+            c.apps.public(AppName::Cart).as_str(),
+            "http://cart.localhost:8003/"
+        );
         assert_eq!(c.fragments.timeout, Duration::from_millis(250));
         assert!(!c.run_migrations);
     }
@@ -357,17 +468,30 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.internal_secret.expose(), "0123456789abcdef-from-file");
-        assert_eq!(c.database.url.expose(), "postgres://app:hunter2@db:5432/coop");
+        assert_eq!(
+            c.database.url.expose(),
+            "postgres://app:hunter2@db:5432/coop"
+        );
         let printed = format!("{c:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("from-file"), "{printed}");
-        assert_eq!(redact_url(c.database.url.expose()), "postgres://app:***@db:5432/coop");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("from-file"),
+            "{printed}"
+        );
+        assert_eq!(
+            redact_url(c.database.url.expose()),
+            "postgres://app:***@db:5432/coop"
+        );
     }
 
     #[test]
     fn bad_values_are_named() {
-        let err = config(&[("FRAGMENT_TIMEOUT_MS", "soon")]).unwrap_err().to_string();
+        let err = config(&[("FRAGMENT_TIMEOUT_MS", "soon")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("FRAGMENT_TIMEOUT_MS"), "{err}");
-        let err = config(&[("APP_URL_BLOG", "ftp://x")]).unwrap_err().to_string();
+        let err = config(&[("APP_URL_BLOG", "ftp://x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("APP_URL_BLOG"), "{err}");
     }
 }

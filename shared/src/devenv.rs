@@ -42,8 +42,14 @@ pub enum DevEnvError {
 /// A server this process started (and may stop).
 #[derive(Debug, Clone)]
 pub enum Private {
-    Postgres { data_dir: PathBuf, pg_ctl: PathBuf, as_postgres_user: bool },
-    Redis { pid_file: PathBuf },
+    Postgres {
+        data_dir: PathBuf,
+        pg_ctl: PathBuf,
+        as_postgres_user: bool,
+    },
+    Redis {
+        pid_file: PathBuf,
+    },
 }
 
 /// Where the services are.
@@ -68,9 +74,15 @@ impl DevServices {
     pub async fn stop_started(&self) {
         for private in &self.started {
             match private {
-                Private::Postgres { data_dir, pg_ctl, as_postgres_user } => {
+                Private::Postgres {
+                    data_dir,
+                    pg_ctl,
+                    as_postgres_user,
+                } => {
                     let mut cmd = maybe_as_postgres(pg_ctl, *as_postgres_user);
-                    cmd.arg("-D").arg(data_dir).args(["-m", "fast", "-w", "stop"]);
+                    cmd.arg("-D")
+                        .arg(data_dir)
+                        .args(["-m", "fast", "-w", "stop"]);
                     let _ = cmd.output().await;
                 }
                 Private::Redis { pid_file } => {
@@ -84,7 +96,7 @@ impl DevServices {
 }
 
 pub fn with_database(url: &str, database: &str) -> Result<String, DevEnvError> {
-    let mut u = Url::parse(url).map_err(|_| DevEnvError::BadUrl(redact_url(url)))?;
+    let mut u = Url::parse(url).map_err(|_invalid| DevEnvError::BadUrl(redact_url(url)))?;
     u.set_path(&format!("/{database}"));
     Ok(u.into())
 }
@@ -98,7 +110,8 @@ pub async fn ensure(default_database: &str, state_dir: &Path) -> Result<DevServi
         started: Vec::new(),
         notes: Vec::new(),
     };
-    services.database_url = find_or_start_postgres(default_database, state_dir, &mut services).await?;
+    services.database_url =
+        find_or_start_postgres(default_database, state_dir, &mut services).await?;
     services.redis_url = find_or_start_redis(state_dir, &mut services).await?;
     Ok(services)
 }
@@ -118,31 +131,52 @@ async fn find_or_start_postgres(
     if let Ok(url) = std::env::var("DATABASE_URL")
         && !url.is_empty()
     {
-        services.notes.push(format!("PostgreSQL from DATABASE_URL ({})", redact_url(&url)));
+        services.notes.push(format!(
+            "PostgreSQL from DATABASE_URL ({})",
+            redact_url(&url)
+        ));
         return Ok(url);
     }
     for user in ["postgres", "root"] {
         let url = format!("postgres://{user}@127.0.0.1:5432/postgres");
         if pg_answers(&url).await {
-            services.notes.push(format!("PostgreSQL found on 127.0.0.1:5432 (user {user})"));
+            services
+                .notes
+                .push(format!("PostgreSQL found on 127.0.0.1:5432 (user {user})"));
             return with_database(&url, database);
         }
     }
     let url = format!("postgres://postgres@127.0.0.1:{PRIVATE_PG_PORT}/postgres");
     if pg_answers(&url).await {
-        services.notes.push(format!("private PostgreSQL already running on 127.0.0.1:{PRIVATE_PG_PORT}"));
+        services.notes.push(format!(
+            "private PostgreSQL already running on 127.0.0.1:{PRIVATE_PG_PORT}"
+        ));
         return with_database(&url, database);
     }
     let bin = postgres_bin_dir().ok_or(DevEnvError::NoPostgres)?;
     let data_dir = state_dir.join("postgres");
     let as_postgres_user = running_as_root().await;
     if !data_dir.join("PG_VERSION").exists() {
-        std::fs::create_dir_all(&data_dir).map_err(|e| command_error("creating the PostgreSQL data directory", e))?;
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| command_error("creating the PostgreSQL data directory", e))?;
         if as_postgres_user {
-            run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(&data_dir), "chown").await?;
+            run(
+                Command::new("chown")
+                    .arg("-R")
+                    .arg("postgres:postgres")
+                    .arg(&data_dir),
+                "chown",
+            )
+            .await?;
         }
         let mut initdb = maybe_as_postgres(&bin.join("initdb"), as_postgres_user);
-        initdb.arg("-D").arg(&data_dir).args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"]);
+        initdb.arg("-D").arg(&data_dir).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]);
         run(&mut initdb, "initdb").await?;
     }
     let pg_ctl = bin.join("pg_ctl");
@@ -159,8 +193,15 @@ async fn find_or_start_postgres(
         ))
         .args(["-w", "start"]);
     run(&mut start, "pg_ctl start").await?;
-    services.started.push(Private::Postgres { data_dir: data_dir.clone(), pg_ctl, as_postgres_user });
-    services.notes.push(format!("started a private PostgreSQL on 127.0.0.1:{PRIVATE_PG_PORT} ({})", data_dir.display()));
+    services.started.push(Private::Postgres {
+        data_dir: data_dir.clone(),
+        pg_ctl,
+        as_postgres_user,
+    });
+    services.notes.push(format!(
+        "started a private PostgreSQL on 127.0.0.1:{PRIVATE_PG_PORT} ({})",
+        data_dir.display()
+    ));
     with_database(&url, database)
 }
 
@@ -181,7 +222,11 @@ fn postgres_bin_dir() -> Option<PathBuf> {
 
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).collect::<Vec<_>>())
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(program))
+                .collect::<Vec<_>>()
+        })
         .and_then(|candidates| candidates.into_iter().find(|p| p.is_file()))
 }
 
@@ -204,7 +249,10 @@ fn maybe_as_postgres(program: &Path, as_postgres_user: bool) -> Command {
 }
 
 fn command_error(what: &str, err: impl std::fmt::Display) -> DevEnvError {
-    DevEnvError::Command { what: what.to_owned(), detail: err.to_string() }
+    DevEnvError::Command {
+        what: what.to_owned(),
+        detail: err.to_string(),
+    }
 }
 
 async fn run(cmd: &mut Command, what: &str) -> Result<(), DevEnvError> {
@@ -214,7 +262,12 @@ async fn run(cmd: &mut Command, what: &str) -> Result<(), DevEnvError> {
     } else {
         Err(command_error(
             what,
-            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).trim(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .trim(),
         ))
     }
 }
@@ -225,14 +278,22 @@ async fn redis_answers(url: &str) -> bool {
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await
     };
-    matches!(tokio::time::timeout(Duration::from_secs(2), attempt).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), attempt).await,
+        Ok(Ok(_))
+    )
 }
 
-async fn find_or_start_redis(state_dir: &Path, services: &mut DevServices) -> Result<String, DevEnvError> {
+async fn find_or_start_redis(
+    state_dir: &Path,
+    services: &mut DevServices,
+) -> Result<String, DevEnvError> {
     if let Ok(url) = std::env::var("REDIS_URL")
         && !url.is_empty()
     {
-        services.notes.push(format!("Redis from REDIS_URL ({})", redact_url(&url)));
+        services
+            .notes
+            .push(format!("Redis from REDIS_URL ({})", redact_url(&url)));
         return Ok(url);
     }
     let standard = "redis://127.0.0.1:6379/0".to_owned();
@@ -242,7 +303,9 @@ async fn find_or_start_redis(state_dir: &Path, services: &mut DevServices) -> Re
     }
     let private = format!("redis://127.0.0.1:{PRIVATE_REDIS_PORT}/0");
     if redis_answers(&private).await {
-        services.notes.push(format!("private Redis already running on 127.0.0.1:{PRIVATE_REDIS_PORT}"));
+        services.notes.push(format!(
+            "private Redis already running on 127.0.0.1:{PRIVATE_REDIS_PORT}"
+        ));
         return Ok(private);
     }
     let server = which("redis-server").ok_or(DevEnvError::NoRedis)?;
@@ -251,7 +314,16 @@ async fn find_or_start_redis(state_dir: &Path, services: &mut DevServices) -> Re
     let pid_file = dir.join("redis.pid");
     run(
         Command::new(server)
-            .args(["--port", &PRIVATE_REDIS_PORT.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &PRIVATE_REDIS_PORT.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .args(["--daemonize", "yes"])
             .arg("--pidfile")
             .arg(&pid_file)
@@ -265,7 +337,9 @@ async fn find_or_start_redis(state_dir: &Path, services: &mut DevServices) -> Re
     for _ in 0..50 {
         if redis_answers(&private).await {
             services.started.push(Private::Redis { pid_file });
-            services.notes.push(format!("started a private Redis on 127.0.0.1:{PRIVATE_REDIS_PORT}"));
+            services.notes.push(format!(
+                "started a private Redis on 127.0.0.1:{PRIVATE_REDIS_PORT}"
+            ));
             return Ok(private);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -275,10 +349,16 @@ async fn find_or_start_redis(state_dir: &Path, services: &mut DevServices) -> Re
 
 /// Creates `database` on the server of `url` if it does not exist. Returns whether it did.
 pub async fn create_database_if_missing(url: &str) -> Result<bool, DevEnvError> {
-    let parsed = Url::parse(url).map_err(|_| DevEnvError::BadUrl(redact_url(url)))?;
+    let parsed = Url::parse(url).map_err(|_invalid| DevEnvError::BadUrl(redact_url(url)))?;
     let database = parsed.path().trim_start_matches('/').to_owned();
-    if database.is_empty() || !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(DevEnvError::Db(format!("database name `{database}` must be letters, digits and _")));
+    if database.is_empty()
+        || !database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(DevEnvError::Db(format!(
+            "database name `{database}` must be letters, digits and _"
+        )));
     }
     let admin_url = with_database(url, "postgres")?;
     let mut conn = AsyncPgConnection::establish(&admin_url)
@@ -300,10 +380,16 @@ pub async fn create_database_if_missing(url: &str) -> Result<bool, DevEnvError> 
     if exists {
         return Ok(false);
     }
-    match diesel::sql_query(format!("CREATE DATABASE \"{database}\"")).execute(&mut conn).await {
+    match diesel::sql_query(format!("CREATE DATABASE \"{database}\""))
+        .execute(&mut conn)
+        .await
+    {
         Ok(_) => Ok(true),
         // Someone else created it meanwhile.
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
         Err(e) if e.to_string().contains("already exists") => Ok(false),
         Err(e) => Err(DevEnvError::Db(e.to_string())),
     }

@@ -8,6 +8,8 @@
 //! - [`infrastructure`]: the app factory and what it brings (fragments, sessions, errors, ...).
 //! - [`devenv`]: finding or starting PostgreSQL and Redis for `deploy dev` and the tests.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod apps;
 pub mod config;
 pub mod contracts;

@@ -39,7 +39,10 @@ const TEMPLATE_LOCK: i64 = 0x5241_5445_5354_4442; // "RATESTDB"
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// The workspace's `target/` directory.
@@ -87,7 +90,9 @@ struct Name {
 
 async fn admin_connection() -> AsyncPgConnection {
     let url = services().await.database_url_for("postgres").unwrap();
-    AsyncPgConnection::establish(&url).await.unwrap_or_else(|e| panic!("connect to PostgreSQL: {e}"))
+    AsyncPgConnection::establish(&url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to PostgreSQL: {e}"))
 }
 
 /// The migrated template database's name (created once per migration set, under a lock).
@@ -155,7 +160,11 @@ impl TestDb {
 
     async fn create(migrated: bool) -> TestDb {
         init_logging();
-        let template = if migrated { Some(template().await) } else { None };
+        let template = if migrated {
+            Some(template().await)
+        } else {
+            None
+        };
         let name = format!(
             "{TEST_DB_PREFIX}{}_{}_{}",
             std::process::id(),
@@ -172,7 +181,9 @@ impl TestDb {
         loop {
             match diesel::sql_query(&sql).execute(&mut conn).await {
                 Ok(_) => break,
-                Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -191,12 +202,18 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let Some(admin) = SERVICES.get().and_then(|s| s.database_url_for("postgres").ok()) else {
+        let Some(admin) = SERVICES
+            .get()
+            .and_then(|s| s.database_url_for("postgres").ok())
+        else {
             return;
         };
         // Drop runs inside the test's runtime: use a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut conn = AsyncPgConnection::establish(&admin).await.ok()?;
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
@@ -217,26 +234,44 @@ pub struct TestRedis {
 
 impl TestRedis {
     pub async fn new(tag: &str) -> TestRedis {
-        TestRedis { url: services().await.redis_url.clone(), prefix: format!("t:{tag}:") }
+        TestRedis {
+            url: services().await.redis_url.clone(),
+            prefix: format!("t:{tag}:"),
+        }
     }
 
     pub fn connection(&self) -> redis::Connection {
-        redis::Client::open(self.url.as_str()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// Every key under the prefix (without it), for assertions.
     pub fn keys(&self) -> Vec<String> {
         let mut conn = self.connection();
-        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query(&mut conn).unwrap();
-        keys.into_iter().map(|k| k[self.prefix.len()..].to_owned()).collect()
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query(&mut conn)
+            .unwrap();
+        keys.into_iter()
+            .map(|k| k[self.prefix.len()..].to_owned())
+            .collect()
     }
 }
 
 impl Drop for TestRedis {
     fn drop(&mut self) {
-        let Ok(client) = redis::Client::open(self.url.as_str()) else { return };
-        let Ok(mut conn) = client.get_connection() else { return };
-        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query(&mut conn).unwrap_or_default();
+        let Ok(client) = redis::Client::open(self.url.as_str()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query(&mut conn)
+            .unwrap_or_default();
         if !keys.is_empty() {
             let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut conn);
         }
@@ -252,7 +287,10 @@ pub fn config(db: &TestDb, redis: &TestRedis, overrides: &[(&str, &str)]) -> Con
         ("DB_POOL_SIZE".into(), "3".into()),
         ("WORKERS".into(), "1".into()),
         ("STARTUP_WAIT_SECS".into(), "10".into()),
-        ("INTERNAL_SECRET".into(), "test-internal-secret-0123456789".into()),
+        (
+            "INTERNAL_SECRET".into(),
+            "test-internal-secret-0123456789".into(),
+        ),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
@@ -279,11 +317,17 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let url = url::Url::parse(&format!("http://{}.localhost:{port}/", spec.name)).unwrap();
         config.apps.set(spec.name, url.clone(), url.clone());
-        let ctx = AppContext::build(spec, config).await.unwrap_or_else(|e| panic!("starting {}: {e}", spec.name));
+        let ctx = AppContext::build(spec, config)
+            .await
+            .unwrap_or_else(|e| panic!("starting {}: {e}", spec.name));
         let server = app::server(ctx.clone(), listener, false).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp { ctx, base_url: url.as_str().trim_end_matches('/').to_owned(), handle }
+        TestApp {
+            ctx,
+            base_url: url.as_str().trim_end_matches('/').to_owned(),
+            handle,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -23,7 +23,10 @@ pub async fn home(
         (posts, pagination)
     };
     let mut context = ctx.base_context();
-    context.insert("posts", &posts.iter().map(PostView::from).collect::<Vec<_>>());
+    context.insert(
+        "posts",
+        &posts.iter().map(PostView::from).collect::<Vec<_>>(),
+    );
     context.insert("pagination", &pagination);
     ctx.render_page(
         &page,

@@ -42,5 +42,6 @@ pub async fn show(
     .ok_or_else(|| AppError::not_found("There is no post here."))?;
     let mut context = ctx.base_context();
     context.insert("post", &PostView::from(&post));
-    ctx.render_page(&page, "post.html", context, Vec::new()).await
+    ctx.render_page(&page, "post.html", context, Vec::new())
+        .await
 }

@@ -1,1 +1,10 @@
-//! Integration tests.
+//! The fleet's integration tests: the six apps in-process on ephemeral ports, against real
+//! PostgreSQL and Redis, each test with its own database and Redis prefix.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod composition;
+mod fixtures;
+mod internal;
+mod support;

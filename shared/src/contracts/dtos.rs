@@ -111,7 +111,13 @@ mod tests {
 
     #[test]
     fn money_formats() {
-        let m = |cents, currency: &str| Money { cents, currency: currency.into() }.to_string();
+        let m = |cents, currency: &str| {
+            Money {
+                cents,
+                currency: currency.into(),
+            }
+            .to_string()
+        };
         assert_eq!(m(1250, "GBP"), "£12.50");
         assert_eq!(m(5, "EUR"), "€0.05");
         assert_eq!(m(-199, "USD"), "-$1.99");

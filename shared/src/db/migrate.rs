@@ -27,7 +27,7 @@ pub async fn run_pending(database_url: &str) -> Result<Vec<String>, DbError> {
         })
         .map_err(|e| DbError::Migration(format!("could not start the migration thread: {e}")))?;
     rx.await
-        .map_err(|_| DbError::Migration("the migration thread stopped".into()))?
+        .map_err(|_closed| DbError::Migration("the migration thread stopped".into()))?
 }
 
 fn run_blocking(url: &str) -> Result<Vec<String>, DbError> {

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 
 use crate::config::DatabaseConfig;
 
@@ -40,7 +42,8 @@ pub fn pool(config: &DatabaseConfig, application_name: &str) -> Result<DbPool, D
     let mut manager_config = ManagerConfig::default();
     // `Fast` only checks for an open transaction on recycle: no extra round trip per checkout.
     manager_config.recycling_method = RecyclingMethod::Fast;
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, manager_config);
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, manager_config);
     Pool::builder(manager)
         .max_size(config.pool_size.max(2))
         .wait_timeout(Some(Duration::from_secs(5)))

@@ -21,6 +21,7 @@ use super::csrf::CrossOriginGuard;
 use super::errors::{AppError, error_pages, extractor_configs};
 use super::fragments::FragmentClient;
 use super::internal_auth::RequireInternalCredential;
+use super::metrics::Metrics;
 use super::redis::Redis;
 use super::request_id::RequestTracing;
 use super::session::SessionStore;
@@ -80,6 +81,7 @@ struct ContextInner {
     base_context: tera::Context,
     registry: Registry,
     sessions: SessionStore,
+    metrics: Metrics,
 }
 
 impl AppContext {
@@ -118,6 +120,7 @@ impl AppContext {
                 base_context,
                 registry,
                 sessions,
+                metrics: Metrics::default(),
             }),
         })
     }
@@ -152,6 +155,9 @@ impl AppContext {
     pub fn sessions(&self) -> &SessionStore {
         &self.inner.sessions
     }
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
 
     /// A database connection, or 503.
     pub async fn conn(&self) -> Result<db::DbConn, AppError> {
@@ -165,7 +171,13 @@ impl AppContext {
 
     /// Absolute public URL of `path` on `app`.
     pub fn url(&self, app: AppName, path: &str) -> String {
-        let base = self.inner.config.apps.public(app).as_str().trim_end_matches('/');
+        let base = self
+            .inner
+            .config
+            .apps
+            .public(app)
+            .as_str()
+            .trim_end_matches('/');
         format!("{base}/{}", path.trim_start_matches('/'))
     }
 }
@@ -183,9 +195,18 @@ fn base_context(app: AppName, config: &Config) -> tera::Context {
         })
         .collect();
     let mut context = tera::Context::new();
-    context.insert("app", &serde_json::json!({ "name": app.as_str(), "title": app.title() }));
+    context.insert(
+        "app",
+        &serde_json::json!({ "name": app.as_str(), "title": app.title() }),
+    );
     context.insert("apps", &apps);
-    context.insert("urls", &AppName::ALL.iter().map(|a| (a.as_str(), config.apps.public(*a).as_str())).collect::<std::collections::BTreeMap<_, _>>());
+    context.insert(
+        "urls",
+        &AppName::ALL
+            .iter()
+            .map(|a| (a.as_str(), config.apps.public(*a).as_str()))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    );
     context.insert("year", &chrono::Utc::now().format("%Y").to_string());
     context
 }
@@ -203,7 +224,10 @@ pub fn app(
     >,
 > {
     let spec = ctx.spec();
-    let trusted = AppName::ALL.iter().map(|a| origin(ctx.config().apps.public(*a))).collect::<Vec<_>>();
+    let trusted = AppName::ALL
+        .iter()
+        .map(|a| origin(ctx.config().apps.public(*a)))
+        .collect::<Vec<_>>();
     let secret = ctx.config().internal_secret.clone();
     let data = web::Data::new(ctx.clone());
     let fragments_ctx = ctx.clone();
@@ -216,10 +240,15 @@ pub fn app(
         .service(
             web::scope("/internal")
                 .wrap(RequireInternalCredential::new(secret))
-                .service(web::scope("/fragments").configure(move |cfg| (spec.fragments)(cfg, &fragments_ctx))),
+                .service(
+                    web::scope("/fragments")
+                        .configure(move |cfg| (spec.fragments)(cfg, &fragments_ctx)),
+                ),
         )
         .configure(|cfg| (spec.configure)(cfg, &ctx))
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::not_found("There is nothing here.")) }))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::not_found("There is nothing here."))
+        }))
         .wrap(CrossOriginGuard::new(trusted))
         .wrap(error_pages())
         .wrap(
@@ -238,14 +267,22 @@ pub fn origin(url: &url::Url) -> String {
 
 /// Serves `ctx` on `listener`. With `handle_signals` the server stops gracefully on SIGTERM and
 /// SIGINT by itself; in-process fleets pass false and stop their servers through the handle.
-pub fn server(ctx: AppContext, listener: TcpListener, handle_signals: bool) -> std::io::Result<Server> {
+pub fn server(
+    ctx: AppContext,
+    listener: TcpListener,
+    handle_signals: bool,
+) -> std::io::Result<Server> {
     let workers = ctx.config().workers;
     let server = HttpServer::new(move || app(ctx.clone()))
         .workers(workers)
         .shutdown_timeout(25)
         .client_request_timeout(Duration::from_secs(10))
         .listen(listener)?;
-    let server = if handle_signals { server } else { server.disable_signals() };
+    let server = if handle_signals {
+        server
+    } else {
+        server.disable_signals()
+    };
     Ok(server.run())
 }
 

@@ -24,14 +24,24 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-pub async fn serve(req: HttpRequest, path: web::Path<String>, ctx: web::Data<AppContext>) -> HttpResponse {
+pub async fn serve(
+    req: HttpRequest,
+    path: web::Path<String>,
+    ctx: web::Data<AppContext>,
+) -> HttpResponse {
     let path = path.into_inner();
     if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
         return HttpResponse::NotFound().finish();
     }
-    let file = ctx.spec().static_files.and_then(|d| d.get_file(&path)).or_else(|| SHARED_STATIC.get_file(&path));
+    let file = ctx
+        .spec()
+        .static_files
+        .and_then(|d| d.get_file(&path))
+        .or_else(|| SHARED_STATIC.get_file(&path));
     let Some(file) = file else {
-        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such file\n");
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("no such file\n");
     };
     let etag = {
         use std::hash::{Hash, Hasher};
@@ -39,7 +49,12 @@ pub async fn serve(req: HttpRequest, path: web::Path<String>, ctx: web::Data<App
         file.contents().hash(&mut hasher);
         format!("\"{:016x}\"", hasher.finish())
     };
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         return HttpResponse::NotModified().finish();
     }
     HttpResponse::Ok()

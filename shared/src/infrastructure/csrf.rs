@@ -29,7 +29,9 @@ pub struct CrossOriginGuard {
 impl CrossOriginGuard {
     /// `trusted`: origins (`scheme://host[:port]`) allowed to post cross-origin.
     pub fn new(trusted: impl IntoIterator<Item = String>) -> Self {
-        Self { trusted: Rc::new(trusted.into_iter().collect()) }
+        Self {
+            trusted: Rc::new(trusted.into_iter().collect()),
+        }
     }
 }
 
@@ -42,7 +44,9 @@ pub fn allowed(
 ) -> bool {
     let origin_is_trusted = origin.is_some_and(|o| trusted.contains(o));
     let origin_is_same_host = match (origin, host) {
-        (Some(o), Some(h)) => o.split_once("://").is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)),
+        (Some(o), Some(h)) => o
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)),
         _ => false,
     };
     match sec_fetch_site {
@@ -67,7 +71,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CrossOriginMiddleware { service: Rc::new(service), trusted: self.trusted.clone() }))
+        ready(Ok(CrossOriginMiddleware {
+            service: Rc::new(service),
+            trusted: self.trusted.clone(),
+        }))
     }
 }
 
@@ -88,12 +95,28 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+        let safe = matches!(
+            *req.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
         let exempt = EXEMPT_PREFIXES.iter().any(|p| req.path().starts_with(p));
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if safe || exempt || allowed(header("sec-fetch-site"), header("origin"), header("host"), &self.trusted) {
+        if safe
+            || exempt
+            || allowed(
+                header("sec-fetch-site"),
+                header("origin"),
+                header("host"),
+                &self.trusted,
+            )
+        {
             let service = self.service.clone();
-            return Box::pin(async move { service.call(req).await.map(ServiceResponse::map_into_left_body) });
+            return Box::pin(async move {
+                service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body)
+            });
         }
         tracing::warn!(path = %req.path(), origin = ?header("origin"), "cross-origin request refused");
         let response = error_response(
@@ -114,17 +137,42 @@ mod tests {
         let trusted: HashSet<String> = ["http://market.localhost:8002".to_owned()].into();
         let host = Some("cart.localhost:8003");
         // same origin, typed URL, non-browser
-        assert!(allowed(Some("same-origin"), Some("http://cart.localhost:8003"), host, &trusted));
+        assert!(allowed(
+            Some("same-origin"),
+            Some("http://cart.localhost:8003"),
+            host,
+            &trusted
+        ));
         assert!(allowed(Some("none"), None, host, &trusted));
         assert!(allowed(None, None, host, &trusted));
         // the fleet posting to itself
-        assert!(allowed(Some("same-site"), Some("http://market.localhost:8002"), host, &trusted));
+        assert!(allowed(
+            Some("same-site"),
+            Some("http://market.localhost:8002"),
+            host,
+            &trusted
+        ));
         // another site
-        assert!(!allowed(Some("cross-site"), Some("https://evil.example"), host, &trusted));
+        assert!(!allowed(
+            Some("cross-site"),
+            Some("https://evil.example"),
+            host,
+            &trusted
+        ));
         assert!(!allowed(None, Some("https://evil.example"), host, &trusted));
-        assert!(!allowed(Some("same-site"), Some("http://evil.localhost:9999"), host, &trusted));
+        assert!(!allowed(
+            Some("same-site"),
+            Some("http://evil.localhost:9999"),
+            host,
+            &trusted
+        ));
         // old browser, same host
-        assert!(allowed(None, Some("http://cart.localhost:8003"), host, &trusted));
+        assert!(allowed(
+            None,
+            Some("http://cart.localhost:8003"),
+            host,
+            &trusted
+        ));
         assert!(!allowed(None, Some("null"), host, &trusted));
     }
 }

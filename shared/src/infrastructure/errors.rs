@@ -53,7 +53,9 @@ impl AppError {
     fn public_message(&self) -> String {
         match self {
             AppError::Internal(_) => "Something went wrong on our side. It has been logged.".into(),
-            AppError::Unavailable(_) => "This service is briefly unavailable. Please try again in a moment.".into(),
+            AppError::Unavailable(_) => {
+                "This service is briefly unavailable. Please try again in a moment.".into()
+            }
             other => other.to_string(),
         }
     }
@@ -96,12 +98,17 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Conflict("That already exists.".into())
             }
             E::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
-                AppError::BadRequest(format!("Invalid value ({}).", info.constraint_name().unwrap_or("check")))
+                AppError::BadRequest(format!(
+                    "Invalid value ({}).",
+                    info.constraint_name().unwrap_or("check")
+                ))
             }
             E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 AppError::BadRequest("That refers to something that does not exist.".into())
             }
-            E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable(err.to_string()),
+            E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                AppError::Unavailable(err.to_string())
+            }
             other => AppError::internal(other),
         }
     }
@@ -155,15 +162,20 @@ pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
         AppError::BadRequest(format!("Invalid query string: {err}.")).into()
     }))
-    .app_data(web::PathConfig::default().error_handler(|err, _| {
-        AppError::NotFound(format!("Not found ({err}).")).into()
-    }))
-    .app_data(web::FormConfig::default().limit(256 * 1024).error_handler(|err, _| {
-        AppError::BadRequest(format!("Invalid form: {err}.")).into()
-    }))
-    .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|err, _| {
-        AppError::BadRequest(format!("Invalid JSON: {err}.")).into()
-    }));
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| AppError::NotFound(format!("Not found ({err}).")).into()),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|err, _| AppError::BadRequest(format!("Invalid form: {err}.")).into()),
+    )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|err, _| AppError::BadRequest(format!("Invalid JSON: {err}.")).into()),
+    );
 }
 
 /// Renders every error response without a page of its own as the shared error page.
@@ -171,13 +183,18 @@ pub fn error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(render)
 }
 
-fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn render<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let already_rendered = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html") || ct.contains("json") || ct.contains("xml"));
-    if already_rendered || res.status().as_u16() < 400 || res.request().path().starts_with("/internal/") {
+    if already_rendered
+        || res.status().as_u16() < 400
+        || res.request().path().starts_with("/internal/")
+    {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
@@ -194,7 +211,9 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
             page.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, page).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, page).map_into_right_body(),
+    ))
 }
 
 fn default_message(status: StatusCode) -> &'static str {
@@ -213,8 +232,16 @@ fn default_message(status: StatusCode) -> &'static str {
 }
 
 /// The error page (or problem+json) for `status` with `message`.
-pub fn error_response(req: &HttpRequest, status: StatusCode, message: &str) -> HttpResponse<BoxBody> {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub fn error_response(
+    req: &HttpRequest,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse<BoxBody> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if accept.contains("json") && !accept.contains("text/html") {
         let body = serde_json::json!({
             "type": "about:blank",
@@ -222,7 +249,9 @@ pub fn error_response(req: &HttpRequest, status: StatusCode, message: &str) -> H
             "status": status.as_u16(),
             "detail": message,
         });
-        return HttpResponse::build(status).content_type("application/problem+json").body(body.to_string());
+        return HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .body(body.to_string());
     }
     let html = req
         .app_data::<web::Data<AppContext>>()
@@ -236,7 +265,12 @@ pub fn error_response(req: &HttpRequest, status: StatusCode, message: &str) -> H
                 .map_err(|e| tracing::error!(error = ?e, "error page failed to render"))
                 .ok()
         })
-        .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><h1>{status}</h1><p>{}</p>", escape(message)));
+        .unwrap_or_else(|| {
+            format!(
+                "<!doctype html><title>{status}</title><h1>{status}</h1><p>{}</p>",
+                escape(message)
+            )
+        });
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -244,5 +278,8 @@ pub fn error_response(req: &HttpRequest, status: StatusCode, message: &str) -> H
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -11,7 +11,9 @@ pub fn nav() -> FragmentRequest {
 
 /// account `user-menu`: who is signed in, with sign-in/out links for the app `on` (every header).
 pub fn user_menu(on: AppName, viewer: Viewer) -> FragmentRequest {
-    FragmentRequest::new(AppName::Account, "user-menu").param("app", on.as_str()).per_viewer(viewer)
+    FragmentRequest::new(AppName::Account, "user-menu")
+        .param("app", on.as_str())
+        .per_viewer(viewer)
 }
 
 /// cart `mini-cart`: the viewer's cart at a glance.

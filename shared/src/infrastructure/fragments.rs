@@ -82,7 +82,11 @@ pub struct FragmentRequest {
 
 impl FragmentRequest {
     pub fn new(app: AppName, kind: &'static str) -> Self {
-        Self { app, kind, params: Vec::new() }
+        Self {
+            app,
+            kind,
+            params: Vec::new(),
+        }
     }
 
     /// Adds a query parameter (kept sorted, so equal requests share a cache key).
@@ -215,7 +219,11 @@ impl FragmentClient {
     }
 
     /// Fetches every fragment in parallel; never fails and never waits past the timeout.
-    pub async fn fetch_all(&self, requests: &[FragmentRequest], request_id: Option<&str>) -> Vec<Fragment> {
+    pub async fn fetch_all(
+        &self,
+        requests: &[FragmentRequest],
+        request_id: Option<&str>,
+    ) -> Vec<Fragment> {
         if requests.is_empty() {
             return Vec::new();
         }
@@ -229,20 +237,29 @@ impl FragmentClient {
             Err(_) => vec![(None, None); requests.len()],
         };
         let stats = &self.inner.stats;
-        let jobs = requests.iter().zip(cached).map(|(req, (generation, fresh))| async move {
-            if let Some(html) = fresh {
-                stats.hits.fetch_add(1, Ordering::Relaxed);
-                return Fragment { html, source: FragmentSource::Cache };
-            }
-            stats.misses.fetch_add(1, Ordering::Relaxed);
-            self.fetch_and_store(req, generation, deadline, request_id).await
-        });
+        let jobs = requests
+            .iter()
+            .zip(cached)
+            .map(|(req, (generation, fresh))| async move {
+                if let Some(html) = fresh {
+                    stats.hits.fetch_add(1, Ordering::Relaxed);
+                    return Fragment {
+                        html,
+                        source: FragmentSource::Cache,
+                    };
+                }
+                stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.fetch_and_store(req, generation, deadline, request_id)
+                    .await
+            });
         join_all(jobs).await
     }
 
     /// Fetches one fragment (see [`FragmentClient::fetch_all`]).
     pub async fn fetch(&self, request: FragmentRequest, request_id: Option<&str>) -> Fragment {
-        let mut all = self.fetch_all(std::slice::from_ref(&request), request_id).await;
+        let mut all = self
+            .fetch_all(std::slice::from_ref(&request), request_id)
+            .await;
         all.pop().unwrap_or_else(|| Fragment::placeholder(&request))
     }
 
@@ -274,11 +291,21 @@ impl FragmentClient {
         deadline: Instant,
         request_id: Option<&str>,
     ) -> Fragment {
-        let stale_key = self.inner.redis.key(format!("fs:{}:{}", req.id(), req.query()));
+        let stale_key = self
+            .inner
+            .redis
+            .key(format!("fs:{}:{}", req.id(), req.query()));
         // The stale copy is read alongside the fetch, so falling back costs no extra wait.
         let stale = async {
             let mut conn = self.inner.redis.conn();
-            match timeout_at(deadline, redis::cmd("GET").arg(&stale_key).query_async::<Option<String>>(&mut conn)).await {
+            match timeout_at(
+                deadline,
+                redis::cmd("GET")
+                    .arg(&stale_key)
+                    .query_async::<Option<String>>(&mut conn),
+            )
+            .await
+            {
                 Ok(Ok(v)) => v,
                 _ => None,
             }
@@ -293,17 +320,26 @@ impl FragmentClient {
         match origin {
             Ok(fetched) => {
                 self.store(req, generation, &stale_key, &fetched).await;
-                Fragment { html: fetched.html, source: FragmentSource::Origin }
+                Fragment {
+                    html: fetched.html,
+                    source: FragmentSource::Origin,
+                }
             }
             Err(err) => {
                 tracing::warn!(fragment = %req.id(), error = %err, "fragment owner failed");
                 match stale {
                     Some(html) => {
                         self.inner.stats.stale.fetch_add(1, Ordering::Relaxed);
-                        Fragment { html, source: FragmentSource::Stale }
+                        Fragment {
+                            html,
+                            source: FragmentSource::Stale,
+                        }
                     }
                     None => {
-                        self.inner.stats.placeholders.fetch_add(1, Ordering::Relaxed);
+                        self.inner
+                            .stats
+                            .placeholders
+                            .fetch_add(1, Ordering::Relaxed);
                         Fragment::placeholder(req)
                     }
                 }
@@ -311,12 +347,25 @@ impl FragmentClient {
         }
     }
 
-    async fn fetch_origin(&self, req: &FragmentRequest, request_id: Option<&str>) -> Result<Fetched, FetchError> {
+    async fn fetch_origin(
+        &self,
+        req: &FragmentRequest,
+        request_id: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         let path_and_query = req.path_and_query();
         let base = self.inner.urls.internal(req.app);
         let url = format!("{}{}", base.as_str().trim_end_matches('/'), path_and_query);
-        let credential = internal_auth::sign(&self.inner.secret, "GET", &path_and_query, internal_auth::unix_now());
-        let mut request = self.inner.http.get(url).header(internal_auth::HEADER, credential);
+        let credential = internal_auth::sign(
+            &self.inner.secret,
+            "GET",
+            &path_and_query,
+            internal_auth::unix_now(),
+        );
+        let mut request = self
+            .inner
+            .http
+            .get(url)
+            .header(internal_auth::HEADER, credential);
         if let Some(id) = request_id {
             request = request.header("x-request-id", id);
         }
@@ -324,7 +373,12 @@ impl FragmentClient {
         if response.status() != reqwest::StatusCode::OK {
             return Err(FetchError::Status(response.status()));
         }
-        let ttl = cache_ttl(response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()));
+        let ttl = cache_ttl(
+            response
+                .headers()
+                .get(reqwest::header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
+        );
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > MAX_FRAGMENT_BYTES {
@@ -332,14 +386,31 @@ impl FragmentClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched { html: String::from_utf8_lossy(&body).into_owned(), ttl })
+        Ok(Fetched {
+            html: String::from_utf8_lossy(&body).into_owned(),
+            ttl,
+        })
     }
 
-    async fn store(&self, req: &FragmentRequest, generation: Option<String>, stale_key: &str, fetched: &Fetched) {
+    async fn store(
+        &self,
+        req: &FragmentRequest,
+        generation: Option<String>,
+        stale_key: &str,
+        fetched: &Fetched,
+    ) {
         let mut pipe = redis::pipe();
         if let (Some(generation), Some(ttl)) = (generation, fetched.ttl) {
-            let key = self.inner.redis.key(format!("f:{}:{generation}:{}", req.id(), req.query()));
-            pipe.cmd("SET").arg(key).arg(&fetched.html).arg("EX").arg(ttl.as_secs().max(1)).ignore();
+            let key = self
+                .inner
+                .redis
+                .key(format!("f:{}:{generation}:{}", req.id(), req.query()));
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(&fetched.html)
+                .arg("EX")
+                .arg(ttl.as_secs().max(1))
+                .ignore();
         }
         pipe.cmd("SET")
             .arg(stale_key)
@@ -363,8 +434,10 @@ impl FragmentClient {
     pub async fn purge(&self, req: &FragmentRequest) -> redis::RedisResult<()> {
         let redis = &self.inner.redis;
         let mut conn = redis.conn();
-        let generation: Option<String> =
-            redis::cmd("GET").arg(redis.key(format!("fgen:{}", req.id()))).query_async(&mut conn).await?;
+        let generation: Option<String> = redis::cmd("GET")
+            .arg(redis.key(format!("fgen:{}", req.id())))
+            .query_async(&mut conn)
+            .await?;
         let generation = generation.unwrap_or_else(|| "0".into());
         redis::cmd("DEL")
             .arg(redis.key(format!("f:{}:{generation}:{}", req.id(), req.query())))
@@ -376,7 +449,10 @@ impl FragmentClient {
 /// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle.
 pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<()> {
     let mut conn = redis.conn();
-    redis::cmd("INCR").arg(redis.key(format!("fgen:{app}:{kind}"))).query_async::<()>(&mut conn).await
+    redis::cmd("INCR")
+        .arg(redis.key(format!("fgen:{app}:{kind}")))
+        .query_async::<()>(&mut conn)
+        .await
 }
 
 /// The fresh-copy TTL an owner's `Cache-Control` allows: `max-age`, none for `no-store`/`no-cache`.
@@ -407,8 +483,12 @@ mod tests {
 
     #[test]
     fn requests_have_stable_keys() {
-        let a = FragmentRequest::new(AppName::Cart, "mini-cart").param("b", "2").param("a", "1");
-        let b = FragmentRequest::new(AppName::Cart, "mini-cart").param("a", "1").param("b", "2");
+        let a = FragmentRequest::new(AppName::Cart, "mini-cart")
+            .param("b", "2")
+            .param("a", "1");
+        let b = FragmentRequest::new(AppName::Cart, "mini-cart")
+            .param("a", "1")
+            .param("b", "2");
         assert_eq!(a.query(), b.query());
         assert_eq!(a.path_and_query(), "/internal/fragments/mini-cart?a=1&b=2");
         let v = a.clone().per_viewer(Viewer::User(7));
@@ -428,7 +508,10 @@ mod tests {
     #[test]
     fn ttl_follows_cache_control() {
         assert_eq!(cache_ttl(None), Some(DEFAULT_TTL));
-        assert_eq!(cache_ttl(Some("public, max-age=120")), Some(Duration::from_secs(120)));
+        assert_eq!(
+            cache_ttl(Some("public, max-age=120")),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(cache_ttl(Some("private, max-age=0")), None);
         assert_eq!(cache_ttl(Some("no-store")), None);
     }

@@ -19,7 +19,11 @@ pub async fn healthz(ctx: web::Data<AppContext>) -> HttpResponse {
 
 async fn check_db(ctx: &AppContext) -> Result<(), String> {
     let mut conn = ctx.db().get().await.map_err(|e| e.to_string())?;
-    diesel::sql_query("SELECT 1").execute(&mut conn).await.map(drop).map_err(|e| e.to_string())
+    diesel::sql_query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
@@ -28,7 +32,9 @@ pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
         timeout(CHECK_TIMEOUT, ctx.redis().ping()),
     );
     let db = db.unwrap_or_else(|_| Err("timed out".into()));
-    let redis = redis.map_err(|_| "timed out".to_owned()).and_then(|r| r.map_err(|e| e.to_string()));
+    let redis = redis
+        .map_err(|_elapsed| "timed out".to_owned())
+        .and_then(|r| r.map_err(|e| e.to_string()));
     let ok = db.is_ok() && redis.is_ok();
     let describe = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
@@ -42,6 +48,10 @@ pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
         "app": ctx.name(),
         "checks": { "database": describe(&db), "redis": describe(&redis) },
     });
-    let mut res = if ok { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    let mut res = if ok {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
     res.insert_header(("Cache-Control", "no-store")).json(body)
 }

@@ -29,7 +29,8 @@ impl Resolve for LocalhostResolver {
                 ];
                 return Ok(Box::new(addrs.into_iter()) as Addrs);
             }
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }

@@ -42,7 +42,9 @@ fn mac(secret: &Secret, method: &str, path_and_query: &str, t: i64) -> Option<Ve
 
 /// The header value for a request made at unix time `now`.
 pub fn sign(secret: &Secret, method: &str, path_and_query: &str, now: i64) -> String {
-    let sig = mac(secret, method, path_and_query, now).map(hex::encode).unwrap_or_default();
+    let sig = mac(secret, method, path_and_query, now)
+        .map(hex::encode)
+        .unwrap_or_default();
     format!("v1 t={now} s={sig}")
 }
 
@@ -55,7 +57,9 @@ pub fn verify(
     now: i64,
 ) -> Result<(), CredentialError> {
     let header = header.ok_or(CredentialError::Missing)?;
-    let rest = header.strip_prefix("v1 ").ok_or(CredentialError::Malformed)?;
+    let rest = header
+        .strip_prefix("v1 ")
+        .ok_or(CredentialError::Malformed)?;
     let (mut t, mut s) = (None, None);
     for part in rest.split_ascii_whitespace() {
         match part.split_once('=') {
@@ -88,7 +92,9 @@ pub struct RequireInternalCredential {
 
 impl RequireInternalCredential {
     pub fn new(secret: Secret) -> Self {
-        Self { secret: Rc::new(secret) }
+        Self {
+            secret: Rc::new(secret),
+        }
     }
 }
 
@@ -104,7 +110,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(InternalCredentialMiddleware { service: Rc::new(service), secret: self.secret.clone() }))
+        ready(Ok(InternalCredentialMiddleware {
+            service: Rc::new(service),
+            secret: self.secret.clone(),
+        }))
     }
 }
 
@@ -125,13 +134,28 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let path_and_query = req.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
         let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok());
-        let checked = verify(&self.secret, req.method().as_str(), &path_and_query, header, unix_now());
+        let checked = verify(
+            &self.secret,
+            req.method().as_str(),
+            &path_and_query,
+            header,
+            unix_now(),
+        );
         match checked {
             Ok(()) => {
                 let service = self.service.clone();
-                Box::pin(async move { service.call(req).await.map(ServiceResponse::map_into_left_body) })
+                Box::pin(async move {
+                    service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body)
+                })
             }
             Err(err) => {
                 let status = match err {
@@ -156,13 +180,64 @@ mod tests {
     fn signatures_bind_method_path_and_time() {
         let secret = Secret::new("0123456789abcdef0123");
         let h = sign(&secret, "GET", "/internal/fragments/nav?x=1", 1000);
-        assert_eq!(verify(&secret, "GET", "/internal/fragments/nav?x=1", Some(&h), 1010), Ok(()));
-        assert_eq!(verify(&secret, "POST", "/internal/fragments/nav?x=1", Some(&h), 1010), Err(CredentialError::BadSignature));
-        assert_eq!(verify(&secret, "GET", "/internal/fragments/nav?x=2", Some(&h), 1010), Err(CredentialError::BadSignature));
-        assert_eq!(verify(&secret, "GET", "/internal/fragments/nav?x=1", Some(&h), 1031), Err(CredentialError::Expired));
-        assert_eq!(verify(&secret, "GET", "/internal/fragments/nav?x=1", None, 1000), Err(CredentialError::Missing));
-        assert_eq!(verify(&secret, "GET", "/internal/fragments/nav?x=1", Some("v1 t=1000"), 1000), Err(CredentialError::Malformed));
+        assert_eq!(
+            verify(
+                &secret,
+                "GET",
+                "/internal/fragments/nav?x=1",
+                Some(&h),
+                1010
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                "POST",
+                "/internal/fragments/nav?x=1",
+                Some(&h),
+                1010
+            ),
+            Err(CredentialError::BadSignature)
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                "GET",
+                "/internal/fragments/nav?x=2",
+                Some(&h),
+                1010
+            ),
+            Err(CredentialError::BadSignature)
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                "GET",
+                "/internal/fragments/nav?x=1",
+                Some(&h),
+                1031
+            ),
+            Err(CredentialError::Expired)
+        );
+        assert_eq!(
+            verify(&secret, "GET", "/internal/fragments/nav?x=1", None, 1000),
+            Err(CredentialError::Missing)
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                "GET",
+                "/internal/fragments/nav?x=1",
+                Some("v1 t=1000"),
+                1000
+            ),
+            Err(CredentialError::Malformed)
+        );
         let other = Secret::new("another-secret-0000000");
-        assert_eq!(verify(&other, "GET", "/internal/fragments/nav?x=1", Some(&h), 1000), Err(CredentialError::BadSignature));
+        assert_eq!(
+            verify(&other, "GET", "/internal/fragments/nav?x=1", Some(&h), 1000),
+            Err(CredentialError::BadSignature)
+        );
     }
 }

@@ -29,13 +29,21 @@ impl FromRequest for PageRequest {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let viewer = Viewer::from_request(req, payload);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        Box::pin(async move { Ok(PageRequest { viewer: viewer.await?, request_id }) })
+        Box::pin(async move {
+            Ok(PageRequest {
+                viewer: viewer.await?,
+                request_id,
+            })
+        })
     }
 }
 
 /// The fragments in every page's header.
 pub fn header_fragments(app: AppName, viewer: Viewer) -> [(&'static str, FragmentRequest); 2] {
-    [("nav", fragment_catalog::nav()), ("user_menu", fragment_catalog::user_menu(app, viewer))]
+    [
+        ("nav", fragment_catalog::nav()),
+        ("user_menu", fragment_catalog::user_menu(app, viewer)),
+    ]
 }
 
 impl AppContext {
@@ -49,10 +57,18 @@ impl AppContext {
         extra: Vec<(&'static str, FragmentRequest)>,
     ) -> Result<HttpResponse, AppError> {
         let (names, requests): (Vec<&str>, Vec<FragmentRequest>) =
-            header_fragments(self.name(), page.viewer).into_iter().chain(extra).unzip();
-        let fetched = self.fragments().fetch_all(&requests, page.request_id.as_deref()).await;
-        let fragments: std::collections::HashMap<&str, String> =
-            names.into_iter().zip(fetched.into_iter().map(|f| f.html)).collect();
+            header_fragments(self.name(), page.viewer)
+                .into_iter()
+                .chain(extra)
+                .unzip();
+        let fetched = self
+            .fragments()
+            .fetch_all(&requests, page.request_id.as_deref())
+            .await;
+        let fragments: std::collections::HashMap<&str, String> = names
+            .into_iter()
+            .zip(fetched.into_iter().map(|f| f.html))
+            .collect();
         context.insert("fragments", &fragments);
         context.insert("signed_in", &page.viewer.user_id().is_some());
         let html = self.templates().render(template, &context)?;
@@ -64,7 +80,12 @@ impl AppContext {
     }
 
     /// Renders a fragment template for another app; `max_age` is how long it may be cached.
-    pub fn render_fragment(&self, template: &str, context: &tera::Context, max_age: u32) -> Result<HttpResponse, AppError> {
+    pub fn render_fragment(
+        &self,
+        template: &str,
+        context: &tera::Context,
+        max_age: u32,
+    ) -> Result<HttpResponse, AppError> {
         let html = self.templates().render(template, context)?;
         Ok(fragment_response(html, max_age))
     }
@@ -86,7 +107,10 @@ pub struct ViewerQuery {
 
 impl ViewerQuery {
     pub fn viewer(&self) -> Viewer {
-        self.viewer.as_deref().and_then(Viewer::from_token).unwrap_or(Viewer::Anonymous)
+        self.viewer
+            .as_deref()
+            .and_then(Viewer::from_token)
+            .unwrap_or(Viewer::Anonymous)
     }
 }
 
@@ -110,7 +134,10 @@ impl Pagination {
     /// Page `requested` (1-based) of `total` items; 404 past the end (page 1 always exists).
     pub fn new(requested: Option<u32>, per_page: u32, total: i64) -> Result<Self, AppError> {
         let per_page = per_page.max(1);
-        let pages = u32::try_from(total.max(0)).unwrap_or(u32::MAX).div_ceil(per_page).max(1);
+        let pages = u32::try_from(total.max(0))
+            .unwrap_or(u32::MAX)
+            .div_ceil(per_page)
+            .max(1);
         let page = requested.unwrap_or(1);
         if page == 0 || page > pages {
             return Err(AppError::not_found("There is no such page."));
@@ -140,7 +167,10 @@ mod tests {
     #[test]
     fn pagination() {
         let p = Pagination::new(None, 10, 25).unwrap();
-        assert_eq!((p.page, p.pages, p.prev, p.next, p.offset()), (1, 3, None, Some(2), 0));
+        assert_eq!(
+            (p.page, p.pages, p.prev, p.next, p.offset()),
+            (1, 3, None, Some(2), 0)
+        );
         let p = Pagination::new(Some(3), 10, 25).unwrap();
         assert_eq!((p.prev, p.next, p.offset()), (Some(2), None, 20));
         assert!(Pagination::new(Some(4), 10, 25).is_err());

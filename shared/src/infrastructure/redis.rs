@@ -23,7 +23,10 @@ impl Redis {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         let conn = ConnectionManager::new_with_config(client, manager_config).await?;
-        Ok(Self { conn, prefix: config.prefix.clone() })
+        Ok(Self {
+            conn,
+            prefix: config.prefix.clone(),
+        })
     }
 
     /// A connection handle (cheap: the manager multiplexes one connection).
@@ -46,6 +49,9 @@ impl Redis {
 
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.conn();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(drop)
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(drop)
     }
 }

@@ -1,4 +1,4 @@
-//! Per-request tracing: a request id (the caller's `X-Request-Id` when it sends a sane one, so
+//! Per-request tracing and metrics: a request id (the caller's `X-Request-Id` when it sends a sane one, so
 //! one page view is traceable across the fragment calls it makes), a span, and the id echoed back.
 
 use std::future::{Ready, ready};
@@ -7,11 +7,13 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::HttpMessage;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpMessage, web};
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
+
+use super::app::AppContext;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -27,11 +29,18 @@ static PROCESS_TAG: LazyLock<String> = LazyLock::new(|| {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn new_id() -> String {
-    format!("{}-{:x}", *PROCESS_TAG, COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{:x}",
+        *PROCESS_TAG,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn sane(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[derive(Clone, Default)]
@@ -49,7 +58,9 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequestTracingMiddleware { service: Rc::new(service) }))
+        ready(Ok(RequestTracingMiddleware {
+            service: Rc::new(service),
+        }))
     }
 }
 
@@ -83,14 +94,28 @@ where
             async move {
                 let mut res = service.call(req).await?;
                 let status = res.status();
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let elapsed = started.elapsed();
+                if let Some(ctx) = res.request().app_data::<web::Data<AppContext>>() {
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "(unmatched)".to_owned());
+                    ctx.metrics().record(
+                        &route,
+                        res.request().method().as_str(),
+                        status.as_u16(),
+                        elapsed,
+                    );
+                }
+                let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
                 if status.is_server_error() {
                     tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
                 } else {
                     tracing::debug!(status = status.as_u16(), elapsed_ms, "request done");
                 }
                 if let Ok(value) = HeaderValue::from_str(&id) {
-                    res.headers_mut().insert(HeaderName::from_static(HEADER), value);
+                    res.headers_mut()
+                        .insert(HeaderName::from_static(HEADER), value);
                 }
                 Ok(res)
             }

@@ -31,7 +31,11 @@ pub struct SessionData {
 
 impl SessionData {
     pub fn for_user(user_id: Option<i64>) -> Self {
-        SessionData { user_id, csrf: random_token(), created_at: chrono::Utc::now().timestamp() }
+        SessionData {
+            user_id,
+            csrf: random_token(),
+            created_at: chrono::Utc::now().timestamp(),
+        }
     }
 }
 
@@ -59,7 +63,11 @@ impl SessionStore {
         SessionStore {
             redis,
             app,
-            cookie_name: if secure { "__Host-ra_session" } else { "ra_session" },
+            cookie_name: if secure {
+                "__Host-ra_session"
+            } else {
+                "ra_session"
+            },
             secure,
         }
     }
@@ -69,7 +77,9 @@ impl SessionStore {
     }
 
     fn key(&self, sid: &str) -> String {
-        let digest = hash(MessageDigest::sha256(), sid.as_bytes()).map(|d| hex::encode(d)).unwrap_or_default();
+        let digest = hash(MessageDigest::sha256(), sid.as_bytes())
+            .map(hex::encode)
+            .unwrap_or_default();
         self.redis.key(format!("sess:{}:{digest}", self.app))
     }
 
@@ -78,7 +88,10 @@ impl SessionStore {
             return Ok(None);
         }
         let mut conn = self.redis.conn();
-        let raw: Option<String> = redis::cmd("GET").arg(self.key(sid)).query_async(&mut conn).await?;
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.key(sid))
+            .query_async(&mut conn)
+            .await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
@@ -103,7 +116,10 @@ impl SessionStore {
 
     pub async fn destroy(&self, sid: &str) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn();
-        redis::cmd("DEL").arg(self.key(sid)).query_async(&mut conn).await
+        redis::cmd("DEL")
+            .arg(self.key(sid))
+            .query_async(&mut conn)
+            .await
     }
 
     /// The session cookie: host-only (no Domain), HttpOnly, SameSite=Lax, Path=/.
@@ -113,7 +129,9 @@ impl SessionStore {
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
-            .max_age(actix_web::cookie::time::Duration::seconds(SESSION_TTL.as_secs() as i64))
+            .max_age(actix_web::cookie::time::Duration::seconds(
+                SESSION_TTL.as_secs() as i64,
+            ))
             .finish()
     }
 
@@ -145,7 +163,10 @@ async fn load_session(req: &HttpRequest) -> Result<Option<Session>, AppError> {
     let session = match req.cookie(store.cookie_name()) {
         Some(cookie) => {
             let sid = cookie.value().to_owned();
-            store.load(&sid).await?.map(|data| Session { id: sid, data })
+            store
+                .load(&sid)
+                .await?
+                .map(|data| Session { id: sid, data })
         }
         None => None,
     };

@@ -15,7 +15,9 @@ pub static SHARED_TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/te
 fn collect(dir: &Dir<'_>, out: &mut BTreeMap<String, String>) {
     for file in dir.files() {
         let name = file.path().to_string_lossy().replace('\\', "/");
-        let is_template = [".html", ".xml", ".txt"].iter().any(|ext| name.ends_with(ext));
+        let is_template = [".html", ".xml", ".txt"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
         if let Some(text) = file.contents_utf8().filter(|_| is_template) {
             out.insert(name, text.to_owned());
         }
@@ -59,11 +61,16 @@ fn datetime_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result
     let Some(s) = value.as_str() else {
         return Ok(value.clone());
     };
-    let format = args.get("format").and_then(Value::as_str).unwrap_or("%e %B %Y, %H:%M");
+    let format = args
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or("%e %B %Y, %H:%M");
     let parsed: DateTime<Utc> = s
         .parse()
         .map_err(|e| tera::Error::msg(format!("datetime filter: `{s}` is not a timestamp: {e}")))?;
-    Ok(Value::String(parsed.format(format).to_string().trim().to_owned()))
+    Ok(Value::String(
+        parsed.format(format).to_string().trim().to_owned(),
+    ))
 }
 
 #[cfg(test)]

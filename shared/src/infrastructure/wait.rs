@@ -17,7 +17,12 @@ pub struct WaitError {
 }
 
 /// Retries `attempt` with exponential backoff (100 ms doubling to 5 s) until `limit` passes.
-pub async fn with_backoff<T, E, F, Fut>(what: &'static str, target: &str, limit: Duration, mut attempt: F) -> Result<T, WaitError>
+pub async fn with_backoff<T, E, F, Fut>(
+    what: &'static str,
+    target: &str,
+    limit: Duration,
+    mut attempt: F,
+) -> Result<T, WaitError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -38,7 +43,12 @@ where
             Err(err) => {
                 let waited = started.elapsed();
                 if waited + delay > limit {
-                    return Err(WaitError { what, target: target.to_owned(), waited, last_error: err.to_string() });
+                    return Err(WaitError {
+                        what,
+                        target: target.to_owned(),
+                        waited,
+                        last_error: err.to_string(),
+                    });
                 }
                 tracing::warn!(what, target, tries, retry_in_ms = delay.as_millis() as u64, error = %err, "waiting");
                 tokio::time::sleep(delay).await;
@@ -59,7 +69,10 @@ pub async fn redis(url: &str, limit: Duration) -> Result<(), WaitError> {
     with_backoff("Redis", &redact_url(url), limit, || async {
         let client = redis::Client::open(url)?;
         let mut conn = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(drop)
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(drop)
     })
     .await
 }

@@ -36,7 +36,10 @@ pub async fn newsletters(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Newsle
         .await
 }
 
-pub async fn newsletter_by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Newsletter>> {
+pub async fn newsletter_by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<Newsletter>> {
     newsletters::table
         .filter(newsletters::slug.eq(slug))
         .select(Newsletter::as_select())
@@ -70,12 +73,18 @@ pub async fn subscribe(
     email: &str,
     user_id: Option<i64>,
 ) -> QueryResult<Subscription> {
-    let status = if user_id.is_some() { "confirmed" } else { "unconfirmed" };
+    let status = if user_id.is_some() {
+        "confirmed"
+    } else {
+        "unconfirmed"
+    };
     let existing = newsletter_subscriptions::table
         .filter(newsletter_subscriptions::newsletter_id.eq(newsletter_id))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-            .bind::<diesel::sql_types::Text, _>(email)
-            .sql(")"))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
         .select(Subscription::as_select())
         .first(conn)
         .await
@@ -108,7 +117,11 @@ pub async fn subscribe(
 }
 
 /// Ends a user's subscription to a newsletter. Returns whether one was active.
-pub async fn unsubscribe_user(conn: &mut AsyncPgConnection, newsletter_id: i64, user_id: i64) -> QueryResult<bool> {
+pub async fn unsubscribe_user(
+    conn: &mut AsyncPgConnection,
+    newsletter_id: i64,
+    user_id: i64,
+) -> QueryResult<bool> {
     diesel::update(
         newsletter_subscriptions::table
             .filter(newsletter_subscriptions::newsletter_id.eq(newsletter_id))

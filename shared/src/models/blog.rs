@@ -56,11 +56,18 @@ pub async fn published(
         .select((Post::as_select(), users::display_name.nullable()))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(post, author)| PostWithAuthor { post, author }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(post, author)| PostWithAuthor { post, author })
+        .collect())
 }
 
 pub async fn count_published(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    posts::table.filter(posts::status.eq("published")).count().get_result(conn).await
+    posts::table
+        .filter(posts::status.eq("published"))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 pub async fn published_by_slug(
@@ -114,7 +121,10 @@ pub async fn menu(conn: &mut AsyncPgConnection, menu: &str) -> QueryResult<Vec<N
         .await
 }
 
-pub async fn insert_nav_item(conn: &mut AsyncPgConnection, new: &NewNavItem<'_>) -> QueryResult<NavItem> {
+pub async fn insert_nav_item(
+    conn: &mut AsyncPgConnection,
+    new: &NewNavItem<'_>,
+) -> QueryResult<NavItem> {
     diesel::insert_into(nav_items::table)
         .values(new)
         .returning(NavItem::as_returning())

@@ -57,7 +57,10 @@ pub async fn find_or_create(conn: &mut AsyncPgConnection, owner: &CartOwner) -> 
         CartOwner::Session(key) => (None, Some(key.as_str())),
     };
     let inserted = diesel::insert_into(carts::table)
-        .values((carts::user_id.eq(user_id), carts::session_key.eq(session_key)))
+        .values((
+            carts::user_id.eq(user_id),
+            carts::session_key.eq(session_key),
+        ))
         .on_conflict_do_nothing()
         .returning(Cart::as_returning())
         .get_result(conn)
@@ -65,7 +68,9 @@ pub async fn find_or_create(conn: &mut AsyncPgConnection, owner: &CartOwner) -> 
         .optional()?;
     match inserted {
         Some(cart) => Ok(cart),
-        None => find(conn, owner).await?.ok_or(diesel::result::Error::NotFound),
+        None => find(conn, owner)
+            .await?
+            .ok_or(diesel::result::Error::NotFound),
     }
 }
 
@@ -85,9 +90,11 @@ pub async fn add_item(
         ))
         .on_conflict((cart_items::cart_id, cart_items::product_id))
         .do_update()
-        .set(cart_items::quantity.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(&format!(
-            "LEAST(cart_items.quantity + excluded.quantity, {MAX_QUANTITY})"
-        ))))
+        .set(
+            cart_items::quantity.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(&format!(
+                "LEAST(cart_items.quantity + excluded.quantity, {MAX_QUANTITY})"
+            ))),
+        )
         .execute(conn)
         .await?;
     touch(conn, cart_id).await
@@ -129,4 +136,3 @@ async fn touch(conn: &mut AsyncPgConnection, cart_id: i64) -> QueryResult<()> {
         .await
         .map(drop)
 }
-

@@ -32,9 +32,17 @@ pub struct NewEvent<'a> {
 }
 
 /// Events that have not ended by `now`, soonest first.
-pub async fn upcoming(conn: &mut AsyncPgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Event>> {
+pub async fn upcoming(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Event>> {
     events::table
-        .filter(events::ends_at.ge(now).or(events::ends_at.is_null().and(events::starts_at.ge(now))))
+        .filter(
+            events::ends_at
+                .ge(now)
+                .or(events::ends_at.is_null().and(events::starts_at.ge(now))),
+        )
         .order((events::starts_at, events::id))
         .limit(limit)
         .select(Event::as_select())

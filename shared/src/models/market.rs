@@ -45,7 +45,11 @@ pub async fn featured(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<V
         .await
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, limit: i64, offset: i64) -> QueryResult<Vec<Product>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<Product>> {
     products::table
         .order((products::title, products::id))
         .limit(limit)
@@ -69,7 +73,12 @@ pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Op
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Product>> {
-    products::table.find(id).select(Product::as_select()).first(conn).await.optional()
+    products::table
+        .find(id)
+        .select(Product::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewProduct<'_>) -> QueryResult<Product> {
@@ -80,7 +89,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewProduct<'_>) -> Query
         .await
 }
 
-pub async fn set_featured(conn: &mut AsyncPgConnection, id: i64, featured: bool) -> QueryResult<usize> {
+pub async fn set_featured(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    featured: bool,
+) -> QueryResult<usize> {
     diesel::update(products::table.find(id))
         .set(products::featured.eq(featured))
         .execute(conn)

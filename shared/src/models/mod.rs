@@ -28,5 +28,8 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
 
 /// The owner of `table`, if it is recorded.
 pub fn owner_of(table: &str) -> Option<AppName> {
-    TABLE_OWNERS.iter().find(|(t, _)| *t == table).map(|(_, app)| *app)
+    TABLE_OWNERS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, app)| *app)
 }

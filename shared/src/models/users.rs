@@ -32,10 +32,18 @@ pub struct NewUser<'a> {
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).await.optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
-pub async fn by_username(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<Option<User>> {
+pub async fn by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> QueryResult<Option<User>> {
     users::table
         .filter(users::username.eq(username))
         .select(User::as_select())

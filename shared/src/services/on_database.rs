@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::contracts::dtos::{CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto};
+use crate::contracts::dtos::{
+    CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto,
+};
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, ServiceResult, UserDirectory,
 };
@@ -45,7 +47,10 @@ impl From<Product> for ProductDto {
             id: p.id,
             slug: p.slug,
             title: p.title,
-            price: Money { cents: p.price_cents, currency: p.currency },
+            price: Money {
+                cents: p.price_cents,
+                currency: p.currency,
+            },
             image_url: p.image_url,
             in_stock: p.stock > 0,
         }
@@ -77,7 +82,13 @@ impl Navigation for DbServices {
     async fn menu(&self, menu: &str) -> ServiceResult<Vec<NavItemDto>> {
         let mut conn = self.pool.get().await?;
         let items = blog::menu(&mut conn, menu).await?;
-        Ok(items.into_iter().map(|i| NavItemDto { label: i.label, url: i.url }).collect())
+        Ok(items
+            .into_iter()
+            .map(|i| NavItemDto {
+                label: i.label,
+                url: i.url,
+            })
+            .collect())
     }
 }
 
@@ -85,7 +96,9 @@ impl Navigation for DbServices {
 impl Catalog for DbServices {
     async fn product_by_slug(&self, slug: &str) -> ServiceResult<Option<ProductDto>> {
         let mut conn = self.pool.get().await?;
-        Ok(crate::models::market::by_slug(&mut conn, slug).await?.map(ProductDto::from))
+        Ok(crate::models::market::by_slug(&mut conn, slug)
+            .await?
+            .map(ProductDto::from))
     }
 
     async fn products_by_ids(&self, ids: &[i64]) -> ServiceResult<Vec<ProductDto>> {
@@ -113,8 +126,12 @@ impl Carts for DbServices {
             }
         };
         let ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
-        let products: HashMap<i64, ProductDto> =
-            self.products_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
+        let products: HashMap<i64, ProductDto> = self
+            .products_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         Ok(summarize(items.iter().filter_map(|i| {
             products.get(&i.product_id).map(|p| (i.quantity, &p.price))
         })))
@@ -127,9 +144,16 @@ pub fn summarize<'a>(lines: impl Iterator<Item = (i32, &'a Money)>) -> CartSumma
     for (quantity, price) in lines {
         summary.item_count += i64::from(quantity);
         let line_total = price.cents.saturating_mul(i64::from(quantity));
-        match summary.totals.iter_mut().find(|t| t.currency == price.currency) {
+        match summary
+            .totals
+            .iter_mut()
+            .find(|t| t.currency == price.currency)
+        {
             Some(total) => total.cents = total.cents.saturating_add(line_total),
-            None => summary.totals.push(Money { cents: line_total, currency: price.currency.clone() }),
+            None => summary.totals.push(Money {
+                cents: line_total,
+                currency: price.currency.clone(),
+            }),
         }
     }
     summary
@@ -166,13 +190,28 @@ mod tests {
 
     #[test]
     fn summary_totals_per_currency() {
-        let gbp = Money { cents: 250, currency: "GBP".into() };
-        let eur = Money { cents: 100, currency: "EUR".into() };
+        let gbp = Money {
+            cents: 250,
+            currency: "GBP".into(),
+        };
+        let eur = Money {
+            cents: 100,
+            currency: "EUR".into(),
+        };
         let s = summarize([(2, &gbp), (1, &eur), (3, &gbp)].into_iter());
         assert_eq!(s.item_count, 6);
-        assert_eq!(s.totals, vec![
-            Money { cents: 1250, currency: "GBP".into() },
-            Money { cents: 100, currency: "EUR".into() }
-        ]);
+        assert_eq!(
+            s.totals,
+            vec![
+                Money {
+                    cents: 1250,
+                    currency: "GBP".into()
+                },
+                Money {
+                    cents: 100,
+                    currency: "EUR".into()
+                }
+            ]
+        );
     }
 }

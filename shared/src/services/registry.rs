@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use super::DbServices;
-use crate::contracts::protocols::{Calendar, Carts, Catalog, Navigation, Newsletters, UserDirectory};
+use crate::contracts::protocols::{
+    Calendar, Carts, Catalog, Navigation, Newsletters, UserDirectory,
+};
 use crate::db::DbPool;
 
 #[derive(Clone)]

@@ -1,0 +1,107 @@
+//! A fleet per test.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use deploy::fleet::Fleet;
+use reqwest::StatusCode;
+use shared::AppName;
+use shared::testing::{self, TestDb, TestRedis};
+
+pub struct TestFleet {
+    pub fleet: Fleet,
+    pub db: TestDb,
+    /// Held for its Drop, which deletes the test's Redis keys.
+    _redis: TestRedis,
+    pub client: reqwest::Client,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl TestFleet {
+    pub async fn start() -> TestFleet {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(overrides: &[(&str, &str)]) -> TestFleet {
+        let db = TestDb::new().await;
+        let redis = TestRedis::new(&db.name).await;
+        let config = testing::config(&db, &redis, overrides);
+        let fleet = Fleet::start(config, IpAddr::V4(Ipv4Addr::LOCALHOST), None)
+            .await
+            .unwrap();
+        TestFleet {
+            fleet,
+            db,
+            _redis: redis,
+            client: testing::http_client(),
+        }
+    }
+
+    pub async fn get(&self, app: AppName, path: &str, cookie: Option<&str>) -> Page {
+        let mut req = self.client.get(self.fleet.at(app, path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        page(req.send().await.unwrap()).await
+    }
+
+    /// A form POST as a browser on `from` would send it.
+    pub async fn post_form(
+        &self,
+        app: AppName,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        from: AppName,
+    ) -> Page {
+        let origin = self.fleet.url(from).origin().ascii_serialization();
+        let mut req = self
+            .client
+            .post(self.fleet.at(app, path))
+            .header("origin", origin)
+            .header(
+                "sec-fetch-site",
+                if from == app {
+                    "same-origin"
+                } else {
+                    "same-site"
+                },
+            )
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        page(req.send().await.unwrap()).await
+    }
+
+    /// A session cookie for `user_id` on `app`, as after signing in there.
+    pub async fn sign_in(&self, app: AppName, user_id: i64) -> String {
+        testing::session_cookie(self.fleet.ctx(app), Some(user_id)).await
+    }
+
+    /// Requests `app` has served on its fragment routes so far.
+    pub fn fragment_requests(&self, app: AppName) -> u64 {
+        self.fleet
+            .ctx(app)
+            .metrics()
+            .count_prefix("/internal/fragments/")
+    }
+
+    pub async fn stop(self) {
+        self.fleet.stop().await;
+    }
+}
+
+pub async fn page(res: reqwest::Response) -> Page {
+    let status = res.status();
+    let headers = res.headers().clone();
+    Page {
+        status,
+        headers,
+        body: res.text().await.unwrap(),
+    }
+}

@@ -1,0 +1,6 @@
+//! The shared crate against real PostgreSQL and Redis.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod migrations;
+mod sessions;

@@ -1,0 +1,144 @@
+//! Migrations: run once, idempotent, safe to race, and the schema matches `schema.rs` and the
+//! table-ownership record.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use shared::db::migrate;
+use shared::models::TABLE_OWNERS;
+use shared::testing::TestDb;
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_run_once_and_are_idempotent() {
+    let db = TestDb::empty().await;
+    let first = migrate::run_pending(&db.url).await.unwrap();
+    assert!(!first.is_empty(), "a fresh database gets every migration");
+    let second = migrate::run_pending(&db.url).await.unwrap();
+    assert!(
+        second.is_empty(),
+        "a second run applies nothing: {second:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_migrators_apply_each_migration_once() {
+    let db = TestDb::empty().await;
+    let (a, b) = tokio::join!(migrate::run_pending(&db.url), migrate::run_pending(&db.url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(
+        a.is_empty() != b.is_empty(),
+        "exactly one runner applied them: {a:?} / {b:?}"
+    );
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.conn().await;
+    let applied: Count = diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(applied.n as usize, a.len() + b.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_table_has_one_owner_and_schema_rs_matches() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1, 2",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let mut tables: Vec<&str> = columns.iter().map(|c| c.table_name.as_str()).collect();
+    tables.dedup();
+    for table in &tables {
+        assert!(
+            shared::models::owner_of(table).is_some(),
+            "table {table} has no owning app in TABLE_OWNERS"
+        );
+    }
+    assert_eq!(
+        tables.len(),
+        TABLE_OWNERS.len(),
+        "TABLE_OWNERS names tables that do not exist"
+    );
+
+    // The columns schema.rs names (read off the SQL diesel generates), table by table, must be
+    // exactly the migrated database's.
+    use shared::db::schema::*;
+    fn named_columns(sql: String) -> Vec<(String, String)> {
+        let select = sql.split(" FROM ").next().unwrap_or_default();
+        select
+            .split(", ")
+            .filter_map(|part| {
+                let part = part.trim_start_matches("SELECT ");
+                let (t, c) = part.split_once("\".\"")?;
+                Some((
+                    t.trim_matches('"').to_owned(),
+                    c.trim_matches('"').to_owned(),
+                ))
+            })
+            .collect()
+    }
+    let sql = |q: String| named_columns(q);
+    let mut known: Vec<(String, String)> = [
+        sql(
+            diesel::debug_query::<diesel::pg::Pg, _>(&users::table.select(users::all_columns))
+                .to_string(),
+        ),
+        sql(
+            diesel::debug_query::<diesel::pg::Pg, _>(&posts::table.select(posts::all_columns))
+                .to_string(),
+        ),
+        sql(diesel::debug_query::<diesel::pg::Pg, _>(
+            &nav_items::table.select(nav_items::all_columns),
+        )
+        .to_string()),
+        sql(diesel::debug_query::<diesel::pg::Pg, _>(
+            &products::table.select(products::all_columns),
+        )
+        .to_string()),
+        sql(
+            diesel::debug_query::<diesel::pg::Pg, _>(&carts::table.select(carts::all_columns))
+                .to_string(),
+        ),
+        sql(diesel::debug_query::<diesel::pg::Pg, _>(
+            &cart_items::table.select(cart_items::all_columns),
+        )
+        .to_string()),
+        sql(
+            diesel::debug_query::<diesel::pg::Pg, _>(&events::table.select(events::all_columns))
+                .to_string(),
+        ),
+        sql(diesel::debug_query::<diesel::pg::Pg, _>(
+            &newsletters::table.select(newsletters::all_columns),
+        )
+        .to_string()),
+        sql(diesel::debug_query::<diesel::pg::Pg, _>(
+            &newsletter_subscriptions::table.select(newsletter_subscriptions::all_columns),
+        )
+        .to_string()),
+    ]
+    .concat();
+    known.sort();
+    let mut actual: Vec<(String, String)> = columns
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name))
+        .collect();
+    actual.sort();
+    assert_eq!(
+        known, actual,
+        "schema.rs and the migrated database disagree"
+    );
+}
