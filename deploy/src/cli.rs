@@ -63,10 +63,25 @@ fn database_url() -> anyhow::Result<String> {
 pub fn config_table() -> String {
     let mut out = String::from("| Variable | Default | Meaning |\n|---|---|---|\n");
     for v in VARIABLES {
-        out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            v.name, v.default, v.meaning
-        ));
+        let default = if v.default.contains(' ') || v.default.contains('`') {
+            v.default.to_owned()
+        } else {
+            format!("`{}`", v.default)
+        };
+        out.push_str(&format!("| `{}` | {default} | {} |\n", v.name, v.meaning));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_lists_every_variable() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        assert!(
+            readme.contains(&super::config_table()),
+            "README.md's config table is out of date: paste `cargo run -p deploy -- config-table`"
+        );
+    }
 }

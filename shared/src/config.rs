@@ -69,7 +69,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "APP_URL_<APP>",
-        default: "http://<app>.localhost:800N",
+        default: "`http://<app>.localhost:800N`",
         meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids.",
     },
     Variable {
