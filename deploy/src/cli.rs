@@ -7,20 +7,42 @@ pub const USAGE: &str = "\
 Rose Ash operations
 
 USAGE:
-    cargo run -p deploy -- <command>
+    cargo run -p deploy -- [--dry-run] [<command>]
 
-COMMANDS:
+With no command: rebuild, push and restart the apps changed since the last deploy (the
+`deployed` git tag), then move the tag. --dry-run prints the exact commands instead.
+
+SHIPPING (REGISTRY, TAG, STACK, BACKUP_DIR from the environment or .env):
+    changed [--since REF] [--json]   apps to rebuild since REF (default: the last deploy)
+    build APP... | --all             docker build the apps' images (tagged TAG and latest)
+    push APP... | --all              docker push them
+    restart APP... | --all           rolling-update the stack's services onto TAG
+    stack                            docker stack deploy -c docker-compose.yml
+    backup                           pg_dump the database and tar the media volume
+    restore STAMP                    restore a backup (backups/rose_ash-STAMP.dump, media-STAMP.tar.gz)
+
+DEVELOPMENT:
     dev            run the whole fleet locally (finds or starts PostgreSQL and Redis,
                    migrates, seeds demo content, serves the six apps on *.localhost:8001-8006)
     migrate        apply pending database migrations (DATABASE_URL)
     seed           add the demo content to an empty database (DATABASE_URL)
+    bench          measure the composed blog home page against the static-file ceiling
+                   (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
+    serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
 ";
 
 pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    let command = args.first().map(String::as_str).unwrap_or("help");
+    let dry_run = args.iter().any(|a| a == "--dry-run");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--dry-run").collect();
+    let command = args.first().map(String::as_str).unwrap_or("ship");
     match command {
+        "ship" | "changed" | "build" | "push" | "restart" | "stack" | "backup" | "restore" => {
+            let mut out = std::io::stdout();
+            crate::ship::run(command, &args[1.min(args.len())..], dry_run, &mut out)?;
+            Ok(())
+        }
         "dev" => crate::dev::run().await,
         "migrate" => {
             let url = database_url()?;
@@ -37,6 +59,32 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             let url = config.database.url.expose().to_owned();
             let outcome = crate::seed::seed(&url, &config).await?;
             println!("{}: {outcome:?}", redact_url(&url));
+            Ok(())
+        }
+        "bench" => {
+            let mut options = crate::bench::Options::default();
+            let mut rest = args.iter().skip(1);
+            while let Some(flag) = rest.next() {
+                let value = rest.next().and_then(|v| v.parse::<u32>().ok());
+                match (flag.as_str(), value) {
+                    ("-c", Some(v)) => options.connections = v,
+                    ("-d", Some(v)) => options.duration_secs = v,
+                    ("-t", Some(v)) => options.threads = v,
+                    _ => anyhow::bail!("bench takes -c CONNECTIONS, -d SECONDS and -t THREADS"),
+                }
+            }
+            crate::bench::run(options).await
+        }
+        "static-server" => {
+            let (Some(file), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse().ok()))
+            else {
+                anyhow::bail!("static-server FILE PORT");
+            };
+            crate::bench::static_server(std::path::Path::new(file), port).await
+        }
+        "serve" => {
+            let app: shared::AppName = args.get(1).map(String::as_str).unwrap_or("").parse()?;
+            shared::infrastructure::app::run_standalone(crate::fleet::spec(app)).await?;
             Ok(())
         }
         "config-table" => {

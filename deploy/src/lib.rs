@@ -3,7 +3,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bench;
 pub mod cli;
 pub mod dev;
 pub mod fleet;
+pub mod ops;
 pub mod seed;
+pub mod ship;

@@ -209,6 +209,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub internal_secret: Secret,
+    pub oauth_client_secret: Option<Secret>,
+    pub activitypub_private_key: Option<Secret>,
     pub apps: AppUrls,
     pub fragments: FragmentConfig,
     pub run_migrations: bool,
@@ -303,6 +305,9 @@ impl Config {
             }
         };
 
+        let oauth_client_secret = vars.get("OAUTH_CLIENT_SECRET")?.map(Secret::new);
+        let activitypub_private_key = vars.get("ACTIVITYPUB_PRIVATE_KEY")?.map(Secret::new);
+
         Ok(Config {
             env,
             bind,
@@ -316,6 +321,8 @@ impl Config {
                 prefix,
             },
             internal_secret,
+            oauth_client_secret,
+            activitypub_private_key,
             apps: AppUrls { public, internal },
             fragments,
             run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,

@@ -7,4 +7,6 @@ mod bad_input;
 mod composition;
 mod fixtures;
 mod internal;
+mod operations;
+mod shipping;
 mod support;

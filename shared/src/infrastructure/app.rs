@@ -236,6 +236,7 @@ pub fn app(
         .configure(extractor_configs)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .service(
             web::scope("/internal")
@@ -287,9 +288,20 @@ pub fn server(
 }
 
 /// The whole of an app's `main`: config from the environment, logging, start-up, serving.
+/// `--healthcheck` instead probes a running instance's `/healthz` (the container HEALTHCHECK).
 pub fn main(spec: &'static AppSpec) -> ExitCode {
+    if std::env::args().any(|a| a == "--healthcheck") {
+        let port = Config::from_env()
+            .map(|c| c.listen_port(spec.name))
+            .unwrap_or(spec.name.default_port());
+        return if health::probe(port) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     actix_web::rt::System::new().block_on(async move {
-        match run(spec).await {
+        match run_standalone(spec).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!(app = %spec.name, error = %err, "could not start");
@@ -300,7 +312,9 @@ pub fn main(spec: &'static AppSpec) -> ExitCode {
     })
 }
 
-async fn run(spec: &'static AppSpec) -> Result<(), StartError> {
+/// Runs one app as its own process: config from the environment, logging, start-up, serving
+/// until SIGTERM/SIGINT, which drain in-flight requests (up to 25 s) before it returns.
+pub async fn run_standalone(spec: &'static AppSpec) -> Result<(), StartError> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     let addr = (config.bind, config.listen_port(spec.name));

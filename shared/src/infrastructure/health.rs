@@ -55,3 +55,38 @@ pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
     };
     res.insert_header(("Cache-Control", "no-store")).json(body)
 }
+
+/// `/metrics` in the Prometheus text format. (The public proxy refuses it from outside.)
+pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+    let body = super::metrics::render_prometheus(
+        ctx.name().as_str(),
+        ctx.metrics(),
+        ctx.fragments().stats(),
+        ctx.db().status(),
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+/// The binary's `--healthcheck`: GET `/healthz` on the local port; true when it answers 200.
+/// Plain std networking, so the container image needs no curl.
+pub fn probe(port: u16) -> bool {
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}

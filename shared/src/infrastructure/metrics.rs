@@ -66,6 +66,115 @@ impl Metrics {
     }
 }
 
+/// Renders every series of an app in the Prometheus text format (version 0.0.4).
+pub fn render_prometheus(
+    app: &str,
+    metrics: &Metrics,
+    fragments: &super::fragments::FragmentStats,
+    pool: deadpool::Status,
+) -> String {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::with_capacity(4096);
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let snapshot = metrics.snapshot();
+
+    out.push_str("# HELP http_requests_total HTTP requests served, by route pattern, method and status class.\n");
+    out.push_str("# TYPE http_requests_total counter\n");
+    for ((route, method, status), stats) in &snapshot {
+        let _ = writeln!(
+            out,
+            "http_requests_total{{app=\"{app}\",route=\"{}\",method=\"{method}\",status=\"{}xx\"}} {}",
+            esc(route),
+            status / 100,
+            stats.count
+        );
+    }
+    out.push_str(
+        "# HELP http_request_duration_seconds Time to serve HTTP requests, by route pattern.\n",
+    );
+    out.push_str("# TYPE http_request_duration_seconds histogram\n");
+    for ((route, method, status), stats) in &snapshot {
+        let labels = format!(
+            "app=\"{app}\",route=\"{}\",method=\"{method}\",status=\"{}xx\"",
+            esc(route),
+            status / 100
+        );
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(stats.buckets.iter()) {
+            cumulative += count;
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        cumulative += stats.buckets[BUCKETS.len()];
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {cumulative}"
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_sum{{{labels}}} {}",
+            stats.sum_seconds
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_count{{{labels}}} {}",
+            stats.count
+        );
+    }
+    for (name, help, value) in [
+        (
+            "fragment_cache_hits_total",
+            "Fragments served from the Redis cache.",
+            fragments.hits.load(Relaxed),
+        ),
+        (
+            "fragment_cache_misses_total",
+            "Fragments not in the cache, fetched from their owner.",
+            fragments.misses.load(Relaxed),
+        ),
+        (
+            "fragment_cache_stale_total",
+            "Fragments served from the stale copy because the owner failed.",
+            fragments.stale.load(Relaxed),
+        ),
+        (
+            "fragment_placeholders_total",
+            "Fragments replaced by a placeholder (owner failed, no stale copy).",
+            fragments.placeholders.load(Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name}{{app=\"{app}\"}} {value}"
+        );
+    }
+    out.push_str("# HELP db_pool_connections Database pool connections by state.\n# TYPE db_pool_connections gauge\n");
+    let in_use = pool.size.saturating_sub(pool.available);
+    for (state, value) in [
+        ("in_use", in_use),
+        ("idle", pool.available),
+        ("max", pool.max_size),
+    ] {
+        let _ = writeln!(
+            out,
+            "db_pool_connections{{app=\"{app}\",state=\"{state}\"}} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP db_pool_waiting Requests waiting for a database connection.\n# TYPE db_pool_waiting gauge\ndb_pool_waiting{{app=\"{app}\"}} {}",
+        pool.waiting
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,360 @@
+//! `deploy bench`: the composed blog home page under load, next to the static-file ceiling.
+//!
+//! Runs the six release binaries as separate processes (as in production) on a scratch
+//! database, seeds it, warms the fragment cache, then measures with `wrk` at 64 connections:
+//! the composed home page, and the same bytes served as a static file by nginx (the ceiling).
+//! Also reports each app's idle memory. Prints figures; asserts nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use shared::AppName;
+use shared::config::Config;
+use shared::db::migrate;
+use shared::devenv;
+use tokio::process::{Child, Command};
+
+const BENCH_DATABASE: &str = "rose_ash_bench";
+const BASE_PORT: u16 = 18001;
+const STATIC_PORT: u16 = 18080;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub connections: u32,
+    pub duration_secs: u32,
+    pub threads: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connections: 64,
+            duration_secs: 10,
+            threads: 2,
+        }
+    }
+}
+
+/// What `wrk` measured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WrkResult {
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+}
+
+fn port(app: AppName) -> u16 {
+    BASE_PORT + app as u16
+}
+
+fn release_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target/release"))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let wrk = which("wrk").context("the benchmark needs wrk: sudo apt-get install wrk")?;
+    println!(
+        "Rose Ash benchmark ({} connections, {} s, wrk -t{})",
+        options.connections, options.duration_secs, options.threads
+    );
+
+    println!("· building release binaries of the six apps");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--bins", "-q"])
+        .args(AppName::ALL.iter().flat_map(|a| ["-p", a.as_str()]))
+        .status()
+        .await?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+
+    let services = devenv::ensure(BENCH_DATABASE, &crate::dev::state_dir()).await?;
+    let database_url = services.database_url_for(BENCH_DATABASE)?;
+    devenv::create_database_if_missing(&database_url).await?;
+    migrate::run_pending(&database_url).await?;
+    let mut env: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), database_url.clone()),
+        ("REDIS_URL".into(), services.redis_url.clone()),
+        ("REDIS_PREFIX".into(), "bench:".into()),
+        ("RUST_LOG".into(), "warn".into()),
+        ("WORKERS".into(), "2".into()),
+    ];
+    for app in AppName::ALL {
+        let upper = app.as_str().to_ascii_uppercase();
+        env.push((
+            format!("APP_URL_{upper}"),
+            format!("http://{app}.localhost:{}/", port(app)),
+        ));
+    }
+    let lookup: std::collections::HashMap<_, _> = env.iter().cloned().collect();
+    let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
+    crate::seed::seed(&database_url, &config).await?;
+
+    let mut children = Vec::new();
+    for app in AppName::ALL {
+        let child = Command::new(release_dir().join(app.as_str()))
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {app}"))?;
+        children.push((app, child));
+    }
+    let result = measure(&wrk, &options, &children).await;
+    for (_, child) in &mut children {
+        let _ = child.start_kill();
+    }
+    services.stop_started().await;
+    result
+}
+
+async fn wait_ready(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if let Ok(res) = client.get(url).send().await
+            && res.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{url} did not become ready")
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn measure(
+    wrk: &Path,
+    options: &Options,
+    children: &[(AppName, Child)],
+) -> anyhow::Result<()> {
+    let client = shared::infrastructure::http_client::internal_client()?;
+    for app in AppName::ALL {
+        wait_ready(&client, &format!("http://127.0.0.1:{}/readyz", port(app))).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("\nIdle memory (RSS) per app:");
+    for (app, child) in children {
+        let rss = child
+            .id()
+            .and_then(rss_mb)
+            .map_or("?".into(), |mb| format!("{mb:.1} MB"));
+        println!("  {:<11} {rss}", app.as_str());
+    }
+
+    let home = format!("http://127.0.0.1:{}/", port(AppName::Blog));
+    let body = client
+        .get(&home)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    for _ in 0..20 {
+        client.get(&home).send().await?.error_for_status()?;
+    }
+    println!(
+        "\nComposed blog home page: {} bytes (nav, user-menu, mini-cart, upcoming, featured)",
+        body.len()
+    );
+    let composed = run_wrk(wrk, options, &home).await?;
+    print_result("blog home, warm fragment cache", &composed);
+
+    let dir = std::env::temp_dir().join(format!("ra-bench-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("index.html"), &body)?;
+    let (ceiling_name, mut server) = start_static_server(&dir).await?;
+    let static_url = format!("http://127.0.0.1:{STATIC_PORT}/index.html");
+    wait_ready(&client, &static_url).await?;
+    let ceiling = run_wrk(wrk, options, &static_url).await?;
+    print_result(
+        &format!("same bytes as a static file ({ceiling_name})"),
+        &ceiling,
+    );
+    let _ = server.start_kill();
+    let _ = server.wait().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!(
+        "\nComposed page at {:.1}% of the static ceiling (target ≥ 25%); p99 {:.2} ms (target ≤ 15 ms).",
+        100.0 * composed.requests_per_sec / ceiling.requests_per_sec.max(1.0),
+        composed.p99_ms
+    );
+    println!("\nMemory after load (RSS) per app:");
+    for (app, child) in children {
+        let rss = child
+            .id()
+            .and_then(rss_mb)
+            .map_or("?".into(), |mb| format!("{mb:.1} MB"));
+        println!("  {:<11} {rss}", app.as_str());
+    }
+    Ok(())
+}
+
+fn print_result(what: &str, r: &WrkResult) {
+    println!(
+        "  {what:<48} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms{}",
+        r.requests_per_sec,
+        r.p50_ms,
+        r.p99_ms,
+        if r.errors > 0 {
+            format!("   ({} errors)", r.errors)
+        } else {
+            String::new()
+        }
+    );
+}
+
+async fn run_wrk(wrk: &Path, options: &Options, url: &str) -> anyhow::Result<WrkResult> {
+    let out = Command::new(wrk)
+        .arg(format!("-t{}", options.threads))
+        .arg(format!("-c{}", options.connections))
+        .arg(format!("-d{}s", options.duration_secs))
+        .arg("--latency")
+        .arg(url)
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_wrk(&text).with_context(|| format!("could not read wrk's output:\n{text}"))
+}
+
+/// Parses `wrk --latency` output.
+pub fn parse_wrk(text: &str) -> Option<WrkResult> {
+    fn ms(value: &str) -> Option<f64> {
+        let (number, factor) = if let Some(v) = value.strip_suffix("us") {
+            (v, 0.001)
+        } else if let Some(v) = value.strip_suffix("ms") {
+            (v, 1.0)
+        } else if let Some(v) = value.strip_suffix('s') {
+            (v, 1000.0)
+        } else {
+            (value, 1.0)
+        };
+        number.parse::<f64>().ok().map(|n| n * factor)
+    }
+    let mut result = WrkResult::default();
+    for line in text.lines().map(str::trim) {
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("Requests/sec:"), Some(v)) => result.requests_per_sec = v.parse().ok()?,
+            (Some("50%"), Some(v)) => result.p50_ms = ms(v)?,
+            (Some("99%"), Some(v)) => result.p99_ms = ms(v)?,
+            (Some("Non-2xx"), _) => {
+                result.errors += line
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+            (Some("Socket"), Some("errors:")) => {
+                result.errors += line
+                    .split(',')
+                    .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    (result.requests_per_sec > 0.0).then_some(result)
+}
+
+/// nginx (if installed) serving `dir`, else a minimal actix-web file server.
+async fn start_static_server(dir: &Path) -> anyhow::Result<(&'static str, Child)> {
+    if let Some(nginx) = which("nginx") {
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "worker_processes 2;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
+                 events {{ worker_connections 1024; }}\n\
+                 http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n\
+                 default_type text/html;\n\
+                 server {{ listen 127.0.0.1:{STATIC_PORT}; root {dir}; }} }}\n",
+                dir = dir.display()
+            ),
+        )?;
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .kill_on_drop(true)
+            .spawn()?;
+        return Ok(("nginx, 2 workers", child));
+    }
+    let child = Command::new(std::env::current_exe()?)
+        .arg("static-server")
+        .arg(dir.join("index.html"))
+        .arg(STATIC_PORT.to_string())
+        .kill_on_drop(true)
+        .spawn()?;
+    Ok((
+        "actix-web from memory, 2 workers; install nginx for the real ceiling",
+        child,
+    ))
+}
+
+/// The fallback ceiling: one file from memory, 2 workers, nothing else.
+pub async fn static_server(file: &Path, port: u16) -> anyhow::Result<()> {
+    let body = actix_web::web::Bytes::from(std::fs::read(file)?);
+    actix_web::HttpServer::new(move || {
+        let body = body.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            let body = body.clone();
+            async move {
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/html")
+                    .body(body)
+            }
+        }))
+    })
+    .workers(2)
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_output() {
+        let text = "Running 10s test @ http://127.0.0.1:18001/\n  2 threads and 64 connections\n\
+            Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency     2.10ms    1.00ms  30.00ms   90.00%\n\
+            Latency Distribution\n     50%    1.95ms\n     75%    2.50ms\n     90%    3.10ms\n     99%  850.00us\n\
+            300000 requests in 10.00s, 3.00GB read\n  Socket errors: connect 0, read 2, write 0, timeout 1\n\
+            Non-2xx or 3xx responses: 5\nRequests/sec:  30000.50\nTransfer/sec:    300.00MB\n";
+        let r = parse_wrk(text).unwrap();
+        assert_eq!(r.requests_per_sec, 30000.5);
+        assert_eq!(r.p50_ms, 1.95);
+        assert!((r.p99_ms - 0.85).abs() < 1e-9);
+        assert_eq!(r.errors, 8);
+    }
+}
