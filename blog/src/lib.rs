@@ -5,7 +5,10 @@
 mod fragments;
 mod routes;
 
+use std::time::Duration;
+
 use include_dir::{Dir, include_dir};
+use shared::infrastructure::versioned_cache::VersionedCache;
 use shared::{AppContext, AppName, AppSpec};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -20,6 +23,17 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
 };
 
-fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
+/// The generation of the blog's posts (`purge_kind(Blog, POSTS_KIND)` after any post changes):
+/// versions the in-process listing cache.
+pub const POSTS_KIND: &str = "posts";
+
+/// The blog's own state.
+pub struct BlogState {
+    listings: VersionedCache<u32, routes::home::Listing>,
+}
+
+fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
+    let state = ctx.app_state(|| BlogState { listings: VersionedCache::new(64, Duration::from_secs(300)) });
+    cfg.app_data(actix_web::web::Data::from(state));
     routes::configure(cfg);
 }

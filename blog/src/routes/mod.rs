@@ -1,4 +1,4 @@
-mod home;
+pub mod home;
 mod posts;
 
 use actix_web::web;

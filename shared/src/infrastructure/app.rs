@@ -82,6 +82,7 @@ struct ContextInner {
     registry: Registry,
     sessions: SessionStore,
     metrics: Metrics,
+    app_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl AppContext {
@@ -121,6 +122,7 @@ impl AppContext {
                 registry,
                 sessions,
                 metrics: Metrics::default(),
+                app_state: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -157,6 +159,14 @@ impl AppContext {
     }
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The app's own state, made once per app and shared by all its workers (`configure` runs
+    /// once per worker). Register it with `web::Data::from(ctx.app_state(...))`.
+    #[expect(clippy::expect_used, reason = "one app has one state type: a start-up programming error")]
+    pub fn app_state<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        let any = self.inner.app_state.get_or_init(|| Arc::new(init())).clone();
+        any.downcast::<T>().ok().expect("an app asked for two different state types")
     }
 
     /// A database connection, or 503.

@@ -3,20 +3,21 @@
 //!
 //! Cache layout (all under the fleet's Redis prefix):
 //! - `fgen:<app>:<type>`: the type's generation; purging a whole type increments it.
-//! - `f:<app>:<type>:<gen>:<query>`: the fresh copy, TTL from the owner's `Cache-Control: max-age`.
+//! - `f:<app>:<type>:<query>`: the fresh copy, stamped `<generation>\n<html>`, with the TTL of
+//!   the owner's `Cache-Control: max-age`; a copy stamped with an old generation is a miss.
 //! - `fs:<app>:<type>:<query>`: the stale copy, kept longer, used only when the owner fails.
 //!
-//! One Lua script reads every generation and fresh copy of a page in one round trip. A fragment
-//! that depends on the viewer must be asked for with [`FragmentRequest::per_viewer`]: only then is
+//! One `MGET` reads a page's generations and fresh copies in one round trip. A fragment that
+//! depends on the viewer must be asked for with [`FragmentRequest::per_viewer`]: only then is
 //! the viewer sent to the owner, and it is always part of the key, so one viewer's fragment can
-//! never be served to another.
+//! never be served to another. The same generations also version an app's own cached data
+//! ([`FragmentClient::fetch_with_generations`]), so a page's cache checks cost no extra trip.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use redis::Script;
 use tokio::time::{Instant, timeout_at};
 
 use super::internal_auth;
@@ -29,17 +30,6 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
 /// Largest fragment body accepted from an owner.
 pub const MAX_FRAGMENT_BYTES: usize = 256 * 1024;
 
-const READ_SCRIPT: &str = r"
-local p = ARGV[1]
-local out = {}
-for i = 2, #ARGV, 2 do
-  local id = ARGV[i]
-  local gen = redis.call('GET', p .. 'fgen:' .. id) or '0'
-  out[#out + 1] = gen
-  out[#out + 1] = redis.call('GET', p .. 'f:' .. id .. ':' .. gen .. ':' .. ARGV[i + 1]) or false
-end
-return out
-";
 
 /// Who is looking: part of the key of per-viewer fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +155,6 @@ struct Inner {
     secret: Secret,
     timeout: Duration,
     stale_ttl: Duration,
-    read_script: Script,
     stats: FragmentStats,
 }
 
@@ -204,7 +193,6 @@ impl FragmentClient {
                 secret,
                 timeout,
                 stale_ttl,
-                read_script: Script::new(READ_SCRIPT),
                 stats: FragmentStats::default(),
             }),
         }
@@ -219,75 +207,91 @@ impl FragmentClient {
     }
 
     /// Fetches every fragment in parallel; never fails and never waits past the timeout.
-    pub async fn fetch_all(
+    pub async fn fetch_all(&self, requests: &[FragmentRequest], request_id: Option<&str>) -> Vec<Fragment> {
+        self.fetch_with_generations(requests, &[], request_id).await.0
+    }
+
+    /// Like [`FragmentClient::fetch_all`], also reading the current generation of each
+    /// `(app, kind)` in `generations` in the same round trip (`None` when Redis cannot be read),
+    /// for versioning an app's own in-process caches.
+    pub async fn fetch_with_generations(
         &self,
         requests: &[FragmentRequest],
+        generations: &[(AppName, &str)],
         request_id: Option<&str>,
-    ) -> Vec<Fragment> {
-        if requests.is_empty() {
-            return Vec::new();
+    ) -> (Vec<Fragment>, Vec<Option<u64>>) {
+        if requests.is_empty() && generations.is_empty() {
+            return (Vec::new(), Vec::new());
         }
         let deadline = Instant::now() + self.inner.timeout;
-        let cached = match timeout_at(deadline, self.read_cached(requests)).await {
-            Ok(Ok(cached)) => cached,
+        let (cached, extra) = match timeout_at(deadline, self.read_cached(requests, generations)).await {
+            Ok(Ok(read)) => read,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "fragment cache unreadable; fetching from the owners");
-                vec![(None, None); requests.len()]
+                (vec![(None, None); requests.len()], vec![None; generations.len()])
             }
-            Err(_) => vec![(None, None); requests.len()],
+            Err(_elapsed) => (vec![(None, None); requests.len()], vec![None; generations.len()]),
         };
         let stats = &self.inner.stats;
-        let jobs = requests
-            .iter()
-            .zip(cached)
-            .map(|(req, (generation, fresh))| async move {
-                if let Some(html) = fresh {
-                    stats.hits.fetch_add(1, Ordering::Relaxed);
-                    return Fragment {
-                        html,
-                        source: FragmentSource::Cache,
-                    };
-                }
-                stats.misses.fetch_add(1, Ordering::Relaxed);
-                self.fetch_and_store(req, generation, deadline, request_id)
-                    .await
-            });
-        join_all(jobs).await
+        let jobs = requests.iter().zip(cached).map(|(req, (generation, fresh))| async move {
+            if let Some(html) = fresh {
+                stats.hits.fetch_add(1, Ordering::Relaxed);
+                return Fragment { html, source: FragmentSource::Cache };
+            }
+            stats.misses.fetch_add(1, Ordering::Relaxed);
+            self.fetch_and_store(req, generation, deadline, request_id).await
+        });
+        (join_all(jobs).await, extra)
     }
 
     /// Fetches one fragment (see [`FragmentClient::fetch_all`]).
     pub async fn fetch(&self, request: FragmentRequest, request_id: Option<&str>) -> Fragment {
-        let mut all = self
-            .fetch_all(std::slice::from_ref(&request), request_id)
-            .await;
+        let mut all = self.fetch_all(std::slice::from_ref(&request), request_id).await;
         all.pop().unwrap_or_else(|| Fragment::placeholder(&request))
     }
 
-    /// (generation, fresh copy) for each request, in one round trip.
+    /// One `MGET`: the generations of the requested kinds and of `generations`, then the fresh
+    /// copies. Returns (current generation, fresh copy of that generation) per request, and the
+    /// extra generations.
+    #[expect(clippy::type_complexity, reason = "a private tuple of results")]
     async fn read_cached(
         &self,
         requests: &[FragmentRequest],
-    ) -> redis::RedisResult<Vec<(Option<String>, Option<String>)>> {
-        let mut invocation = self.inner.read_script.prepare_invoke();
-        invocation.arg(self.inner.redis.prefix());
+        generations: &[(AppName, &str)],
+    ) -> redis::RedisResult<(Vec<(Option<u64>, Option<String>)>, Vec<Option<u64>>)> {
+        let redis = &self.inner.redis;
+        let mut mget = redis::cmd("MGET");
         for req in requests {
-            invocation.arg(req.id()).arg(req.query());
+            mget.arg(redis.key(format!("fgen:{}", req.id())));
         }
-        let mut conn = self.inner.redis.conn();
-        let flat: Vec<Option<String>> = invocation.invoke_async(&mut conn).await?;
-        let mut out = Vec::with_capacity(requests.len());
-        let mut it = flat.into_iter();
-        while let (Some(generation), Some(fresh)) = (it.next(), it.next()) {
-            out.push((generation, fresh));
+        for (app, kind) in generations {
+            mget.arg(redis.key(format!("fgen:{app}:{kind}")));
         }
-        out.resize(requests.len(), (None, None));
-        Ok(out)
+        for req in requests {
+            mget.arg(redis.key(format!("f:{}:{}", req.id(), req.query())));
+        }
+        let mut conn = redis.conn();
+        let values: Vec<Option<String>> = mget.query_async(&mut conn).await?;
+        let generation = |v: &Option<String>| v.as_deref().map_or(Some(0), |g| g.parse::<u64>().ok());
+        let n = requests.len();
+        let extra = values.iter().skip(n).take(generations.len()).map(generation).collect();
+        let cached = (0..n)
+            .map(|i| {
+                let current = values.get(i).and_then(generation);
+                let fresh = values.get(n + generations.len() + i).cloned().flatten().and_then(|stamped| {
+                    let (stamp, html) = stamped.split_once('\n')?;
+                    (stamp.parse::<u64>().ok() == current).then(|| html.to_owned())
+                });
+                (current, fresh)
+            })
+            .collect();
+        Ok((cached, extra))
     }
 
     async fn fetch_and_store(
         &self,
         req: &FragmentRequest,
-        generation: Option<String>,
+        generation: Option<u64>,
         deadline: Instant,
         request_id: Option<&str>,
     ) -> Fragment {
@@ -392,25 +396,13 @@ impl FragmentClient {
         })
     }
 
-    async fn store(
-        &self,
-        req: &FragmentRequest,
-        generation: Option<String>,
-        stale_key: &str,
-        fetched: &Fetched,
-    ) {
+    async fn store(&self, req: &FragmentRequest, generation: Option<u64>, stale_key: &str, fetched: &Fetched) {
+        let redis = &self.inner.redis;
         let mut pipe = redis::pipe();
         if let (Some(generation), Some(ttl)) = (generation, fetched.ttl) {
-            let key = self
-                .inner
-                .redis
-                .key(format!("f:{}:{generation}:{}", req.id(), req.query()));
-            pipe.cmd("SET")
-                .arg(key)
-                .arg(&fetched.html)
-                .arg("EX")
-                .arg(ttl.as_secs().max(1))
-                .ignore();
+            let key = redis.key(format!("f:{}:{}", req.id(), req.query()));
+            let stamped = format!("{generation}\n{}", fetched.html);
+            pipe.cmd("SET").arg(key).arg(stamped).arg("EX").arg(ttl.as_secs().max(1)).ignore();
         }
         pipe.cmd("SET")
             .arg(stale_key)
@@ -418,14 +410,14 @@ impl FragmentClient {
             .arg("EX")
             .arg(self.inner.stale_ttl.as_secs().max(1))
             .ignore();
-        let mut conn = self.inner.redis.conn();
+        let mut conn = redis.conn();
         if let Err(err) = pipe.query_async::<()>(&mut conn).await {
             tracing::warn!(fragment = %req.id(), error = %err, "could not cache fragment");
         }
     }
 
-    /// Purges every cached copy of a fragment type (all params, all viewers). Called by the
-    /// owning app after the data it shows changed.
+    /// Purges every cached copy of a fragment type (all params, all viewers), or bumps the
+    /// generation of an app's own cached data. Called by the owner after what it shows changed.
     pub async fn purge_kind(&self, app: AppName, kind: &str) -> redis::RedisResult<()> {
         purge_kind(&self.inner.redis, app, kind).await
     }
@@ -434,13 +426,8 @@ impl FragmentClient {
     pub async fn purge(&self, req: &FragmentRequest) -> redis::RedisResult<()> {
         let redis = &self.inner.redis;
         let mut conn = redis.conn();
-        let generation: Option<String> = redis::cmd("GET")
-            .arg(redis.key(format!("fgen:{}", req.id())))
-            .query_async(&mut conn)
-            .await?;
-        let generation = generation.unwrap_or_else(|| "0".into());
         redis::cmd("DEL")
-            .arg(redis.key(format!("f:{}:{generation}:{}", req.id(), req.query())))
+            .arg(redis.key(format!("f:{}:{}", req.id(), req.query())))
             .query_async::<()>(&mut conn)
             .await
     }

@@ -17,4 +17,5 @@ pub mod request_id;
 pub mod session;
 pub mod telemetry;
 pub mod templates;
+pub mod versioned_cache;
 pub mod wait;

@@ -3,6 +3,8 @@
 //! Every page's header composes the blog's `nav` and the account's `user-menu` fragments, the
 //! same way in every app; a page may ask for more fragments, all fetched in parallel.
 
+use std::collections::HashMap;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
@@ -46,30 +48,40 @@ pub fn header_fragments(app: AppName, viewer: Viewer) -> [(&'static str, Fragmen
     ]
 }
 
+/// A page's fragments, fetched, and the generations it asked for.
+pub struct Composition {
+    fragments: HashMap<&'static str, String>,
+    /// Per requested `(app, kind)`: its current generation, `None` when Redis was unreadable.
+    pub generations: Vec<Option<u64>>,
+}
+
 impl AppContext {
-    /// Renders `template` on the layout with the header fragments plus `extra` ones, available
-    /// to the template as `fragments.<name>` (raw HTML: `{{ fragments.nav | safe }}`).
-    pub async fn render_page(
+    /// Fetches the header fragments plus `extra`, and the generations of `generations`, in one
+    /// Redis round trip (plus, on misses, parallel fetches from the owners).
+    pub async fn compose(
+        &self,
+        page: &PageRequest,
+        extra: Vec<(&'static str, FragmentRequest)>,
+        generations: &[(AppName, &str)],
+    ) -> Composition {
+        let (names, requests): (Vec<&'static str>, Vec<FragmentRequest>) =
+            header_fragments(self.name(), page.viewer).into_iter().chain(extra).unzip();
+        let (fetched, generations) =
+            self.fragments().fetch_with_generations(&requests, generations, page.request_id.as_deref()).await;
+        let fragments = names.into_iter().zip(fetched.into_iter().map(|f| f.html)).collect();
+        Composition { fragments, generations }
+    }
+
+    /// Renders `template` on the layout with a composition's fragments, available to the
+    /// template as `fragments.<name>` (raw HTML: `{{ fragments.nav | safe }}`).
+    pub fn render_composed(
         &self,
         page: &PageRequest,
         template: &str,
         mut context: tera::Context,
-        extra: Vec<(&'static str, FragmentRequest)>,
+        composition: &Composition,
     ) -> Result<HttpResponse, AppError> {
-        let (names, requests): (Vec<&str>, Vec<FragmentRequest>) =
-            header_fragments(self.name(), page.viewer)
-                .into_iter()
-                .chain(extra)
-                .unzip();
-        let fetched = self
-            .fragments()
-            .fetch_all(&requests, page.request_id.as_deref())
-            .await;
-        let fragments: std::collections::HashMap<&str, String> = names
-            .into_iter()
-            .zip(fetched.into_iter().map(|f| f.html))
-            .collect();
-        context.insert("fragments", &fragments);
+        context.insert("fragments", &composition.fragments);
         context.insert("signed_in", &page.viewer.user_id().is_some());
         let html = self.templates().render(template, &context)?;
         Ok(HttpResponse::Ok()
@@ -79,13 +91,20 @@ impl AppContext {
             .body(html))
     }
 
-    /// Renders a fragment template for another app; `max_age` is how long it may be cached.
-    pub fn render_fragment(
+    /// [`AppContext::compose`] then [`AppContext::render_composed`].
+    pub async fn render_page(
         &self,
+        page: &PageRequest,
         template: &str,
-        context: &tera::Context,
-        max_age: u32,
+        context: tera::Context,
+        extra: Vec<(&'static str, FragmentRequest)>,
     ) -> Result<HttpResponse, AppError> {
+        let composition = self.compose(page, extra, &[]).await;
+        self.render_composed(page, template, context, &composition)
+    }
+
+    /// Renders a fragment template for another app; `max_age` is how long it may be cached.
+    pub fn render_fragment(&self, template: &str, context: &tera::Context, max_age: u32) -> Result<HttpResponse, AppError> {
         let html = self.templates().render(template, context)?;
         Ok(fragment_response(html, max_age))
     }

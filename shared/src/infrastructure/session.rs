@@ -2,7 +2,10 @@
 //!
 //! Each app has its own cookie (first-party on its own host; `__Host-` and `Secure` when served
 //! over https). Only a hash of the session id is stored, so a Redis dump holds no live ids.
+//! A session that belongs to a single-sign-on session (`sso_sid`) is indexed by it, so a
+//! back-channel logout can drop it, and is refused once that sign-on session is revoked.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -20,6 +23,8 @@ use super::redis::Redis;
 use crate::apps::AppName;
 
 pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+/// How long a revoked single-sign-on session id is remembered (the longest session lifetime).
+pub const REVOCATION_TTL: Duration = SESSION_TTL;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionData {
@@ -27,6 +32,18 @@ pub struct SessionData {
     /// Synchronizer token for this session's forms.
     pub csrf: String,
     pub created_at: i64,
+    /// The single-sign-on session this one belongs to (federation's `sid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_sid: Option<String>,
+    /// When the user last authenticated (federation sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The id_token of the sign-in (apps), sent as `id_token_hint` when logging out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// A sign-in half done (federation: password checked, second factor pending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_user_id: Option<i64>,
 }
 
 impl SessionData {
@@ -35,6 +52,10 @@ impl SessionData {
             user_id,
             csrf: random_token(),
             created_at: chrono::Utc::now().timestamp(),
+            sso_sid: None,
+            auth_time: None,
+            id_token: None,
+            pending_user_id: None,
         }
     }
 }
@@ -49,12 +70,45 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// SHA-256 of a token, hex encoded: what is stored instead of the token.
+pub fn token_digest(token: &str) -> String {
+    hash(MessageDigest::sha256(), token.as_bytes()).map(hex::encode).unwrap_or_default()
+}
+
+/// Loads a session unless its single-sign-on session was revoked (then deletes it): both checks
+/// in one round trip.
+const LOAD_SCRIPT: &str = r"
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, d = pcall(cjson.decode, v)
+if ok and type(d) == 'table' and type(d['sso_sid']) == 'string' then
+  if redis.call('EXISTS', ARGV[1] .. 'sso:revoked:' .. d['sso_sid']) == 1 then
+    redis.call('DEL', KEYS[1])
+    return false
+  end
+end
+return v
+";
+
+/// Marks a single-sign-on session as ended: every app's session carrying it is refused from now.
+pub async fn revoke_sso_session(redis: &Redis, sso_sid: &str) -> redis::RedisResult<()> {
+    let mut conn = redis.conn();
+    redis::cmd("SET")
+        .arg(redis.key(format!("sso:revoked:{sso_sid}")))
+        .arg(1)
+        .arg("EX")
+        .arg(REVOCATION_TTL.as_secs())
+        .query_async(&mut conn)
+        .await
+}
+
 #[derive(Clone)]
 pub struct SessionStore {
     redis: Redis,
     app: AppName,
     cookie_name: &'static str,
     secure: bool,
+    load_script: Arc<redis::Script>,
 }
 
 impl SessionStore {
@@ -63,12 +117,9 @@ impl SessionStore {
         SessionStore {
             redis,
             app,
-            cookie_name: if secure {
-                "__Host-ra_session"
-            } else {
-                "ra_session"
-            },
+            cookie_name: if secure { "__Host-ra_session" } else { "ra_session" },
             secure,
+            load_script: Arc::new(redis::Script::new(LOAD_SCRIPT)),
         }
     }
 
@@ -76,11 +127,24 @@ impl SessionStore {
         self.cookie_name
     }
 
+    pub fn app(&self) -> AppName {
+        self.app
+    }
+
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
     fn key(&self, sid: &str) -> String {
-        let digest = hash(MessageDigest::sha256(), sid.as_bytes())
-            .map(hex::encode)
-            .unwrap_or_default();
+        self.key_of_digest(&token_digest(sid))
+    }
+
+    fn key_of_digest(&self, digest: &str) -> String {
         self.redis.key(format!("sess:{}:{digest}", self.app))
+    }
+
+    fn index_key(&self, sso_sid: &str) -> String {
+        self.redis.key(format!("sess-idx:{}:{sso_sid}", self.app))
     }
 
     pub async fn load(&self, sid: &str) -> redis::RedisResult<Option<SessionData>> {
@@ -88,10 +152,8 @@ impl SessionStore {
             return Ok(None);
         }
         let mut conn = self.redis.conn();
-        let raw: Option<String> = redis::cmd("GET")
-            .arg(self.key(sid))
-            .query_async(&mut conn)
-            .await?;
+        let raw: Option<String> =
+            self.load_script.key(self.key(sid)).arg(self.redis.prefix()).invoke_async(&mut conn).await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
@@ -102,24 +164,40 @@ impl SessionStore {
         Ok(sid)
     }
 
+    /// Stores `data` under `sid`, indexed by its single-sign-on session when it has one.
     pub async fn save(&self, sid: &str, data: &SessionData) -> redis::RedisResult<()> {
         let json = serde_json::to_string(data).unwrap_or_default();
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET").arg(self.key(sid)).arg(json).arg("EX").arg(SESSION_TTL.as_secs()).ignore();
+        if let Some(sso_sid) = &data.sso_sid {
+            let index = self.index_key(sso_sid);
+            pipe.cmd("SADD").arg(&index).arg(token_digest(sid)).ignore();
+            pipe.cmd("EXPIRE").arg(&index).arg(SESSION_TTL.as_secs()).ignore();
+        }
         let mut conn = self.redis.conn();
-        redis::cmd("SET")
-            .arg(self.key(sid))
-            .arg(json)
-            .arg("EX")
-            .arg(SESSION_TTL.as_secs())
-            .query_async(&mut conn)
-            .await
+        pipe.query_async(&mut conn).await
     }
 
     pub async fn destroy(&self, sid: &str) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn();
-        redis::cmd("DEL")
-            .arg(self.key(sid))
-            .query_async(&mut conn)
-            .await
+        redis::cmd("DEL").arg(self.key(sid)).query_async(&mut conn).await
+    }
+
+    /// Deletes every session of this app that belongs to `sso_sid`; returns how many existed.
+    pub async fn destroy_sso_session(&self, sso_sid: &str) -> redis::RedisResult<usize> {
+        let mut conn = self.redis.conn();
+        let index = self.index_key(sso_sid);
+        let digests: Vec<String> = redis::cmd("SMEMBERS").arg(&index).query_async(&mut conn).await?;
+        if digests.is_empty() {
+            return Ok(0);
+        }
+        let mut del = redis::cmd("DEL");
+        for d in &digests {
+            del.arg(self.key_of_digest(d));
+        }
+        del.arg(&index);
+        let deleted: usize = del.query_async(&mut conn).await?;
+        Ok(deleted.saturating_sub(1))
     }
 
     /// The session cookie: host-only (no Domain), HttpOnly, SameSite=Lax, Path=/.
@@ -129,9 +207,7 @@ impl SessionStore {
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
-            .max_age(actix_web::cookie::time::Duration::seconds(
-                SESSION_TTL.as_secs() as i64,
-            ))
+            .max_age(actix_web::cookie::time::Duration::seconds(SESSION_TTL.as_secs() as i64))
             .finish()
     }
 
