@@ -33,7 +33,9 @@ pub struct BlogState {
 }
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
-    let state = ctx.app_state(|| BlogState { listings: VersionedCache::new(64, Duration::from_secs(300)) });
+    let state = ctx.app_state(|| BlogState {
+        listings: VersionedCache::new(64, Duration::from_secs(300)),
+    });
     cfg.app_data(actix_web::web::Data::from(state));
     routes::configure(cfg);
 }

@@ -190,13 +190,13 @@ async fn measure(
     let (ceiling_name, mut server) = start_static_server(&dir).await?;
     let static_url = format!("http://127.0.0.1:{STATIC_PORT}/index.html");
     wait_ready(&client, &static_url).await?;
-    let ceiling = run_wrk(wrk, options, &static_url).await?;
+    let ceiling = run_wrk(wrk, options, &static_url).await;
+    stop_static_server(&mut server).await;
+    let ceiling = ceiling?;
     print_result(
         &format!("same bytes as a static file ({ceiling_name})"),
         &ceiling,
     );
-    let _ = server.start_kill();
-    let _ = server.wait().await;
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(
@@ -317,6 +317,25 @@ async fn start_static_server(dir: &Path) -> anyhow::Result<(&'static str, Child)
         "actix-web from memory, 2 workers; install nginx for the real ceiling",
         child,
     ))
+}
+
+/// Stops nginx (or the fallback) and its workers: SIGQUIT lets the master take its workers
+/// down with it, where SIGKILL would orphan them on the port.
+async fn stop_static_server(server: &mut Child) {
+    if let Some(pid) = server.id() {
+        let _ = Command::new("kill")
+            .args(["-QUIT", &pid.to_string()])
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(5), server.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = server.start_kill();
+    let _ = server.wait().await;
 }
 
 /// The fallback ceiling: one file from memory, 2 workers, nothing else.

@@ -26,7 +26,8 @@ async fn load_listing(ctx: &AppContext, page: Option<u32>) -> Result<Listing, Ap
     let pagination = Pagination::new(page, PER_PAGE, total)?;
     let posts = blog::published(&mut conn, pagination.limit(), pagination.offset()).await?;
     Ok(Listing {
-        posts: serde_json::to_value(posts.iter().map(PostView::from).collect::<Vec<_>>()).map_err(AppError::internal)?,
+        posts: serde_json::to_value(posts.iter().map(PostView::from).collect::<Vec<_>>())
+            .map_err(AppError::internal)?,
         pagination: serde_json::to_value(&pagination).map_err(AppError::internal)?,
     })
 }
@@ -53,7 +54,9 @@ pub async fn home(
     let key = query.page.unwrap_or(1);
     let listing: Arc<Listing> = match state.listings.get(&key, generation) {
         Some(listing) => listing,
-        None => state.listings.put(key, generation, load_listing(&ctx, query.page).await?),
+        None => state
+            .listings
+            .put(key, generation, load_listing(&ctx, query.page).await?),
     };
     let mut context = ctx.base_context();
     context.insert("posts", &listing.posts);

@@ -163,10 +163,19 @@ impl AppContext {
 
     /// The app's own state, made once per app and shared by all its workers (`configure` runs
     /// once per worker). Register it with `web::Data::from(ctx.app_state(...))`.
-    #[expect(clippy::expect_used, reason = "one app has one state type: a start-up programming error")]
+    #[expect(
+        clippy::expect_used,
+        reason = "one app has one state type: a start-up programming error"
+    )]
     pub fn app_state<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
-        let any = self.inner.app_state.get_or_init(|| Arc::new(init())).clone();
-        any.downcast::<T>().ok().expect("an app asked for two different state types")
+        let any = self
+            .inner
+            .app_state
+            .get_or_init(|| Arc::new(init()))
+            .clone();
+        any.downcast::<T>()
+            .ok()
+            .expect("an app asked for two different state types")
     }
 
     /// A database connection, or 503.
@@ -193,23 +202,28 @@ impl AppContext {
 }
 
 fn base_context(app: AppName, config: &Config) -> tera::Context {
-    let apps: Vec<serde_json::Value> = AppName::ALL
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "name": a.as_str(),
-                "title": a.title(),
-                "url": config.apps.public(*a).as_str(),
-                "current": *a == app,
-            })
-        })
-        .collect();
+    // The six-app navigation is the same on every page of an app: render it once.
+    let link = |a: &AppName, current: bool| {
+        format!(
+            "<a href=\"{}\"{}>{}</a>",
+            templates::escape_html(config.apps.public(*a).as_str()),
+            if current {
+                " aria-current=\"page\""
+            } else {
+                ""
+            },
+            a.title()
+        )
+    };
+    let app_nav: String = AppName::ALL.iter().map(|a| link(a, *a == app)).collect();
+    let footer_nav: String = AppName::ALL.iter().map(|a| link(a, false)).collect();
     let mut context = tera::Context::new();
     context.insert(
         "app",
         &serde_json::json!({ "name": app.as_str(), "title": app.title() }),
     );
-    context.insert("apps", &apps);
+    context.insert("app_nav", &app_nav);
+    context.insert("footer_nav", &footer_nav);
     context.insert(
         "urls",
         &AppName::ALL

@@ -30,7 +30,6 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
 /// Largest fragment body accepted from an owner.
 pub const MAX_FRAGMENT_BYTES: usize = 256 * 1024;
 
-
 /// Who is looking: part of the key of per-viewer fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
@@ -207,8 +206,14 @@ impl FragmentClient {
     }
 
     /// Fetches every fragment in parallel; never fails and never waits past the timeout.
-    pub async fn fetch_all(&self, requests: &[FragmentRequest], request_id: Option<&str>) -> Vec<Fragment> {
-        self.fetch_with_generations(requests, &[], request_id).await.0
+    pub async fn fetch_all(
+        &self,
+        requests: &[FragmentRequest],
+        request_id: Option<&str>,
+    ) -> Vec<Fragment> {
+        self.fetch_with_generations(requests, &[], request_id)
+            .await
+            .0
     }
 
     /// Like [`FragmentClient::fetch_all`], also reading the current generation of each
@@ -224,29 +229,46 @@ impl FragmentClient {
             return (Vec::new(), Vec::new());
         }
         let deadline = Instant::now() + self.inner.timeout;
-        let (cached, extra) = match timeout_at(deadline, self.read_cached(requests, generations)).await {
+        let (cached, extra) = match timeout_at(deadline, self.read_cached(requests, generations))
+            .await
+        {
             Ok(Ok(read)) => read,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "fragment cache unreadable; fetching from the owners");
-                (vec![(None, None); requests.len()], vec![None; generations.len()])
+                (
+                    vec![(None, None); requests.len()],
+                    vec![None; generations.len()],
+                )
             }
-            Err(_elapsed) => (vec![(None, None); requests.len()], vec![None; generations.len()]),
+            Err(_elapsed) => (
+                vec![(None, None); requests.len()],
+                vec![None; generations.len()],
+            ),
         };
         let stats = &self.inner.stats;
-        let jobs = requests.iter().zip(cached).map(|(req, (generation, fresh))| async move {
-            if let Some(html) = fresh {
-                stats.hits.fetch_add(1, Ordering::Relaxed);
-                return Fragment { html, source: FragmentSource::Cache };
-            }
-            stats.misses.fetch_add(1, Ordering::Relaxed);
-            self.fetch_and_store(req, generation, deadline, request_id).await
-        });
+        let jobs = requests
+            .iter()
+            .zip(cached)
+            .map(|(req, (generation, fresh))| async move {
+                if let Some(html) = fresh {
+                    stats.hits.fetch_add(1, Ordering::Relaxed);
+                    return Fragment {
+                        html,
+                        source: FragmentSource::Cache,
+                    };
+                }
+                stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.fetch_and_store(req, generation, deadline, request_id)
+                    .await
+            });
         (join_all(jobs).await, extra)
     }
 
     /// Fetches one fragment (see [`FragmentClient::fetch_all`]).
     pub async fn fetch(&self, request: FragmentRequest, request_id: Option<&str>) -> Fragment {
-        let mut all = self.fetch_all(std::slice::from_ref(&request), request_id).await;
+        let mut all = self
+            .fetch_all(std::slice::from_ref(&request), request_id)
+            .await;
         all.pop().unwrap_or_else(|| Fragment::placeholder(&request))
     }
 
@@ -272,16 +294,26 @@ impl FragmentClient {
         }
         let mut conn = redis.conn();
         let values: Vec<Option<String>> = mget.query_async(&mut conn).await?;
-        let generation = |v: &Option<String>| v.as_deref().map_or(Some(0), |g| g.parse::<u64>().ok());
+        let generation =
+            |v: &Option<String>| v.as_deref().map_or(Some(0), |g| g.parse::<u64>().ok());
         let n = requests.len();
-        let extra = values.iter().skip(n).take(generations.len()).map(generation).collect();
+        let extra = values
+            .iter()
+            .skip(n)
+            .take(generations.len())
+            .map(generation)
+            .collect();
         let cached = (0..n)
             .map(|i| {
                 let current = values.get(i).and_then(generation);
-                let fresh = values.get(n + generations.len() + i).cloned().flatten().and_then(|stamped| {
-                    let (stamp, html) = stamped.split_once('\n')?;
-                    (stamp.parse::<u64>().ok() == current).then(|| html.to_owned())
-                });
+                let fresh = values
+                    .get(n + generations.len() + i)
+                    .cloned()
+                    .flatten()
+                    .and_then(|stamped| {
+                        let (stamp, html) = stamped.split_once('\n')?;
+                        (stamp.parse::<u64>().ok() == current).then(|| html.to_owned())
+                    });
                 (current, fresh)
             })
             .collect();
@@ -396,13 +428,24 @@ impl FragmentClient {
         })
     }
 
-    async fn store(&self, req: &FragmentRequest, generation: Option<u64>, stale_key: &str, fetched: &Fetched) {
+    async fn store(
+        &self,
+        req: &FragmentRequest,
+        generation: Option<u64>,
+        stale_key: &str,
+        fetched: &Fetched,
+    ) {
         let redis = &self.inner.redis;
         let mut pipe = redis::pipe();
         if let (Some(generation), Some(ttl)) = (generation, fetched.ttl) {
             let key = redis.key(format!("f:{}:{}", req.id(), req.query()));
             let stamped = format!("{generation}\n{}", fetched.html);
-            pipe.cmd("SET").arg(key).arg(stamped).arg("EX").arg(ttl.as_secs().max(1)).ignore();
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(stamped)
+                .arg("EX")
+                .arg(ttl.as_secs().max(1))
+                .ignore();
         }
         pipe.cmd("SET")
             .arg(stale_key)

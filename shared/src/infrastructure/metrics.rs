@@ -18,10 +18,11 @@ pub struct RouteStats {
     pub buckets: [u64; BUCKETS.len() + 1],
 }
 
-/// (route pattern, method, status class) → stats.
+/// route pattern → (method, status class) → stats. Looked up by `&str`, so a known route costs
+/// no allocation.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    routes: Mutex<HashMap<(String, String, u16), RouteStats>>,
+    routes: Mutex<HashMap<String, Vec<((String, u16), RouteStats)>>>,
 }
 
 impl Metrics {
@@ -31,22 +32,45 @@ impl Metrics {
             .iter()
             .position(|b| seconds <= *b)
             .unwrap_or(BUCKETS.len());
+        let class = status / 100 * 100;
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        let key = (route.to_owned(), method.to_owned(), status / 100 * 100);
-        let stats = routes.entry(key).or_default();
+        let series = match routes.get_mut(route) {
+            Some(series) => series,
+            None => routes.entry(route.to_owned()).or_default(),
+        };
+        let index = match series
+            .iter()
+            .position(|((m, c), _)| m == method && *c == class)
+        {
+            Some(i) => i,
+            None => {
+                series.push(((method.to_owned(), class), RouteStats::default()));
+                series.len() - 1
+            }
+        };
+        let stats = &mut series[index].1;
         stats.count += 1;
         stats.sum_seconds += seconds;
         stats.buckets[bucket] += 1;
     }
 
-    /// A copy of every series.
+    /// A copy of every series, sorted.
     pub fn snapshot(&self) -> Vec<((String, String, u16), RouteStats)> {
         let mut out: Vec<_> = self
             .routes
             .lock()
-            .map(|r| r.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|routes| {
+                routes
+                    .iter()
+                    .flat_map(|(route, series)| {
+                        series.iter().map(move |((m, c), stats)| {
+                            ((route.clone(), m.clone(), *c), stats.clone())
+                        })
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
@@ -56,10 +80,11 @@ impl Metrics {
     pub fn count_prefix(&self, prefix: &str) -> u64 {
         self.routes
             .lock()
-            .map(|r| {
-                r.iter()
-                    .filter(|((route, _, _), _)| route.starts_with(prefix))
-                    .map(|(_, s)| s.count)
+            .map(|routes| {
+                routes
+                    .iter()
+                    .filter(|(route, _)| route.starts_with(prefix))
+                    .flat_map(|(_, series)| series.iter().map(|(_, s)| s.count))
                     .sum()
             })
             .unwrap_or(0)

@@ -65,11 +65,22 @@ impl AppContext {
         generations: &[(AppName, &str)],
     ) -> Composition {
         let (names, requests): (Vec<&'static str>, Vec<FragmentRequest>) =
-            header_fragments(self.name(), page.viewer).into_iter().chain(extra).unzip();
-        let (fetched, generations) =
-            self.fragments().fetch_with_generations(&requests, generations, page.request_id.as_deref()).await;
-        let fragments = names.into_iter().zip(fetched.into_iter().map(|f| f.html)).collect();
-        Composition { fragments, generations }
+            header_fragments(self.name(), page.viewer)
+                .into_iter()
+                .chain(extra)
+                .unzip();
+        let (fetched, generations) = self
+            .fragments()
+            .fetch_with_generations(&requests, generations, page.request_id.as_deref())
+            .await;
+        let fragments = names
+            .into_iter()
+            .zip(fetched.into_iter().map(|f| f.html))
+            .collect();
+        Composition {
+            fragments,
+            generations,
+        }
     }
 
     /// Renders `template` on the layout with a composition's fragments, available to the
@@ -104,7 +115,12 @@ impl AppContext {
     }
 
     /// Renders a fragment template for another app; `max_age` is how long it may be cached.
-    pub fn render_fragment(&self, template: &str, context: &tera::Context, max_age: u32) -> Result<HttpResponse, AppError> {
+    pub fn render_fragment(
+        &self,
+        template: &str,
+        context: &tera::Context,
+        max_age: u32,
+    ) -> Result<HttpResponse, AppError> {
         let html = self.templates().render(template, context)?;
         Ok(fragment_response(html, max_age))
     }

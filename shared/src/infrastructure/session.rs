@@ -72,7 +72,9 @@ pub fn random_token() -> String {
 
 /// SHA-256 of a token, hex encoded: what is stored instead of the token.
 pub fn token_digest(token: &str) -> String {
-    hash(MessageDigest::sha256(), token.as_bytes()).map(hex::encode).unwrap_or_default()
+    hash(MessageDigest::sha256(), token.as_bytes())
+        .map(hex::encode)
+        .unwrap_or_default()
 }
 
 /// Loads a session unless its single-sign-on session was revoked (then deletes it): both checks
@@ -117,7 +119,11 @@ impl SessionStore {
         SessionStore {
             redis,
             app,
-            cookie_name: if secure { "__Host-ra_session" } else { "ra_session" },
+            cookie_name: if secure {
+                "__Host-ra_session"
+            } else {
+                "ra_session"
+            },
             secure,
             load_script: Arc::new(redis::Script::new(LOAD_SCRIPT)),
         }
@@ -152,8 +158,12 @@ impl SessionStore {
             return Ok(None);
         }
         let mut conn = self.redis.conn();
-        let raw: Option<String> =
-            self.load_script.key(self.key(sid)).arg(self.redis.prefix()).invoke_async(&mut conn).await?;
+        let raw: Option<String> = self
+            .load_script
+            .key(self.key(sid))
+            .arg(self.redis.prefix())
+            .invoke_async(&mut conn)
+            .await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
@@ -168,11 +178,19 @@ impl SessionStore {
     pub async fn save(&self, sid: &str, data: &SessionData) -> redis::RedisResult<()> {
         let json = serde_json::to_string(data).unwrap_or_default();
         let mut pipe = redis::pipe();
-        pipe.cmd("SET").arg(self.key(sid)).arg(json).arg("EX").arg(SESSION_TTL.as_secs()).ignore();
+        pipe.cmd("SET")
+            .arg(self.key(sid))
+            .arg(json)
+            .arg("EX")
+            .arg(SESSION_TTL.as_secs())
+            .ignore();
         if let Some(sso_sid) = &data.sso_sid {
             let index = self.index_key(sso_sid);
             pipe.cmd("SADD").arg(&index).arg(token_digest(sid)).ignore();
-            pipe.cmd("EXPIRE").arg(&index).arg(SESSION_TTL.as_secs()).ignore();
+            pipe.cmd("EXPIRE")
+                .arg(&index)
+                .arg(SESSION_TTL.as_secs())
+                .ignore();
         }
         let mut conn = self.redis.conn();
         pipe.query_async(&mut conn).await
@@ -180,14 +198,20 @@ impl SessionStore {
 
     pub async fn destroy(&self, sid: &str) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn();
-        redis::cmd("DEL").arg(self.key(sid)).query_async(&mut conn).await
+        redis::cmd("DEL")
+            .arg(self.key(sid))
+            .query_async(&mut conn)
+            .await
     }
 
     /// Deletes every session of this app that belongs to `sso_sid`; returns how many existed.
     pub async fn destroy_sso_session(&self, sso_sid: &str) -> redis::RedisResult<usize> {
         let mut conn = self.redis.conn();
         let index = self.index_key(sso_sid);
-        let digests: Vec<String> = redis::cmd("SMEMBERS").arg(&index).query_async(&mut conn).await?;
+        let digests: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&index)
+            .query_async(&mut conn)
+            .await?;
         if digests.is_empty() {
             return Ok(0);
         }
@@ -207,7 +231,9 @@ impl SessionStore {
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
-            .max_age(actix_web::cookie::time::Duration::seconds(SESSION_TTL.as_secs() as i64))
+            .max_age(actix_web::cookie::time::Duration::seconds(
+                SESSION_TTL.as_secs() as i64,
+            ))
             .finish()
     }
 

@@ -42,8 +42,13 @@ pub fn build(app_templates: &Dir<'_>) -> tera::Result<Tera> {
 
 /// Escapes what HTML needs escaped (tera's default also escapes `/`, which bloats every URL).
 pub fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
-    for c in input.chars() {
+    let needs = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'');
+    let Some(first) = input.as_bytes().iter().position(needs) else {
+        return input.to_owned();
+    };
+    let mut out = String::with_capacity(input.len() + 16);
+    out.push_str(&input[..first]);
+    for c in input[first..].chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -83,6 +88,13 @@ mod tests {
         let tera = build(&EMPTY).unwrap();
         assert!(tera.get_template_names().any(|n| n == "base.html"));
         assert!(tera.get_template_names().any(|n| n == "error.html"));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape_html("plain/text"), "plain/text");
+        assert_eq!(escape_html(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&#x27;");
+        assert_eq!(escape_html("é<"), "é&lt;");
     }
 
     #[test]

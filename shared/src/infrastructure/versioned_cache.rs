@@ -18,7 +18,11 @@ impl<K: Eq + Hash + Clone, V> VersionedCache<K, V> {
     /// At most `capacity` entries, none older than `max_age` (a backstop should a generation
     /// bump be lost).
     pub fn new(capacity: usize, max_age: Duration) -> Self {
-        VersionedCache { entries: Mutex::new(HashMap::new()), capacity, max_age }
+        VersionedCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+            max_age,
+        }
     }
 
     /// The entry for `key` made at `generation`, if any. No generation (Redis unreadable): none.
@@ -58,7 +62,11 @@ mod tests {
         assert_eq!(cache.get(&1, Some(6)), None, "a newer generation misses");
         assert_eq!(cache.get(&1, None), None, "no generation, no cache");
         cache.put(2, None, "b");
-        assert_eq!(cache.get(&2, Some(0)), None, "nothing stored without a generation");
+        assert_eq!(
+            cache.get(&2, Some(0)),
+            None,
+            "nothing stored without a generation"
+        );
         cache.put(2, Some(6), "b");
         cache.put(3, Some(6), "c");
         assert_eq!(cache.get(&1, Some(5)), None, "evicted when full");
