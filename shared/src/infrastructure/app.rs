@@ -174,7 +174,7 @@ impl AppContext {
             .get_or_init(|| Arc::new(init()))
             .clone();
         any.downcast::<T>()
-            .ok()
+            .map_err(drop)
             .expect("an app asked for two different state types")
     }
 

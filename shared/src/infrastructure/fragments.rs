@@ -133,6 +133,9 @@ impl Fragment {
     }
 }
 
+/// (current generation, fresh copy of that generation) of one requested fragment.
+type Cached = (Option<u64>, Option<String>);
+
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
 pub struct FragmentStats {
@@ -275,12 +278,11 @@ impl FragmentClient {
     /// One `MGET`: the generations of the requested kinds and of `generations`, then the fresh
     /// copies. Returns (current generation, fresh copy of that generation) per request, and the
     /// extra generations.
-    #[expect(clippy::type_complexity, reason = "a private tuple of results")]
     async fn read_cached(
         &self,
         requests: &[FragmentRequest],
         generations: &[(AppName, &str)],
-    ) -> redis::RedisResult<(Vec<(Option<u64>, Option<String>)>, Vec<Option<u64>>)> {
+    ) -> redis::RedisResult<(Vec<Cached>, Vec<Option<u64>>)> {
         let redis = &self.inner.redis;
         let mut mget = redis::cmd("MGET");
         for req in requests {

@@ -18,11 +18,14 @@ pub struct RouteStats {
     pub buckets: [u64; BUCKETS.len() + 1],
 }
 
+/// (method, status class) and its stats.
+type Series = ((String, u16), RouteStats);
+
 /// route pattern → (method, status class) → stats. Looked up by `&str`, so a known route costs
 /// no allocation.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    routes: Mutex<HashMap<String, Vec<((String, u16), RouteStats)>>>,
+    routes: Mutex<HashMap<String, Vec<Series>>>,
 }
 
 impl Metrics {

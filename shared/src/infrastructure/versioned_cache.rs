@@ -8,8 +8,11 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// (generation, made at, value).
+type Entry<V> = (u64, Instant, Arc<V>);
+
 pub struct VersionedCache<K, V> {
-    entries: Mutex<HashMap<K, (u64, Instant, Arc<V>)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
     capacity: usize,
     max_age: Duration,
 }
