@@ -10,6 +10,7 @@ pub mod fragments;
 pub mod health;
 pub mod http_client;
 pub mod internal_auth;
+pub mod jose;
 pub mod metrics;
 pub mod page;
 pub mod redis;

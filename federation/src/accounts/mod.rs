@@ -1,0 +1,5 @@
+//! Accounts: sign-up, sign-in (with an optional TOTP second factor), passwords, resets, profiles.
+
+pub mod passwords;
+pub mod rate_limit;
+pub mod totp;
