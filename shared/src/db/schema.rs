@@ -11,6 +11,80 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        password_hash -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Int8,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        redirect_uris -> Array<Text>,
+        post_logout_redirect_uris -> Array<Text>,
+        backchannel_logout_uri -> Nullable<Text>,
+        first_party -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_consents (user_id, client_id) {
+        user_id -> Int8,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (id) {
+        id -> Int8,
+        token_hash -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        user_id -> Int8,
+        sid -> Text,
+        scope -> Text,
+        auth_time -> Timestamptz,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        rotated_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_signing_keys (kid) {
+        kid -> Text,
+        private_pem -> Text,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -117,6 +191,12 @@ diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(newsletter_subscriptions -> newsletters (newsletter_id));
 diesel::joinable!(newsletter_subscriptions -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(oauth_consents -> users (user_id));
+diesel::joinable!(oauth_consents -> oauth_clients (client_id));
+diesel::joinable!(oauth_refresh_tokens -> users (user_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -128,4 +208,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     newsletters,
     newsletter_subscriptions,
+    recovery_codes,
+    password_resets,
+    oauth_clients,
+    oauth_consents,
+    oauth_refresh_tokens,
+    oauth_signing_keys,
 );

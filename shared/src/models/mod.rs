@@ -9,6 +9,7 @@ pub mod blog;
 pub mod cart;
 pub mod events;
 pub mod market;
+pub mod oauth;
 pub mod users;
 
 use crate::apps::AppName;
@@ -16,6 +17,12 @@ use crate::apps::AppName;
 /// Which app owns (writes) each table.
 pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("users", AppName::Federation),
+    ("recovery_codes", AppName::Federation),
+    ("password_resets", AppName::Federation),
+    ("oauth_clients", AppName::Federation),
+    ("oauth_consents", AppName::Federation),
+    ("oauth_refresh_tokens", AppName::Federation),
+    ("oauth_signing_keys", AppName::Federation),
     ("posts", AppName::Blog),
     ("nav_items", AppName::Blog),
     ("products", AppName::Market),

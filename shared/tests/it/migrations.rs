@@ -91,46 +91,31 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
             })
             .collect()
     }
-    let sql = |q: String| named_columns(q);
-    let mut known: Vec<(String, String)> = [
-        sql(
-            diesel::debug_query::<diesel::pg::Pg, _>(&users::table.select(users::all_columns))
-                .to_string(),
-        ),
-        sql(
-            diesel::debug_query::<diesel::pg::Pg, _>(&posts::table.select(posts::all_columns))
-                .to_string(),
-        ),
-        sql(diesel::debug_query::<diesel::pg::Pg, _>(
-            &nav_items::table.select(nav_items::all_columns),
-        )
-        .to_string()),
-        sql(diesel::debug_query::<diesel::pg::Pg, _>(
-            &products::table.select(products::all_columns),
-        )
-        .to_string()),
-        sql(
-            diesel::debug_query::<diesel::pg::Pg, _>(&carts::table.select(carts::all_columns))
-                .to_string(),
-        ),
-        sql(diesel::debug_query::<diesel::pg::Pg, _>(
-            &cart_items::table.select(cart_items::all_columns),
-        )
-        .to_string()),
-        sql(
-            diesel::debug_query::<diesel::pg::Pg, _>(&events::table.select(events::all_columns))
-                .to_string(),
-        ),
-        sql(diesel::debug_query::<diesel::pg::Pg, _>(
-            &newsletters::table.select(newsletters::all_columns),
-        )
-        .to_string()),
-        sql(diesel::debug_query::<diesel::pg::Pg, _>(
-            &newsletter_subscriptions::table.select(newsletter_subscriptions::all_columns),
-        )
-        .to_string()),
-    ]
-    .concat();
+    macro_rules! columns {
+        ($($table:ident),* $(,)?) => {
+            [$(named_columns(
+                diesel::debug_query::<diesel::pg::Pg, _>(&$table::table.select($table::all_columns)).to_string(),
+            )),*]
+            .concat()
+        };
+    }
+    let mut known: Vec<(String, String)> = columns!(
+        users,
+        posts,
+        nav_items,
+        products,
+        carts,
+        cart_items,
+        events,
+        newsletters,
+        newsletter_subscriptions,
+        recovery_codes,
+        password_resets,
+        oauth_clients,
+        oauth_consents,
+        oauth_refresh_tokens,
+        oauth_signing_keys,
+    );
     known.sort();
     let mut actual: Vec<(String, String)> = columns
         .into_iter()

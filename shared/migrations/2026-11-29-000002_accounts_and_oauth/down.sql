@@ -1,0 +1,12 @@
+DROP TABLE oauth_signing_keys;
+DROP TABLE oauth_refresh_tokens;
+DROP TABLE oauth_consents;
+DROP TABLE oauth_clients;
+DROP TABLE password_resets;
+DROP TABLE recovery_codes;
+ALTER TABLE users
+    DROP COLUMN password_hash,
+    DROP COLUMN totp_secret,
+    DROP COLUMN totp_enabled_at,
+    DROP COLUMN email_verified_at,
+    DROP COLUMN disabled_at;
