@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod dev;
 pub mod fleet;
+pub mod mail_sink;
 pub mod ops;
 pub mod seed;
 pub mod ship;

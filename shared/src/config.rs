@@ -68,6 +68,31 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "Fleet secret keying the HMAC credential on `/internal/*` requests (secret; `INTERNAL_SECRET_FILE`). Required in production.",
     },
     Variable {
+        name: "OAUTH_CLIENT_SECRET",
+        default: "derived from `INTERNAL_SECRET`",
+        meaning: "This app's OAuth client secret at federation (secret; `OAUTH_CLIENT_SECRET_FILE`).",
+    },
+    Variable {
+        name: "OAUTH_CLIENT_SECRET_<APP>",
+        default: "derived from `INTERNAL_SECRET`",
+        meaning: "Federation only: each first-party app's client secret (secret; `OAUTH_CLIENT_SECRET_<APP>_FILE`).",
+    },
+    Variable {
+        name: "ACTIVITYPUB_PRIVATE_KEY",
+        default: "(generated in dev)",
+        meaning: "PEM RSA key the apps' ActivityPub actors sign with (secret; `ACTIVITYPUB_PRIVATE_KEY_FILE`).",
+    },
+    Variable {
+        name: "SMTP_URL",
+        default: "(none: mail is only logged)",
+        meaning: "Outgoing mail server, e.g. `smtps://user:pass@mail.example.com:465` (secret; `SMTP_URL_FILE`). `deploy dev` runs a local SMTP sink.",
+    },
+    Variable {
+        name: "MAIL_FROM",
+        default: "`Rose Ash <noreply@rose-ash.localhost>`",
+        meaning: "Sender of the mail the fleet sends.",
+    },
+    Variable {
         name: "APP_URL_<APP>",
         default: "`http://<app>.localhost:800N`",
         meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids.",
@@ -209,7 +234,13 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub internal_secret: Secret,
+    /// This app's OAuth client secret (`OAUTH_CLIENT_SECRET`).
     pub oauth_client_secret: Option<Secret>,
+    /// Every app's client secret as federation knows them (`OAUTH_CLIENT_SECRET_<APP>`).
+    pub oauth_client_secrets: Vec<Option<Secret>>,
+    /// `SMTP_URL`: where mail is sent; none means mail is only logged.
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
     pub activitypub_private_key: Option<Secret>,
     pub apps: AppUrls,
     pub fragments: FragmentConfig,
@@ -306,6 +337,15 @@ impl Config {
         };
 
         let oauth_client_secret = vars.get("OAUTH_CLIENT_SECRET")?.map(Secret::new);
+        let mut oauth_client_secrets = Vec::with_capacity(AppName::ALL.len());
+        for app in AppName::ALL {
+            let name = format!("OAUTH_CLIENT_SECRET_{}", app.as_str().to_ascii_uppercase());
+            oauth_client_secrets.push(vars.get(&name)?.map(Secret::new));
+        }
+        let smtp_url = vars.get("SMTP_URL")?.map(Secret::new);
+        let mail_from = vars
+            .get("MAIL_FROM")?
+            .unwrap_or_else(|| "Rose Ash <noreply@rose-ash.localhost>".into());
         let activitypub_private_key = vars.get("ACTIVITYPUB_PRIVATE_KEY")?.map(Secret::new);
 
         Ok(Config {
@@ -322,6 +362,9 @@ impl Config {
             },
             internal_secret,
             oauth_client_secret,
+            oauth_client_secrets,
+            smtp_url,
+            mail_from,
             activitypub_private_key,
             apps: AppUrls { public, internal },
             fragments,

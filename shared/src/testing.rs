@@ -339,11 +339,24 @@ impl TestApp {
     }
 }
 
-/// A session cookie (`name=value`) of `app` for `user_id`, as a sign-in would leave.
-pub async fn session_cookie(ctx: &AppContext, user_id: Option<i64>) -> String {
+/// A signed-in (or anonymous) session of one app, as a browser would hold it.
+#[derive(Debug, Clone)]
+pub struct TestSession {
+    /// `name=value`, for a `Cookie` header.
+    pub cookie: String,
+    /// The session's CSRF token, for same-origin form posts.
+    pub csrf: String,
+}
+
+/// A session of `app` for `user_id`, as a sign-in would leave.
+pub async fn session(ctx: &AppContext, user_id: Option<i64>) -> TestSession {
     let store = ctx.sessions();
-    let sid = store.create(&SessionData::for_user(user_id)).await.unwrap();
-    format!("{}={sid}", store.cookie_name())
+    let data = SessionData::for_user(user_id);
+    let sid = store.create(&data).await.unwrap();
+    TestSession {
+        cookie: format!("{}={sid}", store.cookie_name()),
+        csrf: data.csrf,
+    }
 }
 
 /// A reqwest client that resolves `*.localhost` and follows no redirects.

@@ -114,7 +114,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     let forged = t
         .client
         .post(t.fleet.at(AppName::Cart, "/cart/items"))
-        .header("cookie", &cart_cookie)
+        .header("cookie", &cart_cookie.cookie)
         .header("origin", "https://evil.example")
         .header("sec-fetch-site", "cross-site")
         .form(&[("product", "medlar-jelly"), ("quantity", "1")])
@@ -122,6 +122,19 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+
+    // Same origin with the session cookie but without the session's CSRF token: refused too.
+    let tokenless = t
+        .client
+        .post(t.fleet.at(AppName::Cart, "/cart/items/medlar-jelly"))
+        .header("cookie", &cart_cookie.cookie)
+        .header("origin", t.fleet.url(AppName::Cart).origin().ascii_serialization())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("quantity", "7"), ("csrf_token", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokenless.status(), 403);
 
     assert_eq!(counts(&t).await, before, "nothing changed");
     t.stop().await;

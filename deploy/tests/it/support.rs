@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use deploy::fleet::Fleet;
 use reqwest::StatusCode;
 use shared::AppName;
-use shared::testing::{self, TestDb, TestRedis};
+use shared::testing::{self, TestDb, TestRedis, TestSession};
 
 pub struct TestFleet {
     pub fleet: Fleet,
@@ -41,24 +41,30 @@ impl TestFleet {
         }
     }
 
-    pub async fn get(&self, app: AppName, path: &str, cookie: Option<&str>) -> Page {
+    pub async fn get(&self, app: AppName, path: &str, session: Option<&TestSession>) -> Page {
         let mut req = self.client.get(self.fleet.at(app, path));
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
+        if let Some(s) = session {
+            req = req.header("cookie", &s.cookie);
         }
+
         page(req.send().await.unwrap()).await
     }
 
-    /// A form POST as a browser on `from` would send it.
+    /// A form POST as a browser on `from` would send it (with the session's CSRF token when
+    /// it posts to its own app).
     pub async fn post_form(
         &self,
         app: AppName,
         path: &str,
         form: &[(&str, &str)],
-        cookie: Option<&str>,
+        session: Option<&TestSession>,
         from: AppName,
     ) -> Page {
         let origin = self.fleet.url(from).origin().ascii_serialization();
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        if let Some(s) = session.filter(|_| from == app) {
+            fields.push(("csrf_token", &s.csrf));
+        }
         let mut req = self
             .client
             .post(self.fleet.at(app, path))
@@ -71,16 +77,16 @@ impl TestFleet {
                     "same-site"
                 },
             )
-            .form(form);
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
+            .form(&fields);
+        if let Some(s) = session {
+            req = req.header("cookie", &s.cookie);
         }
         page(req.send().await.unwrap()).await
     }
 
-    /// A session cookie for `user_id` on `app`, as after signing in there.
-    pub async fn sign_in(&self, app: AppName, user_id: i64) -> String {
-        testing::session_cookie(self.fleet.ctx(app), Some(user_id)).await
+    /// A session for `user_id` on `app`, as after signing in there.
+    pub async fn sign_in(&self, app: AppName, user_id: i64) -> TestSession {
+        testing::session(self.fleet.ctx(app), Some(user_id)).await
     }
 
     /// Requests `app` has served on its fragment routes so far.

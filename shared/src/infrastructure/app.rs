@@ -17,7 +17,7 @@ use actix_web::{App, HttpServer, web};
 use include_dir::Dir;
 use tera::Tera;
 
-use super::csrf::CrossOriginGuard;
+use super::csrf::CsrfGuard;
 use super::errors::{AppError, error_pages, extractor_configs};
 use super::fragments::FragmentClient;
 use super::internal_auth::RequireInternalCredential;
@@ -274,7 +274,7 @@ pub fn app(
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found("There is nothing here."))
         }))
-        .wrap(CrossOriginGuard::new(trusted))
+        .wrap(CsrfGuard::new(trusted))
         .wrap(error_pages())
         .wrap(
             DefaultHeaders::new()

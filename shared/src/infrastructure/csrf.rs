@@ -1,32 +1,49 @@
-//! Cross-origin request protection for every state-changing request of the fleet.
+//! CSRF protection for every state-changing request of the fleet, in one middleware.
 //!
-//! Browsers label every request with `Sec-Fetch-Site` (or at least `Origin` on POSTs). A
-//! non-safe request is refused unless it comes from the same origin, from one of the fleet's six
-//! origins (the apps post to each other, e.g. "add to cart" from the market), or from a
-//! non-browser client (no `Sec-Fetch-Site` and no `Origin`; such clients carry no ambient
-//! cookies, so they cannot be forged by another site). Same-app forms additionally carry the
-//! session's synchronizer token where they act on a session (see the SSO issue).
+//! 1. Origin: browsers label requests with `Sec-Fetch-Site` (or at least `Origin` on POSTs). A
+//!    non-safe request is refused unless it comes from the same origin, from one of the fleet's
+//!    six origins (the apps post to each other, e.g. "add to cart" from the market), or from a
+//!    non-browser client (no `Sec-Fetch-Site` and no `Origin`).
+//! 2. Token: a same-origin (or header-less) request that carries this app's session cookie must
+//!    also carry the session's synchronizer token, as the `csrf_token` form field or the
+//!    `X-CSRF-Token` header. Pages put it in their forms (`{{ csrf_token }}`). Requests from a
+//!    sibling app cannot know this app's token; the origin check is their protection.
 
 use std::collections::HashSet;
 use std::future::{Ready, ready};
 use std::rc::Rc;
 
+use actix_web::HttpMessage;
 use actix_web::body::EitherBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::{Method, StatusCode};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::web::{self, BytesMut};
+use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 
+use super::app::AppContext;
 use super::errors::error_response;
 
 /// Paths whose non-safe requests come from other servers and are authenticated otherwise.
-const EXEMPT_PREFIXES: &[&str] = &["/internal/"];
+const EXEMPT_PREFIXES: &[&str] = &[
+    "/internal/",
+    "/auth/backchannel-logout",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/introspect",
+    "/oauth/userinfo",
+];
+pub const TOKEN_FIELD: &str = "csrf_token";
+pub const TOKEN_HEADER: &str = "x-csrf-token";
+/// Largest urlencoded body the guard reads to find the token.
+const FORM_LIMIT: usize = 256 * 1024;
 
 #[derive(Clone)]
-pub struct CrossOriginGuard {
+pub struct CsrfGuard {
     trusted: Rc<HashSet<String>>,
 }
 
-impl CrossOriginGuard {
+impl CsrfGuard {
     /// `trusted`: origins (`scheme://host[:port]`) allowed to post cross-origin.
     pub fn new(trusted: impl IntoIterator<Item = String>) -> Self {
         Self {
@@ -35,55 +52,69 @@ impl CrossOriginGuard {
     }
 }
 
-/// Decides whether a non-safe request may proceed.
-pub fn allowed(
+/// How a non-safe request relates to this app.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Same origin, or a client that sends no browser provenance headers.
+    SameOrigin,
+    /// One of the fleet's other apps.
+    Fleet,
+    /// Anyone else: refused.
+    Foreign,
+}
+
+/// Decides where a non-safe request comes from.
+pub fn provenance(
     sec_fetch_site: Option<&str>,
     origin: Option<&str>,
     host: Option<&str>,
     trusted: &HashSet<String>,
-) -> bool {
-    let origin_is_trusted = origin.is_some_and(|o| trusted.contains(o));
+) -> Provenance {
     let origin_is_same_host = match (origin, host) {
         (Some(o), Some(h)) => o
             .split_once("://")
             .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)),
         _ => false,
     };
+    let origin_is_trusted = origin.is_some_and(|o| trusted.contains(o));
     match sec_fetch_site {
-        Some("same-origin") | Some("none") => true,
-        Some(_) => origin_is_trusted,
+        Some("same-origin") | Some("none") => Provenance::SameOrigin,
+        Some(_) if origin_is_trusted && !origin_is_same_host => Provenance::Fleet,
+        Some(_) => Provenance::Foreign,
         None => match origin {
-            None => true,
-            Some(_) => origin_is_same_host || origin_is_trusted,
+            None => Provenance::SameOrigin,
+            Some(_) if origin_is_same_host => Provenance::SameOrigin,
+            Some(_) if origin_is_trusted => Provenance::Fleet,
+            Some(_) => Provenance::Foreign,
         },
     }
 }
 
-impl<S, B> Transform<S, ServiceRequest> for CrossOriginGuard
+impl<S, B> Transform<S, ServiceRequest> for CsrfGuard
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Transform = CrossOriginMiddleware<S>;
+    type Transform = CsrfMiddleware<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CrossOriginMiddleware {
+        ready(Ok(CsrfMiddleware {
             service: Rc::new(service),
             trusted: self.trusted.clone(),
         }))
     }
 }
 
-pub struct CrossOriginMiddleware<S> {
+pub struct CsrfMiddleware<S> {
     service: Rc<S>,
     trusted: Rc<HashSet<String>>,
 }
 
-impl<S, B> Service<ServiceRequest> for CrossOriginMiddleware<S>
+impl<S, B> Service<ServiceRequest> for CsrfMiddleware<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,
@@ -94,23 +125,14 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
         let safe = matches!(
             *req.method(),
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
         let exempt = EXEMPT_PREFIXES.iter().any(|p| req.path().starts_with(p));
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if safe
-            || exempt
-            || allowed(
-                header("sec-fetch-site"),
-                header("origin"),
-                header("host"),
-                &self.trusted,
-            )
-        {
-            let service = self.service.clone();
+        if safe || exempt {
             return Box::pin(async move {
                 service
                     .call(req)
@@ -118,13 +140,108 @@ where
                     .map(ServiceResponse::map_into_left_body)
             });
         }
-        tracing::warn!(path = %req.path(), origin = ?header("origin"), "cross-origin request refused");
-        let response = error_response(
-            req.request(),
-            StatusCode::FORBIDDEN,
-            "This form was sent from another site, so it was refused.",
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let from = provenance(
+            header("sec-fetch-site"),
+            header("origin"),
+            header("host"),
+            &self.trusted,
         );
-        Box::pin(async move { Ok(req.into_response(response).map_into_right_body()) })
+        let origin = header("origin").map(str::to_owned);
+        let header_token = header(TOKEN_HEADER).map(str::to_owned);
+        Box::pin(async move {
+            match from {
+                Provenance::Foreign => {
+                    tracing::warn!(path = %req.path(), ?origin, "cross-origin request refused");
+                    let response = error_response(
+                        req.request(),
+                        StatusCode::FORBIDDEN,
+                        "This form was sent from another site, so it was refused.",
+                    );
+                    return Ok(req.into_response(response).map_into_right_body());
+                }
+                Provenance::Fleet => {
+                    return service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body);
+                }
+                Provenance::SameOrigin => {}
+            }
+            // Same origin with a live session: the session's token must come along.
+            let session_id = req.app_data::<web::Data<AppContext>>().and_then(|ctx| {
+                req.cookie(ctx.sessions().cookie_name())
+                    .map(|c| (ctx.clone(), c.value().to_owned()))
+            });
+            let Some((ctx, sid)) = session_id else {
+                return service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body);
+            };
+            let expected = match ctx.sessions().load(&sid).await {
+                Ok(Some(data)) => data.csrf,
+                // No live session (expired, or a forged cookie): there is nothing to protect.
+                Ok(None) => {
+                    return service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "session store unavailable for the CSRF check");
+                    let response = error_response(
+                        req.request(),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Please try again in a moment.",
+                    );
+                    return Ok(req.into_response(response).map_into_right_body());
+                }
+            };
+            let mut presented = header_token;
+            let is_form = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+            if presented.is_none() && is_form {
+                let mut payload = req.take_payload();
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let Ok(chunk) = chunk else { break };
+                    if body.len() + chunk.len() > FORM_LIMIT {
+                        let response = error_response(
+                            req.request(),
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "That form is too large.",
+                        );
+                        return Ok(req.into_response(response).map_into_right_body());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                let body = body.freeze();
+                presented = url::form_urlencoded::parse(&body)
+                    .find(|(k, _)| k == TOKEN_FIELD)
+                    .map(|(_, v)| v.into_owned());
+                req.set_payload(Payload::from(body));
+            }
+            let valid = presented.as_deref().is_some_and(|t| {
+                t.len() == expected.len() && openssl::memcmp::eq(t.as_bytes(), expected.as_bytes())
+            });
+            if !valid {
+                tracing::warn!(path = %req.path(), "request without a valid CSRF token refused");
+                let response = error_response(
+                    req.request(),
+                    StatusCode::FORBIDDEN,
+                    "This form has expired or did not come from this site. Please reload the page and try again.",
+                );
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+            service
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        })
     }
 }
 
@@ -133,46 +250,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decisions() {
-        let trusted: HashSet<String> = ["http://market.localhost:8002".to_owned()].into();
+    fn provenances() {
+        let trusted: HashSet<String> = [
+            "http://market.localhost:8002".to_owned(),
+            "http://cart.localhost:8003".to_owned(),
+        ]
+        .into();
         let host = Some("cart.localhost:8003");
-        // same origin, typed URL, non-browser
-        assert!(allowed(
-            Some("same-origin"),
-            Some("http://cart.localhost:8003"),
-            host,
-            &trusted
-        ));
-        assert!(allowed(Some("none"), None, host, &trusted));
-        assert!(allowed(None, None, host, &trusted));
-        // the fleet posting to itself
-        assert!(allowed(
-            Some("same-site"),
-            Some("http://market.localhost:8002"),
-            host,
-            &trusted
-        ));
-        // another site
-        assert!(!allowed(
-            Some("cross-site"),
-            Some("https://evil.example"),
-            host,
-            &trusted
-        ));
-        assert!(!allowed(None, Some("https://evil.example"), host, &trusted));
-        assert!(!allowed(
-            Some("same-site"),
-            Some("http://evil.localhost:9999"),
-            host,
-            &trusted
-        ));
-        // old browser, same host
-        assert!(allowed(
-            None,
-            Some("http://cart.localhost:8003"),
-            host,
-            &trusted
-        ));
-        assert!(!allowed(None, Some("null"), host, &trusted));
+        let p = |sfs, origin| provenance(sfs, origin, host, &trusted);
+        assert_eq!(
+            p(Some("same-origin"), Some("http://cart.localhost:8003")),
+            Provenance::SameOrigin
+        );
+        assert_eq!(p(Some("none"), None), Provenance::SameOrigin);
+        assert_eq!(p(None, None), Provenance::SameOrigin, "non-browser client");
+        assert_eq!(
+            p(None, Some("http://cart.localhost:8003")),
+            Provenance::SameOrigin,
+            "old browser"
+        );
+        assert_eq!(
+            p(Some("same-site"), Some("http://market.localhost:8002")),
+            Provenance::Fleet
+        );
+        assert_eq!(
+            p(None, Some("http://market.localhost:8002")),
+            Provenance::Fleet
+        );
+        assert_eq!(
+            p(Some("cross-site"), Some("https://evil.example")),
+            Provenance::Foreign
+        );
+        assert_eq!(p(None, Some("https://evil.example")), Provenance::Foreign);
+        assert_eq!(
+            p(Some("same-site"), Some("http://evil.localhost:9999")),
+            Provenance::Foreign
+        );
+        assert_eq!(p(None, Some("null")), Provenance::Foreign);
     }
 }

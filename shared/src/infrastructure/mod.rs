@@ -11,6 +11,7 @@ pub mod health;
 pub mod http_client;
 pub mod internal_auth;
 pub mod jose;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod redis;

@@ -15,6 +15,7 @@ use super::errors::AppError;
 use super::fragment_catalog;
 use super::fragments::{FragmentRequest, Viewer};
 use super::request_id::RequestId;
+use super::session::Session;
 use crate::apps::AppName;
 
 /// What a page render needs to know about the request.
@@ -22,6 +23,8 @@ use crate::apps::AppName;
 pub struct PageRequest {
     pub viewer: Viewer,
     pub request_id: Option<String>,
+    /// The session's CSRF token, for the page's forms (`{{ csrf_token }}`).
+    pub csrf_token: Option<String>,
 }
 
 impl FromRequest for PageRequest {
@@ -29,12 +32,18 @@ impl FromRequest for PageRequest {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let viewer = Viewer::from_request(req, payload);
+        let session = Option::<Session>::from_request(req, payload);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         Box::pin(async move {
+            let session = session.await.ok().flatten();
+            let viewer = session
+                .as_ref()
+                .and_then(|s| s.data.user_id)
+                .map_or(Viewer::Anonymous, Viewer::User);
             Ok(PageRequest {
-                viewer: viewer.await?,
+                viewer,
                 request_id,
+                csrf_token: session.map(|s| s.data.csrf),
             })
         })
     }
@@ -94,6 +103,9 @@ impl AppContext {
     ) -> Result<HttpResponse, AppError> {
         context.insert("fragments", &composition.fragments);
         context.insert("signed_in", &page.viewer.user_id().is_some());
+        if let Some(token) = &page.csrf_token {
+            context.insert("csrf_token", token);
+        }
         let html = self.templates().render(template, &context)?;
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
