@@ -17,6 +17,7 @@ pub static APP: AppSpec = AppSpec {
     migrates: false,
     configure,
     fragments: fragments::configure,
+    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {

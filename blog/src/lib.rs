@@ -21,6 +21,7 @@ pub static APP: AppSpec = AppSpec {
     migrates: true,
     configure,
     fragments: fragments::configure,
+    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
 };
 
 /// The generation of the blog's posts (`purge_kind(Blog, POSTS_KIND)` after any post changes):

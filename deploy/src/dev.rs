@@ -62,8 +62,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         match seed::seed(&services.database_url, &seed_config).await? {
             Seeded::Created => println!(
-                "  · seeded demo content (members ada, grace and {})",
-                seed::DEMO_USER
+                "  · seeded demo content: members ada (admin), grace (editor) and {}, password `{}`",
+                seed::DEMO_USER,
+                seed::DEMO_PASSWORD
             ),
             Seeded::AlreadyThere => println!("  · demo content already there"),
         }

@@ -23,6 +23,8 @@ pub enum Seeded {
 
 /// The demo member's username (the member whose cart and newsletters are seeded).
 pub const DEMO_USER: &str = "demo";
+/// The demo members' password (dev only).
+pub const DEMO_PASSWORD: &str = "rose-ash-demo";
 
 pub async fn seed(database_url: &str, config: &Config) -> Result<Seeded, diesel::result::Error> {
     let mut conn = AsyncPgConnection::establish(database_url)
@@ -48,6 +50,9 @@ async fn seed_all(
             path.trim_start_matches('/')
         )
     };
+    // Demo members sign in with DEMO_PASSWORD (dev only).
+    let hash = federation::accounts::passwords::hash_blocking(DEMO_PASSWORD)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
     let person = |username, email, display_name, bio, role| NewUser {
         username,
         email,
@@ -56,7 +61,7 @@ async fn seed_all(
         bio,
         role,
     };
-    let ada = user_rows::insert(
+    let ada = user_rows::insert_with_password(
         conn,
         &person(
             "ada",
@@ -65,9 +70,11 @@ async fn seed_all(
             "Keeps the cooperative's books and its orchard.",
             "admin",
         ),
+        &hash,
+        true,
     )
     .await?;
-    let grace = user_rows::insert(
+    let grace = user_rows::insert_with_password(
         conn,
         &person(
             "grace",
@@ -76,9 +83,11 @@ async fn seed_all(
             "Writes the newsletter; debugs the bread oven.",
             "editor",
         ),
+        &hash,
+        true,
     )
     .await?;
-    let demo = user_rows::insert(
+    let demo = user_rows::insert_with_password(
         conn,
         &person(
             DEMO_USER,
@@ -87,6 +96,8 @@ async fn seed_all(
             "Here to look around.",
             "member",
         ),
+        &hash,
+        true,
     )
     .await?;
 

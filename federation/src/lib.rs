@@ -1,10 +1,13 @@
-//! Federation: the fleet's accounts and social hub (OAuth2 server and ActivityPub come in their
-//! own issues). Today: the members directory.
+//! Federation: the fleet's accounts and its OAuth2/OpenID Connect provider (one login for all six
+//! apps), the members directory, and (in its own issue) the ActivityPub hub.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
+mod admin;
+pub mod oauth;
 mod routes;
+pub mod state;
 
 use include_dir::{Dir, include_dir};
 use shared::{AppContext, AppName, AppSpec};
@@ -18,9 +21,20 @@ pub static APP: AppSpec = AppSpec {
     migrates: false,
     configure,
     fragments: no_fragments,
+    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
 };
 
-fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
+fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
+    match state::FederationState::new(ctx) {
+        Ok(state) => {
+            let state = ctx.app_state(|| state);
+            cfg.app_data(actix_web::web::Data::from(state));
+        }
+        Err(e) => tracing::error!(error = %e, "federation state could not be built"),
+    }
+    accounts::routes::configure(cfg);
+    oauth::configure(cfg);
+    admin::configure(cfg);
     routes::configure(cfg);
 }
 

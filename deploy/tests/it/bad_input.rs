@@ -128,7 +128,10 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
         .client
         .post(t.fleet.at(AppName::Cart, "/cart/items/medlar-jelly"))
         .header("cookie", &cart_cookie.cookie)
-        .header("origin", t.fleet.url(AppName::Cart).origin().ascii_serialization())
+        .header(
+            "origin",
+            t.fleet.url(AppName::Cart).origin().ascii_serialization(),
+        )
         .header("sec-fetch-site", "same-origin")
         .form(&[("quantity", "7"), ("csrf_token", "not-the-token")])
         .send()

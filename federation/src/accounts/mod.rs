@@ -2,4 +2,5 @@
 
 pub mod passwords;
 pub mod rate_limit;
+pub mod routes;
 pub mod totp;

@@ -25,6 +25,7 @@ use super::metrics::Metrics;
 use super::redis::Redis;
 use super::request_id::RequestTracing;
 use super::session::SessionStore;
+use super::sso::{self, JwksCache, SsoClient};
 use super::{assets, health, http_client, telemetry, templates, wait};
 use crate::apps::AppName;
 use crate::config::{Config, ConfigError};
@@ -44,6 +45,8 @@ pub struct AppSpec {
     pub configure: fn(&mut web::ServiceConfig, &AppContext),
     /// Fragment routes, mounted under `/internal/fragments` behind the internal credential.
     pub fragments: fn(&mut web::ServiceConfig, &AppContext),
+    /// What the app does when someone signs in to it (e.g. the cart adopts an anonymous cart).
+    pub on_sign_in: sso::OnSignIn,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,13 +84,21 @@ struct ContextInner {
     base_context: tera::Context,
     registry: Registry,
     sessions: SessionStore,
+    sso: SsoClient,
     metrics: Metrics,
     app_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl AppContext {
     /// Waits for PostgreSQL and Redis, migrates if this app is the one that does, and connects.
-    pub async fn build(spec: &'static AppSpec, config: Config) -> Result<Self, StartError> {
+    pub async fn build(spec: &'static AppSpec, mut config: Config) -> Result<Self, StartError> {
+        // `OAUTH_CLIENT_SECRET` is this app's own secret.
+        if let Some(own) = config.oauth_client_secret.clone()
+            && let Some(slot) = config.oauth_client_secrets.get_mut(spec.name.index())
+            && slot.is_none()
+        {
+            *slot = Some(own);
+        }
         wait::postgres(config.database.url.expose(), config.startup_wait).await?;
         wait::redis(config.redis.url.expose(), config.startup_wait).await?;
         if spec.migrates && config.run_migrations {
@@ -121,6 +132,10 @@ impl AppContext {
                 base_context,
                 registry,
                 sessions,
+                sso: SsoClient {
+                    jwks: JwksCache::default(),
+                    on_sign_in: spec.on_sign_in,
+                },
                 metrics: Metrics::default(),
                 app_state: std::sync::OnceLock::new(),
             }),
@@ -159,6 +174,9 @@ impl AppContext {
     }
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+    pub fn sso(&self) -> &SsoClient {
+        &self.inner.sso
     }
 
     /// The app's own state, made once per app and shared by all its workers (`configure` runs
@@ -262,6 +280,7 @@ pub fn app(
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .configure(sso::configure)
         .service(
             web::scope("/internal")
                 .wrap(RequireInternalCredential::new(secret))

@@ -17,6 +17,7 @@ pub mod page;
 pub mod redis;
 pub mod request_id;
 pub mod session;
+pub mod sso;
 pub mod telemetry;
 pub mod templates;
 pub mod versioned_cache;

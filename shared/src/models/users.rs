@@ -70,6 +70,7 @@ pub struct Credentials {
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<DateTime<Utc>>,
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
@@ -279,4 +280,42 @@ pub async fn take_password_reset(
         .await?;
     }
     Ok(user)
+}
+
+pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}
+
+/// A new account with a password (and, for seeded or imported users, already verified).
+pub async fn insert_with_password(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+    password_hash: &str,
+    verified: bool,
+) -> QueryResult<User> {
+    let user = insert(conn, new).await?;
+    diesel::update(users::table.find(user.id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::email_verified_at.eq(if verified { Some(Utc::now()) } else { None }),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(user)
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .order(users::id)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+        .await
 }

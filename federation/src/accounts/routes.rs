@@ -1,0 +1,977 @@
+//! Sign-up (with e-mail confirmation), sign-in (password, then TOTP when enrolled), sign-out,
+//! password change and reset, profile, and the second factor.
+//!
+//! No user enumeration: sign-up, sign-in and reset answer the same whether or not an address
+//! has an account (sign-in spends one hash verification either way). Usernames are public
+//! (profiles live at `/@name`), so a taken one may be said.
+
+use std::time::Duration;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use shared::contracts::dtos::Role;
+use shared::infrastructure::fragment_catalog;
+use shared::infrastructure::session::{Session, SessionData, random_token, token_digest};
+use shared::infrastructure::sso::{CurrentUser, safe_return_to};
+use shared::models::users::{self, Credentials, NewUser};
+use shared::{AppContext, AppError, AppName, Viewer};
+
+use super::{passwords, rate_limit, totp};
+use crate::oauth::{end_sso_session, protect};
+use crate::state::FederationState;
+
+const VERIFY_TTL: Duration = Duration::from_secs(24 * 3600);
+const RESET_TTL: Duration = Duration::from_secs(3600);
+const RECOVERY_CODES: usize = 10;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/signup", web::get().to(signup_form))
+        .route("/signup", web::post().to(signup))
+        .route("/verify-email/{token}", web::get().to(verify_email))
+        .route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/login/second-factor", web::get().to(second_factor_form))
+        .route("/login/second-factor", web::post().to(second_factor))
+        .route("/logout", web::post().to(logout))
+        .route("/logged-out", web::get().to(crate::oauth::logged_out_page))
+        .route("/password/forgot", web::get().to(forgot_form))
+        .route("/password/forgot", web::post().to(forgot))
+        .route("/password/reset/{token}", web::get().to(reset_form))
+        .route("/password/reset/{token}", web::post().to(reset))
+        .route("/account/password", web::get().to(change_password_form))
+        .route("/account/password", web::post().to(change_password))
+        .route("/account/profile", web::get().to(profile_form))
+        .route("/account/profile", web::post().to(update_profile))
+        .route("/account/security", web::get().to(security))
+        .route("/account/security/totp/start", web::post().to(totp_start))
+        .route(
+            "/account/security/totp/confirm",
+            web::post().to(totp_confirm),
+        )
+        .route(
+            "/account/security/totp/disable",
+            web::post().to(totp_disable),
+        );
+}
+
+/// Renders a federation page with the protective headers (no framing, no referrer, no store).
+fn page(
+    ctx: &AppContext,
+    template: &str,
+    context: &tera::Context,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let html = ctx.templates().render(template, context)?;
+    let mut res = HttpResponse::build(status);
+    Ok(protect(&mut res)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    protect(&mut res)
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The visitor's session, created (anonymous) if needed so forms carry a CSRF token.
+async fn ensure_session(
+    ctx: &AppContext,
+    session: Option<Session>,
+) -> Result<(Session, bool), AppError> {
+    match session {
+        Some(s) => Ok((s, false)),
+        None => {
+            let data = SessionData::for_user(None);
+            let id = ctx.sessions().create(&data).await?;
+            Ok((Session { id, data }, true))
+        }
+    }
+}
+
+fn with_cookie(
+    ctx: &AppContext,
+    mut res: HttpResponse,
+    session: &Session,
+    new: bool,
+) -> HttpResponse {
+    if new {
+        let _ = res.add_cookie(&ctx.sessions().cookie(session.id.clone()));
+    }
+    res
+}
+
+fn client_ip(req: &HttpRequest) -> String {
+    req.connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// Signs `user_id` in: a new session id (no fixation), a new sign-on session, then on.
+async fn complete_sign_in(
+    ctx: &AppContext,
+    old: Option<&Session>,
+    user_id: i64,
+    return_to: &str,
+) -> Result<HttpResponse, AppError> {
+    if let Some(old) = old {
+        ctx.sessions().destroy(&old.id).await?;
+    }
+    let mut data = SessionData::for_user(Some(user_id));
+    data.sso_sid = Some(random_token());
+    data.auth_time = Some(chrono::Utc::now().timestamp());
+    let sid = ctx.sessions().create(&data).await?;
+    let mut res = see_other(&safe_return_to(Some(return_to)));
+    let _ = res.add_cookie(&ctx.sessions().cookie(sid));
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+struct ReturnQuery {
+    return_to: Option<String>,
+}
+
+// ---------------------------------------------------------------- sign-up
+
+async fn signup_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    context.insert("return_to", &safe_return_to(q.return_to.as_deref()));
+    Ok(with_cookie(
+        &ctx,
+        page(&ctx, "accounts/signup.html", &context, StatusCode::OK)?,
+        &session,
+        new,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct SignupForm {
+    username: String,
+    email: String,
+    password: String,
+    display_name: Option<String>,
+    return_to: Option<String>,
+}
+
+fn valid_username(username: &str) -> bool {
+    (1..=30).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c))
+}
+
+async fn signup(
+    ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
+    session: Option<Session>,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let username = form.username.trim().to_lowercase();
+    let email = form.email.trim().to_owned();
+    let display_name = form
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(&username)
+        .to_owned();
+    let return_to = safe_return_to(form.return_to.as_deref());
+    let mut problems = Vec::new();
+    if !valid_username(&username) {
+        problems.push("Usernames are 1 to 30 lowercase letters, digits or underscores.");
+    }
+    if !valid_email(&email) {
+        problems.push("That does not look like an e-mail address.");
+    }
+    if display_name.chars().count() > 80 {
+        problems.push("Your name is too long.");
+    }
+    if let Some(p) = passwords::policy_problem(&form.password, &username, &email) {
+        problems.push(p);
+    }
+    let (existing_name, existing_email) = {
+        let mut conn = ctx.conn().await?;
+        (
+            users::by_username(&mut conn, &username).await?,
+            users::by_email(&mut conn, &email).await?,
+        )
+    };
+    if problems.is_empty() && existing_name.is_some() {
+        problems.push("That username is taken.");
+    }
+    if !problems.is_empty() {
+        let mut context = ctx.base_context();
+        context.insert("errors", &problems);
+        context.insert("username", &username);
+        context.insert("email", &email);
+        context.insert("display_name", &display_name);
+        context.insert("return_to", &return_to);
+        context.insert("csrf_token", &session.map(|s| s.data.csrf));
+        return page(
+            &ctx,
+            "accounts/signup.html",
+            &context,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let link_base = ctx.url(AppName::Federation, "/");
+    match existing_email {
+        Some(owner) => {
+            // The address has an account: tell its owner, and answer exactly as for a new one.
+            let body = format!(
+                "Someone tried to create a Rose Ash account with this address, which already has one \
+                 (username {}).\n\nIf it was you, sign in at {link_base}login or reset your password at \
+                 {link_base}password/forgot.\n\nIf it was not you, you can ignore this message.",
+                owner.username
+            );
+            send_mail(&state, &email, "Your Rose Ash account", &body).await;
+        }
+        None => {
+            let hash = passwords::hash(form.password.clone())
+                .await
+                .map_err(AppError::internal)?;
+            let user = {
+                let mut conn = ctx.conn().await?;
+                users::insert_with_password(
+                    &mut conn,
+                    &NewUser {
+                        username: &username,
+                        email: &email,
+                        display_name: &display_name,
+                        avatar_url: None,
+                        bio: "",
+                        role: "member",
+                    },
+                    &hash,
+                    false,
+                )
+                .await?
+            };
+            let token = random_token();
+            let mut conn = ctx.redis().conn();
+            redis::cmd("SET")
+                .arg(
+                    ctx.redis()
+                        .key(format!("verify-email:{}", token_digest(&token))),
+                )
+                .arg(user.id)
+                .arg("EX")
+                .arg(VERIFY_TTL.as_secs())
+                .query_async::<()>(&mut conn)
+                .await?;
+            let link = format!(
+                "{link_base}verify-email/{token}?{}",
+                serde_urlencoded::to_string([("return_to", &return_to)])
+                    .map_err(AppError::internal)?
+            );
+            let body = format!(
+                "Welcome to Rose Ash, {display_name}!\n\nConfirm your e-mail address to finish creating your account:\n\n{link}\n\nThe link works once, for 24 hours."
+            );
+            send_mail(&state, &email, "Confirm your Rose Ash account", &body).await;
+        }
+    }
+    let mut context = ctx.base_context();
+    context.insert("email", &email);
+    page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
+}
+
+async fn send_mail(state: &FederationState, to: &str, subject: &str, body: &str) {
+    if let Err(e) = state.mailer.send(to, subject, body).await {
+        tracing::error!(error = %e, "could not send mail");
+    }
+}
+
+async fn verify_email(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    token: web::Path<String>,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = ctx.redis().conn();
+    let user_id: Option<i64> = redis::cmd("GETDEL")
+        .arg(
+            ctx.redis()
+                .key(format!("verify-email:{}", token_digest(&token))),
+        )
+        .query_async(&mut conn)
+        .await?;
+    let user_id = user_id.ok_or_else(|| {
+        AppError::bad_request("This confirmation link has expired or was already used.")
+    })?;
+    {
+        let mut conn = ctx.conn().await?;
+        users::mark_email_verified(&mut conn, user_id).await?;
+    }
+    complete_sign_in(
+        &ctx,
+        session.as_ref(),
+        user_id,
+        &safe_return_to(q.return_to.as_deref()),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- sign-in
+
+async fn login_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, AppError> {
+    let return_to = safe_return_to(q.return_to.as_deref());
+    if session.as_ref().is_some_and(|s| s.data.user_id.is_some()) {
+        return Ok(see_other(&return_to));
+    }
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    context.insert("return_to", &return_to);
+    Ok(with_cookie(
+        &ctx,
+        page(&ctx, "accounts/login.html", &context, StatusCode::OK)?,
+        &session,
+        new,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+    return_to: Option<String>,
+}
+
+async fn login_failed(
+    ctx: &AppContext,
+    session: Option<&Session>,
+    login: &str,
+    return_to: &str,
+    message: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut context = ctx.base_context();
+    context.insert("error", message);
+    context.insert("login", login);
+    context.insert("return_to", return_to);
+    context.insert("csrf_token", &session.map(|s| s.data.csrf.clone()));
+    page(ctx, "accounts/login.html", &context, status)
+}
+
+async fn login(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let ip = client_ip(&req);
+    let login = form.login.trim().to_lowercase();
+    let return_to = safe_return_to(form.return_to.as_deref());
+    if !rate_limit::allowed(ctx.redis(), &ip, &login).await? {
+        return login_failed(
+            &ctx,
+            session.as_ref(),
+            &login,
+            &return_to,
+            "Too many sign-in attempts. Please wait 15 minutes and try again, or reset your password.",
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
+    let credentials: Option<Credentials> = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_login(&mut conn, &login).await?
+    };
+    let ok = passwords::verify(
+        form.password.clone(),
+        credentials.as_ref().and_then(|c| c.password_hash.clone()),
+    )
+    .await;
+    let Some(user) = credentials.filter(|c| ok && c.disabled_at.is_none()) else {
+        rate_limit::record_failure(ctx.redis(), &ip, &login).await?;
+        return login_failed(
+            &ctx,
+            session.as_ref(),
+            &login,
+            &return_to,
+            "Wrong username, e-mail or password.",
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    };
+    rate_limit::record_success(ctx.redis(), &login).await?;
+    if user.email_verified_at.is_none() {
+        return login_failed(
+            &ctx,
+            session.as_ref(),
+            &login,
+            &return_to,
+            "Please confirm your e-mail address first: use the link we sent when you signed up.",
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    if user.totp_enabled_at.is_some() {
+        // The password was right; the second factor is still to come.
+        let (mut session, new) = ensure_session(&ctx, session).await?;
+        session.data.pending_user_id = Some(user.id);
+        ctx.sessions().save(&session.id, &session.data).await?;
+        let location = format!(
+            "/login/second-factor?{}",
+            serde_urlencoded::to_string([("return_to", &return_to)]).map_err(AppError::internal)?
+        );
+        return Ok(with_cookie(&ctx, see_other(&location), &session, new));
+    }
+    complete_sign_in(&ctx, session.as_ref(), user.id, &return_to).await
+}
+
+async fn second_factor_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(session) = session.filter(|s| s.data.pending_user_id.is_some()) else {
+        return Ok(see_other("/login"));
+    };
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    context.insert("return_to", &safe_return_to(q.return_to.as_deref()));
+    page(
+        &ctx,
+        "accounts/second-factor.html",
+        &context,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct SecondFactorForm {
+    code: String,
+    return_to: Option<String>,
+}
+
+async fn second_factor(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    form: web::Form<SecondFactorForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(session) = session.filter(|s| s.data.pending_user_id.is_some()) else {
+        return Ok(see_other("/login"));
+    };
+    let user_id = session.data.pending_user_id.unwrap_or_default();
+    let return_to = safe_return_to(form.return_to.as_deref());
+    let account = format!("2fa:{user_id}");
+    let ip = client_ip(&req);
+    let retry = |message: &str, status: StatusCode| {
+        let mut context = ctx.base_context();
+        context.insert("error", message);
+        context.insert("csrf_token", &session.data.csrf);
+        context.insert("return_to", &return_to);
+        page(&ctx, "accounts/second-factor.html", &context, status)
+    };
+    if !rate_limit::allowed(ctx.redis(), &ip, &account).await? {
+        return retry(
+            "Too many attempts. Please wait 15 minutes.",
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let credentials = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_id(&mut conn, user_id).await?
+    };
+    let Some(secret) =
+        credentials.and_then(|c| c.totp_secret.filter(|_| c.totp_enabled_at.is_some()))
+    else {
+        return Ok(see_other("/login"));
+    };
+    let code = form.code.trim().replace([' ', '-'], "");
+    let accepted = match totp::verify(&secret, &code, chrono::Utc::now().timestamp()) {
+        Some(step) => {
+            // A code works once, even within its 30 seconds.
+            let mut conn = ctx.redis().conn();
+            let fresh: Option<String> = redis::cmd("SET")
+                .arg(ctx.redis().key(format!("totp-used:{user_id}:{step}")))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(120)
+                .query_async(&mut conn)
+                .await?;
+            fresh.is_some()
+        }
+        None => {
+            let mut conn = ctx.conn().await?;
+            users::use_recovery_code(&mut conn, user_id, &token_digest(&code.to_uppercase()))
+                .await?
+        }
+    };
+    if !accepted {
+        rate_limit::record_failure(ctx.redis(), &ip, &account).await?;
+        return retry(
+            "That code is not right. Try the current code from your app, or a recovery code.",
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    rate_limit::record_success(ctx.redis(), &account).await?;
+    complete_sign_in(&ctx, Some(&session), user_id, &return_to).await
+}
+
+/// `POST /logout` at federation: ends the sign-on session everywhere.
+async fn logout(
+    ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
+    session: Option<Session>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(session) = session {
+        if let (Some(sid), Some(user_id)) = (&session.data.sso_sid, session.data.user_id) {
+            end_sso_session(&ctx, &state, sid, user_id).await?;
+        }
+        ctx.sessions().destroy(&session.id).await?;
+    }
+    let mut res = see_other("/logged-out");
+    let _ = res.add_cookie(&ctx.sessions().removal_cookie());
+    Ok(res)
+}
+
+// ---------------------------------------------------------------- passwords
+
+async fn forgot_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+) -> Result<HttpResponse, AppError> {
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    Ok(with_cookie(
+        &ctx,
+        page(&ctx, "accounts/forgot.html", &context, StatusCode::OK)?,
+        &session,
+        new,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ForgotForm {
+    email: String,
+}
+
+async fn forgot(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = form.email.trim().to_owned();
+    let ip = client_ip(&req);
+    let account = format!("reset:{}", email.to_lowercase());
+    if !valid_email(&email) {
+        return Err(AppError::bad_request(
+            "That does not look like an e-mail address.",
+        ));
+    }
+    if rate_limit::allowed(ctx.redis(), &ip, &account).await? {
+        // Counted as a "failure" so repeated requests for one address are limited.
+        rate_limit::record_failure(ctx.redis(), &ip, &account).await?;
+        let user = {
+            let mut conn = ctx.conn().await?;
+            users::by_email(&mut conn, &email).await?
+        };
+        if let Some(user) = user {
+            let token = random_token();
+            {
+                let mut conn = ctx.conn().await?;
+                let expires =
+                    chrono::Utc::now() + chrono::Duration::from_std(RESET_TTL).unwrap_or_default();
+                users::create_password_reset(&mut conn, user.id, &token_digest(&token), expires)
+                    .await?;
+            }
+            let link = ctx.url(AppName::Federation, &format!("/password/reset/{token}"));
+            let body = format!(
+                "Someone (hopefully you) asked to reset the password of your Rose Ash account ({}).\n\n\
+                 Choose a new password here:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this message.",
+                user.username
+            );
+            send_mail(&state, &user.email, "Reset your Rose Ash password", &body).await;
+        }
+    }
+    // The same answer whether or not the address has an account (and when rate-limited).
+    let mut context = ctx.base_context();
+    context.insert("email", &email);
+    page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
+}
+
+async fn reset_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let valid = {
+        let mut conn = ctx.conn().await?;
+        users::password_reset_user(&mut conn, &token_digest(&token))
+            .await?
+            .is_some()
+    };
+    if !valid {
+        return Err(AppError::bad_request(
+            "This reset link has expired or was already used. Ask for a new one.",
+        ));
+    }
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    context.insert("token", &token.into_inner());
+    Ok(with_cookie(
+        &ctx,
+        page(&ctx, "accounts/reset.html", &context, StatusCode::OK)?,
+        &session,
+        new,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetForm {
+    password: String,
+}
+
+async fn reset(
+    ctx: web::Data<AppContext>,
+    token: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let digest = token_digest(&token);
+    let owner = {
+        let mut conn = ctx.conn().await?;
+        match users::password_reset_user(&mut conn, &digest).await? {
+            Some(id) => users::by_id(&mut conn, id).await?,
+            None => None,
+        }
+    };
+    let user = owner.ok_or_else(|| {
+        AppError::bad_request("This reset link has expired or was already used. Ask for a new one.")
+    })?;
+    if let Some(problem) = passwords::policy_problem(&form.password, &user.username, &user.email) {
+        let mut context = ctx.base_context();
+        context.insert("error", problem);
+        context.insert("token", &token.into_inner());
+        return page(
+            &ctx,
+            "accounts/reset.html",
+            &context,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let hash = passwords::hash(form.password.clone())
+        .await
+        .map_err(AppError::internal)?;
+    let mut conn = ctx.conn().await?;
+    // Single use: only the request that takes the token sets the password.
+    if users::take_password_reset(&mut conn, &digest).await? != Some(user.id) {
+        return Err(AppError::bad_request(
+            "This reset link has expired or was already used. Ask for a new one.",
+        ));
+    }
+    users::set_password_hash(&mut conn, user.id, &hash).await?;
+    // Following the link proved the address.
+    users::mark_email_verified(&mut conn, user.id).await?;
+    Ok(see_other("/login?reset=1"))
+}
+
+async fn change_password_form(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &user.csrf_token);
+    page(&ctx, "accounts/password.html", &context, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangePasswordForm {
+    current: String,
+    password: String,
+}
+
+async fn change_password(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let (credentials, email) = {
+        let mut conn = ctx.conn().await?;
+        let c = users::credentials_by_id(&mut conn, user.id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let email = c.email.clone();
+        (c, email)
+    };
+    let retry = |message: &str, status| {
+        let mut context = ctx.base_context();
+        context.insert("csrf_token", &user.csrf_token);
+        context.insert("error", message);
+        page(&ctx, "accounts/password.html", &context, status)
+    };
+    if !passwords::verify(form.current.clone(), credentials.password_hash.clone()).await {
+        return retry(
+            "Your current password is not right.",
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    if let Some(problem) = passwords::policy_problem(&form.password, &user.username, &email) {
+        return retry(problem, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let hash = passwords::hash(form.password.clone())
+        .await
+        .map_err(AppError::internal)?;
+    {
+        let mut conn = ctx.conn().await?;
+        users::set_password_hash(&mut conn, user.id, &hash).await?;
+    }
+    Ok(see_other("/account/security?changed=password"))
+}
+
+// ---------------------------------------------------------------- profile
+
+async fn profile_form(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let row = {
+        let mut conn = ctx.conn().await?;
+        users::by_id(&mut conn, user.id).await?
+    }
+    .ok_or(AppError::Unauthorized)?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &user.csrf_token);
+    context.insert("display_name", &row.display_name);
+    context.insert("bio", &row.bio);
+    context.insert("avatar_url", &row.avatar_url);
+    context.insert("username", &row.username);
+    page(&ctx, "accounts/profile.html", &context, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+struct ProfileForm {
+    display_name: String,
+    bio: String,
+    avatar_url: String,
+}
+
+fn valid_avatar(url: &str) -> bool {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            url.len() <= 500
+                && (u.scheme() == "https"
+                    || (u.scheme() == "http"
+                        && u.host_str()
+                            .is_some_and(shared::infrastructure::http_client::is_localhost)))
+        }
+        Err(_) => false,
+    }
+}
+
+async fn update_profile(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let display_name = form.display_name.trim();
+    let bio = form.bio.trim();
+    let avatar = Some(form.avatar_url.trim()).filter(|a| !a.is_empty());
+    if display_name.is_empty() || display_name.chars().count() > 80 {
+        return Err(AppError::bad_request(
+            "Your name must be 1 to 80 characters.",
+        ));
+    }
+    if bio.chars().count() > 500 {
+        return Err(AppError::bad_request(
+            "Your bio must be at most 500 characters.",
+        ));
+    }
+    if avatar.is_some_and(|a| !valid_avatar(a)) {
+        return Err(AppError::bad_request(
+            "The picture must be an https:// address.",
+        ));
+    }
+    {
+        let mut conn = ctx.conn().await?;
+        users::update_profile(&mut conn, user.id, display_name, bio, avatar).await?;
+    }
+    // Every app's header shows this member's name: drop their cached menus.
+    for app in AppName::ALL {
+        if let Err(e) = ctx
+            .fragments()
+            .purge(&fragment_catalog::user_menu(app, Viewer::User(user.id)))
+            .await
+        {
+            tracing::warn!(error = %e, "could not purge the user menu");
+        }
+    }
+    Ok(see_other("/account/profile?saved=1"))
+}
+
+// ---------------------------------------------------------------- second factor
+
+async fn security(ctx: web::Data<AppContext>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let credentials = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_id(&mut conn, user.id).await?
+    }
+    .ok_or(AppError::Unauthorized)?;
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &user.csrf_token);
+    context.insert("totp_enabled", &credentials.totp_enabled_at.is_some());
+    context.insert("is_admin", &(user.role == Role::Admin));
+    page(&ctx, "accounts/security.html", &context, StatusCode::OK)
+}
+
+/// An SVG QR code of `text`.
+fn qr_svg(text: &str) -> Option<String> {
+    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
+    let size = qr.size();
+    let border = 4;
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    let dim = size + border * 2;
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" width=\"200\" height=\"200\" role=\"img\" aria-label=\"QR code\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
+async fn totp_start(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let secret = totp::new_secret();
+    {
+        let mut conn = ctx.conn().await?;
+        users::set_totp(&mut conn, user.id, Some(&secret), false).await?;
+    }
+    let uri = totp::provisioning_uri("Rose Ash", &user.username, &secret);
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &user.csrf_token);
+    context.insert("secret", &secret);
+    context.insert("qr_svg", &qr_svg(&uri).unwrap_or_default());
+    context.insert("otpauth_uri", &uri);
+    page(&ctx, "accounts/totp-enrol.html", &context, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+async fn totp_confirm(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let secret = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_id(&mut conn, user.id)
+            .await?
+            .and_then(|c| c.totp_secret)
+    }
+    .ok_or_else(|| AppError::bad_request("Start setting up the authenticator first."))?;
+    if totp::verify(&secret, &form.code, chrono::Utc::now().timestamp()).is_none() {
+        return Err(AppError::bad_request(
+            "That code is not right. Check your authenticator app's clock and try again.",
+        ));
+    }
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut bytes = [0u8; 6];
+            let _ = openssl::rand::rand_bytes(&mut bytes);
+            totp::base32_encode(&bytes)
+        })
+        .collect();
+    let hashes: Vec<String> = codes.iter().map(|c| token_digest(c)).collect();
+    {
+        let mut conn = ctx.conn().await?;
+        users::set_totp(&mut conn, user.id, Some(&secret), true).await?;
+        users::replace_recovery_codes(&mut conn, user.id, &hashes).await?;
+    }
+    let mut context = ctx.base_context();
+    context.insert("codes", &codes);
+    page(
+        &ctx,
+        "accounts/recovery-codes.html",
+        &context,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordConfirmForm {
+    password: String,
+}
+
+async fn totp_disable(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    form: web::Form<PasswordConfirmForm>,
+) -> Result<HttpResponse, AppError> {
+    let hash = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_id(&mut conn, user.id)
+            .await?
+            .and_then(|c| c.password_hash)
+    };
+    if !passwords::verify(form.password.clone(), hash).await {
+        return Err(AppError::Forbidden("Your password is not right.".into()));
+    }
+    let mut conn = ctx.conn().await?;
+    users::set_totp(&mut conn, user.id, None, false).await?;
+    users::replace_recovery_codes(&mut conn, user.id, &[]).await?;
+    Ok(see_other("/account/security?changed=totp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(valid_username("ada_99"));
+        assert!(!valid_username("Ada"));
+        assert!(!valid_username(""));
+        assert!(!valid_username("a".repeat(31).as_str()));
+        assert!(valid_email("ada@example.org"));
+        assert!(!valid_email("ada@example"));
+        assert!(!valid_email("a<b>@example.org"));
+        assert!(valid_avatar("https://example.org/a.png"));
+        assert!(valid_avatar("http://federation.localhost:8005/a.png"));
+        assert!(!valid_avatar("http://example.org/a.png"));
+        assert!(!valid_avatar("javascript:alert(1)"));
+        assert!(qr_svg("otpauth://totp/x").is_some_and(|s| s.starts_with("<svg")));
+    }
+}

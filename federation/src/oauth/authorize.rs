@@ -1,0 +1,397 @@
+//! The authorization endpoint (and the consent step for third-party clients).
+//!
+//! Until the client and its exact redirect_uri are known to be valid, errors are an error page,
+//! never a redirect. After that, errors go back to the client with `state` and `iss` (RFC 9207).
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use shared::infrastructure::session::{Session, random_token};
+use shared::models::oauth::{self, Client};
+use shared::{AppContext, AppError};
+
+use super::tokens::{self, CodeGrant};
+use super::{SUPPORTED_SCOPES, issuer, protect};
+use crate::state::FederationState;
+
+const PENDING_TTL_SECS: u64 = 600;
+
+/// A validated authorization request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+}
+
+/// Query parameters, each at most once.
+fn parse_unique(query: &str) -> (HashMap<String, String>, Vec<String>) {
+    let mut params = HashMap::new();
+    let mut repeated = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if params.insert(k.to_string(), v.into_owned()).is_some() {
+            repeated.push(k.into_owned());
+        }
+    }
+    (params, repeated)
+}
+
+/// `redirect_uri` with `params` added to its query.
+fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+    let mut url = match url::Url::parse(redirect_uri) {
+        Ok(u) => u,
+        Err(_) => return HttpResponse::BadRequest().finish(),
+    };
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in params {
+            pairs.append_pair(k, v);
+        }
+    }
+    let mut res = HttpResponse::SeeOther();
+    protect(&mut res)
+        .insert_header((header::LOCATION, url.as_str()))
+        .finish()
+}
+
+fn error_redirect(
+    ctx: &AppContext,
+    request_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> HttpResponse {
+    let iss = issuer(ctx);
+    let mut params = vec![
+        ("error", error),
+        ("error_description", description),
+        ("iss", iss.as_str()),
+    ];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    redirect_with(request_uri, &params)
+}
+
+/// An error shown at federation (the client or redirect_uri could not be trusted).
+fn error_page(message: &str) -> AppError {
+    AppError::BadRequest(message.to_owned())
+}
+
+/// `GET /oauth/authorize`.
+pub async fn authorize(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
+    session: Option<Session>,
+) -> Result<HttpResponse, AppError> {
+    state.ready(&ctx).await?;
+    let (params, repeated) = parse_unique(req.query_string());
+    if repeated
+        .iter()
+        .any(|p| p == "client_id" || p == "redirect_uri")
+    {
+        return Err(error_page(
+            "The sign-in request repeats client_id or redirect_uri.",
+        ));
+    }
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| error_page("The sign-in request names no client."))?;
+    let client = {
+        let mut conn = ctx.conn().await?;
+        oauth::client(&mut conn, client_id).await?
+    }
+    .ok_or_else(|| error_page("The sign-in request comes from an unknown application."))?;
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| error_page("The sign-in request has no redirect_uri."))?;
+    // Exact string comparison (RFC 9700 §4.1.3): no prefixes, no normalisation.
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(error_page(
+            "The sign-in request's redirect_uri is not registered for this application.",
+        ));
+    }
+    let st = params.get("state").map(String::as_str);
+    let fail = |error: &str, description: &str| {
+        Ok(error_redirect(&ctx, redirect_uri, st, error, description))
+    };
+
+    if let Some(p) = repeated.first() {
+        return fail(
+            "invalid_request",
+            &format!("parameter {p} appears more than once"),
+        );
+    }
+    if params.get("response_type").map(String::as_str) != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    if params.contains_key("request") || params.contains_key("request_uri") {
+        return fail("request_not_supported", "request objects are not supported");
+    }
+    let scope = params
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "openid".into());
+    if let Some(unknown) = scope
+        .split_ascii_whitespace()
+        .find(|s| !SUPPORTED_SCOPES.contains(s))
+    {
+        return fail("invalid_scope", &format!("unknown scope {unknown}"));
+    }
+    let Some(challenge) = params.get("code_challenge") else {
+        return fail(
+            "invalid_request",
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        );
+    };
+    if params.get("code_challenge_method").map(String::as_str) != Some("S256") {
+        return fail("invalid_request", "code_challenge_method must be S256");
+    }
+    if challenge.len() != 43
+        || !challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return fail(
+            "invalid_request",
+            "code_challenge must be a base64url SHA-256",
+        );
+    }
+    let prompt: Vec<String> = params
+        .get("prompt")
+        .map(|p| p.split_ascii_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+        return fail("invalid_request", "prompt=none cannot be combined");
+    }
+    let max_age = match params.get("max_age").map(|m| m.parse::<i64>()) {
+        Some(Ok(m)) if m >= 0 => Some(m),
+        Some(_) => return fail("invalid_request", "max_age must be a non-negative integer"),
+        None => None,
+    };
+    let request = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        state: params.get("state").cloned(),
+        nonce: params.get("nonce").cloned(),
+        code_challenge: challenge.clone(),
+        prompt,
+        max_age,
+    };
+
+    // Who is signed in at federation, and recently enough?
+    let now = chrono::Utc::now().timestamp();
+    let signed_in = session
+        .as_ref()
+        .and_then(|s| Some((s.data.user_id?, s.data.sso_sid.clone()?, s.data.auth_time?)));
+    let prompt_none = request.prompt.iter().any(|p| p == "none");
+    let force_login = request.prompt.iter().any(|p| p == "login");
+    let too_old = |auth_time: i64| request.max_age.is_some_and(|m| now - auth_time > m);
+    let (user_id, sid, auth_time) = match signed_in {
+        Some((user, sid, auth_time)) if !force_login && !too_old(auth_time) => {
+            (user, sid, auth_time)
+        }
+        _ if prompt_none => return fail("login_required", "the user is not signed in"),
+        _ => {
+            // Back here after signing in, without the prompt that sent us away.
+            let (mut again, _) = parse_unique(req.query_string());
+            if force_login {
+                again.remove("prompt");
+            }
+            let query = serde_urlencoded::to_string(again.into_iter().collect::<Vec<_>>())
+                .map_err(AppError::internal)?;
+            let return_to = format!("/oauth/authorize?{query}");
+            let location = format!(
+                "/login?{}",
+                serde_urlencoded::to_string([("return_to", return_to)])
+                    .map_err(AppError::internal)?
+            );
+            let mut res = HttpResponse::SeeOther();
+            return Ok(protect(&mut res)
+                .insert_header((header::LOCATION, location))
+                .finish());
+        }
+    };
+
+    if !client.first_party {
+        let consented = {
+            let mut conn = ctx.conn().await?;
+            oauth::consent(&mut conn, user_id, &client.client_id).await?
+        };
+        let covered = consented.is_some_and(|granted| {
+            request
+                .scope
+                .split_ascii_whitespace()
+                .all(|s| granted.split_ascii_whitespace().any(|g| g == s))
+        });
+        if !covered || request.prompt.iter().any(|p| p == "consent") {
+            if prompt_none {
+                return fail("consent_required", "the user has not consented");
+            }
+            return consent_page(&ctx, &client, &request, user_id, session.as_ref()).await;
+        }
+    }
+    issue(&ctx, &request, user_id, &sid, auth_time).await
+}
+
+/// Issues the code and sends the user back to the client.
+async fn issue(
+    ctx: &AppContext,
+    request: &AuthRequest,
+    user_id: i64,
+    sid: &str,
+    auth_time: i64,
+) -> Result<HttpResponse, AppError> {
+    let code = tokens::issue_code(
+        ctx,
+        &CodeGrant {
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            user_id,
+            scope: request.scope.clone(),
+            nonce: request.nonce.clone(),
+            code_challenge: request.code_challenge.clone(),
+            sid: sid.to_owned(),
+            auth_time,
+        },
+    )
+    .await?;
+    // Remember which clients this sign-on session reached, for single sign-out.
+    super::logout::add_session_client(ctx, sid, &request.client_id).await?;
+    let iss = issuer(ctx);
+    let mut params = vec![("code", code.as_str()), ("iss", iss.as_str())];
+    if let Some(s) = &request.state {
+        params.push(("state", s));
+    }
+    Ok(redirect_with(&request.redirect_uri, &params))
+}
+
+fn pending_key(ctx: &AppContext, id: &str) -> String {
+    ctx.redis().key(format!("oauth-pending:{id}"))
+}
+
+fn describe_scope(scope: &str) -> Vec<&'static str> {
+    scope
+        .split_ascii_whitespace()
+        .filter_map(|s| match s {
+            "openid" => Some("Know who you are on Rose Ash"),
+            "profile" => Some("See your name, username and picture"),
+            "email" => Some("See your e-mail address"),
+            "offline_access" => Some("Stay connected when you are away"),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn consent_page(
+    ctx: &AppContext,
+    client: &Client,
+    request: &AuthRequest,
+    user_id: i64,
+    session: Option<&Session>,
+) -> Result<HttpResponse, AppError> {
+    let id = random_token();
+    let pending = serde_json::json!({ "request": request, "user_id": user_id });
+    let mut conn = ctx.redis().conn();
+    redis::cmd("SET")
+        .arg(pending_key(ctx, &id))
+        .arg(pending.to_string())
+        .arg("EX")
+        .arg(PENDING_TTL_SECS)
+        .query_async::<()>(&mut conn)
+        .await?;
+    let mut context = ctx.base_context();
+    context.insert("client_name", &client.name);
+    context.insert(
+        "client_host",
+        &url::Url::parse(&request.redirect_uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned)),
+    );
+    context.insert("permissions", &describe_scope(&request.scope));
+    context.insert("pending", &id);
+    context.insert("csrf_token", &session.map(|s| s.data.csrf.clone()));
+    let html = ctx.templates().render("oauth/consent.html", &context)?;
+    let mut res = HttpResponse::Ok();
+    Ok(protect(&mut res)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    pending: String,
+    decision: String,
+}
+
+/// `POST /oauth/authorize/consent` (CSRF-checked by the fleet's guard).
+pub async fn consent(
+    ctx: web::Data<AppContext>,
+    session: Session,
+    form: web::Form<ConsentForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = ctx.redis().conn();
+    let raw: Option<String> = redis::cmd("GETDEL")
+        .arg(pending_key(&ctx, &form.pending))
+        .query_async(&mut conn)
+        .await?;
+    let pending: serde_json::Value =
+        raw.and_then(|r| serde_json::from_str(&r).ok())
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "This request has expired. Please start again from the application.",
+                )
+            })?;
+    let request: AuthRequest = serde_json::from_value(pending["request"].clone())
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let (Some(user_id), Some(sid), Some(auth_time)) = (
+        session.data.user_id,
+        session.data.sso_sid.clone(),
+        session.data.auth_time,
+    ) else {
+        return Err(AppError::Unauthorized);
+    };
+    if pending["user_id"].as_i64() != Some(user_id) {
+        return Err(AppError::Forbidden(
+            "This consent request belongs to someone else.".into(),
+        ));
+    }
+    if form.decision != "allow" {
+        return Ok(error_redirect(
+            &ctx,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            "access_denied",
+            "the user declined",
+        ));
+    }
+    {
+        let mut conn = ctx.conn().await?;
+        oauth::grant_consent(&mut conn, user_id, &request.client_id, &request.scope).await?;
+    }
+    issue(&ctx, &request, user_id, &sid, auth_time).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_found() {
+        let (params, repeated) = parse_unique("a=1&b=2&a=3");
+        assert_eq!(params.len(), 2);
+        assert_eq!(repeated, ["a"]);
+    }
+}
