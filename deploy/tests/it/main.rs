@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod browser;
 mod composition;
 mod fixtures;
 mod internal;
+mod oidc;
 mod operations;
 mod shipping;
+mod sso;
 mod support;

@@ -2,7 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use std::sync::OnceLock;
+
 use deploy::fleet::Fleet;
+use deploy::mail_sink::MailSink;
 use reqwest::StatusCode;
 use shared::AppName;
 use shared::testing::{self, TestDb, TestRedis, TestSession};
@@ -29,7 +32,10 @@ impl TestFleet {
     pub async fn start_with(overrides: &[(&str, &str)]) -> TestFleet {
         let db = TestDb::new().await;
         let redis = TestRedis::new(&db.name).await;
-        let config = testing::config(&db, &redis, overrides);
+        let smtp = mail_sink().url();
+        let mut overrides = overrides.to_vec();
+        overrides.push(("SMTP_URL", &smtp));
+        let config = testing::config(&db, &redis, &overrides);
         let fleet = Fleet::start(config, IpAddr::V4(Ipv4Addr::LOCALHOST), None)
             .await
             .unwrap();
@@ -100,6 +106,13 @@ impl TestFleet {
     pub async fn stop(self) {
         self.fleet.stop().await;
     }
+}
+
+/// The SMTP sink every test's fleet sends its mail to (one per test process; tests tell their
+/// mail apart by recipient).
+pub fn mail_sink() -> &'static MailSink {
+    static SINK: OnceLock<MailSink> = OnceLock::new();
+    SINK.get_or_init(|| MailSink::start(0, None).expect("SMTP sink"))
 }
 
 pub async fn page(res: reqwest::Response) -> Page {
