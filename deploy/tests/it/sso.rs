@@ -291,3 +291,104 @@ async fn repeated_wrong_passwords_are_rate_limited_with_a_clear_message() {
     drop(browser);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn back_channel_logout_tokens_are_validated_before_anything_is_dropped() {
+    use shared::infrastructure::jose::SigningKey;
+    use shared::infrastructure::session::SessionData;
+    use shared::infrastructure::sso::BACKCHANNEL_EVENT;
+
+    let t = TestFleet::start().await;
+    // Federation's signing key exists once federation served its keys.
+    let jwks = shared::testing::http_client()
+        .get(t.fleet.at(AppName::Federation, "/oauth/jwks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    let row = {
+        let mut conn = t.db.conn().await;
+        shared::models::oauth::signing_keys(&mut conn)
+            .await
+            .unwrap()
+            .remove(0)
+    };
+    let key = SigningKey::from_pem(&row.kid, &row.private_pem).unwrap();
+    let issuer = t
+        .fleet
+        .url(AppName::Federation)
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+
+    // A blog session belonging to sign-on session "sid-1".
+    let store = t.fleet.ctx(AppName::Blog).sessions();
+    let mut data = SessionData::for_user(Some(1));
+    data.sso_sid = Some("sid-1".into());
+    let blog_sid = store.create(&data).await.unwrap();
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = |jti: &str| {
+        serde_json::json!({
+            "iss": issuer, "aud": "blog", "iat": now, "exp": now + 120, "jti": jti,
+            "sub": "1", "sid": "sid-1", "events": { BACKCHANNEL_EVENT: {} },
+        })
+    };
+    let post = |token: String| {
+        let url = t.fleet.at(AppName::Blog, "/auth/backchannel-logout");
+        async move {
+            shared::testing::http_client()
+                .post(url)
+                .form(&[("logout_token", token)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let stranger = SigningKey::generate(&row.kid).unwrap();
+    let mut with_nonce = claims("j2");
+    with_nonce["nonce"] = "n".into();
+    let mut other_aud = claims("j3");
+    other_aud["aud"] = "cart".into();
+    let mut no_event = claims("j4");
+    no_event["events"] = serde_json::json!({});
+    let mut stale = claims("j5");
+    stale["iat"] = (now - 3600).into();
+    for (what, token) in [
+        ("garbage", "not.a.token".to_owned()),
+        (
+            "signed by someone else",
+            stranger.sign("logout+jwt", &claims("j1")).unwrap(),
+        ),
+        ("with a nonce", key.sign("logout+jwt", &with_nonce).unwrap()),
+        (
+            "for another app",
+            key.sign("logout+jwt", &other_aud).unwrap(),
+        ),
+        (
+            "without the logout event",
+            key.sign("logout+jwt", &no_event).unwrap(),
+        ),
+        (
+            "issued an hour ago",
+            key.sign("logout+jwt", &stale).unwrap(),
+        ),
+    ] {
+        assert_eq!(post(token).await, 400, "{what}");
+        assert!(
+            store.load(&blog_sid).await.unwrap().is_some(),
+            "{what}: the session stays"
+        );
+    }
+    let valid = key.sign("logout+jwt", &claims("j9")).unwrap();
+    assert_eq!(post(valid.clone()).await, 200);
+    assert_eq!(
+        store.load(&blog_sid).await.unwrap(),
+        None,
+        "the session is gone"
+    );
+    assert_eq!(post(valid).await, 400, "a logout token is accepted once");
+    t.stop().await;
+}

@@ -80,8 +80,9 @@ pub fn verify(secret_b32: &str, code: &str, now: i64) -> Option<u64> {
     (current - WINDOW..=current + WINDOW)
         .filter_map(|step| u64::try_from(step).ok())
         .find(|step| {
-            code_at(&secret, *step)
-                .is_some_and(|c| openssl::memcmp::eq(c.as_bytes(), code.as_bytes()))
+            code_at(&secret, *step).is_some_and(|c| {
+                shared::infrastructure::session::constant_time_eq(c.as_bytes(), code.as_bytes())
+            })
         })
 }
 

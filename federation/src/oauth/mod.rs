@@ -134,8 +134,10 @@ pub async fn authenticate_client(
     let presented = token_digest(&secret);
     match client {
         Some(c)
-            if c.secret_hash.len() == presented.len()
-                && openssl::memcmp::eq(c.secret_hash.as_bytes(), presented.as_bytes()) =>
+            if shared::infrastructure::session::constant_time_eq(
+                c.secret_hash.as_bytes(),
+                presented.as_bytes(),
+            ) =>
         {
             Ok(c)
         }

@@ -48,7 +48,10 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
         .unwrap_or_default();
     well_formed
         && computed.len() == challenge.len()
-        && openssl::memcmp::eq(computed.as_bytes(), challenge.as_bytes())
+        && shared::infrastructure::session::constant_time_eq(
+            computed.as_bytes(),
+            challenge.as_bytes(),
+        )
 }
 
 /// `POST /oauth/token`.

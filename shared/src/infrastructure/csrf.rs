@@ -226,7 +226,7 @@ where
                 req.set_payload(Payload::from(body));
             }
             let valid = presented.as_deref().is_some_and(|t| {
-                t.len() == expected.len() && openssl::memcmp::eq(t.as_bytes(), expected.as_bytes())
+                super::session::constant_time_eq(t.as_bytes(), expected.as_bytes())
             });
             if !valid {
                 tracing::warn!(path = %req.path(), "request without a valid CSRF token refused");

@@ -73,7 +73,7 @@ pub fn verify(
         return Err(CredentialError::Expired);
     }
     let expected = mac(secret, method, path_and_query, t).ok_or(CredentialError::BadSignature)?;
-    if s.len() == expected.len() && openssl::memcmp::eq(&s, &expected) {
+    if super::session::constant_time_eq(&s, &expected) {
         Ok(())
     } else {
         Err(CredentialError::BadSignature)

@@ -10,10 +10,12 @@ use std::time::Instant;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpMessage, web};
+use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
 
 use super::app::AppContext;
+use super::errors::AppError;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -92,7 +94,17 @@ where
         let started = Instant::now();
         Box::pin(
             async move {
-                let mut res = service.call(req).await?;
+                // A panic in a handler is a bug, but the client still gets a 500, not a reset.
+                let outcome = std::panic::AssertUnwindSafe(service.call(req))
+                    .catch_unwind()
+                    .await;
+                let mut res = match outcome {
+                    Ok(res) => res?,
+                    Err(_panic) => {
+                        tracing::error!("handler panicked");
+                        return Err(AppError::Internal("a handler panicked".into()).into());
+                    }
+                };
                 let status = res.status();
                 let elapsed = started.elapsed();
                 if let Some(ctx) = res.request().app_data::<web::Data<AppContext>>() {

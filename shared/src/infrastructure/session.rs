@@ -70,6 +70,11 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// Compares secrets in constant time (for equal lengths; lengths are not secret here).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && openssl::memcmp::eq(a, b)
+}
+
 /// SHA-256 of a token, hex encoded: what is stored instead of the token.
 pub fn token_digest(token: &str) -> String {
     hash(MessageDigest::sha256(), token.as_bytes())

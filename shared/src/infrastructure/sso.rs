@@ -291,10 +291,9 @@ async fn callback(
         .as_deref()
         .ok_or_else(|| AppError::bad_request("The sign-in answer has no state."))?;
     // The transaction must have started in this browser (its cookie) and is used once.
-    let bound = req.cookie(tx_cookie_name(&ctx)).is_some_and(|c| {
-        openssl::memcmp::eq(c.value().as_bytes(), state.as_bytes())
-            && c.value().len() == state.len()
-    });
+    let bound = req
+        .cookie(tx_cookie_name(&ctx))
+        .is_some_and(|c| super::session::constant_time_eq(c.value().as_bytes(), state.as_bytes()));
     if !bound {
         return Err(AppError::bad_request(
             "This sign-in did not start in this browser. Please sign in again.",
