@@ -20,21 +20,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Whose cart a request acts on: the signed-in user's, else the cart-app session's.
-fn owner_of(session: &Session) -> CartOwner {
+pub fn owner_of(session: &Session) -> CartOwner {
     match session.data.user_id {
         Some(id) => CartOwner::User(id),
-        // The session id itself never reaches the database, only a digest of it.
-        None => CartOwner::Session(
-            hash(
-                MessageDigest::sha256(),
-                format!("cart:{}", session.id).as_bytes(),
-            )
-            .map(hex::encode)
-            .unwrap_or_default(),
-        ),
+        None => anonymous_owner(&session.id),
     }
 }
 
+/// The anonymous cart of a cart-app session. The session id itself never reaches the
+/// database, only a digest of it.
+pub fn anonymous_owner(session_id: &str) -> CartOwner {
+    CartOwner::Session(
+        hash(
+            MessageDigest::sha256(),
+            format!("cart:{session_id}").as_bytes(),
+        )
+        .map(hex::encode)
+        .unwrap_or_default(),
+    )
+}
 #[derive(Debug, Serialize)]
 struct Line {
     slug: String,

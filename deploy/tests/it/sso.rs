@@ -392,3 +392,258 @@ async fn back_channel_logout_tokens_are_validated_before_anything_is_dropped() {
     assert_eq!(post(valid).await, 400, "a logout token is accepted once");
     t.stop().await;
 }
+
+/// The text between `before` and the next `after` in `html`.
+fn between<'a>(html: &'a str, before: &str, after: &str) -> Option<&'a str> {
+    let start = html.find(before)? + before.len();
+    let end = html[start..].find(after)? + start;
+    Some(&html[start..end])
+}
+
+/// Signs germaine in with her password; returns the second-factor page's URL and CSRF token.
+async fn sign_in_password(t: &TestFleet, browser: &Browser) -> (String, String) {
+    let login = t.fleet.at(AppName::Federation, "/login");
+    let (_, form) = browser.visit(&login).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let (landed, page) = browser
+        .submit(
+            &login,
+            &login,
+            &[
+                ("csrf_token", &csrf),
+                ("login", "germaine"),
+                ("password", "six for the piano"),
+            ],
+        )
+        .await;
+    assert!(
+        landed.contains("/login/second-factor"),
+        "the password alone is not enough: {landed}"
+    );
+    (landed, form_value(&page.body, "csrf_token").unwrap())
+}
+
+#[actix_web::test]
+async fn two_step_sign_in_with_an_authenticator_or_a_recovery_code() {
+    use federation::accounts::totp;
+
+    let t = TestFleet::start().await;
+    let email = address(&t, "germaine");
+    let browser = sign_up(&t, "germaine", &email, "six for the piano").await;
+    let security = t.fleet.at(AppName::Federation, "/account/security");
+    let (_, page) = browser.visit(&security).await;
+    let csrf = form_value(&page.body, "csrf_token").unwrap();
+    let start = t
+        .fleet
+        .at(AppName::Federation, "/account/security/totp/start");
+    let (_, enrol) = browser
+        .submit(&security, &start, &[("csrf_token", &csrf)])
+        .await;
+    assert!(enrol.body.contains("<svg"), "a QR code to scan");
+    let secret = between(&enrol.body, "enter this key by hand: <code>", "</code>")
+        .unwrap()
+        .to_owned();
+    let now_code = || {
+        let raw = totp::base32_decode(&secret).unwrap();
+        totp::code_at(
+            &raw,
+            (chrono::Utc::now().timestamp() / totp::STEP_SECS) as u64,
+        )
+        .unwrap()
+    };
+    let confirm = t
+        .fleet
+        .at(AppName::Federation, "/account/security/totp/confirm");
+    let (_, codes_page) = browser
+        .submit(
+            &start,
+            &confirm,
+            &[("csrf_token", &csrf), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(codes_page.status, 400, "a wrong code does not switch it on");
+    let (_, codes_page) = browser
+        .submit(
+            &start,
+            &confirm,
+            &[("csrf_token", &csrf), ("code", &now_code())],
+        )
+        .await;
+    assert!(codes_page.body.contains("Two-step sign-in is on"));
+    let recovery: Vec<String> = codes_page
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(recovery.len(), 10);
+
+    let logout = t.fleet.at(AppName::Federation, "/logout");
+    browser
+        .submit(&security, &logout, &[("csrf_token", &csrf)])
+        .await;
+
+    let fresh = Browser::new();
+    let (step, csrf) = sign_in_password(&t, &fresh).await;
+    let action = t.fleet.at(AppName::Federation, "/login/second-factor");
+    let (_, wrong) = fresh
+        .submit(&step, &action, &[("csrf_token", &csrf), ("code", "123456")])
+        .await;
+    assert_eq!(wrong.status, 401);
+    let code = now_code();
+    let (_, home) = fresh
+        .submit(&step, &action, &[("csrf_token", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(home.status, 200);
+    assert!(
+        home.body.contains("class=\"who\""),
+        "signed in after the second step"
+    );
+
+    // The same code twice is refused; a recovery code works once.
+    let (_, page) = fresh.visit(&security).await;
+    let csrf = form_value(&page.body, "csrf_token").unwrap();
+    fresh
+        .submit(&security, &logout, &[("csrf_token", &csrf)])
+        .await;
+    let again = Browser::new();
+    let (step, csrf) = sign_in_password(&t, &again).await;
+    let (_, replay) = again
+        .submit(&step, &action, &[("csrf_token", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(replay.status, 401, "a one-time code is used once");
+    let (_, home) = again
+        .submit(
+            &step,
+            &action,
+            &[("csrf_token", &csrf), ("code", &recovery[0])],
+        )
+        .await;
+    assert!(
+        home.body.contains("class=\"who\""),
+        "a recovery code signs in"
+    );
+    let (_, page) = again.visit(&security).await;
+    let csrf = form_value(&page.body, "csrf_token").unwrap();
+    again
+        .submit(&security, &logout, &[("csrf_token", &csrf)])
+        .await;
+    let last = Browser::new();
+    let (step, csrf) = sign_in_password(&t, &last).await;
+    let (_, spent) = last
+        .submit(
+            &step,
+            &action,
+            &[("csrf_token", &csrf), ("code", &recovery[0])],
+        )
+        .await;
+    assert_eq!(spent.status, 401, "a recovery code is used once");
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn rotating_the_signing_key_keeps_sign_in_working() {
+    let t = TestFleet::start().await;
+    let email = address(&t, "cecile");
+    let browser = sign_up(&t, "cecile", &email, "concertino for flute").await;
+    let (_, blog) = browser
+        .visit(&t.fleet.at(AppName::Blog, "/auth/login?return_to=/"))
+        .await;
+    assert!(signed_in_as(&blog.body, "Nadia Boulanger"));
+    {
+        let mut conn = t.db.conn().await;
+        let user = shared::models::users::by_username(&mut conn, "cecile")
+            .await
+            .unwrap()
+            .unwrap();
+        shared::models::users::set_role(&mut conn, user.id, "admin")
+            .await
+            .unwrap();
+    }
+    let jwks = |t: &TestFleet| {
+        let url = t.fleet.at(AppName::Federation, "/oauth/jwks");
+        async move {
+            let set: serde_json::Value = shared::testing::http_client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            set["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = jwks(&t).await;
+    assert_eq!(before.len(), 1);
+    let admin = t.fleet.at(AppName::Federation, "/admin");
+    let (_, page) = browser.visit(&admin).await;
+    assert_eq!(page.status, 200, "an admin sees the admin page");
+    let csrf = form_value(&page.body, "csrf_token").unwrap();
+    let (_, after_rotation) = browser
+        .submit(
+            &admin,
+            &t.fleet.at(AppName::Federation, "/admin/keys/rotate"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(after_rotation.status, 200);
+    let after = jwks(&t).await;
+    assert_eq!(after.len(), 2, "the old key stays published");
+    assert!(after.contains(&before[0]));
+    // A sign-in on another app now gets a token signed with the new key, which its cached JWKS
+    // does not know yet: it refetches.
+    let (_, cart) = browser
+        .visit(&t.fleet.at(AppName::Cart, "/auth/login?return_to=/"))
+        .await;
+    assert!(signed_in_as(&cart.body, "Nadia Boulanger"));
+    // Members cannot administer.
+    let member = sign_up(&t, "jeanne", &address(&t, "jeanne"), "sonata for violin").await;
+    let (_, refused) = member.visit(&admin).await;
+    assert_eq!(refused.status, 403);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn signing_in_on_the_cart_adopts_the_anonymous_cart() {
+    let t = TestFleet::start().await;
+    crate::fixtures::world(&mut t.db.conn().await).await;
+    let email = address(&t, "louise");
+    let browser = sign_up(&t, "louise", &email, "farrenc symphonies").await;
+    // Anonymous on the cart app: add from a market page.
+    let product = t.fleet.at(AppName::Market, "/products/cider-vinegar");
+    let (_, added) = browser
+        .submit(
+            &product,
+            &t.fleet.at(AppName::Cart, "/cart/items"),
+            &[("product", "cider-vinegar"), ("quantity", "2")],
+        )
+        .await;
+    assert!(
+        added.body.contains("Cider vinegar"),
+        "the anonymous cart holds it"
+    );
+    assert!(!added.body.contains("class=\"who\""));
+    let (_, cart) = browser
+        .visit(&t.fleet.at(AppName::Cart, "/auth/login?return_to=/"))
+        .await;
+    assert!(signed_in_as(&cart.body, "Nadia Boulanger"));
+    assert!(
+        cart.body.contains("Cider vinegar"),
+        "the member's cart has the anonymous lines"
+    );
+    let (_, blog) = browser
+        .visit(&t.fleet.at(AppName::Blog, "/auth/login?return_to=/"))
+        .await;
+    assert!(
+        blog.body.contains(r#"<span class="count">2</span>"#),
+        "and every app's mini-cart shows it"
+    );
+    t.stop().await;
+}

@@ -136,3 +136,9 @@ async fn touch(conn: &mut AsyncPgConnection, cart_id: i64) -> QueryResult<()> {
         .await
         .map(drop)
 }
+
+pub async fn delete(conn: &mut AsyncPgConnection, cart_id: i64) -> QueryResult<usize> {
+    diesel::delete(carts::table.find(cart_id))
+        .execute(conn)
+        .await
+}
