@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod browser;
+mod chromium;
 mod composition;
 mod fixtures;
 mod internal;
