@@ -26,6 +26,7 @@ DEVELOPMENT:
                    migrates, seeds demo content, serves the six apps on *.localhost:8001-8006)
     migrate        apply pending database migrations (DATABASE_URL)
     seed           add the demo content to an empty database (DATABASE_URL)
+    bench sso      single sign-on figures: the SSO hop, code exchanges/s, Argon2id cost
     bench          measure the composed blog home page against the static-file ceiling
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
     serve APP      run one app in this process, configured from the environment
@@ -61,6 +62,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             println!("{}: {outcome:?}", redact_url(&url));
             Ok(())
         }
+        "bench" if args.get(1).map(String::as_str) == Some("sso") => crate::bench_sso::run().await,
         "bench" => {
             let mut options = crate::bench::Options::default();
             let mut rest = args.iter().skip(1);

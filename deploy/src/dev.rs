@@ -9,6 +9,7 @@ use shared::devenv;
 use shared::{AppName, infrastructure::telemetry};
 
 use crate::fleet::Fleet;
+use crate::mail_sink::MailSink;
 use crate::seed::{self, Seeded};
 
 /// The database `deploy dev` uses when `DATABASE_URL` is not set.
@@ -42,6 +43,18 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
         println!("  · applied migrations: {}", applied.join(", "));
     }
     let mut config = Config::from_env()?;
+    if config.smtp_url.is_none() {
+        // Mail (sign-up confirmations, password resets) goes to a local SMTP sink: each message
+        // is printed here with its links and kept under target/dev-mail.
+        let dir = state_dir().with_file_name("dev-mail");
+        let sink = MailSink::start(0, Some(dir.clone()))?;
+        println!(
+            "  · mail goes to a local SMTP sink on {} (messages in {})",
+            sink.url(),
+            dir.display()
+        );
+        config.smtp_url = Some(Secret::new(sink.url()));
+    }
     config.database.url = Secret::new(services.database_url.clone());
     config.redis.url = Secret::new(services.redis_url.clone());
     config.run_migrations = false;
