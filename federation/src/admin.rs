@@ -184,6 +184,7 @@ async fn create_client(
         )
         .await?;
     }
+    state.forget_clients();
     let mut extra = tera::Context::new();
     extra.insert(
         "new_client",
@@ -194,6 +195,7 @@ async fn create_client(
 
 async fn delete_client(
     ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -205,6 +207,7 @@ async fn delete_client(
     if !deleted {
         return Err(AppError::not_found("No such third-party client."));
     }
+    state.forget_clients();
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())

@@ -14,11 +14,15 @@ use tokio::sync::OnceCell;
 
 /// Retired keys stay published this long (longer than any token they signed lives).
 pub const RETIRED_KEY_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// How long a client registration is cached (an admin's change takes effect within it).
+const CLIENT_CACHE: Duration = Duration::from_secs(30);
 /// How often a process re-reads the active key (another replica may have rotated).
 const KEY_RELOAD: Duration = Duration::from_secs(30);
 
 pub struct FederationState {
     init: OnceCell<()>,
+    /// Client registrations by id, cached for [`CLIENT_CACHE`] (a hot lookup on every token request).
+    clients: std::sync::Mutex<std::collections::HashMap<String, (Instant, Option<oauth::Client>)>>,
     active: RwLock<Option<(SigningKey, Instant)>>,
     pub mailer: Mailer,
 }
@@ -27,6 +31,7 @@ impl FederationState {
     pub fn new(ctx: &AppContext) -> Result<FederationState, AppError> {
         Ok(FederationState {
             init: OnceCell::new(),
+            clients: std::sync::Mutex::new(std::collections::HashMap::new()),
             active: RwLock::new(None),
             mailer: Mailer::from_config(ctx.config()).map_err(AppError::internal)?,
         })
@@ -51,6 +56,38 @@ impl FederationState {
             })
             .await
             .map(drop)
+    }
+
+    /// A client registration (cached briefly).
+    pub async fn client(
+        &self,
+        ctx: &AppContext,
+        client_id: &str,
+    ) -> Result<Option<oauth::Client>, AppError> {
+        if let Ok(cache) = self.clients.lock()
+            && let Some((at, client)) = cache.get(client_id)
+            && at.elapsed() < CLIENT_CACHE
+        {
+            return Ok(client.clone());
+        }
+        let client = {
+            let mut conn = ctx.conn().await?;
+            oauth::client(&mut conn, client_id).await?
+        };
+        if let Ok(mut cache) = self.clients.lock() {
+            if cache.len() > 1000 {
+                cache.clear();
+            }
+            cache.insert(client_id.to_owned(), (Instant::now(), client.clone()));
+        }
+        Ok(client)
+    }
+
+    /// Forgets cached registrations (after an admin changed one).
+    pub fn forget_clients(&self) {
+        if let Ok(mut cache) = self.clients.lock() {
+            cache.clear();
+        }
     }
 
     /// The key new tokens are signed with.

@@ -254,6 +254,11 @@ async fn issue(
     sid: &str,
     auth_time: i64,
 ) -> Result<HttpResponse, AppError> {
+    let profile = if tokens::has_scope(&request.scope, "profile") {
+        tokens::Profile::of(ctx, user_id).await?
+    } else {
+        None
+    };
     let code = tokens::issue_code(
         ctx,
         &CodeGrant {
@@ -265,6 +270,7 @@ async fn issue(
             code_challenge: request.code_challenge.clone(),
             sid: sid.to_owned(),
             auth_time,
+            profile,
         },
     )
     .await?;

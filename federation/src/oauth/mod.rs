@@ -15,8 +15,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use shared::AppContext;
+
+use crate::state::FederationState;
 use shared::infrastructure::session::token_digest;
-use shared::models::oauth::{self, Client};
+use shared::models::oauth::Client;
 
 pub use logout::{end_sso_session, logged_out_page};
 
@@ -77,6 +79,7 @@ pub fn protect(res: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::Http
 /// Client authentication (`client_secret_basic` or `client_secret_post`, not both).
 pub async fn authenticate_client(
     ctx: &AppContext,
+    state: &FederationState,
     req: &HttpRequest,
     form_id: Option<&str>,
     form_secret: Option<&str>,
@@ -115,22 +118,7 @@ pub async fn authenticate_client(
             ));
         }
     };
-    let client = {
-        let mut conn = ctx.conn().await.map_err(|e| {
-            oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                &e.to_string(),
-            )
-        })?;
-        oauth::client(&mut conn, &id).await.map_err(|e| {
-            oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                &e.to_string(),
-            )
-        })?
-    };
+    let client = state.client(ctx, &id).await.map_err(unavailable)?;
     let presented = token_digest(&secret);
     match client {
         Some(c)

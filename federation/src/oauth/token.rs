@@ -66,6 +66,7 @@ pub async fn token(
     }
     let client = match authenticate_client(
         &ctx,
+        &state,
         &req,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
@@ -111,20 +112,19 @@ async fn code_grant(
             "code, redirect_uri and code_verifier are required",
         ));
     };
-    let grant = match tokens::redeem_code(ctx, code).await? {
+    // The code is spent from here on, whatever happens next.
+    let family = random_token();
+    let grant = match tokens::redeem_code(ctx, code, &family).await? {
         Redeemed::Grant(g) => g,
-        Redeemed::Replayed(family) => {
+        Redeemed::Replayed(first) => {
             // A replayed code may be stolen: what it issued is revoked (RFC 9700 §4.2.4).
-            if let Some(family) = family {
-                tokens::revoke_family(ctx, &family).await?;
+            if let Some(first) = first {
+                tokens::revoke_family(ctx, &first).await?;
             }
             return Ok(invalid_grant("the code was already used"));
         }
         Redeemed::Unknown => return Ok(invalid_grant("unknown or expired code")),
     };
-    // The code is spent from here on, whatever happens next.
-    let family = random_token();
-    tokens::remember_used_code(ctx, code, &family).await?;
     if grant.client_id != client_id {
         return Ok(invalid_grant("the code was issued to another client"));
     }
@@ -157,7 +157,7 @@ async fn code_grant(
         &family,
         grant.nonce.as_deref(),
         auth_time,
-        true,
+        grant.profile.as_ref(),
     )
     .await
 }
@@ -169,7 +169,7 @@ async fn respond_with_tokens(
     family: &str,
     nonce: Option<&str>,
     auth_time: chrono::DateTime<chrono::Utc>,
-    with_id_token: bool,
+    profile: Option<&tokens::Profile>,
 ) -> Result<HttpResponse, AppError> {
     let access_token = tokens::issue_access_token(ctx, access).await?;
     let refresh_token = tokens::issue_refresh_token(ctx, family, access, auth_time).await?;
@@ -180,9 +180,10 @@ async fn respond_with_tokens(
         "refresh_token": refresh_token,
         "scope": access.scope,
     });
-    if with_id_token && tokens::has_scope(&access.scope, "openid") {
-        body["id_token"] =
-            json!(tokens::id_token(ctx, state, access, nonce, auth_time.timestamp()).await?);
+    if tokens::has_scope(&access.scope, "openid") {
+        body["id_token"] = json!(
+            tokens::id_token(ctx, state, access, nonce, auth_time.timestamp(), profile).await?
+        );
     }
     Ok(no_store_json(body))
 }
@@ -258,6 +259,11 @@ async fn refresh_grant(
         iat: now,
         exp: now + ACCESS_TOKEN_TTL.as_secs() as i64,
     };
+    let profile = if tokens::has_scope(&access.scope, "profile") {
+        tokens::Profile::of(ctx, row.user_id).await?
+    } else {
+        None
+    };
     respond_with_tokens(
         ctx,
         state,
@@ -265,7 +271,7 @@ async fn refresh_grant(
         &row.family_id,
         None,
         row.auth_time,
-        true,
+        profile.as_ref(),
     )
     .await
 }
@@ -282,10 +288,12 @@ pub struct TokenOnlyForm {
 pub async fn revoke(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let client = match authenticate_client(
         &ctx,
+        &state,
         &req,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
@@ -332,10 +340,12 @@ pub async fn revoke(
 pub async fn introspect(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
     let client = match authenticate_client(
         &ctx,
+        &state,
         &req,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),

@@ -29,6 +29,30 @@ pub struct CodeGrant {
     pub code_challenge: String,
     pub sid: String,
     pub auth_time: i64,
+    /// Profile claims for the id_token, read when the code was issued.
+    #[serde(default)]
+    pub profile: Option<Profile>,
+}
+
+/// The profile claims an id_token carries (with the `profile` scope).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub preferred_username: String,
+    pub picture: Option<String>,
+}
+
+impl Profile {
+    pub async fn of(ctx: &AppContext, user_id: i64) -> Result<Option<Profile>, AppError> {
+        let mut conn = ctx.conn().await?;
+        Ok(shared::models::users::by_id(&mut conn, user_id)
+            .await?
+            .map(|u| Profile {
+                name: u.display_name,
+                preferred_username: u.username,
+                picture: u.avatar_url,
+            }))
+    }
 }
 
 /// What an access token stands for.
@@ -81,47 +105,42 @@ pub async fn issue_code(ctx: &AppContext, grant: &CodeGrant) -> Result<String, A
 
 /// What redeeming a code found.
 pub enum Redeemed {
-    Grant(CodeGrant),
+    Grant(Box<CodeGrant>),
     /// The code was redeemed before: here is the family it issued, to revoke.
     Replayed(Option<String>),
     Unknown,
 }
 
-/// Takes a code (once). A code seen before is a replay.
-pub async fn redeem_code(ctx: &AppContext, code: &str) -> Result<Redeemed, AppError> {
+/// Takes a code (once) and marks it used by `family`, in one round trip. A code already marked
+/// is a replay (its first family comes back, to be revoked).
+pub async fn redeem_code(ctx: &AppContext, code: &str, family: &str) -> Result<Redeemed, AppError> {
     let mut conn = ctx.redis().conn();
-    let raw: Option<String> = redis::cmd("GETDEL")
+    let (raw, earlier): (Option<String>, Option<String>) = redis::pipe()
+        .cmd("GETDEL")
         .arg(code_key(ctx, code))
+        .cmd("SET")
+        .arg(used_code_key(ctx, code))
+        .arg(family)
+        .arg("NX")
+        .arg("GET")
+        .arg("EX")
+        .arg(USED_CODE_MEMORY.as_secs())
         .query_async(&mut conn)
         .await?;
     if let Some(grant) = raw.and_then(|r| serde_json::from_str::<CodeGrant>(&r).ok()) {
-        return Ok(Redeemed::Grant(grant));
+        return Ok(Redeemed::Grant(Box::new(grant)));
     }
-    let used: Option<String> = redis::cmd("GET")
-        .arg(used_code_key(ctx, code))
-        .query_async(&mut conn)
-        .await?;
-    Ok(match used {
-        Some(family) => Redeemed::Replayed(Some(family).filter(|f| !f.is_empty())),
-        None => Redeemed::Unknown,
-    })
-}
-
-/// Remembers that `code` issued `family` (so a replay can revoke it).
-pub async fn remember_used_code(
-    ctx: &AppContext,
-    code: &str,
-    family: &str,
-) -> Result<(), AppError> {
-    let mut conn = ctx.redis().conn();
-    redis::cmd("SET")
-        .arg(used_code_key(ctx, code))
-        .arg(family)
-        .arg("EX")
-        .arg(USED_CODE_MEMORY.as_secs())
-        .query_async::<()>(&mut conn)
-        .await?;
-    Ok(())
+    match earlier {
+        Some(first) => Ok(Redeemed::Replayed(Some(first).filter(|f| !f.is_empty()))),
+        None => {
+            // Not a code we issued: forget the marker just set.
+            redis::cmd("DEL")
+                .arg(used_code_key(ctx, code))
+                .query_async::<()>(&mut conn)
+                .await?;
+            Ok(Redeemed::Unknown)
+        }
+    }
 }
 
 pub async fn issue_access_token(ctx: &AppContext, grant: &AccessGrant) -> Result<String, AppError> {
@@ -260,6 +279,7 @@ pub async fn id_token(
     grant: &AccessGrant,
     nonce: Option<&str>,
     auth_time: i64,
+    profile: Option<&Profile>,
 ) -> Result<String, AppError> {
     let now = Utc::now().timestamp();
     let mut claims = json!({
@@ -275,12 +295,11 @@ pub async fn id_token(
     if let Some(nonce) = nonce {
         claims["nonce"] = json!(nonce);
     }
-    if has_scope(&grant.scope, "profile") {
-        let profile = user_claims(ctx, grant.user_id, "profile").await?;
-        for k in ["name", "preferred_username", "picture"] {
-            if let Some(v) = profile.get(k) {
-                claims[k] = v.clone();
-            }
+    if let Some(p) = profile.filter(|_| has_scope(&grant.scope, "profile")) {
+        claims["name"] = json!(p.name);
+        claims["preferred_username"] = json!(p.preferred_username);
+        if let Some(picture) = &p.picture {
+            claims["picture"] = json!(picture);
         }
     }
     state
