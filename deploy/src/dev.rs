@@ -56,6 +56,8 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
         config.smtp_url = Some(Secret::new(sink.url()));
     }
     config.database.url = Secret::new(services.database_url.clone());
+    // The dev fleet federates with itself and with peers on this machine.
+    config.federation_allow_loopback = true;
     config.redis.url = Secret::new(services.redis_url.clone());
     config.run_migrations = false;
     Ok((config, services))

@@ -93,6 +93,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "Sender of the mail the fleet sends.",
     },
     Variable {
+        name: "FEDERATION_ALLOW_LOOPBACK",
+        default: "false",
+        meaning: "Let ActivityPub fetches and deliveries reach loopback addresses (`deploy dev` and the tests set it; never in production).",
+    },
+    Variable {
         name: "APP_URL_<APP>",
         default: "`http://<app>.localhost:800N`",
         meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids.",
@@ -241,6 +246,9 @@ pub struct Config {
     /// `SMTP_URL`: where mail is sent; none means mail is only logged.
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
+    /// `FEDERATION_ALLOW_LOOPBACK`: let ActivityPub fetches and deliveries reach 127.0.0.1 (dev
+    /// and tests only).
+    pub federation_allow_loopback: bool,
     pub activitypub_private_key: Option<Secret>,
     pub apps: AppUrls,
     pub fragments: FragmentConfig,
@@ -365,6 +373,7 @@ impl Config {
             oauth_client_secrets,
             smtp_url,
             mail_from,
+            federation_allow_loopback: vars.parse("FEDERATION_ALLOW_LOOPBACK", Some(false))?,
             activitypub_private_key,
             apps: AppUrls { public, internal },
             fragments,

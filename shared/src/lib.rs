@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod activitypub;
 pub mod apps;
 pub mod config;
 pub mod contracts;

@@ -291,6 +291,7 @@ pub fn config(db: &TestDb, redis: &TestRedis, overrides: &[(&str, &str)]) -> Con
             "INTERNAL_SECRET".into(),
             "test-internal-secret-0123456789".into(),
         ),
+        ("FEDERATION_ALLOW_LOOPBACK".into(), "true".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());

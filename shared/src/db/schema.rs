@@ -185,6 +185,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ap_keys (actor) {
+        actor -> Text,
+        private_pem -> Text,
+        public_pem -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ap_activities (id) {
+        id -> Int8,
+        activity_id -> Text,
+        kind -> Text,
+        actor -> Text,
+        object_id -> Nullable<Text>,
+        direction -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        available_at -> Timestamptz,
+        created_at -> Timestamptz,
+        processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ap_deliveries (id) {
+        id -> Int8,
+        activity_id -> Int8,
+        inbox -> Text,
+        host -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ap_followers (local_actor, follower) {
+        local_actor -> Text,
+        follower -> Text,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        follow_activity_id -> Text,
+        state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ap_following (local_actor, remote_actor) {
+        local_actor -> Text,
+        remote_actor -> Text,
+        follow_activity_id -> Text,
+        state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ap_remote_actors (id) {
+        id -> Text,
+        kind -> Text,
+        preferred_username -> Nullable<Text>,
+        name -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        url -> Nullable<Text>,
+        icon -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        key_id -> Text,
+        public_key_pem -> Text,
+        fetched_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ap_objects (id) {
+        id -> Text,
+        kind -> Text,
+        attributed_to -> Text,
+        local -> Bool,
+        name -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        content -> Text,
+        url -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        published -> Nullable<Timestamptz>,
+        updated -> Nullable<Timestamptz>,
+        likes -> Int4,
+        announces -> Int4,
+        payload -> Jsonb,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ap_blocks (kind, value) {
+        kind -> Text,
+        value -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ap_event_cursors (consumer) {
+        consumer -> Text,
+        last_id -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(cart_items -> carts (cart_id));
@@ -197,6 +317,7 @@ diesel::joinable!(oauth_consents -> users (user_id));
 diesel::joinable!(oauth_consents -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> users (user_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_clients (client_id));
+diesel::joinable!(ap_deliveries -> ap_activities (activity_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -214,4 +335,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_consents,
     oauth_refresh_tokens,
     oauth_signing_keys,
+    ap_keys,
+    ap_activities,
+    ap_deliveries,
+    ap_followers,
+    ap_following,
+    ap_remote_actors,
+    ap_objects,
+    ap_blocks,
+    ap_event_cursors,
 );

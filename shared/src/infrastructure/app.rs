@@ -27,6 +27,8 @@ use super::request_id::RequestTracing;
 use super::session::SessionStore;
 use super::sso::{self, JwksCache, SsoClient};
 use super::{assets, health, http_client, telemetry, templates, wait};
+use crate::activitypub::fetch::Fetcher;
+use crate::activitypub::keys::KeyStore;
 use crate::apps::AppName;
 use crate::config::{Config, ConfigError};
 use crate::db::{self, DbError, DbPool};
@@ -67,6 +69,12 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
+/// ActivityPub state every app holds: signing keys and the guarded client for remote servers.
+pub struct ActivityPub {
+    pub keys: KeyStore,
+    pub fetcher: Fetcher,
+}
+
 /// Everything an app's handlers need, shared by its workers (`web::Data<AppContext>`).
 #[derive(Clone)]
 pub struct AppContext {
@@ -85,6 +93,7 @@ struct ContextInner {
     registry: Registry,
     sessions: SessionStore,
     sso: SsoClient,
+    activitypub: ActivityPub,
     metrics: Metrics,
     app_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -117,6 +126,7 @@ impl AppContext {
             config.fragments.stale_ttl,
         );
         let templates = templates::build(spec.templates)?;
+        let fetcher = Fetcher::new(config.federation_allow_loopback)?;
         let base_context = base_context(spec.name, &config);
         let registry = Registry::on_database(db.clone());
         let sessions = SessionStore::new(redis.clone(), spec.name, config.apps.public(spec.name));
@@ -135,6 +145,10 @@ impl AppContext {
                 sso: SsoClient {
                     jwks: JwksCache::default(),
                     on_sign_in: spec.on_sign_in,
+                },
+                activitypub: ActivityPub {
+                    keys: KeyStore::default(),
+                    fetcher,
                 },
                 metrics: Metrics::default(),
                 app_state: std::sync::OnceLock::new(),
@@ -177,6 +191,9 @@ impl AppContext {
     }
     pub fn sso(&self) -> &SsoClient {
         &self.inner.sso
+    }
+    pub fn activitypub(&self) -> &ActivityPub {
+        &self.inner.activitypub
     }
 
     /// The app's own state, made once per app and shared by all its workers (`configure` runs
@@ -281,6 +298,7 @@ pub fn app(
         .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(sso::configure)
+        .configure(|cfg| crate::activitypub::routes::configure(cfg, spec.name))
         .service(
             web::scope("/internal")
                 .wrap(RequireInternalCredential::new(secret))

@@ -32,6 +32,10 @@ const EXEMPT_PREFIXES: &[&str] = &[
     "/oauth/revoke",
     "/oauth/introspect",
     "/oauth/userinfo",
+    // ActivityPub inboxes: server-to-server, authenticated by HTTP signatures.
+    "/inbox",
+    "/actor/inbox",
+    "/users/",
 ];
 pub const TOKEN_FIELD: &str = "csrf_token";
 pub const TOKEN_HEADER: &str = "x-csrf-token";

@@ -23,6 +23,17 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("oauth_consents", AppName::Federation),
     ("oauth_refresh_tokens", AppName::Federation),
     ("oauth_signing_keys", AppName::Federation),
+    // ActivityPub: federation owns these; apps only append their own outbound activities to
+    // ap_activities through `activitypub::outbox::emit` (the transactional outbox).
+    ("ap_keys", AppName::Federation),
+    ("ap_activities", AppName::Federation),
+    ("ap_deliveries", AppName::Federation),
+    ("ap_followers", AppName::Federation),
+    ("ap_following", AppName::Federation),
+    ("ap_remote_actors", AppName::Federation),
+    ("ap_objects", AppName::Federation),
+    ("ap_blocks", AppName::Federation),
+    ("ap_event_cursors", AppName::Federation),
     ("posts", AppName::Blog),
     ("nav_items", AppName::Blog),
     ("products", AppName::Market),

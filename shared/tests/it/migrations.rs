@@ -115,6 +115,15 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         oauth_consents,
         oauth_refresh_tokens,
         oauth_signing_keys,
+        ap_keys,
+        ap_activities,
+        ap_deliveries,
+        ap_followers,
+        ap_following,
+        ap_remote_actors,
+        ap_objects,
+        ap_blocks,
+        ap_event_cursors,
     );
     known.sort();
     let mut actual: Vec<(String, String)> = columns

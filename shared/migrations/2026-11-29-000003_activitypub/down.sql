@@ -1,0 +1,11 @@
+DROP TABLE ap_blocks;
+DROP TABLE ap_objects;
+DROP TABLE ap_remote_actors;
+DROP TABLE ap_following;
+DROP TABLE ap_followers;
+DROP TABLE ap_deliveries;
+DROP FUNCTION ap_deliveries_notify();
+DROP TABLE ap_activities;
+DROP FUNCTION ap_activities_notify();
+DROP TABLE ap_event_cursors;
+DROP TABLE ap_keys;

@@ -1,0 +1,401 @@
+//! Outbound requests to other servers, safely: names are resolved by us and only public
+//! addresses are used (and connected to: no second lookup to rebind); IP literals are checked the
+//! same way; redirects are followed by hand, each hop checked again; 10 s timeouts; bodies over
+//! 1 MB refused; fetched documents must be ActivityStreams and carry the id they were fetched
+//! by. `allow_loopback` (dev and tests only) admits 127.0.0.0/8 and ::1.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde_json::Value;
+
+use super::httpsig::{self, Message};
+use super::keys::ActorKey;
+use super::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, is_activity_content_type};
+use crate::infrastructure::http_client::is_localhost;
+
+const MAX_REDIRECTS: usize = 3;
+const ACCEPT: &str = r#"application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("refused: {0} is not a public address")]
+    Forbidden(String),
+    #[error("bad URL: {0}")]
+    BadUrl(String),
+    #[error("{0}")]
+    Http(#[from] reqwest::Error),
+    #[error("answered {0}")]
+    Status(u16),
+    #[error("too many redirects")]
+    Redirects,
+    #[error("the document is over 1 MB")]
+    TooLarge,
+    #[error("not an ActivityStreams document ({0})")]
+    ContentType(String),
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("the document's id {0} is not the URL it was fetched from")]
+    IdMismatch(String),
+    #[error("signing: {0}")]
+    Signing(String),
+}
+
+/// Whether an address may be contacted.
+pub fn ip_allowed(ip: IpAddr, allow_loopback: bool) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4_allowed(v4, allow_loopback),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_allowed(v4, allow_loopback);
+            }
+            let seg = v6.segments();
+            if v6.is_loopback() {
+                return allow_loopback;
+            }
+            let nat64 = seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6].iter().all(|s| *s == 0);
+            if nat64 {
+                let v4 = Ipv4Addr::new(
+                    (seg[6] >> 8) as u8,
+                    seg[6] as u8,
+                    (seg[7] >> 8) as u8,
+                    seg[7] as u8,
+                );
+                return v4_allowed(v4, allow_loopback);
+            }
+            !(v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00 // unique local
+                || (seg[0] & 0xffc0) == 0xfe80 // link-local
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
+                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1)
+                || (seg[0..6].iter().all(|s| *s == 0) && seg[6] != 0)) // IPv4-compatible
+        }
+    }
+}
+
+fn v4_allowed(ip: Ipv4Addr, allow_loopback: bool) -> bool {
+    let o = ip.octets();
+    if ip.is_loopback() {
+        return allow_loopback;
+    }
+    !(ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (64..=127).contains(&o[1])) // CGNAT
+        || (o[0] == 198 && (18..=19).contains(&o[1])) // benchmarking
+        || o[0] >= 240) // reserved
+}
+
+/// The resolver of the guarded client: public addresses only.
+#[derive(Debug)]
+struct GuardedResolver {
+    allow_loopback: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        let allow_loopback = self.allow_loopback;
+        Box::pin(async move {
+            let candidates: Vec<SocketAddr> = if is_localhost(&host) {
+                vec![
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+                ]
+            } else {
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
+            };
+            let allowed: Vec<SocketAddr> = candidates
+                .into_iter()
+                .filter(|a| ip_allowed(a.ip(), allow_loopback))
+                .collect();
+            if allowed.is_empty() {
+                return Err(Box::new(std::io::Error::other(format!(
+                    "refused: {host} resolves to no public address"
+                ))) as _);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Who signs a request: the key and its id.
+pub struct Signer<'a> {
+    pub key: &'a ActorKey,
+    pub key_id: &'a str,
+}
+
+#[derive(Clone)]
+pub struct Fetcher {
+    http: reqwest::Client,
+    allow_loopback: bool,
+}
+
+impl Fetcher {
+    pub fn new(allow_loopback: bool) -> reqwest::Result<Fetcher> {
+        let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver { allow_loopback }))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(8)
+            .user_agent(concat!(
+                "RoseAsh/",
+                env!("CARGO_PKG_VERSION"),
+                " (ActivityPub)"
+            ))
+            .build()?;
+        Ok(Fetcher {
+            http,
+            allow_loopback,
+        })
+    }
+
+    /// Refuses URLs we must not contact before any connection is made.
+    pub fn check(&self, url: &url::Url) -> Result<(), FetchError> {
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_loopback => {}
+            other => return Err(FetchError::BadUrl(format!("scheme {other}"))),
+        }
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) if !ip_allowed(IpAddr::V4(ip), self.allow_loopback) => {
+                Err(FetchError::Forbidden(ip.to_string()))
+            }
+            Some(url::Host::Ipv6(ip)) if !ip_allowed(IpAddr::V6(ip), self.allow_loopback) => {
+                Err(FetchError::Forbidden(ip.to_string()))
+            }
+            Some(url::Host::Domain(d)) if is_localhost(d) && !self.allow_loopback => {
+                Err(FetchError::Forbidden(d.to_owned()))
+            }
+            Some(_) => Ok(()),
+            None => Err(FetchError::BadUrl("no host".into())),
+        }
+    }
+
+    fn signed_headers(
+        url: &url::Url,
+        method: &str,
+        body: Option<&[u8]>,
+        signer: Option<&Signer<'_>>,
+    ) -> Result<Vec<(String, String)>, FetchError> {
+        let host = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+            None => url.host_str().unwrap_or("").to_owned(),
+        };
+        let mut headers = vec![
+            ("host".to_owned(), host),
+            ("date".to_owned(), httpsig::http_date(chrono::Utc::now())),
+        ];
+        let mut names = vec!["(request-target)", "host", "date"];
+        match body {
+            Some(body) => {
+                headers.push(("digest".into(), httpsig::digest_header(body)));
+                headers.push(("content-type".into(), CONTENT_TYPE.into()));
+                names.extend(["digest", "content-type"]);
+            }
+            None => {
+                headers.push(("accept".into(), ACCEPT.into()));
+                names.push("accept");
+            }
+        }
+        if let Some(signer) = signer {
+            let path_and_query = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            let lookup = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let message = Message {
+                method,
+                path_and_query: &path_and_query,
+                headers: &lookup,
+            };
+            let signature = httpsig::sign(&signer.key.private, signer.key_id, &message, &names)
+                .map_err(|e| FetchError::Signing(e.to_string()))?;
+            headers.push(("signature".into(), signature));
+        }
+        Ok(headers)
+    }
+
+    async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        if response
+            .content_length()
+            .is_some_and(|l| l > MAX_DOCUMENT_BYTES as u64)
+        {
+            return Err(FetchError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// GETs an ActivityStreams document (signed when `signer` is given).
+    pub async fn document(
+        &self,
+        url: &str,
+        signer: Option<&Signer<'_>>,
+    ) -> Result<Value, FetchError> {
+        let mut url = url::Url::parse(url).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        url.set_fragment(None);
+        let mut refetched_by_id = false;
+        for _ in 0..=MAX_REDIRECTS {
+            self.check(&url)?;
+            let mut request = self.http.get(url.as_str());
+            for (k, v) in Self::signed_headers(&url, "GET", None, signer)? {
+                if k != "host" {
+                    request = request.header(k, v);
+                }
+            }
+            let response = request.send().await?;
+            let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .ok_or(FetchError::Status(status.as_u16()))?;
+                url = url
+                    .join(location)
+                    .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+                continue;
+            }
+            if status != reqwest::StatusCode::OK {
+                return Err(FetchError::Status(status.as_u16()));
+            }
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            if !is_activity_content_type(&content_type) {
+                return Err(FetchError::ContentType(content_type));
+            }
+            let body = Self::read_capped(response).await?;
+            let doc: Value =
+                serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))?;
+            let id = doc["id"].as_str().unwrap_or("").to_owned();
+            if id == url.as_str() {
+                return Ok(doc);
+            }
+            // One refetch by the id the document claims, which must then answer as itself.
+            if refetched_by_id || id.is_empty() {
+                return Err(FetchError::IdMismatch(id));
+            }
+            refetched_by_id = true;
+            url = url::Url::parse(&id).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        }
+        Err(FetchError::Redirects)
+    }
+
+    /// POSTs an activity to an inbox, signed; returns the status.
+    pub async fn deliver(
+        &self,
+        inbox: &str,
+        body: &[u8],
+        signer: &Signer<'_>,
+    ) -> Result<u16, FetchError> {
+        let url = url::Url::parse(inbox).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        self.check(&url)?;
+        let mut request = self.http.post(url.as_str()).body(body.to_vec());
+        for (k, v) in Self::signed_headers(&url, "POST", Some(body), Some(signer))? {
+            if k != "host" {
+                request = request.header(k, v);
+            }
+        }
+        Ok(request.send().await?.status().as_u16())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_refused() {
+        let refused = [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2001:db8::1",
+        ];
+        for ip in refused {
+            assert!(!ip_allowed(ip.parse().unwrap(), false), "{ip}");
+        }
+        for ip in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "::ffff:93.184.216.34",
+        ] {
+            assert!(ip_allowed(ip.parse().unwrap(), false), "{ip}");
+        }
+        assert!(ip_allowed("127.0.0.1".parse().unwrap(), true));
+        assert!(
+            !ip_allowed("10.0.0.1".parse().unwrap(), true),
+            "only loopback is let in for dev"
+        );
+    }
+
+    #[test]
+    fn urls_are_checked_before_connecting() {
+        let guarded = Fetcher::new(false).unwrap();
+        for bad in [
+            "http://example.org/",
+            "https://127.0.0.1/x",
+            "https://[::1]/x",
+            "https://blog.localhost/x",
+            "ftp://example.org/",
+            "https://10.0.0.8/",
+        ] {
+            assert!(
+                guarded.check(&url::Url::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(
+            guarded
+                .check(&url::Url::parse("https://mastodon.example/users/a").unwrap())
+                .is_ok()
+        );
+        let dev = Fetcher::new(true).unwrap();
+        assert!(
+            dev.check(&url::Url::parse("http://blog.localhost:8001/actor").unwrap())
+                .is_ok()
+        );
+    }
+}

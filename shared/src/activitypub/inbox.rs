@@ -1,0 +1,335 @@
+//! The inbox: verify the HTTP signature against the raw body and headers, check origins, store
+//! the activity once (by id) and answer 202. Everything else happens in federation's processor.
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use serde_json::Value;
+
+use super::actors::LocalActor;
+use super::fetch::Signer;
+use super::httpsig::{self, Message, SigError};
+use super::store::{self, RemoteActor};
+use super::{host_of, id_of, sanitize};
+use crate::infrastructure::app::AppContext;
+use crate::infrastructure::errors::AppError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl InboxError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            InboxError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            InboxError::Forbidden(_) => StatusCode::FORBIDDEN,
+            InboxError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            InboxError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl From<AppError> for InboxError {
+    fn from(e: AppError) -> Self {
+        InboxError::Unavailable(e.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for InboxError {
+    fn from(e: diesel::result::Error) -> Self {
+        InboxError::Unavailable(e.to_string())
+    }
+}
+
+fn unauthorized(e: SigError) -> InboxError {
+    InboxError::Unauthorized(format!("signature: {e}"))
+}
+
+/// What became of a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    Stored(i64),
+    /// Seen before (same activity id): nothing stored.
+    Duplicate,
+    /// From one of our own actors (a loop): nothing stored.
+    Ignored,
+}
+
+/// Parses an actor document (or the key document that names its owner's actor) into what we
+/// keep. `key_id`: the key the document must publish.
+fn parse_actor(doc: &Value, key_id: &str) -> Result<RemoteActor, String> {
+    let id = doc["id"].as_str().ok_or("actor without id")?;
+    let keys: Vec<&Value> = match &doc["publicKey"] {
+        Value::Array(items) => items.iter().collect(),
+        v @ Value::Object(_) => vec![v],
+        _ => Vec::new(),
+    };
+    let key = keys
+        .into_iter()
+        .find(|k| k["id"].as_str() == Some(key_id))
+        .ok_or("the actor does not publish that key")?;
+    if key["owner"].as_str() != Some(id) {
+        return Err("the key's owner is not the actor".into());
+    }
+    let pem = key["publicKeyPem"].as_str().ok_or("no publicKeyPem")?;
+    let inbox = doc["inbox"].as_str().ok_or("actor without inbox")?;
+    let text = |v: &Value| v.as_str().map(sanitize::text);
+    Ok(RemoteActor {
+        id: id.to_owned(),
+        kind: doc["type"].as_str().unwrap_or("Person").to_owned(),
+        preferred_username: text(&doc["preferredUsername"]),
+        name: text(&doc["name"]),
+        summary: doc["summary"].as_str().map(sanitize::html),
+        url: doc["url"].as_str().map(str::to_owned),
+        icon: doc["icon"]["url"].as_str().map(str::to_owned),
+        inbox: inbox.to_owned(),
+        shared_inbox: doc["endpoints"]["sharedInbox"].as_str().map(str::to_owned),
+        key_id: key_id.to_owned(),
+        public_key_pem: pem.to_owned(),
+        fetched_at: chrono::Utc::now(),
+        deleted_at: None,
+    })
+}
+
+/// Fetches (signed, as this app's actor) the actor owning `key_id` and stores it.
+pub async fn fetch_actor_for_key(
+    ctx: &AppContext,
+    key_id: &str,
+) -> Result<RemoteActor, InboxError> {
+    let me = LocalActor::App(ctx.name());
+    let key = ctx.activitypub().keys.of(ctx, &me).await?;
+    let my_key_id = me.key_id(ctx.config());
+    let signer = Signer {
+        key: &key,
+        key_id: &my_key_id,
+    };
+    let fetcher = &ctx.activitypub().fetcher;
+    let doc = fetcher
+        .document(key_id, Some(&signer))
+        .await
+        .map_err(|e| InboxError::Unauthorized(format!("could not fetch the signing key: {e}")))?;
+    // A key document names its owner; an actor document carries the key.
+    let actor_doc = if doc["publicKey"].is_null() {
+        let owner = doc["owner"]
+            .as_str()
+            .ok_or_else(|| InboxError::Unauthorized("key without owner".into()))?;
+        fetcher.document(owner, Some(&signer)).await.map_err(|e| {
+            InboxError::Unauthorized(format!("could not fetch the key's owner: {e}"))
+        })?
+    } else {
+        doc
+    };
+    let actor = parse_actor(&actor_doc, key_id).map_err(InboxError::Unauthorized)?;
+    if host_of(&actor.id) != host_of(key_id) {
+        return Err(InboxError::Unauthorized(
+            "the key and its owner live on different hosts".into(),
+        ));
+    }
+    let mut conn = ctx.conn().await?;
+    store::upsert_remote_actor(&mut conn, &actor).await?;
+    Ok(actor)
+}
+
+/// Every value of a header, joined as HTTP says.
+fn header(req: &HttpRequest, name: &str) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(name)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// Receives one delivery.
+pub async fn receive(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<Received, InboxError> {
+    let Some(signature_header) = header(req, "signature") else {
+        if req.headers().contains_key("signature-input") {
+            return Err(InboxError::Unauthorized(
+                "RFC 9421 signatures are not supported yet; sign with draft-cavage".into(),
+            ));
+        }
+        return Err(InboxError::Unauthorized("the request is not signed".into()));
+    };
+    let sig = httpsig::parse(&signature_header).map_err(unauthorized)?;
+    let lookup = |name: &str| header(req, name);
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or(req.path(), |pq| pq.as_str())
+        .to_owned();
+    let message = Message {
+        method: req.method().as_str(),
+        path_and_query: &path_and_query,
+        headers: &lookup,
+    };
+    httpsig::check(&sig, &message, Some(body), chrono::Utc::now().timestamp())
+        .map_err(unauthorized)?;
+
+    let activity: Value = serde_json::from_slice(body)
+        .map_err(|e| InboxError::BadRequest(format!("not JSON: {e}")))?;
+    let actor_id = activity
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| InboxError::BadRequest("no actor".into()))?
+        .to_owned();
+    let activity_id = activity["id"]
+        .as_str()
+        .ok_or_else(|| InboxError::BadRequest("no id".into()))?
+        .to_owned();
+    let kind = activity["type"]
+        .as_str()
+        .ok_or_else(|| InboxError::BadRequest("no type".into()))?
+        .to_owned();
+    if url::Url::parse(&actor_id).is_err() || url::Url::parse(&activity_id).is_err() {
+        return Err(InboxError::BadRequest("actor and id must be URLs".into()));
+    }
+    // Our own actors never deliver to us: anything claiming so is a loop or a forgery.
+    if LocalActor::is_local_iri(ctx.config(), &actor_id)
+        || LocalActor::is_local_iri(ctx.config(), &sig.key_id)
+    {
+        return Ok(Received::Ignored);
+    }
+    {
+        let mut conn = ctx.conn().await?;
+        if store::is_blocked(&mut conn, &actor_id).await? {
+            return Err(InboxError::Forbidden("blocked".into()));
+        }
+    }
+
+    // The key: known, else fetched; on a failed verification, refetched once (keys rotate).
+    let known = {
+        let mut conn = ctx.conn().await?;
+        store::remote_actor_by_key(&mut conn, &sig.key_id).await?
+    };
+    let owner = match known {
+        Some(actor) => {
+            let public = openssl::pkey::PKey::public_key_from_pem(actor.public_key_pem.as_bytes())
+                .map_err(|e| InboxError::Unauthorized(e.to_string()))?;
+            match httpsig::verify_with(&sig, &message, &public) {
+                Ok(()) => actor,
+                Err(_) => {
+                    let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
+                    verify_fresh(&sig, &message, &fresh)?;
+                    fresh
+                }
+            }
+        }
+        None => {
+            let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
+            verify_fresh(&sig, &message, &fresh)?;
+            fresh
+        }
+    };
+
+    // Origins: the key's owner is the actor; the activity and its object live on its host.
+    if owner.id != actor_id {
+        return Err(InboxError::Unauthorized(
+            "the signing key does not belong to the activity's actor".into(),
+        ));
+    }
+    let actor_host = host_of(&actor_id);
+    if host_of(&activity_id) != actor_host {
+        return Err(InboxError::Forbidden(
+            "the activity id is on another host than its actor".into(),
+        ));
+    }
+    let object = &activity["object"];
+    match kind.as_str() {
+        "Create" | "Update" => {
+            if let Value::Object(o) = object {
+                let object_id = o.get("id").and_then(Value::as_str).unwrap_or("");
+                if host_of(object_id) != actor_host {
+                    return Err(InboxError::Forbidden(
+                        "the object is on another host than its actor".into(),
+                    ));
+                }
+                if let Some(author) = o.get("attributedTo").and_then(id_of)
+                    && author != actor_id
+                {
+                    return Err(InboxError::Forbidden(
+                        "the object is attributed to someone else".into(),
+                    ));
+                }
+            }
+        }
+        "Delete" if id_of(object).and_then(host_of) != actor_host => {
+            return Err(InboxError::Forbidden(
+                "only objects of the actor's host can be deleted by it".into(),
+            ));
+        }
+        "Undo" => {
+            if let Value::Object(o) = object
+                && o.get("actor")
+                    .and_then(id_of)
+                    .is_some_and(|a| a != actor_id)
+            {
+                return Err(InboxError::Forbidden(
+                    "only the actor of an activity can undo it".into(),
+                ));
+            }
+        }
+        _ => {}
+    }
+
+    let object_id = id_of(object).map(str::to_owned);
+    let mut conn = ctx.conn().await?;
+    match store::insert_activity(
+        &mut conn,
+        &activity_id,
+        &kind,
+        &actor_id,
+        object_id.as_deref(),
+        "inbound",
+        &activity,
+    )
+    .await?
+    {
+        Some(row) => Ok(Received::Stored(row)),
+        None => Ok(Received::Duplicate),
+    }
+}
+
+fn verify_fresh(
+    sig: &httpsig::Signature,
+    message: &Message<'_>,
+    actor: &RemoteActor,
+) -> Result<(), InboxError> {
+    let public = openssl::pkey::PKey::public_key_from_pem(actor.public_key_pem.as_bytes())
+        .map_err(|e| InboxError::Unauthorized(format!("unreadable key: {e}")))?;
+    httpsig::verify_with(sig, message, &public).map_err(unauthorized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actor_documents_must_publish_the_key_they_own() {
+        let doc = serde_json::json!({
+            "id": "https://peer.example/users/a", "type": "Person", "inbox": "https://peer.example/users/a/inbox",
+            "name": "<b>A</b>", "endpoints": {"sharedInbox": "https://peer.example/inbox"},
+            "publicKey": {"id": "https://peer.example/users/a#main-key", "owner": "https://peer.example/users/a", "publicKeyPem": "PEM"},
+        });
+        let actor = parse_actor(&doc, "https://peer.example/users/a#main-key").unwrap();
+        assert_eq!(actor.name.as_deref(), Some("A"));
+        assert_eq!(
+            actor.shared_inbox.as_deref(),
+            Some("https://peer.example/inbox")
+        );
+        assert!(parse_actor(&doc, "https://peer.example/users/b#main-key").is_err());
+        let mut stolen = doc.clone();
+        stolen["publicKey"]["owner"] = "https://peer.example/users/b".into();
+        assert!(parse_actor(&stolen, "https://peer.example/users/a#main-key").is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! Signing keys: the fleet key every app actor shares (from `ACTIVITYPUB_PRIVATE_KEY`, or made
+//! once and kept in the database in dev), and one key per member's Person actor.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use tokio::sync::OnceCell;
+
+use super::actors::LocalActor;
+use super::store;
+use crate::infrastructure::app::AppContext;
+use crate::infrastructure::errors::AppError;
+
+/// A private key with its public half as SPKI PEM (what actor documents publish).
+#[derive(Clone)]
+pub struct ActorKey {
+    pub private: PKey<Private>,
+    pub public_pem: String,
+}
+
+impl std::fmt::Debug for ActorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ActorKey(***)")
+    }
+}
+
+const FLEET: &str = "fleet";
+
+fn from_pem(private_pem: &str) -> Result<ActorKey, AppError> {
+    let private = PKey::private_key_from_pem(private_pem.as_bytes()).map_err(AppError::internal)?;
+    let public = private.public_key_to_pem().map_err(AppError::internal)?;
+    Ok(ActorKey {
+        private,
+        public_pem: String::from_utf8_lossy(&public).into_owned(),
+    })
+}
+
+async fn generate() -> Result<(String, String), AppError> {
+    tokio::task::spawn_blocking(|| {
+        let key = PKey::from_rsa(Rsa::generate(2048)?)?;
+        let private = String::from_utf8_lossy(&key.private_key_to_pem_pkcs8()?).into_owned();
+        let public = String::from_utf8_lossy(&key.public_key_to_pem()?).into_owned();
+        Ok::<_, openssl::error::ErrorStack>((private, public))
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+#[derive(Default)]
+pub struct KeyStore {
+    fleet: OnceCell<ActorKey>,
+    users: Mutex<HashMap<String, ActorKey>>,
+}
+
+impl KeyStore {
+    /// The key an actor signs with.
+    pub async fn of(&self, ctx: &AppContext, actor: &LocalActor) -> Result<ActorKey, AppError> {
+        match actor {
+            LocalActor::App(_) => self.fleet(ctx).await,
+            LocalActor::User(_) => self.user(ctx, &actor.id(ctx.config())).await,
+        }
+    }
+
+    async fn fleet(&self, ctx: &AppContext) -> Result<ActorKey, AppError> {
+        self.fleet
+            .get_or_try_init(|| async {
+                if let Some(pem) = &ctx.config().activitypub_private_key {
+                    return from_pem(pem.expose());
+                }
+                self.stored(ctx, FLEET).await
+            })
+            .await
+            .cloned()
+    }
+
+    async fn user(&self, ctx: &AppContext, actor_id: &str) -> Result<ActorKey, AppError> {
+        if let Some(key) = self
+            .users
+            .lock()
+            .ok()
+            .and_then(|m| m.get(actor_id).cloned())
+        {
+            return Ok(key);
+        }
+        let key = self.stored(ctx, actor_id).await?;
+        if let Ok(mut users) = self.users.lock() {
+            users.insert(actor_id.to_owned(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// The stored key of `name`, made on first use (two racing makers keep the first).
+    async fn stored(&self, ctx: &AppContext, name: &str) -> Result<ActorKey, AppError> {
+        let existing = {
+            let mut conn = ctx.conn().await?;
+            store::key(&mut conn, name).await?
+        };
+        let (private, _) = match existing {
+            Some(pair) => pair,
+            None => {
+                let (private, public) = generate().await?;
+                let mut conn = ctx.conn().await?;
+                store::insert_key(&mut conn, name, &private, &public).await?
+            }
+        };
+        from_pem(&private)
+    }
+}
