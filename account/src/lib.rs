@@ -18,6 +18,7 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
+    background: shared::infrastructure::background::none,
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {

@@ -22,6 +22,7 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
+    background: shared::infrastructure::background::none,
 };
 
 /// The generation of the blog's posts (`purge_kind(Blog, POSTS_KIND)` after any post changes):

@@ -22,6 +22,7 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
+    background: shared::infrastructure::background::none,
 };
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart

@@ -8,6 +8,7 @@ use futures_util::future::join_all;
 use shared::AppName;
 use shared::config::Config;
 use shared::infrastructure::app::{self, AppContext, AppSpec, StartError};
+use shared::infrastructure::background;
 use url::Url;
 
 /// Every app of the fleet.
@@ -40,6 +41,7 @@ pub struct RunningApp {
     pub ctx: AppContext,
     pub url: Url,
     handle: Option<ServerHandle>,
+    background: Option<background::Running>,
 }
 
 pub struct Fleet {
@@ -96,12 +98,14 @@ impl Fleet {
                 })?;
             let handle = server.handle();
             actix_web::rt::spawn(server);
+            let background = Some(background::start(&ctx));
             let url = ctx.config().apps.public(app).clone();
             apps.push(RunningApp {
                 name: app,
                 ctx,
                 url,
                 handle: Some(handle),
+                background,
             });
         }
         Ok(Fleet { apps })
@@ -124,11 +128,33 @@ impl Fleet {
         &self.apps[app.index()].ctx
     }
 
-    /// Stops one app gracefully (its port stops answering).
+    /// Stops one app gracefully (its port stops answering, its workers stop).
     pub async fn stop_app(&mut self, app: AppName) {
-        if let Some(handle) = self.apps[app.index()].handle.take() {
+        let running = &mut self.apps[app.index()];
+        if let Some(handle) = running.handle.take() {
             handle.stop(true).await;
         }
+        if let Some(background) = running.background.take() {
+            background.stop().await;
+        }
+    }
+
+    /// Stops one app's background workers only (as if its worker process died).
+    pub async fn stop_workers(&mut self, app: AppName) {
+        if let Some(background) = self.apps[app.index()].background.take() {
+            background.stop().await;
+        }
+    }
+
+    /// Starts an app's background workers again, on a fresh context (as a restarted process).
+    pub async fn restart_workers(&mut self, app: AppName) -> Result<(), FleetError> {
+        self.stop_workers(app).await;
+        let config = self.apps[app.index()].ctx.config().clone();
+        let ctx = AppContext::build(spec(app), config)
+            .await
+            .map_err(|source| FleetError::Start { app, source })?;
+        self.apps[app.index()].background = Some(background::start(&ctx));
+        Ok(())
     }
 
     /// Stops every app gracefully.
@@ -139,5 +165,11 @@ impl Fleet {
             .filter_map(|a| a.handle.take())
             .collect();
         join_all(handles.iter().map(|h| h.stop(true))).await;
+        let workers: Vec<background::Running> = self
+            .apps
+            .iter_mut()
+            .filter_map(|a| a.background.take())
+            .collect();
+        join_all(workers.into_iter().map(background::Running::stop)).await;
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod admin;
+pub mod ap;
 pub mod oauth;
 mod routes;
 pub mod state;
@@ -22,6 +23,7 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: no_fragments,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
+    background: ap::background,
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
@@ -34,6 +36,7 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
     }
     accounts::routes::configure(cfg);
     oauth::configure(cfg);
+    ap::configure(cfg);
     admin::configure(cfg);
     routes::configure(cfg);
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod chromium;
 mod composition;
+mod federation;
 mod fixtures;
 mod internal;
 mod oidc;

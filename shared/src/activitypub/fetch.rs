@@ -305,6 +305,33 @@ impl Fetcher {
         Err(FetchError::Redirects)
     }
 
+    /// GETs plain JSON (WebFinger, NodeInfo): same guards, no ActivityStreams checks.
+    pub async fn json(&self, url: &str) -> Result<Value, FetchError> {
+        let url = url::Url::parse(url).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        self.check(&url)?;
+        let response = self
+            .http
+            .get(url.as_str())
+            .header("accept", "application/jrd+json, application/json")
+            .send()
+            .await?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        let body = Self::read_capped(response).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))
+    }
+
+    /// The scheme to reach `host` with: https, or http for loopback hosts in dev.
+    pub fn scheme_for(&self, host: &str) -> &'static str {
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        if self.allow_loopback && (is_localhost(name) || name == "127.0.0.1") {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
     /// POSTs an activity to an inbox, signed; returns the status.
     pub async fn deliver(
         &self,

@@ -64,7 +64,7 @@ pub enum Received {
 
 /// Parses an actor document (or the key document that names its owner's actor) into what we
 /// keep. `key_id`: the key the document must publish.
-fn parse_actor(doc: &Value, key_id: &str) -> Result<RemoteActor, String> {
+pub fn parse_actor(doc: &Value, key_id: &str) -> Result<RemoteActor, String> {
     let id = doc["id"].as_str().ok_or("actor without id")?;
     let keys: Vec<&Value> = match &doc["publicKey"] {
         Value::Array(items) => items.iter().collect(),

@@ -49,6 +49,8 @@ pub struct AppSpec {
     pub fragments: fn(&mut web::ServiceConfig, &AppContext),
     /// What the app does when someone signs in to it (e.g. the cart adopts an anonymous cart).
     pub on_sign_in: sso::OnSignIn,
+    /// Work the app runs beside its server (see [`super::background`]).
+    pub background: fn(&AppContext) -> Vec<super::background::Task>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +96,7 @@ struct ContextInner {
     sessions: SessionStore,
     sso: SsoClient,
     activitypub: ActivityPub,
+    shutdown: tokio::sync::watch::Sender<bool>,
     metrics: Metrics,
     app_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -150,6 +153,7 @@ impl AppContext {
                     keys: KeyStore::default(),
                     fetcher,
                 },
+                shutdown: tokio::sync::watch::channel(false).0,
                 metrics: Metrics::default(),
                 app_state: std::sync::OnceLock::new(),
             }),
@@ -194,6 +198,15 @@ impl AppContext {
     }
     pub fn activitypub(&self) -> &ActivityPub {
         &self.inner.activitypub
+    }
+
+    /// Changes to `true` when the app is shutting down (background tasks watch it).
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    pub fn request_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
     }
 
     /// The app's own state, made once per app and shared by all its workers (`configure` runs
@@ -383,7 +396,11 @@ pub async fn run_standalone(spec: &'static AppSpec) -> Result<(), StartError> {
     let ctx = AppContext::build(spec, config).await?;
     let listener = TcpListener::bind(addr)?;
     tracing::info!(app = %spec.name, listen = ?listener.local_addr().ok(), %public, "serving");
-    server(ctx, listener, true)?.await?;
+    let background = super::background::start(&ctx);
+    let served = server(ctx, listener, true)?.await;
+    // The server has drained its requests; now the workers finish what they hold.
+    background.stop().await;
+    served?;
     tracing::info!(app = %spec.name, "stopped");
     Ok(())
 }

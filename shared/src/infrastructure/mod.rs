@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod background;
 pub mod csrf;
 pub mod errors;
 pub mod fragment_catalog;

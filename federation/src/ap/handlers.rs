@@ -1,0 +1,221 @@
+//! What inbound activities do. Each handler is idempotent (the processor may run one twice), and
+//! none re-emits what it received: the only replies are Accepts of Follows, which themselves
+//! never cause a reply. Remote HTML is sanitized before it is stored.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde_json::{Value, json};
+use shared::activitypub::actors::LocalActor;
+use shared::activitypub::store::{self, Activity, Object};
+use shared::activitypub::{id_of, outbox, sanitize};
+use shared::{AppContext, AppError};
+
+use super::remote;
+
+/// Object types stored as posts.
+const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
+
+pub async fn inbound(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let payload = &activity.payload;
+    match activity.kind.as_str() {
+        "Follow" => follow(ctx, activity).await,
+        "Undo" => undo(ctx, activity).await,
+        "Accept" => accept(ctx, activity, true).await,
+        "Reject" => accept(ctx, activity, false).await,
+        "Create" => create(ctx, activity).await,
+        "Update" => update(ctx, activity).await,
+        "Delete" => delete(ctx, activity).await,
+        "Like" | "Announce" => {
+            if let Some(object) = id_of(&payload["object"]) {
+                let mut conn = ctx.conn().await?;
+                store::count_reaction(&mut conn, object, activity.kind == "Like").await?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Follow of one of our actors → follower recorded, Accept (with the Follow embedded) sent.
+async fn follow(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let config = ctx.config();
+    let Some(target) =
+        id_of(&activity.payload["object"]).and_then(|o| LocalActor::from_id(config, o))
+    else {
+        return Ok(()); // not about one of ours
+    };
+    let follower = remote::actor(ctx, &activity.actor).await?;
+    let target_id = target.id(config);
+    let accept = json!({
+        "@context": shared::activitypub::AS_CONTEXT,
+        "id": outbox::activity_id(config, &target),
+        "type": "Accept",
+        "actor": target_id,
+        "to": [activity.actor],
+        "object": {
+            "id": activity.activity_id,
+            "type": "Follow",
+            "actor": activity.actor,
+            "object": target_id,
+        },
+    });
+    let mut conn = ctx.conn().await?;
+    let follow_id = activity.activity_id.clone();
+    let follower_id = activity.actor.clone();
+    conn.transaction(async |conn| {
+        store::add_follower(
+            conn,
+            &target_id,
+            &follower_id,
+            &follower.inbox,
+            follower.shared_inbox.as_deref(),
+            &follow_id,
+            "accepted",
+        )
+        .await?;
+        outbox::emit(conn, &accept).await?;
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await?;
+    Ok(())
+}
+
+async fn undo(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let object = &activity.payload["object"];
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut conn = ctx.conn().await?;
+    if kind == "Follow" || kind.is_empty() {
+        // Undo{Follow}: the follow's target is named inside it; without it, every follow goes.
+        match object.get("object").and_then(id_of) {
+            Some(target) => store::remove_follower(&mut conn, target, &activity.actor).await?,
+            None if kind == "Follow" => {
+                store::remove_follower_everywhere(&mut conn, &activity.actor).await?
+            }
+            None => 0,
+        };
+    }
+    Ok(())
+}
+
+/// Accept/Reject of a Follow we sent.
+async fn accept(ctx: &AppContext, activity: &Activity, accepted: bool) -> Result<(), AppError> {
+    let object = &activity.payload["object"];
+    let Some(follow_id) = id_of(object) else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    if accepted {
+        store::accept_following(&mut conn, follow_id, &activity.actor).await?;
+    } else {
+        store::remove_following(&mut conn, follow_id, &activity.actor).await?;
+    }
+    Ok(())
+}
+
+fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The object of a Create/Update, as we store it (sanitized).
+fn object_row(activity: &Activity, o: &Value) -> Option<Object> {
+    let kind = o.get("type")?.as_str()?;
+    if !POST_TYPES.contains(&kind) {
+        return None;
+    }
+    Some(Object {
+        id: o.get("id")?.as_str()?.to_owned(),
+        kind: kind.to_owned(),
+        attributed_to: o
+            .get("attributedTo")
+            .and_then(id_of)
+            .unwrap_or(&activity.actor)
+            .to_owned(),
+        local: false,
+        name: o.get("name").and_then(Value::as_str).map(sanitize::text),
+        summary: o.get("summary").and_then(Value::as_str).map(sanitize::html),
+        content: o
+            .get("content")
+            .and_then(Value::as_str)
+            .map(sanitize::html)
+            .unwrap_or_default(),
+        url: o.get("url").and_then(id_of).map(str::to_owned),
+        in_reply_to: o.get("inReplyTo").and_then(id_of).map(str::to_owned),
+        published: parse_time(&o["published"]),
+        updated: parse_time(&o["updated"]),
+        likes: 0,
+        announces: 0,
+        payload: o.clone(),
+        deleted_at: None,
+        created_at: Utc::now(),
+    })
+}
+
+async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    // Objects arrive embedded (the inbox checked their origin); a bare id would need a fetch.
+    let object = &activity.payload["object"];
+    let Some(row) = object
+        .is_object()
+        .then(|| object_row(activity, object))
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    store::insert_object(&mut conn, &row).await?;
+    Ok(())
+}
+
+async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let object = &activity.payload["object"];
+    // An actor updating itself: refetch it (its key may have changed).
+    if id_of(object) == Some(activity.actor.as_str()) {
+        remote::refresh(ctx, &activity.actor).await?;
+        return Ok(());
+    }
+    let Some(row) = object
+        .is_object()
+        .then(|| object_row(activity, object))
+        .flatten()
+    else {
+        return Ok(());
+    };
+    // Edits apply only with `updated` (as Mastodon does), and only forwards in time.
+    let Some(updated) = row.updated else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    if store::object(&mut conn, &row.id).await?.is_none() {
+        store::insert_object(&mut conn, &row).await?;
+    } else {
+        store::update_object(
+            &mut conn,
+            &row.id,
+            updated,
+            row.name.as_deref(),
+            row.summary.as_deref(),
+            &row.content,
+            &row.payload,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let Some(object) = id_of(&activity.payload["object"]) else {
+        return Ok(());
+    };
+    let mut conn = ctx.conn().await?;
+    if object == activity.actor {
+        store::delete_remote_actor(&mut conn, object).await?;
+        store::remove_follower_everywhere(&mut conn, object).await?;
+    } else {
+        store::tombstone(&mut conn, object).await?;
+    }
+    Ok(())
+}
