@@ -8,6 +8,7 @@ pub mod bench_sso;
 pub mod cli;
 pub mod dev;
 pub mod fleet;
+pub mod inbox_sink;
 pub mod mail_sink;
 pub mod ops;
 pub mod seed;

@@ -8,6 +8,8 @@ mod bad_input;
 mod browser;
 mod chromium;
 mod composition;
+mod delivery;
+mod event_bus;
 mod federation;
 mod fixtures;
 mod internal;

@@ -66,7 +66,8 @@ pub async fn run(ctx: AppContext) {
             if claimed.is_empty() {
                 break;
             }
-            for delivery in claimed {
+            let mut claimed = claimed.into_iter();
+            while let Some(delivery) = claimed.next() {
                 let host = hosts
                     .entry(delivery.host.clone())
                     .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST)))
@@ -77,6 +78,17 @@ pub async fn run(ctx: AppContext) {
                 ) else {
                     return;
                 };
+                if *shutdown.borrow() {
+                    // Hand back what we have not started, for the next worker to take at once.
+                    drop((g, h));
+                    let rest: Vec<i64> = std::iter::once(delivery.id)
+                        .chain(claimed.by_ref().map(|d| d.id))
+                        .collect();
+                    if let Err(e) = release(&ctx, &rest).await {
+                        tracing::warn!(error = %e, "releasing deliveries failed; their lease will expire");
+                    }
+                    break;
+                }
                 let ctx = ctx.clone();
                 actix_web::rt::spawn(async move {
                     if let Err(e) = deliver(&ctx, &delivery).await {
@@ -97,6 +109,12 @@ pub async fn run(ctx: AppContext) {
 async fn claim(ctx: &AppContext) -> Result<Vec<Delivery>, AppError> {
     let mut conn = ctx.conn().await?;
     Ok(store::claim_deliveries(&mut conn, BATCH, LEASE_SECS).await?)
+}
+
+async fn release(ctx: &AppContext, ids: &[i64]) -> Result<(), AppError> {
+    let mut conn = ctx.conn().await?;
+    store::release_deliveries(&mut conn, ids).await?;
+    Ok(())
 }
 
 /// Sends one delivery and records the outcome.

@@ -3,6 +3,7 @@
 //! remote fetches and HTML sanitizing. Processing and delivery run in federation.
 
 pub mod actors;
+pub mod bus;
 pub mod fetch;
 pub mod httpsig;
 pub mod inbox;

@@ -64,6 +64,8 @@ pub struct Activity {
     pub available_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
+    /// The inserting transaction's id (orders the event bus).
+    pub txid: i64,
 }
 
 /// Stores an activity unless one with its id exists; returns its row id when new.
@@ -129,6 +131,7 @@ struct ActivityRow {
     available_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     processed_at: Option<DateTime<Utc>>,
+    txid: i64,
 }
 
 impl From<ActivityRow> for Activity {
@@ -147,6 +150,7 @@ impl From<ActivityRow> for Activity {
             available_at: r.available_at,
             created_at: r.created_at,
             processed_at: r.processed_at,
+            txid: r.txid,
         }
     }
 }
@@ -226,47 +230,78 @@ pub async fn outbox_count(conn: &mut AsyncPgConnection, actor: &str) -> QueryRes
         .await
 }
 
-/// Local events after `after` of the given kinds (the event bus), oldest first.
-pub async fn local_events(
+/// A consumer's place in the event bus: the last (txid, id) it has handled.
+pub type Position = (i64, i64);
+
+/// Bus events after `after` of the given kinds, in commit-safe order: only rows of transactions
+/// older than every transaction still running, so no row can later appear behind the cursor.
+pub async fn bus_events(
     conn: &mut AsyncPgConnection,
-    after: i64,
+    after: Position,
     kinds: &[&str],
     limit: i64,
 ) -> QueryResult<Vec<Activity>> {
-    ap_activities::table
-        .filter(ap_activities::id.gt(after))
-        .filter(ap_activities::direction.eq_any(["local", "outbound"]))
-        .filter(ap_activities::kind.eq_any(kinds))
-        .order(ap_activities::id)
-        .limit(limit)
-        .select(Activity::as_select())
-        .load(conn)
-        .await
+    diesel::sql_query(
+        "SELECT * FROM ap_activities \
+         WHERE direction IN ('local', 'outbound') AND (txid, id) > ($1, $2) \
+           AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AND kind = ANY($3) \
+         ORDER BY txid, id LIMIT $4",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(after.0)
+    .bind::<diesel::sql_types::BigInt, _>(after.1)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load::<ActivityRow>(conn)
+    .await
+    .map(|rows| rows.into_iter().map(Activity::from).collect())
 }
 
-pub async fn cursor(conn: &mut AsyncPgConnection, consumer: &str) -> QueryResult<i64> {
-    Ok(ap_event_cursors::table
-        .find(consumer)
-        .select(ap_event_cursors::last_id)
-        .first(conn)
-        .await
-        .optional()?
-        .unwrap_or(0))
+/// Takes `consumer`'s cursor for this transaction (`None`: another replica holds it). An
+/// advisory lock rather than a row lock, so that holding it assigns no transaction id (which
+/// would hold back every reader's xmin).
+pub async fn lock_cursor(
+    conn: &mut AsyncPgConnection,
+    consumer: &str,
+) -> QueryResult<Option<Position>> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let lock: Locked =
+        diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7)) AS locked")
+            .bind::<diesel::sql_types::Text, _>(consumer)
+            .get_result(conn)
+            .await?;
+    if !lock.locked {
+        return Ok(None);
+    }
+    Ok(Some(
+        ap_event_cursors::table
+            .find(consumer)
+            .select((ap_event_cursors::last_txid, ap_event_cursors::last_id))
+            .first(conn)
+            .await
+            .optional()?
+            .unwrap_or((0, 0)),
+    ))
 }
 
 pub async fn set_cursor(
     conn: &mut AsyncPgConnection,
     consumer: &str,
-    last_id: i64,
+    position: Position,
 ) -> QueryResult<()> {
     diesel::insert_into(ap_event_cursors::table)
         .values((
             ap_event_cursors::consumer.eq(consumer),
-            ap_event_cursors::last_id.eq(last_id),
+            ap_event_cursors::last_txid.eq(position.0),
+            ap_event_cursors::last_id.eq(position.1),
         ))
         .on_conflict(ap_event_cursors::consumer)
         .do_update()
         .set((
+            ap_event_cursors::last_txid.eq(excluded(ap_event_cursors::last_txid)),
             ap_event_cursors::last_id.eq(excluded(ap_event_cursors::last_id)),
             ap_event_cursors::updated_at.eq(diesel::dsl::now),
         ))
@@ -335,6 +370,21 @@ pub async fn claim_deliveries(
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .bind::<diesel::sql_types::BigInt, _>(lease_secs)
     .load(conn)
+    .await
+}
+
+/// Gives claimed deliveries that were never attempted back to the queue, due now.
+pub async fn release_deliveries(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::update(
+        ap_deliveries::table
+            .filter(ap_deliveries::id.eq_any(ids))
+            .filter(ap_deliveries::status.eq("pending")),
+    )
+    .set((
+        ap_deliveries::next_attempt_at.eq(diesel::dsl::now),
+        ap_deliveries::attempts.eq(ap_deliveries::attempts - 1),
+    ))
+    .execute(conn)
     .await
 }
 

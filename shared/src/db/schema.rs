@@ -208,7 +208,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         available_at -> Timestamptz,
         created_at -> Timestamptz,
-        processed_at -> Nullable<Timestamptz>,
+                processed_at -> Nullable<Timestamptz>,
+        txid -> Int8,
     }
 }
 
@@ -300,8 +301,9 @@ diesel::table! {
 diesel::table! {
     ap_event_cursors (consumer) {
         consumer -> Text,
-        last_id -> Int8,
+                last_id -> Int8,
         updated_at -> Timestamptz,
+        last_txid -> Int8,
     }
 }
 

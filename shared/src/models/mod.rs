@@ -24,7 +24,8 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("oauth_refresh_tokens", AppName::Federation),
     ("oauth_signing_keys", AppName::Federation),
     // ActivityPub: federation owns these; apps only append their own outbound activities to
-    // ap_activities through `activitypub::outbox::emit` (the transactional outbox).
+    // ap_activities through `activitypub::outbox::emit` (the transactional outbox), and each
+    // app's event-bus consumer keeps its own row of ap_event_cursors.
     ("ap_keys", AppName::Federation),
     ("ap_activities", AppName::Federation),
     ("ap_deliveries", AppName::Federation),
