@@ -116,9 +116,7 @@ impl InboxSink {
                 }
             });
         });
-        let handle = rx
-            .recv()
-            .map_err(std::io::Error::other)??;
+        let handle = rx.recv().map_err(std::io::Error::other)??;
         self.handle = Some(handle);
         self.thread = Some(thread);
         Ok(())

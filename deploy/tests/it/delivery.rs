@@ -124,6 +124,13 @@ async fn a_peer_that_is_down_gets_the_activity_when_it_comes_back() {
         .unwrap()
         .unwrap();
     assert!(next > chrono::Utc::now() + chrono::Duration::seconds(10));
+    // Operators see the queue on federation's /metrics.
+    let metrics = t.get(AppName::Federation, "/metrics", None).await.body;
+    assert!(
+        metrics.contains("\nactivitypub_deliveries_pending 2\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\nactivitypub_deliveries_dead 1\n"));
 
     // The peer comes back; the retry comes due.
     down.resume().unwrap();

@@ -5,6 +5,7 @@
 
 mod activitypub;
 mod bad_input;
+mod bovine;
 mod browser;
 mod chromium;
 mod composition;

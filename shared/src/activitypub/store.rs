@@ -443,13 +443,35 @@ pub async fn activity_payload(
         .await
 }
 
-/// Deliveries waiting to go out.
-pub async fn queue_depth(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    ap_deliveries::table
-        .filter(ap_deliveries::status.eq("pending"))
-        .count()
-        .get_result(conn)
-        .await
+/// The queues at a glance, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
+pub struct QueueStats {
+    /// Deliveries waiting to go out (due or backing off).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub deliveries_pending: i64,
+    /// Deliveries given up on (the dead letter).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub deliveries_dead: i64,
+    /// Seconds the oldest due delivery has waited.
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub oldest_due_seconds: f64,
+    /// Activities not yet processed.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub activities_pending: i64,
+}
+
+pub async fn queue_stats(conn: &mut AsyncPgConnection) -> QueryResult<QueueStats> {
+    diesel::sql_query(
+        "SELECT \
+           (SELECT count(*) FROM ap_deliveries WHERE status = 'pending') AS deliveries_pending, \
+           (SELECT count(*) FROM ap_deliveries WHERE status = 'dead') AS deliveries_dead, \
+           COALESCE((SELECT extract(epoch FROM now() - min(next_attempt_at))::float8 \
+                     FROM ap_deliveries WHERE status = 'pending' AND next_attempt_at <= now()), 0) \
+             AS oldest_due_seconds, \
+           (SELECT count(*) FROM ap_activities WHERE status = 'pending') AS activities_pending",
+    )
+    .get_result(conn)
+    .await
 }
 
 // ---------------------------------------------------------------- follows

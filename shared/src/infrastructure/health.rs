@@ -58,12 +58,22 @@ pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
 
 /// `/metrics` in the Prometheus text format. (The public proxy refuses it from outside.)
 pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
-    let body = super::metrics::render_prometheus(
+    let mut body = super::metrics::render_prometheus(
         ctx.name().as_str(),
         ctx.metrics(),
         ctx.fragments().stats(),
         ctx.db().status(),
     );
+    // The ActivityPub queues are the fleet's, reported once, by the service that works them.
+    if ctx.name() == crate::AppName::Federation {
+        let stats = match ctx.conn().await {
+            Ok(mut conn) => crate::activitypub::store::queue_stats(&mut conn).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(stats) = stats {
+            body.push_str(&super::metrics::render_queue_stats(&stats));
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
