@@ -27,6 +27,8 @@ DEVELOPMENT:
     migrate        apply pending database migrations (DATABASE_URL)
     seed           add the demo content to an empty database (DATABASE_URL)
     bench sso      single sign-on figures: the SSO hop, code exchanges/s, Argon2id cost
+    bench activitypub   inbox verified+stored/s, delivery to 10,000 followers on 1,000
+                   hosts, RSA signatures/s against `openssl speed rsa2048`
     bench          measure the composed blog home page against the static-file ceiling
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
     serve APP      run one app in this process, configured from the environment
@@ -63,6 +65,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             Ok(())
         }
         "bench" if args.get(1).map(String::as_str) == Some("sso") => crate::bench_sso::run().await,
+        "bench" if args.get(1).map(String::as_str) == Some("activitypub") => {
+            crate::bench_ap::run().await
+        }
         "bench" => {
             let mut options = crate::bench::Options::default();
             let mut rest = args.iter().skip(1);

@@ -212,6 +212,9 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     };
     let mut conn = ctx.conn().await?;
     if object == activity.actor {
+        if let Some(gone) = store::remote_actor(&mut conn, object).await? {
+            ctx.activitypub().public_keys.forget(&gone.key_id);
+        }
         store::delete_remote_actor(&mut conn, object).await?;
         store::remove_follower_everywhere(&mut conn, object).await?;
     } else {

@@ -45,6 +45,9 @@ pub async fn refresh(ctx: &AppContext, iri: &str) -> Result<RemoteActor, AppErro
     let actor = parse_actor(&doc, &published_key).map_err(AppError::BadRequest)?;
     let mut conn = ctx.conn().await?;
     store::upsert_remote_actor(&mut conn, &actor).await?;
+    // This process's inbox trusts the new key at once (others re-check within minutes, and on
+    // any signature the old key fails).
+    ctx.activitypub().public_keys.forget(&actor.key_id);
     Ok(actor)
 }
 

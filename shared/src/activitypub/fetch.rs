@@ -180,7 +180,9 @@ impl Fetcher {
         }
     }
 
-    fn signed_headers(
+    /// The headers of a request to `url` (Host, Date, Digest and Content-Type or Accept), with
+    /// a `Signature` over them when `signer` is given.
+    pub fn signed_headers(
         url: &url::Url,
         method: &str,
         body: Option<&[u8]>,

@@ -207,33 +207,15 @@ pub async fn receive(
         }
     }
 
-    // The key: known, else fetched; on a failed verification, refetched once (keys rotate).
-    let known = {
-        let mut conn = ctx.conn().await?;
-        store::remote_actor_by_key(&mut conn, &sig.key_id).await?
-    };
-    let owner = match known {
-        Some(actor) => {
-            let public = openssl::pkey::PKey::public_key_from_pem(actor.public_key_pem.as_bytes())
-                .map_err(|e| InboxError::Unauthorized(e.to_string()))?;
-            match httpsig::verify_with(&sig, &message, &public) {
-                Ok(()) => actor,
-                Err(_) => {
-                    let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
-                    verify_fresh(&sig, &message, &fresh)?;
-                    fresh
-                }
-            }
-        }
-        None => {
-            let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
-            verify_fresh(&sig, &message, &fresh)?;
-            fresh
-        }
+    // The key: remembered, else stored, else fetched; on a failed verification, refetched once
+    // (keys rotate).
+    let owner = match ctx.activitypub().public_keys.recent(&sig.key_id) {
+        Some((owner, key)) if httpsig::verify_with(&sig, &message, &key).is_ok() => owner,
+        _ => verified_owner(ctx, &sig, &message).await?,
     };
 
     // Origins: the key's owner is the actor; the activity and its object live on its host.
-    if owner.id != actor_id {
+    if owner != actor_id {
         return Err(InboxError::Unauthorized(
             "the signing key does not belong to the activity's actor".into(),
         ));
@@ -295,17 +277,44 @@ pub async fn receive(
     )
     .await?
     {
-        Some(row) => Ok(Received::Stored(row)),
+        Some(row) => {
+            ctx.activitypub().wake.wake();
+            Ok(Received::Stored(row))
+        }
         None => Ok(Received::Duplicate),
     }
 }
 
-fn verify_fresh(
+/// The owner of the signing key, from the database or a fetch, once the signature verifies.
+async fn verified_owner(
+    ctx: &AppContext,
+    sig: &httpsig::Signature,
+    message: &Message<'_>,
+) -> Result<String, InboxError> {
+    let stored = {
+        let mut conn = ctx.conn().await?;
+        store::remote_actor_by_key(&mut conn, &sig.key_id).await?
+    };
+    if let Some(actor) = stored
+        && verify_against(ctx, sig, message, &actor).is_ok()
+    {
+        return Ok(actor.id);
+    }
+    let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
+    verify_against(ctx, sig, message, &fresh)?;
+    Ok(fresh.id)
+}
+
+fn verify_against(
+    ctx: &AppContext,
     sig: &httpsig::Signature,
     message: &Message<'_>,
     actor: &RemoteActor,
 ) -> Result<(), InboxError> {
-    let public = openssl::pkey::PKey::public_key_from_pem(actor.public_key_pem.as_bytes())
+    let public = ctx
+        .activitypub()
+        .public_keys
+        .remember(actor)
         .map_err(|e| InboxError::Unauthorized(format!("unreadable key: {e}")))?;
     httpsig::verify_with(sig, message, &public).map_err(unauthorized)
 }

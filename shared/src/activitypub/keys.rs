@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::rsa::Rsa;
 use tokio::sync::OnceCell;
 
@@ -107,5 +108,77 @@ impl KeyStore {
             }
         };
         from_pem(&private)
+    }
+}
+
+/// Remote actors' public keys, parsed and remembered: OpenSSL 3's PEM decoding costs more than
+/// the signature check itself, and the inbox sees the same few keys over and over. An entry is
+/// trusted for a few minutes without asking the database; a signature that fails against it goes
+/// the long way (database, then a refetch), so a rotated key is picked up at once.
+#[derive(Default)]
+pub struct PublicKeys {
+    known: Mutex<HashMap<String, KnownKey>>,
+}
+
+struct KnownKey {
+    owner: String,
+    pem: String,
+    key: PKey<Public>,
+    at: Instant,
+}
+
+/// Keys kept before the cache starts over (a bound, not an eviction policy: keys are cheap to
+/// load again).
+const MAX_PUBLIC_KEYS: usize = 10_000;
+const FRESH_FOR: Duration = Duration::from_secs(300);
+
+impl PublicKeys {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, KnownKey>> {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The owner and key of `key_id`, if seen recently.
+    pub fn recent(&self, key_id: &str) -> Option<(String, PKey<Public>)> {
+        self.lock()
+            .get(key_id)
+            .filter(|k| k.at.elapsed() < FRESH_FOR)
+            .map(|k| (k.owner.clone(), k.key.clone()))
+    }
+
+    /// The key `actor` publishes (parsed unless it is the one we have), remembered.
+    pub fn remember(
+        &self,
+        actor: &store::RemoteActor,
+    ) -> Result<PKey<Public>, openssl::error::ErrorStack> {
+        let same = self
+            .lock()
+            .get(&actor.key_id)
+            .filter(|k| k.pem == actor.public_key_pem)
+            .map(|k| k.key.clone());
+        let key = match same {
+            Some(key) => key,
+            None => PKey::public_key_from_pem(actor.public_key_pem.as_bytes())?,
+        };
+        let mut known = self.lock();
+        if known.len() >= MAX_PUBLIC_KEYS {
+            known.clear();
+        }
+        known.insert(
+            actor.key_id.clone(),
+            KnownKey {
+                owner: actor.id.clone(),
+                pem: actor.public_key_pem.clone(),
+                key: key.clone(),
+                at: Instant::now(),
+            },
+        );
+        Ok(key)
+    }
+
+    /// Forgets `key_id` (its actor was deleted or changed).
+    pub fn forget(&self, key_id: &str) {
+        self.lock().remove(key_id);
     }
 }

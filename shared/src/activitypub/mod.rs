@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod routes;
 pub mod sanitize;
 pub mod store;
+pub mod wake;
 
 use serde_json::Value;
 

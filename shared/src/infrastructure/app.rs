@@ -74,7 +74,11 @@ pub enum StartError {
 /// ActivityPub state every app holds: signing keys and the guarded client for remote servers.
 pub struct ActivityPub {
     pub keys: KeyStore,
+    /// Remote actors' keys, parsed.
+    pub public_keys: crate::activitypub::keys::PublicKeys,
     pub fetcher: Fetcher,
+    /// Wakes federation's processor after the inbox stores something.
+    pub wake: crate::activitypub::wake::ProcessorWake,
 }
 
 /// Everything an app's handlers need, shared by its workers (`web::Data<AppContext>`).
@@ -132,6 +136,7 @@ impl AppContext {
         let fetcher = Fetcher::new(config.federation_allow_loopback)?;
         let base_context = base_context(spec.name, &config);
         let registry = Registry::on_database(db.clone());
+        let wake = crate::activitypub::wake::ProcessorWake::new(db.clone());
         let sessions = SessionStore::new(redis.clone(), spec.name, config.apps.public(spec.name));
         Ok(AppContext {
             inner: Arc::new(ContextInner {
@@ -151,7 +156,9 @@ impl AppContext {
                 },
                 activitypub: ActivityPub {
                     keys: KeyStore::default(),
+                    public_keys: Default::default(),
                     fetcher,
+                    wake,
                 },
                 shutdown: tokio::sync::watch::channel(false).0,
                 metrics: Metrics::default(),
