@@ -2,8 +2,11 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod content;
 mod fragments;
+mod page_cache;
 mod routes;
+mod scheduler;
 
 use std::time::Duration;
 
@@ -12,21 +15,22 @@ use shared::infrastructure::versioned_cache::VersionedCache;
 use shared::{AppContext, AppName, AppSpec};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
 /// The blog app. It is the one that runs the migrations (`RUN_MIGRATIONS=true`).
 pub static APP: AppSpec = AppSpec {
     name: AppName::Blog,
     templates: &TEMPLATES,
-    static_files: None,
+    static_files: Some(&STATIC),
     migrates: true,
     configure,
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
-    background: shared::infrastructure::background::none,
+    background,
 };
 
-/// The generation of the blog's posts (`purge_kind(Blog, POSTS_KIND)` after any post changes):
-/// versions the in-process listing cache.
+/// The generation of the blog's content (`purge_kind(Blog, POSTS_KIND)` after any post, menu,
+/// setting or comment changes): versions the in-process listing cache and the page cache.
 pub const POSTS_KIND: &str = "posts";
 
 /// The blog's own state.
@@ -40,4 +44,8 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
     });
     cfg.app_data(actix_web::web::Data::from(state));
     routes::configure(cfg);
+}
+
+fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
+    vec![Box::pin(scheduler::run(ctx.clone()))]
 }

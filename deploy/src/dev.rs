@@ -60,6 +60,10 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
     config.federation_allow_loopback = true;
     config.redis.url = Secret::new(services.redis_url.clone());
     config.run_migrations = false;
+    if std::env::var_os("MEDIA_DIR").is_none() {
+        // Uploaded images stay with the rest of the dev state, out of the source tree.
+        config.media_dir = state_dir().with_file_name("dev-media");
+    }
     Ok((config, services))
 }
 

@@ -140,7 +140,7 @@ async fn seed_all(
             "Market day is moving to Saturdays",
             "From December the market opens on Saturday mornings.",
             "<p>After the members' vote, market day moves from Friday evening to <strong>Saturday \
-             morning, 9 to 1</strong>, starting in December.</p>",
+             morning, 9 to 1</strong>, starting in December.</p><p>[events:upcoming]</p>",
             grace.id,
             1,
         ),
@@ -153,9 +153,15 @@ async fn seed_all(
             -1,
         ),
     ];
+    let tags = [
+        ("welcome-to-rose-ash", &["Cooperative"][..]),
+        ("the-orchard-in-november", &["Orchard", "Seasons"][..]),
+        ("sourdough-for-beginners", &["Baking"][..]),
+        ("market-day-is-moving", &["Cooperative", "Market"][..]),
+    ];
     for (slug, title, excerpt, html, author, days_ago) in posts {
         let published = days_ago >= 0;
-        blog::insert_post(
+        let post = blog::insert_post(
             conn,
             &NewPost {
                 slug,
@@ -169,6 +175,47 @@ async fn seed_all(
             },
         )
         .await?;
+        if let Some((_, names)) = tags.iter().find(|(s, _)| *s == slug) {
+            let mut ids = Vec::new();
+            for name in *names {
+                ids.push(blog::upsert_tag(conn, &name.to_lowercase(), name).await?.id);
+            }
+            blog::set_post_tags(conn, post.id, &ids).await?;
+        }
+    }
+    blog::insert_post_fields(
+        conn,
+        &blog::PostFields {
+            kind: "page",
+            slug: "about",
+            title: "About Rose Ash",
+            excerpt: "Who we are and how the cooperative works.",
+            html: "<p>Rose Ash is owned and run by its members: growers, bakers and makers who \
+                   share an orchard, a market stall and a calendar.</p>",
+            markdown: None,
+            feature_image: None,
+            feature_image_alt: None,
+            status: "published",
+            author_id: Some(ada.id),
+            published_at: Some(now - Duration::days(30)),
+        },
+    )
+    .await?;
+    let secondary = [
+        ("RSS", url(AppName::Blog, "/rss.xml")),
+        ("Write", url(AppName::Blog, "/editor")),
+    ];
+    for (position, (label, link)) in secondary.iter().enumerate() {
+        blog::insert_nav_item(
+            conn,
+            &NewNavItem {
+                menu: "secondary",
+                label,
+                url: link,
+                position: i32::try_from(position).unwrap_or(0),
+            },
+        )
+        .await?;
     }
 
     let menu = [
@@ -176,7 +223,7 @@ async fn seed_all(
         ("Market", url(AppName::Market, "/")),
         ("What's on", url(AppName::Events, "/")),
         ("Newsletter", url(AppName::Account, "/")),
-        ("About", url(AppName::Blog, "/posts/welcome-to-rose-ash")),
+        ("About", url(AppName::Blog, "/about")),
     ];
     for (position, (label, link)) in menu.iter().enumerate() {
         blog::insert_nav_item(

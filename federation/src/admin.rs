@@ -237,7 +237,7 @@ async fn set_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
-    if !matches!(form.role.as_str(), "admin" | "editor" | "member") {
+    if !matches!(form.role.as_str(), "admin" | "editor" | "author" | "member") {
         return Err(AppError::bad_request("A role is admin, editor or member."));
     }
     if *id == user.id && form.role != "admin" {

@@ -98,6 +98,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "Let ActivityPub fetches and deliveries reach loopback addresses (`deploy dev` and the tests set it; never in production).",
     },
     Variable {
+        name: "MEDIA_DIR",
+        default: "`media`",
+        meaning: "Where the blog stores uploaded images (a volume in production; served at `/content/images/`).",
+    },
+    Variable {
         name: "APP_URL_<APP>",
         default: "`http://<app>.localhost:800N`",
         meaning: "Public base URL of each app (`APP_URL_BLOG` … `APP_URL_ACCOUNT`): links, redirects, actor ids.",
@@ -250,6 +255,8 @@ pub struct Config {
     /// and tests only).
     pub federation_allow_loopback: bool,
     pub activitypub_private_key: Option<Secret>,
+    /// `MEDIA_DIR`: the blog's uploaded images.
+    pub media_dir: std::path::PathBuf,
     pub apps: AppUrls,
     pub fragments: FragmentConfig,
     pub run_migrations: bool,
@@ -375,6 +382,10 @@ impl Config {
             mail_from,
             federation_allow_loopback: vars.parse("FEDERATION_ALLOW_LOOPBACK", Some(false))?,
             activitypub_private_key,
+            media_dir: vars
+                .get("MEDIA_DIR")?
+                .unwrap_or_else(|| "media".to_owned())
+                .into(),
             apps: AppUrls { public, internal },
             fragments,
             run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,

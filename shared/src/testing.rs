@@ -292,6 +292,14 @@ pub fn config(db: &TestDb, redis: &TestRedis, overrides: &[(&str, &str)]) -> Con
             "test-internal-secret-0123456789".into(),
         ),
         ("FEDERATION_ALLOW_LOOPBACK".into(), "true".into()),
+        (
+            "MEDIA_DIR".into(),
+            target_dir()
+                .join("test-media")
+                .join(&db.name)
+                .to_string_lossy()
+                .into_owned(),
+        ),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());

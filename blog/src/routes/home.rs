@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::page::{PageQuery, Pagination};
 use shared::models::blog;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
-use super::posts::PostView;
-use crate::BlogState;
+use super::view::posts_with_tags;
+use crate::{BlogState, page_cache};
 
-const PER_PAGE: u32 = 10;
+pub const PER_PAGE: u32 = 10;
 
 /// One page of the listing, ready for the template.
 pub struct Listing {
@@ -25,9 +25,9 @@ async fn load_listing(ctx: &AppContext, page: Option<u32>) -> Result<Listing, Ap
     let total = blog::count_published(&mut conn).await?;
     let pagination = Pagination::new(page, PER_PAGE, total)?;
     let posts = blog::published(&mut conn, pagination.limit(), pagination.offset()).await?;
+    let views = posts_with_tags(&mut conn, ctx.config(), &posts).await?;
     Ok(Listing {
-        posts: serde_json::to_value(posts.iter().map(PostView::from).collect::<Vec<_>>())
-            .map_err(AppError::internal)?,
+        posts: serde_json::to_value(views).map_err(AppError::internal)?,
         pagination: serde_json::to_value(&pagination).map_err(AppError::internal)?,
     })
 }
@@ -35,31 +35,35 @@ async fn load_listing(ctx: &AppContext, page: Option<u32>) -> Result<Listing, Ap
 pub async fn home(
     ctx: web::Data<AppContext>,
     state: web::Data<BlogState>,
+    req: HttpRequest,
     page: PageRequest,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let composition = ctx
-        .compose(
-            &page,
-            vec![
-                ("mini_cart", fragment_catalog::mini_cart(page.viewer)),
-                ("upcoming", fragment_catalog::upcoming()),
-                ("featured", fragment_catalog::featured()),
-            ],
-            &[(AppName::Blog, crate::POSTS_KIND)],
-        )
-        .await;
-    // The listing is cached in-process for the current generation of the blog's posts.
-    let generation = composition.generations.first().copied().flatten();
-    let key = query.page.unwrap_or(1);
-    let listing: Arc<Listing> = match state.listings.get(&key, generation) {
-        Some(listing) => listing,
-        None => state
-            .listings
-            .put(key, generation, load_listing(&ctx, query.page).await?),
-    };
-    let mut context = ctx.base_context();
-    context.insert("posts", &listing.posts);
-    context.insert("pagination", &listing.pagination);
-    ctx.render_composed(&page, "home.html", context, &composition)
+    page_cache::serve(&ctx, &req, || async {
+        let composition = ctx
+            .compose(
+                &page,
+                vec![
+                    ("mini_cart", fragment_catalog::mini_cart(page.viewer)),
+                    ("upcoming", fragment_catalog::upcoming()),
+                    ("featured", fragment_catalog::featured()),
+                ],
+                &[(AppName::Blog, crate::POSTS_KIND)],
+            )
+            .await;
+        // The listing is cached in-process for the current generation of the blog's posts.
+        let generation = composition.generations.first().copied().flatten();
+        let key = query.page.unwrap_or(1);
+        let listing: Arc<Listing> = match state.listings.get(&key, generation) {
+            Some(listing) => listing,
+            None => state
+                .listings
+                .put(key, generation, load_listing(&ctx, query.page).await?),
+        };
+        let mut context = ctx.base_context();
+        context.insert("posts", &listing.posts);
+        context.insert("pagination", &listing.pagination);
+        ctx.render_composed(&page, "home.html", context, &composition)
+    })
+    .await
 }

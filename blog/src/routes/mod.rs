@@ -1,9 +1,52 @@
+pub mod admin;
+pub mod editor;
+pub mod feeds;
 pub mod home;
-mod posts;
+pub mod media;
+pub mod posts;
+pub mod taxonomy;
+pub mod view;
 
 use actix_web::web;
+use shared::AppError;
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _| AppError::BadRequest(format!("Invalid post: {err}.")).into())
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
-        .route("/posts/{slug}", web::get().to(posts::show));
+        .route("/posts/{slug}", web::get().to(posts::show))
+        .route("/objects/posts/{id}", web::get().to(posts::object))
+        .route("/tag/{slug}", web::get().to(taxonomy::tag))
+        .route("/author/{username}", web::get().to(taxonomy::author))
+        .route("/rss.xml", web::get().to(feeds::rss))
+        .route("/rss/", web::get().to(feeds::rss))
+        .route("/atom.xml", web::get().to(feeds::atom))
+        .route("/sitemap.xml", web::get().to(feeds::sitemap))
+        .route("/content/images/{path:.*}", web::get().to(media::serve))
+        .route("/editor", web::get().to(editor::index))
+        .route("/editor/new", web::get().to(editor::new))
+        .route("/editor/posts/{id}", web::get().to(editor::edit))
+        .route("/editor/posts/{id}/preview", web::get().to(editor::preview))
+        .service(
+            web::scope("/editor/api")
+                .app_data(json_config(editor::MAX_DOCUMENT))
+                .app_data(web::PayloadConfig::new(media::MAX_IMAGE))
+                .route("/posts", web::post().to(editor::create))
+                .route("/posts/{id}", web::put().to(editor::save))
+                .route("/posts/{id}", web::delete().to(editor::delete))
+                .route("/render", web::post().to(editor::render_markdown))
+                .route("/images", web::post().to(media::upload)),
+        )
+        .route("/admin/navigation", web::get().to(admin::navigation))
+        .route("/admin/navigation", web::post().to(admin::save_navigation))
+        .route("/admin/settings", web::get().to(admin::settings))
+        .route("/admin/settings", web::post().to(admin::save_settings))
+        .route("/admin/comments", web::get().to(admin::comments))
+        .route("/admin/comments/{id}", web::post().to(admin::moderate))
+        // Pages live at the top level; their slugs may not take the names above.
+        .route("/{slug}", web::get().to(posts::show_page));
 }

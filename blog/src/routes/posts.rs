@@ -1,47 +1,203 @@
-//! A post page.
+//! Post and page views, their old addresses, and posts as ActivityPub objects.
 
-use actix_web::{HttpResponse, web};
-use serde::Serialize;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::activitypub::wants_activity_json;
+use shared::infrastructure::fragment_catalog;
+use shared::infrastructure::fragments::FragmentRequest;
 use shared::models::blog::{self, PostWithAuthor};
 use shared::{AppContext, AppError, PageRequest};
 
-#[derive(Debug, Serialize)]
-pub struct PostView<'a> {
-    pub slug: &'a str,
-    pub title: &'a str,
-    pub excerpt: &'a str,
-    pub html: &'a str,
-    pub feature_image: Option<&'a str>,
-    pub author: Option<&'a str>,
-    pub published_at: Option<String>,
+use super::view::{PostView, TagView};
+use crate::content::federate;
+use crate::content::render::{self, Embed, Part};
+use crate::page_cache;
+
+/// At most this many event embeds per post are rendered.
+const EMBED_NAMES: [&str; 8] = [
+    "embed0", "embed1", "embed2", "embed3", "embed4", "embed5", "embed6", "embed7",
+];
+
+#[derive(serde::Serialize)]
+struct BodyPart<'a> {
+    html: &'a str,
+    fragment: Option<&'static str>,
 }
 
-impl<'a> From<&'a PostWithAuthor> for PostView<'a> {
-    fn from(p: &'a PostWithAuthor) -> Self {
-        PostView {
-            slug: &p.post.slug,
-            title: &p.post.title,
-            excerpt: &p.post.excerpt,
-            html: &p.post.html,
-            feature_image: p.post.feature_image.as_deref(),
-            author: p.author.as_deref(),
-            published_at: p.post.published_at.map(|t| t.to_rfc3339()),
+/// Renders a post or page (also the editor's "preview as published").
+pub async fn render_post(
+    ctx: &AppContext,
+    page: &PageRequest,
+    post: &PostWithAuthor,
+    preview: bool,
+) -> Result<HttpResponse, AppError> {
+    let (tags, meta, comments) = {
+        let mut conn = ctx.conn().await?;
+        let tags: Vec<TagView> = blog::tags_of(&mut conn, &[post.post.id])
+            .await?
+            .iter()
+            .map(|(_, t)| TagView::from(t))
+            .collect();
+        let meta = blog::post_meta(&mut conn, post.post.id).await?;
+        let comments = blog::approved_comments(&mut conn, post.post.id).await?;
+        (tags, meta, comments)
+    };
+    let mut extra: Vec<(&'static str, FragmentRequest)> = Vec::new();
+    let mut body = Vec::new();
+    for part in render::parts(&post.post.html) {
+        match part {
+            Part::Html(html) => body.push(BodyPart {
+                html,
+                fragment: None,
+            }),
+            Part::Embed(embed) => {
+                let Some(name) = EMBED_NAMES.get(extra.len()) else {
+                    continue;
+                };
+                extra.push((
+                    name,
+                    match embed {
+                        Embed::Event(slug) => fragment_catalog::event_card(&slug),
+                        Embed::Upcoming => fragment_catalog::upcoming(),
+                    },
+                ));
+                body.push(BodyPart {
+                    html: "",
+                    fragment: Some(name),
+                });
+            }
         }
     }
+    let view = PostView::new(ctx.config(), post, tags);
+    let mut context = ctx.base_context();
+    context.insert("post", &view);
+    context.insert("body", &body);
+    context.insert("meta", &meta);
+    context.insert("preview", &preview);
+    context.insert(
+        "comments",
+        &comments
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "author_name": c.author_name,
+                    "author_url": c.author_url,
+                    "html": c.html,
+                    "published_at": c.published_at.to_rfc3339(),
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    if post.post.kind == "post" {
+        context.insert(
+            "object_id",
+            &federate::object_id(ctx.config(), post.post.id),
+        );
+    }
+    ctx.render_page(page, "post.html", context, extra).await
+}
+
+async fn show_kind(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    page: &PageRequest,
+    kind: &str,
+    slug: &str,
+) -> Result<HttpResponse, AppError> {
+    page_cache::serve(ctx, req, || async {
+        let (post, moved) = {
+            let mut conn = ctx.conn().await?;
+            match blog::published_by_slug(&mut conn, kind, slug).await? {
+                Some(post) => (Some(post), None),
+                None => (None, blog::redirect_for(&mut conn, slug).await?),
+            }
+        };
+        if let Some(post) = post {
+            return render_post(ctx, page, &post, false).await;
+        }
+        match moved {
+            Some((kind, slug)) => {
+                let to = if kind == "page" {
+                    format!("/{slug}")
+                } else {
+                    format!("/posts/{slug}")
+                };
+                Ok(HttpResponse::MovedPermanently()
+                    .insert_header((header::LOCATION, to))
+                    .finish())
+            }
+            None => Err(AppError::not_found("There is no post here.")),
+        }
+    })
+    .await
 }
 
 pub async fn show(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let post = {
+    show_kind(&ctx, &req, &page, "post", &slug).await
+}
+
+pub async fn show_page(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    page: PageRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    show_kind(&ctx, &req, &page, "page", &slug).await
+}
+
+/// `/objects/posts/{id}`: the post as ActivityPub sees it (a browser is sent to the page).
+pub async fn object(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (post, as_note, tags, deleted) = {
         let mut conn = ctx.conn().await?;
-        blog::published_by_slug(&mut conn, &slug).await?
+        let post = blog::post_with_author(&mut conn, *id).await?;
+        let as_note = blog::settings(&mut conn).await?.federate_as == "Note";
+        let tags = blog::tags_of(&mut conn, &[*id])
+            .await?
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>();
+        let object_id = federate::object_id(ctx.config(), *id);
+        let deleted = shared::activitypub::store::was_deleted(&mut conn, &object_id).await?;
+        (post, as_note, tags, deleted)
+    };
+    let live = post
+        .as_ref()
+        .filter(|p| p.post.status == "published" && p.post.kind == "post");
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match live {
+        Some(p) if wants_activity_json(accept) => {
+            let mut object = federate::object(ctx.config(), &p.post, &tags, as_note, false);
+            object["@context"] = serde_json::json!(shared::activitypub::AS_CONTEXT);
+            Ok(HttpResponse::Ok()
+                .content_type("application/activity+json")
+                .body(object.to_string()))
+        }
+        Some(p) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/posts/{}", p.post.slug)))
+            .finish()),
+        None if deleted => Ok(HttpResponse::Gone()
+            .content_type("application/activity+json")
+            .body(
+                serde_json::json!({
+                    "@context": shared::activitypub::AS_CONTEXT,
+                    "id": federate::object_id(ctx.config(), *id),
+                    "type": "Tombstone",
+                })
+                .to_string(),
+            )),
+        None => Err(AppError::not_found("There is no such post.")),
     }
-    .ok_or_else(|| AppError::not_found("There is no post here."))?;
-    let mut context = ctx.base_context();
-    context.insert("post", &PostView::from(&post));
-    ctx.render_page(&page, "post.html", context, Vec::new())
-        .await
 }

@@ -5,6 +5,7 @@
 
 mod activitypub;
 mod bad_input;
+mod blog;
 mod bovine;
 mod browser;
 mod chromium;

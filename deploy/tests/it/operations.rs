@@ -106,8 +106,10 @@ async fn metrics_expose_the_named_series_and_they_move() {
             .starts_with("text/plain; version=0.0.4")
     );
 
+    // A visitor with a session: rendered each time (anonymous views come from the page cache).
+    let visitor = shared::testing::session(t.fleet.ctx(AppName::Blog), None).await;
     for _ in 0..3 {
-        assert_eq!(t.get(AppName::Blog, "/", None).await.status, 200);
+        assert_eq!(t.get(AppName::Blog, "/", Some(&visitor)).await.status, 200);
     }
     let after = t.get(AppName::Blog, "/metrics", None).await.body;
     for name in [

@@ -201,6 +201,18 @@ pub async fn activity_by_id(
         .optional()
 }
 
+/// Whether we have sent a Delete for this object of ours (it then answers 410).
+pub async fn was_deleted(conn: &mut AsyncPgConnection, object_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ap_activities::table
+            .filter(ap_activities::direction.eq("outbound"))
+            .filter(ap_activities::object_id.eq(object_id))
+            .filter(ap_activities::kind.eq("Delete")),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// A page of an actor's public outbound activities, newest first.
 pub async fn outbox_page(
     conn: &mut AsyncPgConnection,

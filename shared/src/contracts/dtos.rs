@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Admin,
     Editor,
+    /// Writes, and publishes, their own posts (Ghost's Author).
+    Author,
     Member,
 }
 
@@ -18,6 +20,7 @@ impl Role {
         match s {
             "admin" => Role::Admin,
             "editor" => Role::Editor,
+            "author" => Role::Author,
             _ => Role::Member,
         }
     }
@@ -25,6 +28,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Editor => "editor",
+            Role::Author => "author",
             Role::Member => "member",
         }
     }

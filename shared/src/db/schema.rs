@@ -101,6 +101,74 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        kind -> Text,
+        markdown -> Nullable<Text>,
+        feature_image_alt -> Nullable<Text>,
+        ap_object_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    post_meta (post_id) {
+        post_id -> Int8,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        og_title -> Nullable<Text>,
+        og_description -> Nullable<Text>,
+        og_image -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    post_slug_history (slug) {
+        slug -> Text,
+        post_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Int8,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, tag_id) {
+        post_id -> Int8,
+        tag_id -> Int8,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    blog_settings (id) {
+        id -> Int2,
+        title -> Text,
+        description -> Text,
+        federate_as -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_comments (id) {
+        id -> Int8,
+        post_id -> Int8,
+        object_id -> Text,
+        actor_id -> Text,
+        author_name -> Text,
+        author_url -> Nullable<Text>,
+        html -> Text,
+        published_at -> Timestamptz,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -308,6 +376,11 @@ diesel::table! {
 }
 
 diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(post_meta -> posts (post_id));
+diesel::joinable!(post_slug_history -> posts (post_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_tags -> tags (tag_id));
+diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
@@ -324,6 +397,12 @@ diesel::joinable!(ap_deliveries -> ap_activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     posts,
+    post_meta,
+    post_slug_history,
+    tags,
+    post_tags,
+    blog_settings,
+    post_comments,
     nav_items,
     products,
     carts,

@@ -26,6 +26,11 @@ pub fn upcoming() -> FragmentRequest {
     FragmentRequest::new(AppName::Events, "upcoming")
 }
 
+/// events `event-card`: one event, embedded in a blog post.
+pub fn event_card(slug: &str) -> FragmentRequest {
+    FragmentRequest::new(AppName::Events, "event-card").param("slug", slug)
+}
+
 /// market `featured`: featured products.
 pub fn featured() -> FragmentRequest {
     FragmentRequest::new(AppName::Market, "featured")

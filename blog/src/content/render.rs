@@ -1,0 +1,174 @@
+//! From what authors write to what readers see: Markdown to HTML, every stored body through
+//! ammonia, plain-text teasers, and the event embeds an author can put in a post.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Options, Parser, html};
+
+/// Post bodies: ammonia's defaults (headings, lists, tables, images, code, quotes …) plus
+/// figures, with links forced to `noopener noreferrer` and only web and mail URLs.
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["figure", "figcaption", "video", "source"])
+        .add_tag_attributes("img", ["loading", "width", "height"])
+        .add_tag_attributes("video", ["src", "controls", "width", "height", "poster"])
+        .add_tag_attributes("source", ["src", "type"])
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("noopener noreferrer"))
+        .allowed_classes(HashMap::from([(
+            "code",
+            HashSet::from([
+                "language-rust",
+                "language-python",
+                "language-js",
+                "language-html",
+                "language-css",
+                "language-sh",
+            ]),
+        )]));
+    b
+});
+
+/// Makes an HTML body safe to store and show.
+pub fn sanitize(html: &str) -> String {
+    CLEANER.clean(html).to_string()
+}
+
+/// Renders Markdown (CommonMark with tables, footnotes and strikethrough) to safe HTML.
+pub fn markdown(source: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, Parser::new_ext(source, options));
+    sanitize(&out)
+}
+
+/// The text of some HTML, whitespace collapsed (for teasers, feeds and ActivityPub summaries).
+pub fn plain_text(html: &str) -> String {
+    let stripped = ammonia::Builder::empty().clean(html).to_string();
+    let unescaped = stripped
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `max` characters of `text`, cut at a word boundary with an ellipsis.
+pub fn teaser(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end_matches([',', ';', ':', '.']))
+}
+
+/// An event embed in a post body: a paragraph holding only `[event:<slug>]` or
+/// `[events:upcoming]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Embed {
+    Event(String),
+    Upcoming,
+}
+
+/// A post body split around its embeds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    Html(&'a str),
+    Embed(Embed),
+}
+
+/// Splits `html` at its embed paragraphs.
+pub fn parts(html: &str) -> Vec<Part<'_>> {
+    let mut parts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<p>[event") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("]</p>") else {
+            break;
+        };
+        let inner = &after[1..end];
+        let embed = if inner == "events:upcoming" {
+            Some(Embed::Upcoming)
+        } else {
+            inner
+                .strip_prefix("event:")
+                .filter(|slug| super::slug::validate(slug).is_ok())
+                .map(|slug| Embed::Event(slug.to_owned()))
+        };
+        let stop = start + 3 + end + "]</p>".len();
+        match embed {
+            Some(embed) => {
+                if start > 0 {
+                    parts.push(Part::Html(&rest[..start]));
+                }
+                parts.push(Part::Embed(embed));
+            }
+            None => parts.push(Part::Html(&rest[..stop])),
+        }
+        rest = &rest[stop..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Html(rest));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_and_made_safe() {
+        let html = markdown(
+            "# Perry\n\n*Pears* and [a link](https://example.org)\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))",
+        );
+        assert!(html.contains("<h1>Perry</h1>"), "{html}");
+        assert!(html.contains("<em>Pears</em>"));
+        assert!(
+            html.contains(r#"href="https://example.org" rel="noopener noreferrer""#),
+            "{html}"
+        );
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn stored_html_is_sanitized() {
+        let html = sanitize(
+            r#"<p onclick="x()">Hi<img src="a.png" onerror="x()"></p><iframe src="https://evil"></iframe><figure><figcaption>c</figcaption></figure>"#,
+        );
+        assert_eq!(
+            html,
+            r#"<p>Hi<img src="a.png"></p><figure><figcaption>c</figcaption></figure>"#
+        );
+    }
+
+    #[test]
+    fn teasers_and_text() {
+        assert_eq!(
+            plain_text("<p>Fish &amp; chips</p>\n<p>and  peas</p>"),
+            "Fish & chips and peas"
+        );
+        assert_eq!(teaser("one two three four", 10), "one two…");
+        assert_eq!(teaser("short", 10), "short");
+    }
+
+    #[test]
+    fn embeds_are_found() {
+        let html = "<p>Come!</p><p>[event:wassail-2026]</p><p>[events:upcoming]</p><p>[event:Bad Slug]</p>";
+        assert_eq!(
+            parts(html),
+            vec![
+                Part::Html("<p>Come!</p>"),
+                Part::Embed(Embed::Event("wassail-2026".into())),
+                Part::Embed(Embed::Upcoming),
+                Part::Html("<p>[event:Bad Slug]</p>"),
+            ]
+        );
+    }
+}
