@@ -4,6 +4,7 @@
 
 pub mod content;
 mod fragments;
+pub mod ghost;
 mod page_cache;
 mod routes;
 mod scheduler;
@@ -47,5 +48,8 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
 }
 
 fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
-    vec![Box::pin(scheduler::run(ctx.clone()))]
+    vec![
+        Box::pin(scheduler::run(ctx.clone())),
+        Box::pin(ghost::sync::background(ctx.clone())),
+    ]
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use shared::AppName;
 use shared::config::Config;
 use shared::db::migrate;
-use shared::devenv;
+use shared::devenv::{self, DevServices};
 use tokio::process::{Child, Command};
 
 const BENCH_DATABASE: &str = "rose_ash_bench";
@@ -46,7 +46,7 @@ pub struct WrkResult {
     pub errors: u64,
 }
 
-fn port(app: AppName) -> u16 {
+pub(crate) fn port(app: AppName) -> u16 {
     BASE_PORT + app as u16
 }
 
@@ -57,7 +57,7 @@ fn release_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/release"))
 }
 
-fn which(program: &str) -> Option<PathBuf> {
+pub(crate) fn which(program: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
@@ -71,59 +71,110 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "Rose Ash benchmark ({} connections, {} s, wrk -t{})",
         options.connections, options.duration_secs, options.threads
     );
-
-    println!("· building release binaries of the six apps");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--bins", "-q"])
-        .args(AppName::ALL.iter().flat_map(|a| ["-p", a.as_str()]))
-        .status()
-        .await?;
-    if !status.success() {
-        bail!("cargo build failed");
-    }
-
-    let services = devenv::ensure(BENCH_DATABASE, &crate::dev::state_dir()).await?;
-    let database_url = services.database_url_for(BENCH_DATABASE)?;
-    devenv::create_database_if_missing(&database_url).await?;
-    migrate::run_pending(&database_url).await?;
-    let mut env: Vec<(String, String)> = vec![
-        ("DATABASE_URL".into(), database_url.clone()),
-        ("REDIS_URL".into(), services.redis_url.clone()),
-        ("REDIS_PREFIX".into(), "bench:".into()),
-        ("RUST_LOG".into(), "warn".into()),
-        ("WORKERS".into(), "2".into()),
-    ];
-    for app in AppName::ALL {
-        let upper = app.as_str().to_ascii_uppercase();
-        env.push((
-            format!("APP_URL_{upper}"),
-            format!("http://{app}.localhost:{}/", port(app)),
-        ));
-    }
-    let lookup: std::collections::HashMap<_, _> = env.iter().cloned().collect();
-    let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
-    crate::seed::seed(&database_url, &config).await?;
-
-    let mut children = Vec::new();
-    for app in AppName::ALL {
-        let child = Command::new(release_dir().join(app.as_str()))
-            .envs(env.iter().cloned())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {app}"))?;
-        children.push((app, child));
-    }
-    let result = measure(&wrk, &options, &children).await;
-    for (_, child) in &mut children {
-        let _ = child.start_kill();
-    }
-    services.stop_started().await;
+    let mut fleet = ReleaseFleet::prepare(BENCH_DATABASE, "bench:").await?;
+    let result = match fleet.start().await {
+        Ok(()) => measure(&wrk, &options, &fleet.children).await,
+        Err(e) => Err(e),
+    };
+    fleet.stop().await;
     result
 }
 
-async fn wait_ready(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+/// The six apps as release processes (as in production) on a scratch database.
+pub(crate) struct ReleaseFleet {
+    services: DevServices,
+    env: Vec<(String, String)>,
+    pub(crate) database_url: String,
+    pub(crate) config: Config,
+    pub(crate) children: Vec<(AppName, Child)>,
+}
+
+impl ReleaseFleet {
+    /// Builds the apps' release binaries, finds or starts PostgreSQL and Redis, creates and
+    /// migrates `database` (kept between runs) and seeds the demo content. Starts no app.
+    pub(crate) async fn prepare(database: &str, redis_prefix: &str) -> anyhow::Result<Self> {
+        println!("· building release binaries of the six apps");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--bins", "-q"])
+            .args(AppName::ALL.iter().flat_map(|a| ["-p", a.as_str()]))
+            .status()
+            .await?;
+        if !status.success() {
+            bail!("cargo build failed");
+        }
+        let services = devenv::ensure(database, &crate::dev::state_dir()).await?;
+        match Self::set_up(&services, database, redis_prefix).await {
+            Ok((database_url, env, config)) => Ok(ReleaseFleet {
+                services,
+                env,
+                database_url,
+                config,
+                children: Vec::new(),
+            }),
+            Err(e) => {
+                services.stop_started().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn set_up(
+        services: &DevServices,
+        database: &str,
+        redis_prefix: &str,
+    ) -> anyhow::Result<(String, Vec<(String, String)>, Config)> {
+        let database_url = services.database_url_for(database)?;
+        devenv::create_database_if_missing(&database_url).await?;
+        migrate::run_pending(&database_url).await?;
+        let mut env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), database_url.clone()),
+            ("REDIS_URL".into(), services.redis_url.clone()),
+            ("REDIS_PREFIX".into(), redis_prefix.into()),
+            ("RUST_LOG".into(), "warn".into()),
+            ("WORKERS".into(), "2".into()),
+        ];
+        for app in AppName::ALL {
+            let upper = app.as_str().to_ascii_uppercase();
+            env.push((
+                format!("APP_URL_{upper}"),
+                format!("http://{app}.localhost:{}/", port(app)),
+            ));
+        }
+        let lookup: std::collections::HashMap<_, _> = env.iter().cloned().collect();
+        let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
+        crate::seed::seed(&database_url, &config).await?;
+        Ok((database_url, env, config))
+    }
+
+    /// Starts the six apps and waits until each is ready.
+    pub(crate) async fn start(&mut self) -> anyhow::Result<()> {
+        for app in AppName::ALL {
+            let child = Command::new(release_dir().join(app.as_str()))
+                .envs(self.env.iter().cloned())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("starting {app}"))?;
+            self.children.push((app, child));
+        }
+        let client = shared::infrastructure::http_client::internal_client()?;
+        for app in AppName::ALL {
+            wait_ready(&client, &format!("http://127.0.0.1:{}/readyz", port(app))).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the apps, and PostgreSQL and Redis if [`ReleaseFleet::prepare`] started them.
+    pub(crate) async fn stop(mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.start_kill();
+        }
+        self.services.stop_started().await;
+    }
+}
+
+pub(crate) async fn wait_ready(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
     for _ in 0..200 {
         if let Ok(res) = client.get(url).send().await
             && res.status().is_success()
@@ -153,9 +204,6 @@ async fn measure(
     children: &[(AppName, Child)],
 ) -> anyhow::Result<()> {
     let client = shared::infrastructure::http_client::internal_client()?;
-    for app in AppName::ALL {
-        wait_ready(&client, &format!("http://127.0.0.1:{}/readyz", port(app))).await?;
-    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("\nIdle memory (RSS) per app:");
     for (app, child) in children {
@@ -181,23 +229,14 @@ async fn measure(
         "\nComposed blog home page: {} bytes (nav, user-menu, mini-cart, upcoming, featured)",
         body.len()
     );
-    let composed = run_wrk(wrk, options, &home).await?;
+    let composed = run_wrk(wrk, options, &home, &[]).await?;
     print_result("blog home, warm fragment cache", &composed);
 
-    let dir = std::env::temp_dir().join(format!("ra-bench-static-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("index.html"), &body)?;
-    let (ceiling_name, mut server) = start_static_server(&dir).await?;
-    let static_url = format!("http://127.0.0.1:{STATIC_PORT}/index.html");
-    wait_ready(&client, &static_url).await?;
-    let ceiling = run_wrk(wrk, options, &static_url).await;
-    stop_static_server(&mut server).await;
-    let ceiling = ceiling?;
+    let (ceiling_name, ceiling) = static_ceiling(wrk, options, &client, &body).await?;
     print_result(
         &format!("same bytes as a static file ({ceiling_name})"),
         &ceiling,
     );
-    let _ = std::fs::remove_dir_all(&dir);
 
     println!(
         "\nComposed page at {:.1}% of the static ceiling (target ≥ 25%); p99 {:.2} ms (target ≤ 15 ms).",
@@ -229,12 +268,41 @@ fn print_result(what: &str, r: &WrkResult) {
     );
 }
 
-async fn run_wrk(wrk: &Path, options: &Options, url: &str) -> anyhow::Result<WrkResult> {
+/// The same bytes served as a static file (nginx if installed), measured like the app: the
+/// ceiling. Returns the server's description and what `wrk` measured.
+pub(crate) async fn static_ceiling(
+    wrk: &Path,
+    options: &Options,
+    client: &reqwest::Client,
+    body: &[u8],
+) -> anyhow::Result<(&'static str, WrkResult)> {
+    let dir = std::env::temp_dir().join(format!("ra-bench-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("index.html"), body)?;
+    let (ceiling_name, mut server) = start_static_server(&dir).await?;
+    let static_url = format!("http://127.0.0.1:{STATIC_PORT}/index.html");
+    let ceiling = match wait_ready(client, &static_url).await {
+        Ok(()) => run_wrk(wrk, options, &static_url, &[]).await,
+        Err(e) => Err(e),
+    };
+    stop_static_server(&mut server).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((ceiling_name, ceiling?))
+}
+
+/// `wrk --latency` against `url`, sending each of `headers` ("Name: value") with every request.
+pub(crate) async fn run_wrk(
+    wrk: &Path,
+    options: &Options,
+    url: &str,
+    headers: &[String],
+) -> anyhow::Result<WrkResult> {
     let out = Command::new(wrk)
         .arg(format!("-t{}", options.threads))
         .arg(format!("-c{}", options.connections))
         .arg(format!("-d{}s", options.duration_secs))
         .arg("--latency")
+        .args(headers.iter().flat_map(|h| ["-H", h.as_str()]))
         .arg(url)
         .output()
         .await?;

@@ -31,6 +31,8 @@ DEVELOPMENT:
                    hosts, RSA signatures/s against `openssl speed rsa2048`
     bench          measure the composed blog home page against the static-file ceiling
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
+    bench blog     the blog's home and post pages, cached and rendered, against nginx serving
+                   the same bytes and Ghost's figures (same flags; use --release)
     serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
@@ -68,20 +70,10 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         "bench" if args.get(1).map(String::as_str) == Some("activitypub") => {
             crate::bench_ap::run().await
         }
-        "bench" => {
-            let mut options = crate::bench::Options::default();
-            let mut rest = args.iter().skip(1);
-            while let Some(flag) = rest.next() {
-                let value = rest.next().and_then(|v| v.parse::<u32>().ok());
-                match (flag.as_str(), value) {
-                    ("-c", Some(v)) => options.connections = v,
-                    ("-d", Some(v)) => options.duration_secs = v,
-                    ("-t", Some(v)) => options.threads = v,
-                    _ => anyhow::bail!("bench takes -c CONNECTIONS, -d SECONDS and -t THREADS"),
-                }
-            }
-            crate::bench::run(options).await
+        "bench" if args.get(1).map(String::as_str) == Some("blog") => {
+            crate::bench_blog::run(bench_options(&args[2..])?).await
         }
+        "bench" => crate::bench::run(bench_options(&args[1..])?).await,
         "static-server" => {
             let (Some(file), Some(port)) = (args.get(1), args.get(2).and_then(|p| p.parse().ok()))
             else {
@@ -104,6 +96,22 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         other => anyhow::bail!("unknown command `{other}`\n\n{USAGE}"),
     }
+}
+
+/// `[-c CONNECTIONS] [-d SECONDS] [-t THREADS]` for the wrk benchmarks.
+fn bench_options(args: &[String]) -> anyhow::Result<crate::bench::Options> {
+    let mut options = crate::bench::Options::default();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().and_then(|v| v.parse::<u32>().ok());
+        match (flag.as_str(), value) {
+            ("-c", Some(v)) => options.connections = v,
+            ("-d", Some(v)) => options.duration_secs = v,
+            ("-t", Some(v)) => options.threads = v,
+            _ => anyhow::bail!("bench takes -c CONNECTIONS, -d SECONDS and -t THREADS"),
+        }
+    }
+    Ok(options)
 }
 
 fn database_url() -> anyhow::Result<String> {

@@ -216,7 +216,7 @@ fn check(input: PostInput, previous: Option<&Post>) -> Result<Checked, SaveError
 
 /// A free slug: the requested one (refused if taken), else one from the title with a number
 /// added until it is free.
-async fn free_slug(
+pub(crate) async fn free_slug(
     conn: &mut AsyncPgConnection,
     requested: Option<&str>,
     title: &str,
@@ -430,12 +430,21 @@ pub async fn save(
 
 /// Deletes a post; a federated one leaves a Tombstone behind.
 pub async fn delete(ctx: &AppContext, user: &CurrentUser, id: i64) -> Result<(), SaveError> {
+    delete_as(ctx, Some(user), id).await
+}
+
+/// Deletes a post for the system (a Ghost deletion), with the same federation as [`delete`].
+pub async fn remove(ctx: &AppContext, id: i64) -> Result<(), SaveError> {
+    delete_as(ctx, None, id).await
+}
+
+async fn delete_as(ctx: &AppContext, user: Option<&CurrentUser>, id: i64) -> Result<(), SaveError> {
     let mut conn = ctx.conn().await?;
     conn.transaction(async |conn| {
         let Some(old) = blog::post_for_update(conn, id).await? else {
             return Err(SaveError::NotFound);
         };
-        if !permissions::can_edit(user, &old) {
+        if user.is_some_and(|user| !permissions::can_edit(user, &old)) {
             return Err(SaveError::Forbidden("You may not delete this post."));
         }
         if old.ap_object_id.is_some() {

@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod editor;
 pub mod feeds;
+pub mod ghost_admin;
 pub mod home;
 pub mod media;
 pub mod posts;
@@ -47,6 +48,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/settings", web::post().to(admin::save_settings))
         .route("/admin/comments", web::get().to(admin::comments))
         .route("/admin/comments/{id}", web::post().to(admin::moderate))
+        .route("/admin/ghost", web::get().to(ghost_admin::show))
+        .route("/admin/ghost", web::post().to(ghost_admin::connect))
+        .route("/admin/ghost/sync", web::post().to(ghost_admin::sync_now))
+        .route(
+            "/admin/ghost/disconnect",
+            web::post().to(ghost_admin::disconnect),
+        )
+        .service(
+            web::resource("/webhooks/ghost")
+                .app_data(web::PayloadConfig::new(crate::ghost::webhook::MAX_BODY))
+                .route(web::post().to(crate::ghost::webhook::receive)),
+        )
         // Pages live at the top level; their slugs may not take the names above.
         .route("/{slug}", web::get().to(posts::show_page));
 }

@@ -14,6 +14,7 @@ mod delivery;
 mod event_bus;
 mod federation;
 mod fixtures;
+mod ghost;
 mod internal;
 mod oidc;
 mod operations;

@@ -158,6 +158,12 @@ impl Fetcher {
         })
     }
 
+    /// The guarded client itself, for other outbound fetches (e.g. a Ghost site): it resolves
+    /// only to public addresses and follows no redirects. Call [`Fetcher::check`] first.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Refuses URLs we must not contact before any connection is made.
     pub fn check(&self, url: &url::Url) -> Result<(), FetchError> {
         match url.scheme() {

@@ -33,6 +33,15 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
+    /// The account of an author imported from elsewhere (Ghost): the member with this username
+    /// if there is one, else a new `author` account that cannot sign in. Returns its id.
+    async fn imported_author(
+        &self,
+        username: &str,
+        display_name: &str,
+        bio: &str,
+        avatar_url: Option<&str>,
+    ) -> ServiceResult<i64>;
 }
 
 /// Navigation menus (blog owns them).

@@ -135,6 +135,31 @@ diesel::table! {
         name -> Text,
         description -> Text,
         created_at -> Timestamptz,
+        ghost_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ghost_sites (id) {
+        id -> Int2,
+        url -> Text,
+        content_key -> Text,
+        admin_key -> Nullable<Text>,
+        webhook_secret -> Text,
+        synced_until -> Nullable<Timestamptz>,
+        last_sync_at -> Nullable<Timestamptz>,
+        last_full_scan_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ghost_posts (ghost_id) {
+        ghost_id -> Text,
+        post_id -> Int8,
+        ghost_updated_at -> Timestamptz,
     }
 }
 
@@ -377,6 +402,7 @@ diesel::table! {
 
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_meta -> posts (post_id));
+diesel::joinable!(ghost_posts -> posts (post_id));
 diesel::joinable!(post_slug_history -> posts (post_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
@@ -398,6 +424,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     posts,
     post_meta,
+    ghost_sites,
+    ghost_posts,
     post_slug_history,
     tags,
     post_tags,

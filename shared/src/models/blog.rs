@@ -466,6 +466,7 @@ pub struct Tag {
     pub name: String,
     pub description: String,
     pub created_at: DateTime<Utc>,
+    pub ghost_id: Option<String>,
 }
 
 /// The tag with this slug, created with `name` if new.

@@ -8,6 +8,7 @@ pub mod account;
 pub mod blog;
 pub mod cart;
 pub mod events;
+pub mod ghost;
 pub mod market;
 pub mod oauth;
 pub mod users;
@@ -43,6 +44,8 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("post_tags", AppName::Blog),
     ("blog_settings", AppName::Blog),
     ("post_comments", AppName::Blog),
+    ("ghost_sites", AppName::Blog),
+    ("ghost_posts", AppName::Blog),
     ("products", AppName::Market),
     ("carts", AppName::Cart),
     ("cart_items", AppName::Cart),

@@ -294,6 +294,43 @@ pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: i64) -> Query
 }
 
 /// A new account with a password (and, for seeded or imported users, already verified).
+/// See [`crate::contracts::protocols::UserDirectory::imported_author`]. The address is under
+/// `.invalid` (RFC 2606), so no mail ever goes to it, and no password is set.
+pub async fn imported_author(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    display_name: &str,
+    bio: &str,
+    avatar_url: Option<&str>,
+) -> QueryResult<i64> {
+    if let Some(user) = by_username(conn, username).await? {
+        return Ok(user.id);
+    }
+    let email = format!("{username}@imported.invalid");
+    let inserted: Option<i64> = diesel::insert_into(users::table)
+        .values(&NewUser {
+            username,
+            email: &email,
+            display_name,
+            avatar_url,
+            bio,
+            role: "author",
+        })
+        .on_conflict_do_nothing()
+        .returning(users::id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    match inserted {
+        Some(id) => Ok(id),
+        // Raced with another import of the same author.
+        None => by_username(conn, username)
+            .await?
+            .map(|u| u.id)
+            .ok_or(diesel::result::Error::NotFound),
+    }
+}
+
 pub async fn insert_with_password(
     conn: &mut AsyncPgConnection,
     new: &NewUser<'_>,

@@ -75,6 +75,17 @@ impl UserDirectory for DbServices {
         let mut conn = self.pool.get().await?;
         Ok(users::by_id(&mut conn, id).await?.map(UserDto::from))
     }
+
+    async fn imported_author(
+        &self,
+        username: &str,
+        display_name: &str,
+        bio: &str,
+        avatar_url: Option<&str>,
+    ) -> ServiceResult<i64> {
+        let mut conn = self.pool.get().await?;
+        Ok(users::imported_author(&mut conn, username, display_name, bio, avatar_url).await?)
+    }
 }
 
 #[async_trait]

@@ -1,0 +1,8 @@
+//! Ghost sync: import a Ghost site's posts, pages, tags and authors, keep them current, and
+//! follow its webhooks.
+
+pub mod api;
+pub mod client;
+pub mod import;
+pub mod sync;
+pub mod webhook;

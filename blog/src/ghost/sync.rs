@@ -1,0 +1,225 @@
+//! Syncing with the connected Ghost site: incremental by `updated_at` (every few minutes), a
+//! full pass with an id scan that removes what Ghost no longer has (hourly), and on demand.
+//! One replica at a time (a PostgreSQL advisory lock).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool};
+use diesel_async::RunQueryDsl;
+use shared::models::ghost::{self, GhostSite};
+use shared::{AppContext, AppError};
+
+use super::api::{Browse, BrowseIds};
+use super::client::{GhostClient, GhostError, PAGE_SIZE, Resource};
+use super::import::{self, Outcome};
+use crate::content::service;
+
+/// Guards against a server that never stops paging.
+const MAX_PAGES: u32 = 10_000;
+const INCREMENTAL_EVERY: Duration = Duration::from_secs(5 * 60);
+const FULL_EVERY: chrono::Duration = chrono::Duration::hours(1);
+const LOCK_KEY: i64 = 0x6768_6f73_7473_796e; // "ghostsyn"
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no Ghost site is connected")]
+    NotConnected,
+    #[error("another sync is running")]
+    Busy,
+    #[error(transparent)]
+    Ghost(#[from] GhostError),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+pub fn client(ctx: &AppContext, site: &GhostSite) -> Result<GhostClient, GhostError> {
+    GhostClient::new(
+        &ctx.activitypub().fetcher,
+        &site.url,
+        &site.content_key,
+        site.admin_key.as_deref(),
+    )
+}
+
+/// NQL's date literal.
+fn nql_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Runs one sync (full: everything, then the deletion scan) and records how it went.
+pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
+    let mut lock_conn = ctx.conn().await?;
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+    }
+    let locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<BigInt, _>(LOCK_KEY)
+        .get_result::<Locked>(&mut lock_conn)
+        .await
+        .map_err(AppError::from)?;
+    if !locked.locked {
+        return Err(SyncError::Busy);
+    }
+    let outcome = run_locked(ctx, full).await;
+    if let Err(e) = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(LOCK_KEY)
+        .execute(&mut lock_conn)
+        .await
+    {
+        tracing::warn!(error = %e, "could not release the Ghost sync lock");
+    }
+    outcome
+}
+
+async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
+    let site = {
+        let mut conn = ctx.conn().await?;
+        ghost::site(&mut conn).await.map_err(AppError::from)?
+    }
+    .ok_or(SyncError::NotConnected)?;
+    let mut report = Report::default();
+    let result = pass(ctx, &site, full, &mut report).await;
+    if report
+        != (Report {
+            unchanged: report.unchanged,
+            ..Report::default()
+        })
+    {
+        service::purge(ctx).await;
+    }
+    let mut conn = ctx.conn().await?;
+    match result {
+        Ok(newest) => {
+            ghost::record_sync(&mut conn, newest, full, None)
+                .await
+                .map_err(AppError::from)?;
+            tracing::info!(?report, full, "Ghost sync done");
+            Ok(report)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            ghost::record_sync(&mut conn, None, false, Some(&message))
+                .await
+                .map_err(AppError::from)?;
+            tracing::warn!(error = %message, "Ghost sync failed");
+            Err(e)
+        }
+    }
+}
+
+async fn pass(
+    ctx: &AppContext,
+    site: &GhostSite,
+    full: bool,
+    report: &mut Report,
+) -> Result<Option<DateTime<Utc>>, SyncError> {
+    let client = client(ctx, site)?;
+    let since = if full { None } else { site.synced_until };
+    let mut newest: Option<DateTime<Utc>> = None;
+    for resource in [Resource::Posts, Resource::Pages] {
+        let mut page = 1;
+        loop {
+            let mut query = vec![
+                ("include", "tags,authors".to_owned()),
+                ("formats", "html".to_owned()),
+                ("limit", PAGE_SIZE.to_string()),
+                ("page", page.to_string()),
+                ("order", "updated_at asc".to_owned()),
+            ];
+            if let Some(since) = since {
+                // `>=`: posts saved in the cursor's own second are seen again, and skipped as
+                // unchanged.
+                query.push(("filter", format!("updated_at:>='{}'", nql_time(since))));
+            }
+            let batch: Browse = client.browse(resource, &query).await?;
+            for post in &batch.posts {
+                match import::import(ctx, resource.kind(), post).await? {
+                    Outcome::Created => report.created += 1,
+                    Outcome::Updated => report.updated += 1,
+                    Outcome::Unchanged => report.unchanged += 1,
+                }
+                newest = newest.max(Some(post.updated_at));
+            }
+            match batch.meta.pagination.next {
+                Some(next) if next > page && next <= MAX_PAGES => page = next,
+                _ => break,
+            }
+        }
+        if full {
+            report.removed += scan_deletions(ctx, &client, resource).await?;
+        }
+    }
+    Ok(newest)
+}
+
+/// Ghost's ids of every `resource`, then removes our imports it no longer lists.
+async fn scan_deletions(
+    ctx: &AppContext,
+    client: &GhostClient,
+    resource: Resource,
+) -> Result<usize, SyncError> {
+    let mut ids = HashSet::new();
+    let mut page = 1;
+    loop {
+        let query = [
+            ("fields", "id".to_owned()),
+            ("limit", "100".to_owned()),
+            ("page", page.to_string()),
+        ];
+        let batch: BrowseIds = client.browse(resource, &query).await?;
+        ids.extend(batch.posts.into_iter().map(|p| p.id));
+        match batch.meta.pagination.next {
+            Some(next) if next > page && next <= MAX_PAGES => page = next,
+            _ => break,
+        }
+    }
+    let ours = {
+        let mut conn = ctx.conn().await?;
+        ghost::imported_of_kind(&mut conn, resource.kind())
+            .await
+            .map_err(AppError::from)?
+    };
+    let mut removed = 0;
+    for (ghost_id, _) in ours.iter().filter(|(g, _)| !ids.contains(g)) {
+        if import::remove(ctx, ghost_id).await? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The background job: incremental syncs every few minutes, a full one hourly.
+pub async fn background(ctx: AppContext) {
+    let mut shutdown = ctx.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(INCREMENTAL_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        let site = match ctx.conn().await {
+            Ok(mut conn) => ghost::site(&mut conn).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let Some(site) = site else { continue };
+        let full = site
+            .last_full_scan_at
+            .is_none_or(|t| Utc::now() - t > FULL_EVERY);
+        match run(&ctx, full).await {
+            Ok(_) | Err(SyncError::Busy) | Err(SyncError::NotConnected) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduled Ghost sync failed"),
+        }
+    }
+}

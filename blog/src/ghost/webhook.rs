@@ -1,0 +1,159 @@
+//! `POST /webhooks/ghost`: Ghost's `post.*` and `page.*` webhooks, verified by
+//! `X-Ghost-Signature: sha256=<hex>, t=<ms>`, the HMAC-SHA256 of the raw body followed by the
+//! timestamp, keyed with the webhook secret we gave the integration.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
+use serde_json::Value;
+use shared::models::ghost;
+use shared::{AppContext, AppError};
+
+use super::api::GhostPost;
+use super::import;
+use crate::content::service;
+
+/// How far a signature's timestamp may be from now (replays older than this are refused).
+const WINDOW_MS: i64 = 5 * 60 * 1000;
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Checks the signature header against the body; the reason when it fails.
+pub fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    secret: &str,
+    now_ms: i64,
+) -> Result<(), &'static str> {
+    let header = header.ok_or("no X-Ghost-Signature")?;
+    let mut hex_sig = None;
+    let mut t = None;
+    for part in header.split(',').map(str::trim) {
+        if let Some(v) = part.strip_prefix("sha256=") {
+            hex_sig = Some(v);
+        } else if let Some(v) = part.strip_prefix("t=") {
+            t = Some(v);
+        }
+    }
+    let (Some(hex_sig), Some(t)) = (hex_sig, t) else {
+        return Err("a malformed X-Ghost-Signature");
+    };
+    let t_ms: i64 = t.parse().map_err(|_bad| "a malformed timestamp")?;
+    if (now_ms - t_ms).abs() > WINDOW_MS {
+        return Err("a stale timestamp");
+    }
+    let given = hex::decode(hex_sig).map_err(|_bad| "a malformed signature")?;
+    let key = PKey::hmac(secret.as_bytes()).map_err(|_bad| "an unusable secret")?;
+    let mut signer =
+        Signer::new(MessageDigest::sha256(), &key).map_err(|_bad| "an unusable secret")?;
+    let mut signed = body.to_vec();
+    signed.extend_from_slice(t.as_bytes());
+    let expected = signer
+        .sign_oneshot_to_vec(&signed)
+        .map_err(|_bad| "an unusable secret")?;
+    if given.len() == expected.len() && openssl::memcmp::eq(&given, &expected) {
+        Ok(())
+    } else {
+        Err("a wrong signature")
+    }
+}
+
+pub async fn receive(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let site = {
+        let mut conn = ctx.conn().await?;
+        ghost::site(&mut conn).await?
+    }
+    .ok_or_else(|| AppError::not_found("No Ghost site is connected."))?;
+    let header = req
+        .headers()
+        .get("x-ghost-signature")
+        .and_then(|v| v.to_str().ok());
+    if let Err(why) = verify(
+        header,
+        &body,
+        &site.webhook_secret,
+        chrono::Utc::now().timestamp_millis(),
+    ) {
+        tracing::warn!(why, "Ghost webhook refused");
+        return Err(AppError::Unauthorized);
+    }
+    let payload: Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("The webhook body is not JSON: {e}.")))?;
+    let (kind, change) = match (payload.get("post"), payload.get("page")) {
+        (Some(change), _) => ("post", change),
+        (None, Some(change)) => ("page", change),
+        // tag.*, member.*, site.changed: nothing for us.
+        _ => return Ok(HttpResponse::Ok().json(serde_json::json!({ "ignored": true }))),
+    };
+    let current = change.get("current").filter(|c| c.get("id").is_some());
+    let outcome = match current {
+        Some(current) => {
+            let post: GhostPost = serde_json::from_value(current.clone()).map_err(|e| {
+                AppError::BadRequest(format!("The webhook's post is not a Ghost post: {e}."))
+            })?;
+            format!("{:?}", import::import(&ctx, kind, &post).await?)
+        }
+        None => match change
+            .get("previous")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+        {
+            Some(id) => format!("removed: {}", import::remove(&ctx, id).await?),
+            None => {
+                return Err(AppError::bad_request(
+                    "The webhook names no post (neither current nor previous has an id).",
+                ));
+            }
+        },
+    };
+    service::purge(&ctx).await;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "outcome": outcome })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(body: &[u8], t: i64, secret: &str) -> String {
+        let key = PKey::hmac(secret.as_bytes()).unwrap();
+        let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
+        let mut signed = body.to_vec();
+        signed.extend_from_slice(t.to_string().as_bytes());
+        format!(
+            "sha256={}, t={t}",
+            hex::encode(signer.sign_oneshot_to_vec(&signed).unwrap())
+        )
+    }
+
+    #[test]
+    fn signatures_are_checked() {
+        let body = br#"{"post":{"current":{}}}"#;
+        let now = 1_764_000_000_000;
+        let good = sign(body, now, "s3cret");
+        assert_eq!(verify(Some(&good), body, "s3cret", now + 1000), Ok(()));
+        assert_eq!(
+            verify(Some(&good), body, "other", now),
+            Err("a wrong signature")
+        );
+        assert_eq!(
+            verify(Some(&good), b"{}", "s3cret", now),
+            Err("a wrong signature")
+        );
+        assert_eq!(
+            verify(Some(&good), body, "s3cret", now + WINDOW_MS + 1),
+            Err("a stale timestamp")
+        );
+        assert_eq!(
+            verify(None, body, "s3cret", now),
+            Err("no X-Ghost-Signature")
+        );
+        assert_eq!(
+            verify(Some("sha256=zz"), body, "s3cret", now),
+            Err("a malformed X-Ghost-Signature")
+        );
+    }
+}

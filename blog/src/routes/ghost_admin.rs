@@ -1,0 +1,142 @@
+//! `/admin/ghost`: connect a Ghost site, see how syncing goes, sync now, disconnect.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use shared::infrastructure::session::random_token;
+use shared::infrastructure::sso::CurrentUser;
+use shared::models::ghost;
+use shared::{AppContext, AppError, AppName, PageRequest};
+
+use crate::content::permissions;
+use crate::ghost::api::BrowseIds;
+use crate::ghost::client::{GhostClient, Resource};
+use crate::ghost::sync::{self, SyncError};
+
+fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
+    if permissions::is_admin(user) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only administrators connect a Ghost site.".into(),
+        ))
+    }
+}
+
+fn see_other(to: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub struct StatusQuery {
+    synced: Option<String>,
+}
+
+pub async fn show(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: CurrentUser,
+    query: web::Query<StatusQuery>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let site = {
+        let mut conn = ctx.conn().await?;
+        ghost::site(&mut conn).await?
+    };
+    let mut context = ctx.base_context();
+    if let Some(site) = &site {
+        context.insert(
+            "site",
+            &serde_json::json!({
+                "url": site.url,
+                "admin": site.admin_key.is_some(),
+                "webhook_secret": site.webhook_secret,
+                "synced_until": site.synced_until.map(|t| t.to_rfc3339()),
+                "last_sync_at": site.last_sync_at.map(|t| t.to_rfc3339()),
+                "last_full_scan_at": site.last_full_scan_at.map(|t| t.to_rfc3339()),
+                "last_error": site.last_error,
+            }),
+        );
+    }
+    context.insert("webhook_url", &ctx.url(AppName::Blog, "/webhooks/ghost"));
+    context.insert("synced", &query.synced);
+    ctx.render_page(&page, "admin/ghost.html", context, Vec::new())
+        .await
+}
+
+#[derive(Deserialize)]
+pub struct ConnectForm {
+    url: String,
+    content_key: String,
+    #[serde(default)]
+    admin_key: String,
+}
+
+/// `POST /admin/ghost`: checks the site answers with these keys before keeping anything.
+pub async fn connect(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    form: web::Form<ConnectForm>,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let admin_key = Some(form.admin_key.trim()).filter(|k| !k.is_empty());
+    let client = GhostClient::new(
+        &ctx.activitypub().fetcher,
+        &form.url,
+        &form.content_key,
+        admin_key,
+    )
+    .map_err(|e| AppError::BadRequest(format!("{e}.")))?;
+    let probe = [("fields", "id".to_owned()), ("limit", "1".to_owned())];
+    client
+        .browse::<BrowseIds>(Resource::Posts, &probe)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("Not connected: {e}.")))?;
+    {
+        let mut conn = ctx.conn().await?;
+        let secret = ghost::site(&mut conn)
+            .await?
+            .map(|s| s.webhook_secret)
+            .unwrap_or_else(random_token);
+        ghost::connect(
+            &mut conn,
+            form.url.trim(),
+            form.content_key.trim(),
+            admin_key,
+            &secret,
+        )
+        .await?;
+    }
+    Ok(see_other("/admin/ghost".into()))
+}
+
+/// `POST /admin/ghost/sync`: a full sync now (import, then the deletion scan).
+pub async fn sync_now(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    match sync::run(&ctx, true).await {
+        Ok(r) => Ok(see_other(format!(
+            "/admin/ghost?synced={}+new,+{}+updated,+{}+unchanged,+{}+removed",
+            r.created, r.updated, r.unchanged, r.removed
+        ))),
+        Err(SyncError::NotConnected) => Err(AppError::bad_request("Connect a Ghost site first.")),
+        Err(SyncError::Busy) => Err(AppError::Conflict("A sync is already running.".into())),
+        Err(SyncError::Ghost(e)) => Err(AppError::BadRequest(format!("The sync failed: {e}."))),
+        Err(SyncError::App(e)) => Err(e),
+    }
+}
+
+/// `POST /admin/ghost/disconnect`: stops syncing; imported posts stay.
+pub async fn disconnect(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    require_admin(&user)?;
+    let mut conn = ctx.conn().await?;
+    ghost::disconnect(&mut conn).await?;
+    Ok(see_other("/admin/ghost".into()))
+}

@@ -1,0 +1,595 @@
+//! Ghost sync against a local server that answers with Ghost's documented Content API shapes,
+//! field for field (posts, pages, tags, authors, the pagination envelope, error bodies), and
+//! Ghost's signed webhooks.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
+use serde_json::{Value, json};
+use shared::AppName;
+use shared::db::schema::{ap_activities, ghost_sites, posts, tags};
+use shared::testing::TestSession;
+
+use crate::blog::person;
+use crate::support::TestFleet;
+
+const KEY: &str = "a1b2c3d4e5f60718293a4b5c6d";
+/// Ghost's default page size is 15; this fake pages by 2 so that a handful of posts spans pages.
+const FAKE_PAGE_CAP: usize = 2;
+
+#[derive(Default)]
+struct Site {
+    posts: Vec<Value>,
+    pages: Vec<Value>,
+    /// Every query string the fake was asked (the key removed).
+    log: Vec<String>,
+    /// Answer every request with this instead: (status, content type, body).
+    broken: Option<(u16, &'static str, &'static str)>,
+}
+
+struct FakeGhost {
+    site: Arc<Mutex<Site>>,
+    url: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+fn ghost_time(minutes_ago: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
+        .format("%Y-%m-%dT%H:%M:%S.000+00:00")
+        .to_string()
+}
+
+fn author(slug: &str, name: &str) -> Value {
+    json!({
+        "id": format!("5951f5fca366002ebd5dbef{}", slug.len() % 10),
+        "name": name, "slug": slug,
+        "profile_image": "https://static.ghost.org/v4.0.0/images/ghost-user.png",
+        "cover_image": null, "bio": "Grows pears.", "website": null, "location": null,
+        "facebook": null, "twitter": null, "meta_title": null, "meta_description": null,
+        "url": format!("http://127.0.0.1:2369/author/{slug}/"),
+    })
+}
+
+fn tag(id: &str, name: &str, slug: &str, visibility: &str) -> Value {
+    json!({
+        "id": id, "name": name, "slug": slug, "description": "About it.",
+        "feature_image": null, "visibility": visibility, "og_image": null, "og_title": null,
+        "og_description": null, "twitter_image": null, "twitter_title": null,
+        "twitter_description": null, "meta_title": null, "meta_description": null,
+        "codeinjection_head": null, "codeinjection_foot": null, "canonical_url": null,
+        "accent_color": null, "url": format!("http://127.0.0.1:2369/tag/{slug}/"),
+    })
+}
+
+/// A post exactly as Ghost 5's Content API returns it with `include=tags,authors`.
+fn ghost_post(n: u32, title: &str, html: &str, minutes_ago: i64) -> Value {
+    let id = format!("6194d3ce51e2700162531a{n:02}");
+    let slug = shared_slug(title);
+    let jane = author("jane-doe", "Jane Doe");
+    let news = tag("6194d3ce51e2700162531b01", "News", "news", "public");
+    json!({
+        "id": id, "uuid": format!("a5aa9bd8-ea31-415c-b452-3040dae1e7{n:02}"),
+        "title": title, "slug": slug, "html": html, "comment_id": id,
+        "feature_image": "https://images.unsplash.com/photo-1.jpg",
+        "feature_image_alt": "Pears on a table", "feature_image_caption": null,
+        "featured": false, "visibility": "public",
+        "created_at": ghost_time(minutes_ago + 60), "updated_at": ghost_time(minutes_ago),
+        "published_at": ghost_time(minutes_ago + 30),
+        "custom_excerpt": null, "excerpt": "An excerpt Ghost made.",
+        "codeinjection_head": null, "codeinjection_foot": null, "custom_template": null,
+        "canonical_url": null, "url": format!("http://127.0.0.1:2369/{slug}/"),
+        "reading_time": 2, "access": true, "comments": false,
+        "og_image": null, "og_title": "Social title", "og_description": null,
+        "twitter_image": null, "twitter_title": null, "twitter_description": null,
+        "meta_title": null, "meta_description": "Meta description from Ghost",
+        "email_subject": null, "frontmatter": null,
+        "tags": [news, tag("6194d3ce51e2700162531b02", "#internal", "hash-internal", "internal")],
+        "authors": [jane.clone()],
+        "primary_tag": news, "primary_author": jane,
+    })
+}
+
+fn shared_slug(title: &str) -> String {
+    blog::content::slug::slugify(title)
+}
+
+fn query_map(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResponse {
+    let resource = req.match_info().get("resource").unwrap_or("").to_owned();
+    let query = query_map(&req);
+    let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
+    let mut site = site.lock().unwrap();
+    site.log.push(
+        query
+            .iter()
+            .filter(|(k, _)| k != "key")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&"),
+    );
+    if let Some((status, content_type, body)) = site.broken {
+        return HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+            .content_type(content_type)
+            .body(body);
+    }
+    if get("key").as_deref() != Some(KEY) {
+        return HttpResponse::Unauthorized().json(json!({"errors": [{
+            "message": "Unknown Content API Key", "context": null, "type": "UnauthorizedError",
+            "details": null, "property": null, "help": null, "code": "UNKNOWN_CONTENT_API_KEY",
+            "id": "e1b2c3d0-0000-11ee-8000-000000000000"
+        }]}));
+    }
+    let items = match resource.as_str() {
+        "posts" => site.posts.clone(),
+        "pages" => site.pages.clone(),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    // NQL as a sync sends it: updated_at:>'…' or >='…'.
+    let mut items: Vec<Value> = match get("filter") {
+        Some(f) => {
+            let (op, rest) = if let Some(r) = f.strip_prefix("updated_at:>=") {
+                (">=", r)
+            } else if let Some(r) = f.strip_prefix("updated_at:>") {
+                (">", r)
+            } else {
+                return HttpResponse::BadRequest().json(
+                    json!({"errors": [{"message": "bad filter", "type": "BadRequestError"}]}),
+                );
+            };
+            let since =
+                chrono::NaiveDateTime::parse_from_str(rest.trim_matches('\''), "%Y-%m-%d %H:%M:%S")
+                    .unwrap()
+                    .and_utc();
+            items
+                .into_iter()
+                .filter(|p| {
+                    let t = chrono::DateTime::parse_from_rfc3339(p["updated_at"].as_str().unwrap())
+                        .unwrap();
+                    if op == ">=" { t >= since } else { t > since }
+                })
+                .collect()
+        }
+        None => items,
+    };
+    items.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
+    let limit = get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(15)
+        .min(FAKE_PAGE_CAP);
+    let page: usize = get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let total = items.len();
+    let pages = total.div_ceil(limit).max(1);
+    let mut chunk: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .collect();
+    if get("fields").as_deref() == Some("id") {
+        chunk = chunk
+            .into_iter()
+            .map(|p| json!({ "id": p["id"] }))
+            .collect();
+    }
+    HttpResponse::Ok().json(json!({
+        resource.as_str(): chunk,
+        "meta": {"pagination": {
+            "page": page, "limit": limit, "pages": pages, "total": total,
+            "next": if page < pages { json!(page + 1) } else { Value::Null },
+            "prev": if page > 1 { json!(page - 1) } else { Value::Null },
+        }}
+    }))
+}
+
+impl FakeGhost {
+    async fn start(site: Site) -> FakeGhost {
+        let site = Arc::new(Mutex::new(site));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let data = web::Data::new(site.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/ghost/api/content/{resource}/", web::get().to(browse))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        FakeGhost { site, url, handle }
+    }
+}
+
+async fn connect(t: &TestFleet, admin: &TestSession, url: &str, key: &str) -> crate::support::Page {
+    t.post_form(
+        AppName::Blog,
+        "/admin/ghost",
+        &[("url", url), ("content_key", key), ("admin_key", "")],
+        Some(admin),
+        AppName::Blog,
+    )
+    .await
+}
+
+async fn snapshot(t: &TestFleet) -> Vec<(String, String, chrono::DateTime<chrono::Utc>)> {
+    posts::table
+        .order(posts::id)
+        .select((posts::slug, posts::title, posts::updated_at))
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap()
+}
+
+fn site_with_content() -> Site {
+    Site {
+        posts: vec![
+            ghost_post(
+                1,
+                "Pear blossom",
+                "<p>White <strong>blossom</strong>.</p><script>steal()</script>",
+                50,
+            ),
+            ghost_post(2, "Frost in April", "<p>Fleece on the trees.</p>", 40),
+            ghost_post(
+                3,
+                "The first fruit",
+                "<p onclick=\"x()\">Tiny pears.</p>",
+                30,
+            ),
+        ],
+        pages: vec![ghost_post(
+            4,
+            "About the orchard",
+            "<p>Since 1911.</p>",
+            100,
+        )],
+        ..Site::default()
+    }
+}
+
+#[actix_web::test]
+async fn a_ghost_site_is_imported_page_by_page_kept_current_and_pruned() {
+    let t = TestFleet::start().await;
+    let admin = t
+        .sign_in(AppName::Blog, person(&t, "ada", "admin").await)
+        .await;
+    let ghost = FakeGhost::start(site_with_content()).await;
+
+    // Bad key, unreachable site, not a URL: clear errors, nothing kept.
+    let page = connect(&t, &admin, &ghost.url, "ffffffffffffffffffffffffff").await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("Unknown Content API Key"),
+        "{}",
+        page.body
+    );
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let page = connect(&t, &admin, &dead, KEY).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("could not be reached"), "{}", page.body);
+    assert_eq!(connect(&t, &admin, "not a url", KEY).await.status, 400);
+    let sites: i64 = ghost_sites::table
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(sites, 0);
+
+    assert_eq!(connect(&t, &admin, &ghost.url, KEY).await.status, 303);
+    let page = t
+        .post_form(
+            AppName::Blog,
+            "/admin/ghost/sync",
+            &[],
+            Some(&admin),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(
+        page.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("synced=4+new,+0+updated"),
+        "{:?}",
+        page.headers
+    );
+    assert!(
+        ghost
+            .site
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .any(|q| q.contains("page=2")),
+        "paged through"
+    );
+
+    let post = t.get(AppName::Blog, "/posts/pear-blossom", None).await;
+    assert_eq!(post.status, 200);
+    assert!(post.body.contains("<strong>blossom</strong>") && !post.body.contains("steal()"));
+    assert!(
+        post.body
+            .contains("https://images.unsplash.com/photo-1.jpg"),
+        "feature image linked"
+    );
+    assert!(
+        post.body.contains("Meta description from Ghost") && post.body.contains("Social title")
+    );
+    assert!(
+        !t.get(AppName::Blog, "/posts/the-first-fruit", None)
+            .await
+            .body
+            .contains("onclick")
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/about-the-orchard", None)
+            .await
+            .status,
+        200
+    );
+    assert!(
+        t.get(AppName::Blog, "/tag/news", None)
+            .await
+            .body
+            .contains("Frost in April")
+    );
+    let author = t.get(AppName::Blog, "/author/jane_doe", None).await;
+    assert_eq!(author.status, 200);
+    assert!(author.body.contains("Jane Doe"));
+    let internal: i64 = tags::table
+        .filter(tags::name.like("#%"))
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(internal, 0, "Ghost's internal tags stay behind");
+
+    // Again: nothing changes.
+    let before = snapshot(&t).await;
+    let report = blog::ghost::sync::run(t.fleet.ctx(AppName::Blog), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.created,
+            report.updated,
+            report.removed,
+            report.unchanged
+        ),
+        (0, 0, 0, 4)
+    );
+    assert_eq!(snapshot(&t).await, before);
+
+    // An edit in Ghost: the incremental sync asks only for what is newer, and applies it.
+    {
+        let mut site = ghost.site.lock().unwrap();
+        site.posts[1]["title"] = json!("Frost in April, again");
+        site.posts[1]["updated_at"] = json!(ghost_time(0));
+        site.log.clear();
+    }
+    let report = blog::ghost::sync::run(t.fleet.ctx(AppName::Blog), false)
+        .await
+        .unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    assert!(
+        ghost
+            .site
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .all(|q| q.contains("filter=updated_at:>="))
+    );
+    assert!(
+        t.get(AppName::Blog, "/posts/frost-in-april", None)
+            .await
+            .body
+            .contains("Frost in April, again")
+    );
+
+    // Deleted in Ghost: the full scan removes it.
+    ghost.site.lock().unwrap().posts.remove(2);
+    let report = blog::ghost::sync::run(t.fleet.ctx(AppName::Blog), true)
+        .await
+        .unwrap();
+    assert_eq!(report.removed, 1);
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/the-first-fruit", None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/pear-blossom", None)
+            .await
+            .status,
+        200
+    );
+
+    // Imports do not flood followers.
+    let creates: i64 = ap_activities::table
+        .filter(ap_activities::kind.eq("Create"))
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(creates, 0);
+
+    // A broken Ghost: the sync reports it and changes nothing.
+    let before = snapshot(&t).await;
+    for broken in [
+        (200, "text/html", "<html>maintenance</html>"),
+        (
+            500,
+            "application/json",
+            "{\"errors\":[{\"message\":\"Internal\",\"type\":\"InternalServerError\"}]}",
+        ),
+    ] {
+        ghost.site.lock().unwrap().broken = Some(broken);
+        let page = t
+            .post_form(
+                AppName::Blog,
+                "/admin/ghost/sync",
+                &[],
+                Some(&admin),
+                AppName::Blog,
+            )
+            .await;
+        assert_eq!(page.status, 400, "{}", page.body);
+        assert!(page.body.contains("The sync failed"), "{}", page.body);
+    }
+    assert_eq!(snapshot(&t).await, before);
+    let status = t.get(AppName::Blog, "/admin/ghost", Some(&admin)).await;
+    assert!(status.body.contains("Last error"), "{}", status.body);
+    ghost.handle.stop(true).await;
+    t.stop().await;
+}
+
+fn signature(body: &str, secret: &str, t_ms: i64) -> String {
+    let key = PKey::hmac(secret.as_bytes()).unwrap();
+    let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
+    let signed = format!("{body}{t_ms}");
+    format!(
+        "sha256={}, t={t_ms}",
+        hex::encode(signer.sign_oneshot_to_vec(signed.as_bytes()).unwrap())
+    )
+}
+
+async fn hook(t: &TestFleet, body: &str, signature: Option<String>) -> u16 {
+    let mut req = t
+        .client
+        .post(t.fleet.at(AppName::Blog, "/webhooks/ghost"))
+        .header("content-type", "application/json")
+        .header(
+            "user-agent",
+            "Ghost/5.130 (https://github.com/TryGhost/Ghost)",
+        )
+        .body(body.to_owned());
+    if let Some(s) = signature {
+        req = req.header("x-ghost-signature", s);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[actix_web::test]
+async fn ghost_webhooks_are_verified_and_applied() {
+    let t = TestFleet::start().await;
+    let admin = t
+        .sign_in(AppName::Blog, person(&t, "ada", "admin").await)
+        .await;
+    let ghost = FakeGhost::start(Site::default()).await;
+    assert_eq!(connect(&t, &admin, &ghost.url, KEY).await.status, 303);
+    let secret: String = ghost_sites::table
+        .select(ghost_sites::webhook_secret)
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+
+    let mut post = ghost_post(7, "Cider pressing day", "<p>Bring apples.</p>", 0);
+    post["status"] = json!("published");
+    let published = json!({"post": {"current": post, "previous": {}}}).to_string();
+
+    // Unsigned, wrongly signed, signed with another secret, replayed from long ago: 401.
+    assert_eq!(hook(&t, &published, None).await, 401);
+    assert_eq!(
+        hook(&t, &published, Some(signature(&published, "wrong", now))).await,
+        401
+    );
+    assert_eq!(
+        hook(&t, &published, Some(signature("{}", &secret, now))).await,
+        401
+    );
+    assert_eq!(
+        hook(
+            &t,
+            &published,
+            Some(signature(&published, &secret, now - 3_600_000))
+        )
+        .await,
+        401
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/cider-pressing-day", None)
+            .await
+            .status,
+        404
+    );
+
+    // Signed garbage: 400.
+    for garbage in [
+        "not json",
+        r#"{"post": {"current": {"id": "x"}}}"#,
+        r#"{"post": {"current": {}, "previous": {}}}"#,
+    ] {
+        assert_eq!(
+            hook(&t, garbage, Some(signature(garbage, &secret, now))).await,
+            400,
+            "{garbage}"
+        );
+    }
+
+    // post.published: imported; the same delivery again changes nothing.
+    assert_eq!(
+        hook(&t, &published, Some(signature(&published, &secret, now))).await,
+        200
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/cider-pressing-day", None)
+            .await
+            .status,
+        200
+    );
+    let before = snapshot(&t).await;
+    assert_eq!(
+        hook(&t, &published, Some(signature(&published, &secret, now))).await,
+        200
+    );
+    assert_eq!(snapshot(&t).await, before);
+
+    // post.unpublished: a draft now, so not public.
+    post["status"] = json!("draft");
+    post["updated_at"] = json!(ghost_time(-1));
+    let unpublished =
+        json!({"post": {"current": post, "previous": {"status": "published"}}}).to_string();
+    assert_eq!(
+        hook(
+            &t,
+            &unpublished,
+            Some(signature(&unpublished, &secret, now))
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/cider-pressing-day", None)
+            .await
+            .status,
+        404
+    );
+
+    // post.deleted: gone.
+    let deleted = json!({"post": {"current": {}, "previous": post}}).to_string();
+    assert_eq!(
+        hook(&t, &deleted, Some(signature(&deleted, &secret, now))).await,
+        200
+    );
+    assert!(snapshot(&t).await.is_empty());
+    ghost.handle.stop(true).await;
+    t.stop().await;
+}

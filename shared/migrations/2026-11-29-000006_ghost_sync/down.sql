@@ -1,0 +1,3 @@
+ALTER TABLE tags DROP COLUMN ghost_id;
+DROP TABLE ghost_posts;
+DROP TABLE ghost_sites;
