@@ -2,6 +2,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod comments;
 pub mod content;
 mod fragments;
 pub mod ghost;
@@ -51,5 +52,6 @@ fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task>
     vec![
         Box::pin(scheduler::run(ctx.clone())),
         Box::pin(ghost::sync::background(ctx.clone())),
+        comments::consume(ctx),
     ]
 }

@@ -795,3 +795,145 @@ async fn a_site_may_federate_its_posts_as_notes() {
     );
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn replies_from_the_fediverse_become_comments_once_an_editor_approves_them() {
+    use crate::activitypub::{Peer, post_signed};
+
+    let t = TestFleet::start().await;
+    let editor = t
+        .sign_in(AppName::Blog, person(&t, "eve", "editor").await)
+        .await;
+    let author = t
+        .sign_in(AppName::Blog, person(&t, "ann", "author").await)
+        .await;
+    let mut body = draft("Open orchard day", "Come and see.");
+    body["status"] = json!("published");
+    let (_, doc) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&editor),
+    )
+    .await;
+    let object_id = outbound(&t, "Create").await[0]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (peer, actors) = Peer::start(&["remy"]).await;
+    let remy = &actors[0];
+    let note_id = format!("{}/notes/1", peer.base);
+    let create = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/1", peer.base),
+        "type": "Create",
+        "actor": remy.id,
+        "object": {
+            "id": note_id, "type": "Note", "attributedTo": remy.id, "inReplyTo": object_id,
+            "content": "<p>Lovely pears!<script>alert(1)</script></p>",
+            "published": chrono::Utc::now().to_rfc3339(),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    });
+    let inbox = t.fleet.at(AppName::Blog, "/inbox");
+    let status = post_signed(
+        &t.client,
+        &inbox,
+        create.to_string().as_bytes(),
+        &remy.key,
+        &remy.key_id(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 202);
+
+    eventually(15, "the reply waits for moderation", || async {
+        t.get(AppName::Blog, "/admin/comments", Some(&editor))
+            .await
+            .body
+            .contains("Lovely pears!")
+    })
+    .await;
+    let moderation = t.get(AppName::Blog, "/admin/comments", Some(&editor)).await;
+    assert!(
+        !moderation.body.contains("<script>alert"),
+        "sanitized by federation"
+    );
+    assert!(moderation.body.contains("remy"));
+    let path = format!("/posts/{}", doc["slug"].as_str().unwrap());
+    assert!(
+        !t.get(AppName::Blog, &path, None)
+            .await
+            .body
+            .contains("Lovely pears!"),
+        "not before approval"
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/admin/comments", Some(&author))
+            .await
+            .status,
+        403
+    );
+
+    let comment_id: i64 = shared::db::schema::post_comments::table
+        .select(shared::db::schema::post_comments::id)
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let form = [("status", "approved")];
+    let page = t
+        .post_form(
+            AppName::Blog,
+            &format!("/admin/comments/{comment_id}"),
+            &form,
+            Some(&author),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    let page = t
+        .post_form(
+            AppName::Blog,
+            &format!("/admin/comments/{comment_id}"),
+            &form,
+            Some(&editor),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    let shown = t.get(AppName::Blog, &path, None).await;
+    assert!(
+        shown.body.contains("Lovely pears!") && shown.body.contains("remy"),
+        "{}",
+        shown.body
+    );
+
+    // Its author deletes it: it goes from under the post.
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/2", peer.base),
+        "type": "Delete", "actor": remy.id,
+        "object": { "id": note_id, "type": "Tombstone" },
+    });
+    let status = post_signed(
+        &t.client,
+        &inbox,
+        delete.to_string().as_bytes(),
+        &remy.key,
+        &remy.key_id(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 202);
+    eventually(15, "the deleted reply leaves the post", || async {
+        !t.get(AppName::Blog, &path, None)
+            .await
+            .body
+            .contains("Lovely pears!")
+    })
+    .await;
+    peer.stop().await;
+    t.stop().await;
+}

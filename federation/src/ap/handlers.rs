@@ -165,9 +165,71 @@ async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     else {
         return Ok(());
     };
+    let reply_to_ours = row
+        .in_reply_to
+        .as_deref()
+        .is_some_and(|target| is_ours(ctx, target));
+    let author = if reply_to_ours {
+        Some(remote::actor(ctx, &activity.actor).await?)
+    } else {
+        None
+    };
     let mut conn = ctx.conn().await?;
-    store::insert_object(&mut conn, &row).await?;
+    conn.transaction(async |conn| {
+        let new = store::insert_object(conn, &row).await?;
+        if let (true, Some(author)) = (new, &author) {
+            announce_reply(ctx, conn, "Reply", &row, Some(author)).await?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await?;
     Ok(())
+}
+
+/// Whether an IRI is on one of the fleet's hosts (a reply to one of our posts).
+fn is_ours(ctx: &AppContext, iri: &str) -> bool {
+    shared::AppName::ALL.iter().any(|app| {
+        let origin = shared::infrastructure::app::origin(ctx.config().apps.public(*app));
+        iri.strip_prefix(&origin)
+            .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// Tells the fleet (on the event bus) that a remote reply to one of our objects arrived,
+/// changed or went: the blog shows approved replies as comments.
+async fn announce_reply(
+    ctx: &AppContext,
+    conn: &mut diesel_async::AsyncPgConnection,
+    kind: &str,
+    row: &Object,
+    author: Option<&store::RemoteActor>,
+) -> diesel::QueryResult<()> {
+    let name = author.map(|a| {
+        a.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| a.preferred_username.clone())
+            .unwrap_or_else(|| a.id.clone())
+    });
+    let event = json!({
+        "id": row.id,
+        "inReplyTo": row.in_reply_to,
+        "attributedTo": row.attributed_to,
+        "content": row.content,
+        "published": row.published.unwrap_or(row.created_at).to_rfc3339(),
+        "url": row.url,
+        "authorName": name,
+        "authorUrl": author.map(|a| a.url.clone().unwrap_or_else(|| a.id.clone())),
+    });
+    outbox::emit_local(
+        conn,
+        ctx.config(),
+        &LocalActor::App(shared::AppName::Federation),
+        kind,
+        event,
+    )
+    .await
+    .map(drop)
 }
 
 async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
@@ -191,9 +253,15 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     let mut conn = ctx.conn().await?;
     if store::object(&mut conn, &row.id).await?.is_none() {
         store::insert_object(&mut conn, &row).await?;
-    } else {
-        store::update_object(
-            &mut conn,
+        return Ok(());
+    }
+    let reply_to_ours = row
+        .in_reply_to
+        .as_deref()
+        .is_some_and(|target| is_ours(ctx, target));
+    conn.transaction(async |conn| {
+        let applied = store::update_object(
+            conn,
             &row.id,
             updated,
             row.name.as_deref(),
@@ -202,7 +270,12 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
             &row.payload,
         )
         .await?;
-    }
+        if applied && reply_to_ours {
+            announce_reply(ctx, conn, "ReplyUpdated", &row, None).await?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -218,7 +291,19 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         store::delete_remote_actor(&mut conn, object).await?;
         store::remove_follower_everywhere(&mut conn, object).await?;
     } else {
-        store::tombstone(&mut conn, object).await?;
+        let stored = store::object(&mut conn, object).await?;
+        let reply_to_ours = stored.as_ref().is_some_and(|o| {
+            o.attributed_to == activity.actor
+                && o.in_reply_to.as_deref().is_some_and(|t| is_ours(ctx, t))
+        });
+        conn.transaction(async |conn| {
+            store::tombstone(conn, object).await?;
+            if let (true, Some(row)) = (reply_to_ours, &stored) {
+                announce_reply(ctx, conn, "ReplyDeleted", row, None).await?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await?;
     }
     Ok(())
 }
