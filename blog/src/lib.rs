@@ -38,12 +38,20 @@ pub const POSTS_KIND: &str = "posts";
 /// The blog's own state.
 pub struct BlogState {
     listings: VersionedCache<u32, routes::home::Listing>,
+    pages: page_cache::PageCache,
+}
+
+impl BlogState {
+    fn new() -> Self {
+        BlogState {
+            listings: VersionedCache::new(64, Duration::from_secs(300)),
+            pages: page_cache::PageCache::default(),
+        }
+    }
 }
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
-    let state = ctx.app_state(|| BlogState {
-        listings: VersionedCache::new(64, Duration::from_secs(300)),
-    });
+    let state = ctx.app_state(BlogState::new);
     cfg.app_data(actix_web::web::Data::from(state));
     routes::configure(cfg);
 }
@@ -53,5 +61,6 @@ fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task>
         Box::pin(scheduler::run(ctx.clone())),
         Box::pin(ghost::sync::background(ctx.clone())),
         comments::consume(ctx),
+        Box::pin(page_cache::follow_generations(ctx.clone())),
     ]
 }

@@ -1,20 +1,96 @@
-//! Anonymous page views from Redis. A cached page is stamped with the generation of the blog's
-//! content; any write bumps it (`content::service::purge`), so one `MGET` (generation + page)
-//! decides hit or miss. Copies also expire after a minute, which bounds how stale the other
-//! apps' fragments inside them (upcoming events, featured products) can be.
+//! Anonymous page views from a cache in two layers. Every copy is stamped with the generation
+//! of the blog's content; any write bumps it (`purge`), so a copy of an older generation is never
+//! served.
+//!
+//! - Redis holds each page for every replica: one `MGET` (generation + page) decides.
+//! - Each process also keeps the pages it served in memory and learns of new generations from
+//!   a Redis pub/sub channel (`purge` publishes as it bumps). While that subscription is up a
+//!   repeat view costs no round trip at all; while it is down, every view asks Redis.
+//!
+//! Copies expire after a minute either way, which bounds how stale the other apps' fragments
+//! inside them (upcoming events, featured products) can be.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use shared::{AppContext, AppError, AppName};
 
-const TTL_SECS: u64 = 60;
+const TTL: Duration = Duration::from_secs(60);
 /// Pages larger than this are not cached.
 const MAX_BYTES: usize = 512 * 1024;
+/// Pages kept in memory per process (beyond this the memory layer starts over).
+const MAX_ENTRIES: usize = 2_000;
+
+struct Entry {
+    generation: u64,
+    content_type: HeaderValue,
+    body: Bytes,
+    stored: Instant,
+}
+
+/// The in-memory layer (one per process, in the blog's state).
+#[derive(Default)]
+pub struct PageCache {
+    entries: Mutex<HashMap<String, std::sync::Arc<Entry>>>,
+    /// The newest generation this process knows of.
+    generation: AtomicU64,
+    /// Whether the pub/sub subscription is up (only then is `generation` trusted on its own).
+    live: AtomicBool,
+}
+
+impl PageCache {
+    fn get(&self, key: &str) -> Option<std::sync::Arc<Entry>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|e| e.generation == generation && e.stored.elapsed() < TTL)
+            .cloned()
+    }
+
+    fn put(&self, key: String, entry: Entry) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, std::sync::Arc::new(entry));
+    }
+
+    fn saw(&self, generation: u64) {
+        self.generation.fetch_max(generation, Ordering::AcqRel);
+    }
+}
+
+fn generation_key(ctx: &AppContext) -> String {
+    ctx.redis()
+        .key(format!("fgen:{}:{}", AppName::Blog, crate::POSTS_KIND))
+}
+
+fn channel(ctx: &AppContext) -> String {
+    ctx.redis().key("blog:content-generation")
+}
 
 fn anonymous(ctx: &AppContext, req: &HttpRequest) -> bool {
     req.cookie(ctx.sessions().cookie_name()).is_none()
+}
+
+fn response(content_type: HeaderValue, body: Bytes, source: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
+        .insert_header((header::VARY, "Cookie"))
+        .insert_header(("x-cache", source))
+        .body(body)
 }
 
 /// Serves `req` from the cache when it can, else renders it with `render` and keeps a copy.
@@ -30,15 +106,18 @@ where
     if !anonymous(ctx, req) {
         return render().await;
     }
+    let memory = req
+        .app_data::<web::Data<crate::BlogState>>()
+        .map(|s| &s.pages);
+    let key = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    if let Some(hit) = memory.and_then(|m| m.get(key)) {
+        return Ok(response(hit.content_type.clone(), hit.body.clone(), "HIT"));
+    }
     let redis = ctx.redis();
-    let generation_key = redis.key(format!("fgen:{}:{}", AppName::Blog, crate::POSTS_KIND));
-    let page_key = redis.key(format!(
-        "page:{}",
-        req.uri().path_and_query().map_or("/", |pq| pq.as_str())
-    ));
+    let page_key = redis.key(format!("page:{key}"));
     let mut conn = redis.conn();
     let read: Result<(Option<String>, Option<Vec<u8>>), redis::RedisError> = redis::cmd("MGET")
-        .arg(&generation_key)
+        .arg(generation_key(ctx))
         .arg(&page_key)
         .query_async(&mut conn)
         .await;
@@ -49,9 +128,23 @@ where
             return render().await;
         }
     };
-    let generation = generation.unwrap_or_else(|| "0".into());
-    if let Some(hit) = cached.and_then(|c| unstamp(c, &generation)) {
-        return Ok(hit);
+    let generation: u64 = generation.and_then(|g| g.parse().ok()).unwrap_or(0);
+    if let Some(m) = memory {
+        m.saw(generation);
+    }
+    if let Some((content_type, body)) = cached.and_then(|c| unstamp(c, generation)) {
+        if let Some(m) = memory {
+            m.put(
+                key.to_owned(),
+                Entry {
+                    generation,
+                    content_type: content_type.clone(),
+                    body: body.clone(),
+                    stored: Instant::now(),
+                },
+            );
+        }
+        return Ok(response(content_type, body, "HIT"));
     }
     let res = render().await?;
     if res.status() != actix_web::http::StatusCode::OK
@@ -62,29 +155,40 @@ where
     let content_type = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("text/html; charset=utf-8")
-        .to_owned();
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
     let (head, body) = res.into_parts();
     let bytes = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| AppError::internal(format!("page body: {e}")))?;
     if bytes.len() <= MAX_BYTES {
+        let ct = content_type.to_str().unwrap_or("text/html; charset=utf-8");
         let mut stamped = Vec::with_capacity(bytes.len() + 64);
-        stamped.extend_from_slice(generation.as_bytes());
+        stamped.extend_from_slice(generation.to_string().as_bytes());
         stamped.push(b'\n');
-        stamped.extend_from_slice(content_type.as_bytes());
+        stamped.extend_from_slice(ct.as_bytes());
         stamped.push(b'\n');
         stamped.extend_from_slice(&bytes);
         let stored: Result<(), redis::RedisError> = redis::cmd("SET")
             .arg(&page_key)
             .arg(stamped)
             .arg("EX")
-            .arg(TTL_SECS)
+            .arg(TTL.as_secs())
             .query_async(&mut conn)
             .await;
         if let Err(e) = stored {
             tracing::warn!(error = %e, "could not cache a page");
+        }
+        if let Some(m) = memory {
+            m.put(
+                key.to_owned(),
+                Entry {
+                    generation,
+                    content_type,
+                    body: bytes.clone(),
+                    stored: Instant::now(),
+                },
+            );
         }
     }
     let mut res = head.set_body(bytes).map_into_boxed_body();
@@ -95,21 +199,75 @@ where
     Ok(res)
 }
 
-/// A cached copy of this generation as a response.
-fn unstamp(cached: Vec<u8>, generation: &str) -> Option<HttpResponse> {
+/// A Redis copy of this generation: (content type, body).
+fn unstamp(cached: Vec<u8>, generation: u64) -> Option<(HeaderValue, Bytes)> {
+    let generation = generation.to_string();
     let rest = cached
         .strip_prefix(generation.as_bytes())?
         .strip_prefix(b"\n")?;
     let split = rest.iter().position(|b| *b == b'\n')?;
-    let content_type = std::str::from_utf8(&rest[..split]).ok()?.to_owned();
+    let content_type = HeaderValue::from_bytes(&rest[..split]).ok()?;
     let body_at = cached.len() - rest.len() + split + 1;
-    let body = actix_web::web::Bytes::from(cached).slice(body_at..);
-    Some(
-        HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
-            .insert_header((header::VARY, "Cookie"))
-            .insert_header(("x-cache", "HIT"))
-            .body(body),
-    )
+    Some((content_type, Bytes::from(cached).slice(body_at..)))
+}
+
+/// Everything cached is out of date: bumps the generation and tells every replica.
+pub async fn purge(ctx: &AppContext) -> redis::RedisResult<()> {
+    static BUMP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+        redis::Script::new(
+            "local g = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], g) return g",
+        )
+    });
+    let mut conn = ctx.redis().conn();
+    let generation: u64 = BUMP
+        .key(generation_key(ctx))
+        .arg(channel(ctx))
+        .invoke_async(&mut conn)
+        .await?;
+    ctx.app_state(crate::BlogState::new).pages.saw(generation);
+    Ok(())
+}
+
+/// Follows the generation channel (background task): subscribe first, then read the current
+/// generation, so that no bump falls between the two.
+pub async fn follow_generations(ctx: AppContext) {
+    let state = ctx.app_state(crate::BlogState::new);
+    let mut shutdown = ctx.shutdown_signal();
+    loop {
+        let run = async {
+            let client = redis::Client::open(ctx.config().redis.url.expose())?;
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(channel(&ctx)).await?;
+            let mut conn = ctx.redis().conn();
+            let current: Option<u64> = redis::cmd("GET")
+                .arg(generation_key(&ctx))
+                .query_async(&mut conn)
+                .await?;
+            state.pages.saw(current.unwrap_or(0));
+            state.pages.live.store(true, Ordering::Release);
+            let mut messages = pubsub.on_message();
+            while let Some(msg) = messages.next().await {
+                if let Ok(generation) = msg.get_payload::<u64>() {
+                    state.pages.saw(generation);
+                }
+            }
+            Ok::<(), redis::RedisError>(())
+        };
+        tokio::select! {
+            outcome = run => {
+                state.pages.live.store(false, Ordering::Release);
+                if let Err(e) = outcome {
+                    tracing::warn!(error = %e, "page cache subscription lost; asking Redis per view");
+                }
+            }
+            _ = shutdown.changed() => {
+                state.pages.live.store(false, Ordering::Release);
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use shared::activitypub::outbox;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog::{self, Post, PostFields, PostMeta, Tag};
-use shared::{AppContext, AppError, AppName};
+use shared::{AppContext, AppError};
 
 use super::{federate, permissions, render, slug};
 
@@ -294,11 +294,7 @@ async fn federate_change(
 
 /// After a commit: every cached page and listing of the blog is out of date.
 pub async fn purge(ctx: &AppContext) {
-    if let Err(e) = ctx
-        .fragments()
-        .purge_kind(AppName::Blog, crate::POSTS_KIND)
-        .await
-    {
+    if let Err(e) = crate::page_cache::purge(ctx).await {
         tracing::warn!(error = %e, "could not purge the blog's caches");
     }
 }

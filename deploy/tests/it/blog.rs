@@ -539,6 +539,41 @@ async fn anonymous_views_come_from_the_page_cache_until_a_change_purges_it() {
     let after = t.get(AppName::Blog, "/posts/cached-pears", None).await;
     assert_eq!(after.headers["x-cache"], "MISS");
     assert!(after.body.contains("Second words.") && !after.body.contains("First words."));
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/cached-pears", None)
+            .await
+            .headers["x-cache"],
+        "HIT"
+    );
+
+    // Another replica purges (bumps the generation and publishes it): this process hears it.
+    let redis = t.fleet.ctx(AppName::Blog).redis().clone();
+    let mut conn = redis.conn();
+    let generation: u64 = redis::cmd("INCR")
+        .arg(redis.key("fgen:blog:posts"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // Until the news arrives, repeat views cost no Redis round trip: served from memory.
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/cached-pears", None)
+            .await
+            .headers["x-cache"],
+        "HIT"
+    );
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(redis.key("blog:content-generation"))
+        .arg(generation)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    eventually(5, "the other replica's purge is heard", || async {
+        t.get(AppName::Blog, "/posts/cached-pears", None)
+            .await
+            .headers["x-cache"]
+            == "MISS"
+    })
+    .await;
     t.stop().await;
 }
 
