@@ -46,7 +46,14 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> String {
 /// The teaser: the author's excerpt, else the start of the body.
 pub fn summary(post: &Post) -> String {
     if post.excerpt.trim().is_empty() {
-        render::teaser(&render::plain_text(&post.html), 300)
+        let text: String = render::parts(&post.html)
+            .into_iter()
+            .filter_map(|part| match part {
+                render::Part::Html(html) => Some(html),
+                render::Part::Embed(_) => None,
+            })
+            .collect();
+        render::teaser(&render::plain_text(&text), 300)
     } else {
         post.excerpt.trim().to_owned()
     }

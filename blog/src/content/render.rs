@@ -46,7 +46,32 @@ pub fn markdown(source: &str) -> String {
 
 /// The text of some HTML, whitespace collapsed (for teasers, feeds and ActivityPub summaries).
 pub fn plain_text(html: &str) -> String {
-    let stripped = ammonia::Builder::empty().clean(html).to_string();
+    // Block boundaries are word boundaries: "<p>a</p><p>b</p>" reads "a b", not "ab".
+    let mut spaced = String::with_capacity(html.len() + 16);
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        let tag = &rest[at..];
+        let block = [
+            "</p",
+            "</h",
+            "</li",
+            "<br",
+            "</blockquote",
+            "</div",
+            "</figure",
+            "</tr",
+        ]
+        .iter()
+        .any(|b| tag.starts_with(b));
+        spaced.push_str(&rest[..at]);
+        if block {
+            spaced.push(' ');
+        }
+        spaced.push('<');
+        rest = &rest[at + 1..];
+    }
+    spaced.push_str(rest);
+    let stripped = ammonia::Builder::empty().clean(&spaced).to_string();
     let unescaped = stripped
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -155,6 +180,10 @@ mod tests {
             "Fish & chips and peas"
         );
         assert_eq!(teaser("one two three four", 10), "one two…");
+        assert_eq!(
+            plain_text("<h2>Title</h2><p>a <em>b</em>c</p><ul><li>x</li><li>y</li></ul>"),
+            "Title a bc x y"
+        );
         assert_eq!(teaser("short", 10), "short");
     }
 

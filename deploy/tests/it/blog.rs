@@ -972,3 +972,41 @@ async fn replies_from_the_fediverse_become_comments_once_an_editor_approves_them
     peer.stop().await;
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn posts_embed_events_from_the_events_app() {
+    let t = TestFleet::start().await;
+    crate::fixtures::world(&mut t.db.conn().await).await;
+    let ann = t
+        .sign_in(AppName::Blog, person(&t, "ann", "author").await)
+        .await;
+    let mut body = draft(
+        "Come wassailing",
+        "Bring a cup.\n\n[event:wassail]\n\nAnd later:\n\n[events:upcoming]\n\n[event:no-such-event]",
+    );
+    body["status"] = json!("published");
+    let (s, _) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let page = t.get(AppName::Blog, "/posts/come-wassailing", None).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("[event:"),
+        "every marker became a widget: {}",
+        page.body
+    );
+    assert_eq!(
+        page.body.matches(crate::fixtures::EVENT_TITLE).count(),
+        2,
+        "the card and the list"
+    );
+    assert!(page.body.contains("This event is no longer listed."));
+    assert!(page.body.contains("/events/wassail"));
+    t.stop().await;
+}
