@@ -9,6 +9,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var htmlMode = doc.id && doc.markdown === null;
   var saving = false, dirty = false, timer = null, previewTimer = null;
+  // A publish/unpublish/schedule asked for while a save is under way: done right after it.
+  var pending = null;
+  var previewSeq = 0;
 
   function state(text) { $("save-state").textContent = text; }
   function showError(text) { var e = $("error"); e.textContent = text; e.hidden = !text; }
@@ -54,7 +57,8 @@
       feature_image: $("feature_image").value || null,
       feature_image_alt: $("feature_image_alt").value || null,
       status: status || doc.status || "draft",
-      published_at: publishedAt !== undefined ? publishedAt : (doc.status === "published" ? doc.published_at : null),
+      published_at: publishedAt !== undefined ? publishedAt
+        : (doc.status === "published" || doc.status === "scheduled" ? doc.published_at : null),
       meta: meta
     };
     if (htmlMode) out.html = $("markdown").value; else out.markdown = $("markdown").value;
@@ -74,7 +78,11 @@
 
   function save(status, publishedAt) {
     if (!$("title").value.trim()) { state("Add a title to save"); return Promise.resolve(); }
-    if (saving) { dirty = true; return Promise.resolve(); }
+    if (saving) {
+      if (status) pending = [status, publishedAt];
+      dirty = true;
+      return Promise.resolve();
+    }
     saving = true; dirty = false; state("Saving…");
     var url = doc.id ? "/editor/api/posts/" + doc.id : "/editor/api/posts";
     return request(doc.id ? "PUT" : "POST", url, JSON.stringify(body(status, publishedAt)), "application/json")
@@ -97,7 +105,11 @@
         buttons();
       })
       .catch(function () { state("Offline: will retry"); dirty = true; })
-      .then(function () { saving = false; if (dirty) schedule(); });
+      .then(function () {
+        saving = false;
+        if (pending && $("conflict").hidden) { var p = pending; pending = null; save(p[0], p[1]); }
+        else if (dirty) schedule();
+      });
   }
 
   function schedule() {
@@ -114,8 +126,9 @@
         $("live-preview").textContent = "(HTML body: use Preview to see it as published)";
         return;
       }
+      var seq = ++previewSeq;
       request("POST", "/editor/api/render", JSON.stringify({ markdown: $("markdown").value }), "application/json")
-        .then(function (r) { if (r.res.ok) $("live-preview").innerHTML = r.data.html; });
+        .then(function (r) { if (r.res.ok && seq === previewSeq) $("live-preview").innerHTML = r.data.html; });
     }, 200);
   }
 
@@ -173,6 +186,8 @@
     });
   });
   $("load-theirs").addEventListener("click", function () {
+    clearTimeout(timer);
+    dirty = false; pending = null;
     doc = JSON.parse($("conflict").dataset.current);
     htmlMode = doc.markdown === null;
     $("conflict").hidden = true; fill();
@@ -181,6 +196,8 @@
     doc.updated_at = JSON.parse($("conflict").dataset.current).updated_at;
     $("conflict").hidden = true; save();
   });
-  window.addEventListener("beforeunload", function (e) { if (dirty || saving) { e.preventDefault(); e.returnValue = ""; } });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty || saving || !$("conflict").hidden) { e.preventDefault(); e.returnValue = ""; }
+  });
   fill();
 })();

@@ -10,25 +10,34 @@ use shared::AppName;
 
 use crate::support::{TestFleet, mail_sink};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// chromedriver on a free port; killed when dropped.
-struct Driver {
+/// chromedriver on a free port, in a process group of its own with the browser it starts.
+/// Dropped (also when a test fails before closing its browser), the whole group is killed and
+/// the browser's profile removed.
+pub(crate) struct Driver {
     child: tokio::process::Child,
     url: String,
+    profile: std::path::PathBuf,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
-async fn start_driver() -> Option<Driver> {
+pub(crate) async fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        // .ci/run installs them; elsewhere say what is missing, and fail in CI.
-        let message = "the browser test needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)";
+        let message = "the browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)";
         assert!(std::env::var_os("CI").is_none(), "{message}");
         eprintln!("skipping: {message}");
         return None;
@@ -42,6 +51,7 @@ async fn start_driver() -> Option<Driver> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
+        .process_group(0)
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
@@ -50,19 +60,20 @@ async fn start_driver() -> Option<Driver> {
             .await
             .is_ok()
         {
-            return Some(Driver { child, url });
+            let profile =
+                std::env::temp_dir().join(format!("ra-chromium-{}-{port}", std::process::id()));
+            return Some(Driver {
+                child,
+                url,
+                profile,
+            });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("chromedriver did not start");
 }
 
-async fn browser(driver: &Driver) -> Client {
-    let profile = std::env::temp_dir().join(format!(
-        "ra-chromium-{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros()
-    ));
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -71,8 +82,8 @@ async fn browser(driver: &Driver) -> Client {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic",
-                format!("--user-data-dir={}", profile.display()),
+                "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                format!("--user-data-dir={}", driver.profile.display()),
             ],
         }),
     );

@@ -11,6 +11,7 @@ mod browser;
 mod chromium;
 mod composition;
 mod delivery;
+mod editor_browser;
 mod event_bus;
 mod federation;
 mod fixtures;
