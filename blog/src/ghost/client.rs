@@ -8,6 +8,7 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use shared::activitypub::fetch::Fetcher;
 use shared::infrastructure::jose::b64url;
 
@@ -152,9 +153,53 @@ impl GhostClient {
                 pairs.append_pair(k, v);
             }
         }
-        let mut req = self
-            .http
-            .get(url)
+        let req = self.http.get(url);
+        let body = self.send(req).await?;
+        serde_json::from_slice(&body).map_err(|e| GhostError::Garbage(e.to_string()))
+    }
+
+    /// Registers a webhook for `event` (Admin API only); returns its id.
+    pub async fn create_webhook(
+        &self,
+        event: &str,
+        target_url: &str,
+        secret: &str,
+    ) -> Result<String, GhostError> {
+        let url = self.admin_url("webhooks/")?;
+        let body = serde_json::json!({ "webhooks": [{
+            "event": event, "target_url": target_url, "secret": secret, "name": "Rose Ash sync",
+        }]});
+        let answer = self.send(self.http.post(url).json(&body)).await?;
+        let created: Value =
+            serde_json::from_slice(&answer).map_err(|e| GhostError::Garbage(e.to_string()))?;
+        created["webhooks"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| GhostError::Garbage("the created webhook has no id".into()))
+    }
+
+    /// Removes a webhook we registered (Admin API only).
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), GhostError> {
+        if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(GhostError::Garbage(format!("not a webhook id: {id}")));
+        }
+        let url = self.admin_url(&format!("webhooks/{id}/"))?;
+        self.send(self.http.delete(url)).await.map(drop)
+    }
+
+    fn admin_url(&self, path: &str) -> Result<url::Url, GhostError> {
+        if self.admin_key.is_none() {
+            return Err(GhostError::BadKey("this needs an Admin API key".into()));
+        }
+        self.base
+            .join(&format!("ghost/api/admin/{path}"))
+            .map_err(|e| GhostError::BadUrl(e.to_string()))
+    }
+
+    /// Sends with the version header (and the Admin token), reads at most `MAX_BODY`, and turns
+    /// Ghost's error bodies into errors.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, GhostError> {
+        let mut req = req
             .timeout(Duration::from_secs(20))
             .header("Accept-Version", "v5.0")
             .header("Accept", "application/json");
@@ -191,7 +236,7 @@ impl GhostClient {
                 code => GhostError::Status(code, message),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| GhostError::Garbage(e.to_string()))
+        Ok(body)
     }
 }
 

@@ -11,6 +11,7 @@ use shared::models::ghost;
 use shared::{AppContext, AppError};
 
 use super::api::GhostPost;
+use super::client::GhostClient;
 use super::import;
 use crate::content::service;
 
@@ -58,16 +59,75 @@ pub fn verify(
     }
 }
 
+/// The events the sync follows (Ghost's `post.*` and `page.*`).
+pub const EVENTS: [&str; 18] = [
+    "post.added",
+    "post.deleted",
+    "post.edited",
+    "post.published",
+    "post.published.edited",
+    "post.unpublished",
+    "post.scheduled",
+    "post.unscheduled",
+    "post.rescheduled",
+    "page.added",
+    "page.deleted",
+    "page.edited",
+    "page.published",
+    "page.published.edited",
+    "page.unpublished",
+    "page.scheduled",
+    "page.unscheduled",
+    "page.rescheduled",
+];
+
+/// Registers our webhook for every event (Admin API key needed): the ids registered, and what
+/// went wrong if some could not be (e.g. a key of an integration that may not add webhooks).
+pub async fn register(
+    client: &GhostClient,
+    target_url: &str,
+    secret: &str,
+) -> (Vec<String>, Option<String>) {
+    let mut ids = Vec::new();
+    for event in EVENTS {
+        match client.create_webhook(event, target_url, secret).await {
+            Ok(id) => ids.push(id),
+            Err(e) => {
+                return (
+                    ids,
+                    Some(format!(
+                        "Ghost did not accept the webhooks ({e}); add them by hand"
+                    )),
+                );
+            }
+        }
+    }
+    (ids, None)
+}
+
+/// Removes webhooks we registered (best effort: Ghost also drops a webhook that answers 410).
+pub async fn unregister(client: &GhostClient, ids: &[String]) {
+    for id in ids {
+        if let Err(e) = client.delete_webhook(id).await {
+            tracing::warn!(webhook = %id, error = %e, "could not remove a Ghost webhook");
+        }
+    }
+}
+
 pub async fn receive(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let site = {
+    let Some(site) = ({
         let mut conn = ctx.conn().await?;
         ghost::site(&mut conn).await?
-    }
-    .ok_or_else(|| AppError::not_found("No Ghost site is connected."))?;
+    }) else {
+        // 410 tells Ghost to delete the webhook.
+        return Ok(HttpResponse::Gone().json(serde_json::json!({
+            "error": "No Ghost site is connected here any more."
+        })));
+    };
     let header = req
         .headers()
         .get("x-ghost-signature")

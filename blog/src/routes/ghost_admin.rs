@@ -12,6 +12,7 @@ use crate::content::permissions;
 use crate::ghost::api::BrowseIds;
 use crate::ghost::client::{GhostClient, Resource};
 use crate::ghost::sync::{self, SyncError};
+use crate::ghost::webhook;
 
 fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
     if permissions::is_admin(user) {
@@ -52,6 +53,7 @@ pub async fn show(
             &serde_json::json!({
                 "url": site.url,
                 "admin": site.admin_key.is_some(),
+                "webhooks": site.webhook_ids.len(),
                 "webhook_secret": site.webhook_secret,
                 "synced_until": site.synced_until.map(|t| t.to_rfc3339()),
                 "last_sync_at": site.last_sync_at.map(|t| t.to_rfc3339()),
@@ -94,12 +96,18 @@ pub async fn connect(
         .browse::<BrowseIds>(Resource::Posts, &probe)
         .await
         .map_err(|e| AppError::BadRequest(format!("Not connected: {e}.")))?;
+    let previous = {
+        let mut conn = ctx.conn().await?;
+        ghost::site(&mut conn).await?
+    };
+    if let Some(previous) = &previous {
+        remove_webhooks(&ctx, previous).await;
+    }
+    let secret = previous
+        .map(|s| s.webhook_secret)
+        .unwrap_or_else(random_token);
     {
         let mut conn = ctx.conn().await?;
-        let secret = ghost::site(&mut conn)
-            .await?
-            .map(|s| s.webhook_secret)
-            .unwrap_or_else(random_token);
         ghost::connect(
             &mut conn,
             form.url.trim(),
@@ -108,6 +116,16 @@ pub async fn connect(
             &secret,
         )
         .await?;
+    }
+    // With an Admin API key the webhooks register themselves; otherwise the page explains.
+    let (ids, problem) = if client.uses_admin_api() {
+        webhook::register(&client, &ctx.url(AppName::Blog, "/webhooks/ghost"), &secret).await
+    } else {
+        (Vec::new(), None)
+    };
+    {
+        let mut conn = ctx.conn().await?;
+        ghost::set_webhooks(&mut conn, &ids, problem.as_deref()).await?;
     }
     Ok(see_other("/admin/ghost".into()))
 }
@@ -136,7 +154,25 @@ pub async fn disconnect(
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&user)?;
+    let site = {
+        let mut conn = ctx.conn().await?;
+        ghost::site(&mut conn).await?
+    };
+    if let Some(site) = &site {
+        remove_webhooks(&ctx, site).await;
+    }
     let mut conn = ctx.conn().await?;
     ghost::disconnect(&mut conn).await?;
     Ok(see_other("/admin/ghost".into()))
+}
+
+/// Removes the webhooks registered under a connection (best effort).
+async fn remove_webhooks(ctx: &AppContext, site: &ghost::GhostSite) {
+    if site.webhook_ids.is_empty() {
+        return;
+    }
+    match sync::client(ctx, site) {
+        Ok(client) => webhook::unregister(&client, &site.webhook_ids).await,
+        Err(e) => tracing::warn!(error = %e, "could not remove the Ghost webhooks"),
+    }
 }

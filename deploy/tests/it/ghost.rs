@@ -31,6 +31,8 @@ struct Site {
     log: Vec<String>,
     /// Answer every request with this instead: (status, content type, body).
     broken: Option<(u16, &'static str, &'static str)>,
+    /// Webhooks registered through the Admin API.
+    webhooks: Vec<Value>,
 }
 
 struct FakeGhost {
@@ -123,7 +125,13 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
             .content_type(content_type)
             .body(body);
     }
-    if get("key").as_deref() != Some(KEY) {
+    let admin = req.match_info().get("api") == Some("admin");
+    let authorized = if admin {
+        admin_token_ok(&req)
+    } else {
+        get("key").as_deref() == Some(KEY)
+    };
+    if !authorized {
         return HttpResponse::Unauthorized().json(json!({"errors": [{
             "message": "Unknown Content API Key", "context": null, "type": "UnauthorizedError",
             "details": null, "property": null, "help": null, "code": "UNKNOWN_CONTENT_API_KEY",
@@ -134,6 +142,19 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
         "posts" => site.posts.clone(),
         "pages" => site.pages.clone(),
         _ => return HttpResponse::NotFound().finish(),
+    };
+    // The Content API shows published posts only, without their status; the Admin API all.
+    let items: Vec<Value> = if admin {
+        items
+    } else {
+        items
+            .into_iter()
+            .filter(|p| p.get("status").is_none_or(|s| s == "published"))
+            .map(|mut p| {
+                p.as_object_mut().unwrap().remove("status");
+                p
+            })
+            .collect()
     };
     // NQL as a sync sends it: updated_at:>'…' or >='…'.
     let mut items: Vec<Value> = match get("filter") {
@@ -191,6 +212,81 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
     }))
 }
 
+const ADMIN_ID: &str = "6194d3ce51e2700162531c01";
+const ADMIN_SECRET: &str = "9f3c1b2a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+/// Checks `Authorization: Ghost <jwt>` as Ghost does: HS256 keyed with the hex-decoded secret
+/// of the key named by `kid`, audience `/admin/`, at most five minutes long.
+fn admin_token_ok(req: &HttpRequest) -> bool {
+    use shared::infrastructure::jose::b64url_decode;
+    let Some(token) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Ghost "))
+    else {
+        return false;
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return false;
+    }
+    let header: Value =
+        serde_json::from_slice(&b64url_decode(parts[0]).unwrap_or_default()).unwrap_or_default();
+    let claims: Value =
+        serde_json::from_slice(&b64url_decode(parts[1]).unwrap_or_default()).unwrap_or_default();
+    let key = PKey::hmac(&hex::decode(ADMIN_SECRET).unwrap()).unwrap();
+    let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
+    let expected = signer
+        .sign_oneshot_to_vec(format!("{}.{}", parts[0], parts[1]).as_bytes())
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    header["alg"] == "HS256"
+        && header["kid"] == ADMIN_ID
+        && b64url_decode(parts[2]).unwrap_or_default() == expected
+        && claims["aud"] == "/admin/"
+        && claims["exp"]
+            .as_i64()
+            .is_some_and(|exp| exp > now && exp - claims["iat"].as_i64().unwrap_or(0) <= 300)
+}
+
+async fn add_webhook(
+    req: HttpRequest,
+    site: web::Data<Arc<Mutex<Site>>>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if !admin_token_ok(&req) {
+        return HttpResponse::Unauthorized()
+            .json(json!({"errors": [{"message": "Invalid token", "type": "UnauthorizedError"}]}));
+    }
+    let mut site = site.lock().unwrap();
+    let mut hook = body["webhooks"][0].clone();
+    let id = format!("6194d3ce51e2700162531d{:02}", site.webhooks.len());
+    hook["id"] = json!(id);
+    hook["api_version"] = json!("v5");
+    hook["integration_id"] = json!("6194d3ce51e2700162531c00");
+    hook["status"] = json!("available");
+    hook["last_triggered_at"] = Value::Null;
+    hook["created_at"] = json!(ghost_time(0));
+    site.webhooks.push(hook.clone());
+    HttpResponse::Created().json(json!({ "webhooks": [hook] }))
+}
+
+async fn delete_webhook(
+    req: HttpRequest,
+    site: web::Data<Arc<Mutex<Site>>>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if !admin_token_ok(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    site.lock()
+        .unwrap()
+        .webhooks
+        .retain(|h| h["id"] != id.as_str());
+    HttpResponse::NoContent().finish()
+}
+
 impl FakeGhost {
     async fn start(site: Site) -> FakeGhost {
         let site = Arc::new(Mutex::new(site));
@@ -200,7 +296,12 @@ impl FakeGhost {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .route("/ghost/api/content/{resource}/", web::get().to(browse))
+                .route("/ghost/api/admin/webhooks/", web::post().to(add_webhook))
+                .route(
+                    "/ghost/api/admin/webhooks/{id}/",
+                    web::delete().to(delete_webhook),
+                )
+                .route("/ghost/api/{api}/{resource}/", web::get().to(browse))
         })
         .workers(1)
         .listen(listener)
@@ -590,6 +691,142 @@ async fn ghost_webhooks_are_verified_and_applied() {
         200
     );
     assert!(snapshot(&t).await.is_empty());
+    ghost.handle.stop(true).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn an_admin_key_imports_drafts_too_and_registers_and_removes_the_webhooks() {
+    let t = TestFleet::start().await;
+    let admin = t
+        .sign_in(AppName::Blog, person(&t, "ada", "admin").await)
+        .await;
+    let mut draft = ghost_post(5, "Not yet", "<p>Draft.</p>", 10);
+    draft["status"] = json!("draft");
+    let mut published = ghost_post(6, "Out now", "<p>Live.</p>", 5);
+    published["status"] = json!("published");
+    let ghost = FakeGhost::start(Site {
+        posts: vec![draft, published],
+        ..Site::default()
+    })
+    .await;
+    let form = |admin_key: &'static str| {
+        [
+            ("url", ghost.url.clone()),
+            ("content_key", KEY.to_owned()),
+            ("admin_key", admin_key.to_owned()),
+        ]
+    };
+    let post = |fields: [(&'static str, String); 3]| {
+        let t = &t;
+        let admin = &admin;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            t.post_form(
+                AppName::Blog,
+                "/admin/ghost",
+                &fields,
+                Some(admin),
+                AppName::Blog,
+            )
+            .await
+        }
+    };
+
+    // A wrong Admin API secret: refused, nothing kept.
+    let wrong =
+        "6194d3ce51e2700162531c01:00000000000000000000000000000000000000000000000000000000000000ff";
+    let page = post(form(wrong)).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("Ghost refused the key"), "{}", page.body);
+    let sites: i64 = ghost_sites::table
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(sites, 0);
+
+    let key =
+        "6194d3ce51e2700162531c01:9f3c1b2a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+    assert_eq!(post(form(key)).await.status, 303);
+    let (secret, ids): (String, Vec<String>) = ghost_sites::table
+        .select((ghost_sites::webhook_secret, ghost_sites::webhook_ids))
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    {
+        let site = ghost.site.lock().unwrap();
+        assert_eq!(site.webhooks.len(), 18);
+        assert_eq!(ids.len(), 18);
+        let target = t.fleet.at(AppName::Blog, "/webhooks/ghost");
+        assert!(
+            site.webhooks
+                .iter()
+                .all(|h| h["target_url"] == target.as_str() && h["secret"] == secret.as_str())
+        );
+        let events: Vec<&str> = site
+            .webhooks
+            .iter()
+            .map(|h| h["event"].as_str().unwrap())
+            .collect();
+        assert!(
+            events.contains(&"post.published")
+                && events.contains(&"page.deleted")
+                && events.contains(&"post.unpublished")
+        );
+    }
+    let status = t.get(AppName::Blog, "/admin/ghost", Some(&admin)).await;
+    assert!(
+        status.body.contains("18 webhooks are registered"),
+        "{}",
+        status.body
+    );
+
+    // The Admin API shows drafts: imported, but not public.
+    let report = blog::ghost::sync::run(t.fleet.ctx(AppName::Blog), true)
+        .await
+        .unwrap();
+    assert_eq!(report.created, 2);
+    let statuses: Vec<(String, String)> = posts::table
+        .order(posts::slug)
+        .select((posts::slug, posts::status))
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            ("not-yet".to_owned(), "draft".to_owned()),
+            ("out-now".to_owned(), "published".to_owned())
+        ]
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/not-yet", None).await.status,
+        404
+    );
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/out-now", None).await.status,
+        200
+    );
+
+    // Disconnecting removes the webhooks; a late delivery is answered 410 (Ghost then drops it).
+    let page = t
+        .post_form(
+            AppName::Blog,
+            "/admin/ghost/disconnect",
+            &[],
+            Some(&admin),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert!(ghost.site.lock().unwrap().webhooks.is_empty());
+    let body = r#"{"post":{"current":{},"previous":{"id":"x"}}}"#;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        hook(&t, body, Some(signature(body, &secret, now))).await,
+        410
+    );
     ghost.handle.stop(true).await;
     t.stop().await;
 }

@@ -152,6 +152,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        webhook_ids -> Array<Text>,
     }
 }
 

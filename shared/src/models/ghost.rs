@@ -17,6 +17,7 @@ pub struct GhostSite {
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_full_scan_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    pub webhook_ids: Vec<String>,
 }
 
 pub async fn site(conn: &mut AsyncPgConnection) -> QueryResult<Option<GhostSite>> {
@@ -51,6 +52,23 @@ pub async fn connect(
             ghost_sites::admin_key.eq(admin_key),
             ghost_sites::synced_until.eq(None::<DateTime<Utc>>),
             ghost_sites::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Remembers the webhooks registered on the site (replacing the list), and a problem if some
+/// could not be.
+pub async fn set_webhooks(
+    conn: &mut AsyncPgConnection,
+    ids: &[String],
+    error: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(ghost_sites::table)
+        .set((
+            ghost_sites::webhook_ids.eq(ids),
+            ghost_sites::last_error.eq(error),
         ))
         .execute(conn)
         .await

@@ -1,0 +1,1 @@
+ALTER TABLE ghost_sites DROP COLUMN webhook_ids;
