@@ -84,6 +84,16 @@ fn anonymous(ctx: &AppContext, req: &HttpRequest) -> bool {
     req.cookie(ctx.sessions().cookie_name()).is_none()
 }
 
+/// Only the addresses readers use are cached: no query, or just `?page=N`. Anything else (say
+/// `?x=<random>`) is rendered, so that made-up URLs cannot fill the cache or churn it.
+fn cacheable(req: &HttpRequest) -> bool {
+    let query = req.query_string();
+    query.is_empty()
+        || query
+            .strip_prefix("page=")
+            .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn response(content_type: HeaderValue, body: Bytes, source: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
@@ -103,7 +113,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<HttpResponse, AppError>>,
 {
-    if !anonymous(ctx, req) {
+    if !anonymous(ctx, req) || !cacheable(req) {
         return render().await;
     }
     let memory = req

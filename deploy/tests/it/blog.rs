@@ -516,6 +516,16 @@ async fn anonymous_views_come_from_the_page_cache_until_a_change_purges_it() {
         t.get(AppName::Blog, "/", None).await.headers["x-cache"],
         "HIT"
     );
+    // Made-up query strings are rendered, not cached (they could flood the cache).
+    let odd = t
+        .get(AppName::Blog, "/posts/cached-pears?utm=1", None)
+        .await;
+    assert_eq!(odd.status, 200);
+    assert!(!odd.headers.contains_key("x-cache"));
+    assert_eq!(
+        t.get(AppName::Blog, "/?page=1", None).await.headers["x-cache"],
+        "MISS"
+    );
     // Signed-in views are never served from it.
     assert!(
         !t.get(AppName::Blog, "/posts/cached-pears", Some(&ann))
