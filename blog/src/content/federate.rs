@@ -22,9 +22,20 @@ fn base(config: &Config) -> String {
         .to_owned()
 }
 
-/// The stable ActivityPub id of a post (slugs may change; ids must not).
+/// The ActivityPub id of a post's first publication (slugs may change; ids must not).
 pub fn object_id(config: &Config, post_id: i64) -> String {
     format!("{}/objects/posts/{post_id}", base(config))
+}
+
+/// The id of a later publication, after the first was deleted (unpublished): Mastodon keeps a
+/// tombstone for a deleted id and refuses to create it again, so a post published anew needs a
+/// new id.
+pub fn republished_object_id(config: &Config, post_id: i64) -> String {
+    format!(
+        "{}/r{}",
+        object_id(config, post_id),
+        chrono::Utc::now().timestamp_micros()
+    )
 }
 
 /// The post's public page.
@@ -60,7 +71,14 @@ pub fn summary(post: &Post) -> String {
 }
 
 /// The post as an ActivityStreams object (`as_note`: the site's "publish as Note" switch).
-pub fn object(config: &Config, post: &Post, tags: &[Tag], as_note: bool, edited: bool) -> Value {
+pub fn object(
+    config: &Config,
+    post: &Post,
+    id: &str,
+    tags: &[Tag],
+    as_note: bool,
+    edited: bool,
+) -> Value {
     let url = post_url(config, post);
     let summary = summary(post);
     let hashtags: Vec<Value> = tags
@@ -74,7 +92,7 @@ pub fn object(config: &Config, post: &Post, tags: &[Tag], as_note: bool, edited:
         })
         .collect();
     let mut object = json!({
-        "id": object_id(config, post.id),
+        "id": id,
         "attributedTo": BLOG.id(config),
         "url": url,
         "published": time(post.published_at.unwrap_or(post.created_at)),
@@ -112,9 +130,9 @@ pub fn object(config: &Config, post: &Post, tags: &[Tag], as_note: bool, edited:
 }
 
 /// What a deleted or unpublished post leaves behind.
-pub fn tombstone(config: &Config, post_id: i64, as_note: bool) -> Value {
+pub fn tombstone(id: &str, as_note: bool) -> Value {
     json!({
-        "id": object_id(config, post_id),
+        "id": id,
         "type": "Tombstone",
         "formerType": if as_note { "Note" } else { "Article" },
         "deleted": time(chrono::Utc::now()),

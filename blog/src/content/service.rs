@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
-use shared::activitypub::outbox;
+use shared::activitypub::{outbox, store};
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog::{self, Post, PostFields, PostMeta, Tag};
 use shared::{AppContext, AppError};
@@ -262,7 +262,6 @@ async fn federate_change(
     conn: &mut AsyncPgConnection,
     post: &Post,
     tags: &[Tag],
-    was_live: bool,
 ) -> Result<(), SaveError> {
     if post.kind != "post" {
         return Ok(());
@@ -270,23 +269,28 @@ async fn federate_change(
     let config = ctx.config();
     let live = post.status == "published";
     let as_note = blog::settings(conn).await?.federate_as == "Note";
-    let activity = match (was_live, live) {
-        (false, true) => {
-            let object_id = federate::object_id(config, post.id);
+    let activity = match (post.ap_object_id.as_deref(), live) {
+        (None, true) => {
+            let first = federate::object_id(config, post.id);
+            let object_id = if store::was_deleted(conn, &first).await? {
+                federate::republished_object_id(config, post.id)
+            } else {
+                first
+            };
             blog::set_ap_object_id(conn, post.id, Some(&object_id)).await?;
-            let object = federate::object(config, post, tags, as_note, false);
+            let object = federate::object(config, post, &object_id, tags, as_note, false);
             outbox::activity(config, &federate::BLOG, "Create", object)
         }
-        (true, true) => {
-            let object = federate::object(config, post, tags, as_note, true);
+        (Some(object_id), true) => {
+            let object = federate::object(config, post, object_id, tags, as_note, true);
             outbox::activity(config, &federate::BLOG, "Update", object)
         }
-        (true, false) => {
+        (Some(object_id), false) => {
+            let object = federate::tombstone(object_id, as_note);
             blog::set_ap_object_id(conn, post.id, None).await?;
-            let object = federate::tombstone(config, post.id, as_note);
             outbox::activity(config, &federate::BLOG, "Delete", object)
         }
-        (false, false) => return Ok(()),
+        (None, false) => return Ok(()),
     };
     outbox::emit(conn, &activity).await?;
     Ok(())
@@ -338,7 +342,7 @@ pub async fn create(
                     .await?;
             let tags = save_tags(conn, post.id, &checked.tags).await?;
             blog::set_post_meta(conn, post.id, &checked.meta).await?;
-            federate_change(ctx, conn, &post, &tags, false).await?;
+            federate_change(ctx, conn, &post, &tags).await?;
             Ok::<_, SaveError>(post)
         })
         .await?;
@@ -416,7 +420,7 @@ pub async fn save(
                 blog::update_post(conn, id, &fields(&old.kind, &slug, &checked, author_id)).await?;
             let tags = save_tags(conn, id, &checked.tags).await?;
             blog::set_post_meta(conn, id, &checked.meta).await?;
-            federate_change(ctx, conn, &post, &tags, old.ap_object_id.is_some()).await?;
+            federate_change(ctx, conn, &post, &tags).await?;
             Ok(post)
         })
         .await?;
@@ -443,9 +447,9 @@ async fn delete_as(ctx: &AppContext, user: Option<&CurrentUser>, id: i64) -> Res
         if user.is_some_and(|user| !permissions::can_edit(user, &old)) {
             return Err(SaveError::Forbidden("You may not delete this post."));
         }
-        if old.ap_object_id.is_some() {
+        if let Some(object_id) = &old.ap_object_id {
             let as_note = blog::settings(conn).await?.federate_as == "Note";
-            let object = federate::tombstone(ctx.config(), id, as_note);
+            let object = federate::tombstone(object_id, as_note);
             let activity = outbox::activity(ctx.config(), &federate::BLOG, "Delete", object);
             outbox::emit(conn, &activity).await?;
         }
@@ -470,7 +474,7 @@ pub async fn publish_due(ctx: &AppContext) -> Result<usize, AppError> {
                     .into_iter()
                     .map(|(_, t)| t)
                     .collect();
-                federate_change(ctx, conn, &post, &tags, false).await?;
+                federate_change(ctx, conn, &post, &tags).await?;
             }
             Ok::<_, SaveError>(due.len())
         })

@@ -21,6 +21,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
         .route("/posts/{slug}", web::get().to(posts::show))
         .route("/objects/posts/{id}", web::get().to(posts::object))
+        .route(
+            "/objects/posts/{id}/{revision}",
+            web::get().to(posts::object),
+        )
         .route("/tag/{slug}", web::get().to(taxonomy::tag))
         .route("/author/{username}", web::get().to(taxonomy::author))
         .route("/rss.xml", web::get().to(feeds::rss))

@@ -88,11 +88,8 @@ pub async fn render_post(
             })
             .collect::<Vec<_>>(),
     );
-    if post.post.kind == "post" {
-        context.insert(
-            "object_id",
-            &federate::object_id(ctx.config(), post.post.id),
-        );
+    if let Some(object_id) = &post.post.ap_object_id {
+        context.insert("object_id", object_id);
     }
     ctx.render_page(page, "post.html", context, extra).await
 }
@@ -150,12 +147,19 @@ pub async fn show_page(
     show_kind(&ctx, &req, &page, "page", &slug).await
 }
 
-/// `/objects/posts/{id}`: the post as ActivityPub sees it (a browser is sent to the page).
+/// `/objects/posts/{id}[/r<n>]`: the post as ActivityPub sees it under the id it was last
+/// published with (a browser is sent to the page); ids it was deleted under answer 410.
 pub async fn object(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
-    id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| AppError::not_found("There is no such post."))?;
+    let id = &id;
+    let requested = ctx.url(shared::AppName::Blog, req.path());
     let (post, as_note, tags, deleted) = {
         let mut conn = ctx.conn().await?;
         let post = blog::post_with_author(&mut conn, *id).await?;
@@ -165,13 +169,14 @@ pub async fn object(
             .into_iter()
             .map(|(_, t)| t)
             .collect::<Vec<_>>();
-        let object_id = federate::object_id(ctx.config(), *id);
-        let deleted = shared::activitypub::store::was_deleted(&mut conn, &object_id).await?;
+        let deleted = shared::activitypub::store::was_deleted(&mut conn, &requested).await?;
         (post, as_note, tags, deleted)
     };
-    let live = post
-        .as_ref()
-        .filter(|p| p.post.status == "published" && p.post.kind == "post");
+    let live = post.as_ref().filter(|p| {
+        p.post.status == "published"
+            && p.post.kind == "post"
+            && p.post.ap_object_id.as_deref() == Some(requested.as_str())
+    });
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -179,7 +184,8 @@ pub async fn object(
         .unwrap_or("");
     match live {
         Some(p) if wants_activity_json(accept) => {
-            let mut object = federate::object(ctx.config(), &p.post, &tags, as_note, false);
+            let mut object =
+                federate::object(ctx.config(), &p.post, &requested, &tags, as_note, false);
             object["@context"] = serde_json::json!(shared::activitypub::AS_CONTEXT);
             Ok(HttpResponse::Ok()
                 .content_type("application/activity+json")
@@ -193,7 +199,7 @@ pub async fn object(
             .body(
                 serde_json::json!({
                     "@context": shared::activitypub::AS_CONTEXT,
-                    "id": federate::object_id(ctx.config(), *id),
+                    "id": requested,
                     "type": "Tombstone",
                 })
                 .to_string(),

@@ -1020,3 +1020,69 @@ async fn posts_embed_events_from_the_events_app() {
     assert!(page.body.contains("/events/wassail"));
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn a_post_published_again_after_unpublishing_federates_under_a_new_id() {
+    let t = TestFleet::start().await;
+    let ann = t
+        .sign_in(AppName::Blog, person(&t, "ann", "author").await)
+        .await;
+    let mut body = draft("Twice told", "Once.");
+    body["status"] = json!("published");
+    let (_, doc) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&ann),
+    )
+    .await;
+    let path = format!("/editor/api/posts/{}", doc["id"]);
+    let first = outbound(&t, "Create").await[0]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    body["status"] = json!("draft");
+    body["updated_at"] = doc["updated_at"].clone();
+    let (_, doc) = api(&t, Method::PUT, &path, Some(&body), Some(&ann)).await;
+    assert_eq!(
+        outbound(&t, "Delete").await[0]["object"]["id"],
+        first.as_str()
+    );
+
+    body["status"] = json!("published");
+    body["updated_at"] = doc["updated_at"].clone();
+    let (s, _) = api(&t, Method::PUT, &path, Some(&body), Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK);
+    let creates = outbound(&t, "Create").await;
+    assert_eq!(creates.len(), 2);
+    let second = creates[1]["object"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(
+        second, first,
+        "Mastodon keeps tombstones: a new publication needs a new id"
+    );
+    assert!(second.starts_with(&format!("{first}/r")));
+
+    let fetch = |id: String| {
+        let client = t.client.clone();
+        async move {
+            client
+                .get(id)
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(fetch(first.clone()).await.status(), 410);
+    let now = fetch(second.clone()).await;
+    assert_eq!(now.status(), 200);
+    assert_eq!(now.json::<Value>().await.unwrap()["id"], second.as_str());
+    let page = t.get(AppName::Blog, "/posts/twice-told", None).await;
+    assert!(
+        page.body.contains(&second),
+        "the page links its current object"
+    );
+    t.stop().await;
+}
