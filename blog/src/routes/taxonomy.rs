@@ -2,12 +2,59 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::infrastructure::page::{PageQuery, Pagination};
-use shared::models::{blog, users};
+use shared::models::blog::{self, Listing};
+use shared::models::users;
 use shared::{AppContext, AppError, PageRequest};
 
 use super::home::PER_PAGE;
 use super::view::posts_with_tags;
 use crate::page_cache;
+
+/// Who or what a listing page is about.
+struct Heading {
+    kind: &'static str,
+    name: String,
+    description: String,
+    avatar_url: Option<String>,
+}
+
+/// One page of `listing` under `heading`; 404 when it is empty and `empty_is_missing`.
+async fn listing_page(
+    ctx: &AppContext,
+    page: &PageRequest,
+    query: &PageQuery,
+    listing: Listing,
+    heading: Heading,
+    empty_is_missing: bool,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = ctx.conn().await?;
+    let requested = query.page.unwrap_or(1).max(1);
+    let (posts, total) = blog::published_listing(
+        &mut conn,
+        listing,
+        i64::from(PER_PAGE),
+        i64::from(requested - 1) * i64::from(PER_PAGE),
+    )
+    .await?;
+    if total == 0 && empty_is_missing {
+        return Err(AppError::not_found(format!(
+            "There is no such {}.",
+            heading.kind
+        )));
+    }
+    let pagination = Pagination::new(query.page, PER_PAGE, total)?;
+    let views = posts_with_tags(&mut conn, ctx.config(), &posts).await?;
+    drop(conn);
+    let mut context = ctx.base_context();
+    context.insert("heading", &heading.name);
+    context.insert("description", &heading.description);
+    context.insert("avatar_url", &heading.avatar_url);
+    context.insert("kind", heading.kind);
+    context.insert("posts", &views);
+    context.insert("pagination", &pagination);
+    ctx.render_page(page, "listing.html", context, Vec::new())
+        .await
+}
 
 pub async fn tag(
     ctx: web::Data<AppContext>,
@@ -17,29 +64,18 @@ pub async fn tag(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     page_cache::serve(&ctx, &req, || async {
-        let mut conn = ctx.conn().await?;
-        let tag = blog::tag_by_slug(&mut conn, &slug)
-            .await?
-            .ok_or_else(|| AppError::not_found("There is no such tag."))?;
-        let requested = query.page.unwrap_or(1).max(1);
-        let (posts, total) = blog::published_with_tag(
-            &mut conn,
-            tag.id,
-            i64::from(PER_PAGE),
-            i64::from(requested - 1) * i64::from(PER_PAGE),
-        )
-        .await?;
-        let pagination = Pagination::new(query.page, PER_PAGE, total)?;
-        let views = posts_with_tags(&mut conn, ctx.config(), &posts).await?;
-        drop(conn);
-        let mut context = ctx.base_context();
-        context.insert("heading", &tag.name);
-        context.insert("description", &tag.description);
-        context.insert("kind", "tag");
-        context.insert("posts", &views);
-        context.insert("pagination", &pagination);
-        ctx.render_page(&page, "listing.html", context, Vec::new())
-            .await
+        let tag = {
+            let mut conn = ctx.conn().await?;
+            blog::tag_by_slug(&mut conn, &slug).await?
+        }
+        .ok_or_else(|| AppError::not_found("There is no such tag."))?;
+        let heading = Heading {
+            kind: "tag",
+            name: tag.name,
+            description: tag.description,
+            avatar_url: None,
+        };
+        listing_page(&ctx, &page, &query, Listing::Tag(tag.id), heading, false).await
     })
     .await
 }
@@ -52,33 +88,19 @@ pub async fn author(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     page_cache::serve(&ctx, &req, || async {
-        let mut conn = ctx.conn().await?;
-        let user = users::by_username(&mut conn, &username)
-            .await?
-            .ok_or_else(|| AppError::not_found("There is no such author."))?;
-        let requested = query.page.unwrap_or(1).max(1);
-        let (posts, total) = blog::published_by_author(
-            &mut conn,
-            user.id,
-            i64::from(PER_PAGE),
-            i64::from(requested - 1) * i64::from(PER_PAGE),
-        )
-        .await?;
-        if total == 0 {
-            return Err(AppError::not_found("There is no such author."));
+        let user = {
+            let mut conn = ctx.conn().await?;
+            users::by_username(&mut conn, &username).await?
         }
-        let pagination = Pagination::new(query.page, PER_PAGE, total)?;
-        let views = posts_with_tags(&mut conn, ctx.config(), &posts).await?;
-        drop(conn);
-        let mut context = ctx.base_context();
-        context.insert("heading", &user.display_name);
-        context.insert("description", &user.bio);
-        context.insert("avatar_url", &user.avatar_url);
-        context.insert("kind", "author");
-        context.insert("posts", &views);
-        context.insert("pagination", &pagination);
-        ctx.render_page(&page, "listing.html", context, Vec::new())
-            .await
+        .ok_or_else(|| AppError::not_found("There is no such author."))?;
+        let heading = Heading {
+            kind: "author",
+            name: user.display_name,
+            description: user.bio,
+            avatar_url: user.avatar_url,
+        };
+        // Members who never published have no public page.
+        listing_page(&ctx, &page, &query, Listing::Author(user.id), heading, true).await
     })
     .await
 }

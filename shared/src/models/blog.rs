@@ -134,54 +134,50 @@ pub async fn post_with_author(
     Ok(with_author(rows).pop())
 }
 
-/// Published posts carrying the tag.
-pub async fn published_with_tag(
-    conn: &mut AsyncPgConnection,
-    tag_id: i64,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<(Vec<PostWithAuthor>, i64)> {
-    let tagged = post_tags::table
-        .filter(post_tags::tag_id.eq(tag_id))
-        .select(post_tags::post_id);
-    let total = posts::table
-        .filter(posts::status.eq("published"))
-        .filter(posts::id.eq_any(tagged))
-        .count()
-        .get_result(conn)
-        .await?;
-    let rows = posts::table
-        .left_join(users::table)
-        .filter(posts::status.eq("published"))
-        .filter(posts::id.eq_any(tagged))
-        .order((posts::published_at.desc(), posts::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select((Post::as_select(), author_columns()))
-        .load::<AuthoredRow>(conn)
-        .await?;
-    Ok((with_author(rows), total))
+/// Which published posts a listing shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// Posts carrying the tag (pages too, if tagged).
+    Tag(i64),
+    /// One author's posts.
+    Author(i64),
 }
 
-/// Published posts by one author.
-pub async fn published_by_author(
+/// One page of a listing, newest first, and how many it holds in all.
+pub async fn published_listing(
     conn: &mut AsyncPgConnection,
-    author_id: i64,
+    listing: Listing,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<PostWithAuthor>, i64)> {
-    let total = posts::table
+    let tagged = |tag_id: i64| {
+        post_tags::table
+            .filter(post_tags::tag_id.eq(tag_id))
+            .select(post_tags::post_id)
+    };
+    let mut count = posts::table
         .filter(posts::status.eq("published"))
-        .filter(posts::kind.eq("post"))
-        .filter(posts::author_id.eq(author_id))
-        .count()
-        .get_result(conn)
-        .await?;
-    let rows = posts::table
+        .into_boxed();
+    let mut rows = posts::table
         .left_join(users::table)
         .filter(posts::status.eq("published"))
-        .filter(posts::kind.eq("post"))
-        .filter(posts::author_id.eq(author_id))
+        .into_boxed();
+    match listing {
+        Listing::Tag(tag_id) => {
+            count = count.filter(posts::id.eq_any(tagged(tag_id)));
+            rows = rows.filter(posts::id.eq_any(tagged(tag_id)));
+        }
+        Listing::Author(author_id) => {
+            count = count
+                .filter(posts::kind.eq("post"))
+                .filter(posts::author_id.eq(author_id));
+            rows = rows
+                .filter(posts::kind.eq("post"))
+                .filter(posts::author_id.eq(author_id));
+        }
+    }
+    let total = count.count().get_result(conn).await?;
+    let rows = rows
         .order((posts::published_at.desc(), posts::id.desc()))
         .limit(limit)
         .offset(offset)
