@@ -24,6 +24,7 @@
     $("tags").value = (doc.tags || []).join(", ");
     $("feature_image").value = doc.feature_image || "";
     $("feature_image_alt").value = doc.feature_image_alt || "";
+    if ($("author_id") && doc.author_id) $("author_id").value = String(doc.author_id);
     document.querySelectorAll("[data-meta]").forEach(function (el) {
       el.value = (doc.meta || {})[el.dataset.meta] || "";
     });
@@ -62,6 +63,7 @@
       meta: meta
     };
     if (htmlMode) out.html = $("markdown").value; else out.markdown = $("markdown").value;
+    if ($("author_id") && $("author_id").value) out.author_id = Number($("author_id").value);
     if (doc.id) out.updated_at = doc.updated_at; else out.kind = doc.kind || "post";
     return out;
   }

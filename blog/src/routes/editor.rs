@@ -184,6 +184,18 @@ async fn editor_page(
     doc: serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
     let mut context = ctx.base_context();
+    if permissions::is_editor(user) {
+        let writers: Vec<_> = ctx
+            .registry()
+            .users
+            .writers()
+            .await?
+            .into_iter()
+            .map(|u| serde_json::json!({ "id": u.id, "name": u.display_name }))
+            .collect();
+        context.insert("writers", &writers);
+        context.insert("me", &user.id);
+    }
     // Embedded in a <script type="application/json">: `<` escaped so no tag can close it.
     let json = doc.to_string().replace('<', "\\u003c");
     context.insert("document_json", &json);

@@ -5,6 +5,7 @@ pub mod ghost_admin;
 pub mod home;
 pub mod media;
 pub mod posts;
+pub mod tags_admin;
 pub mod taxonomy;
 pub mod view;
 
@@ -52,6 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/settings", web::post().to(admin::save_settings))
         .route("/admin/comments", web::get().to(admin::comments))
         .route("/admin/comments/{id}", web::post().to(admin::moderate))
+        .route("/admin/tags", web::get().to(tags_admin::index))
+        .route("/admin/tags/{id}", web::post().to(tags_admin::update))
+        .route(
+            "/admin/tags/{id}/delete",
+            web::post().to(tags_admin::delete),
+        )
         .route("/admin/ghost", web::get().to(ghost_admin::show))
         .route("/admin/ghost", web::post().to(ghost_admin::connect))
         .route("/admin/ghost/sync", web::post().to(ghost_admin::sync_now))

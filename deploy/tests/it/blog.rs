@@ -1086,3 +1086,123 @@ async fn a_post_published_again_after_unpublishing_federates_under_a_new_id() {
     );
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn editors_manage_tags_and_give_posts_to_other_authors() {
+    let t = TestFleet::start().await;
+    let eve_id = person(&t, "eve", "editor").await;
+    let ann_id = person(&t, "ann", "author").await;
+    let eve = t.sign_in(AppName::Blog, eve_id).await;
+    let ann = t.sign_in(AppName::Blog, ann_id).await;
+
+    // The editor page offers editors the writers to choose from; authors get no choice.
+    let page = t.get(AppName::Blog, "/editor/new", Some(&eve)).await;
+    assert!(page.body.contains(r#"<select id="author_id""#) && page.body.contains("ann (display)"));
+    assert!(
+        !t.get(AppName::Blog, "/editor/new", Some(&ann))
+            .await
+            .body
+            .contains("author_id")
+    );
+    let mut body = draft("Cider notes", "Sharp.");
+    body["status"] = json!("published");
+    body["author_id"] = json!(ann_id);
+    let (s, doc) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&eve),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(doc["author_id"], ann_id);
+    assert!(
+        t.get(AppName::Blog, "/author/ann", None)
+            .await
+            .body
+            .contains("Cider notes")
+    );
+    // An author cannot give a post away.
+    let mut mine = draft("Mine", "x");
+    mine["author_id"] = json!(eve_id);
+    let (s, _) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&mine),
+        Some(&ann),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Tags: listed with counts; renamed (the tag page follows); bad slugs refused; removed.
+    let tags = t.get(AppName::Blog, "/admin/tags", Some(&eve)).await;
+    assert!(tags.body.contains("Perry pears") && tags.body.contains("1 post"));
+    assert_eq!(
+        t.get(AppName::Blog, "/admin/tags", Some(&ann)).await.status,
+        403
+    );
+    let id: i64 = shared::db::schema::tags::table
+        .filter(shared::db::schema::tags::slug.eq("orchard"))
+        .select(shared::db::schema::tags::id)
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let at = format!("/admin/tags/{id}");
+    let rename = [
+        ("name", "The Orchard"),
+        ("slug", "the-orchard"),
+        ("description", "Trees and what they give."),
+    ];
+    assert_eq!(
+        t.post_form(AppName::Blog, &at, &rename, Some(&ann), AppName::Blog)
+            .await
+            .status,
+        403
+    );
+    for bad in [
+        [("name", "X"), ("slug", "Not ok"), ("description", "")],
+        [("name", "X"), ("slug", "perry-pears"), ("description", "")],
+    ] {
+        assert_eq!(
+            t.post_form(AppName::Blog, &at, &bad, Some(&eve), AppName::Blog)
+                .await
+                .status,
+            400
+        );
+    }
+    assert_eq!(
+        t.post_form(AppName::Blog, &at, &rename, Some(&eve), AppName::Blog)
+            .await
+            .status,
+        303
+    );
+    let tag_page = t.get(AppName::Blog, "/tag/the-orchard", None).await;
+    assert!(
+        tag_page.body.contains("Trees and what they give.")
+            && tag_page.body.contains("Cider notes")
+    );
+    assert_eq!(t.get(AppName::Blog, "/tag/orchard", None).await.status, 404);
+    let removed = t
+        .post_form(
+            AppName::Blog,
+            &format!("{at}/delete"),
+            &[],
+            Some(&eve),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(
+        t.get(AppName::Blog, "/tag/the-orchard", None).await.status,
+        404
+    );
+    assert!(
+        t.get(AppName::Blog, "/posts/cider-notes", None)
+            .await
+            .body
+            .contains("Cider notes")
+    );
+    t.stop().await;
+}

@@ -33,6 +33,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
+    /// Everyone who may write on the blog (authors, editors, administrators), by name.
+    async fn writers(&self) -> ServiceResult<Vec<UserDto>>;
     /// The account of an author imported from elsewhere (Ghost): the member with this username
     /// if there is one, else a new `author` account that cannot sign in. Returns its id.
     async fn imported_author(

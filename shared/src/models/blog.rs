@@ -477,6 +477,54 @@ pub async fn upsert_tag(conn: &mut AsyncPgConnection, slug: &str, name: &str) ->
         .await
 }
 
+/// Every tag with how many posts carry it, by name.
+pub async fn tags_with_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(Tag, i64)>> {
+    let tags: Vec<Tag> = tags::table
+        .order(tags::name)
+        .select(Tag::as_select())
+        .load(conn)
+        .await?;
+    let counts: Vec<(i64, i64)> = post_tags::table
+        .group_by(post_tags::tag_id)
+        .select((post_tags::tag_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(tags
+        .into_iter()
+        .map(|t| {
+            let n = counts
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .map_or(0, |(_, n)| *n);
+            (t, n)
+        })
+        .collect())
+}
+
+/// Renames a tag; `None` when there is no such tag.
+pub async fn update_tag(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    slug: &str,
+    name: &str,
+    description: &str,
+) -> QueryResult<Option<Tag>> {
+    diesel::update(tags::table.find(id))
+        .set((
+            tags::slug.eq(slug),
+            tags::name.eq(name),
+            tags::description.eq(description),
+        ))
+        .returning(Tag::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn delete_tag(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(tags::table.find(id)).execute(conn).await
+}
+
 pub async fn tag_by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Tag>> {
     tags::table
         .filter(tags::slug.eq(slug))

@@ -294,6 +294,18 @@ pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: i64) -> Query
 }
 
 /// A new account with a password (and, for seeded or imported users, already verified).
+/// Users with a writing role, by display name.
+pub async fn writers(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::role.eq_any(["author", "editor", "admin"]))
+        .filter(users::disabled_at.is_null())
+        .order((users::display_name, users::id))
+        .limit(500)
+        .select(User::as_select())
+        .load(conn)
+        .await
+}
+
 /// See [`crate::contracts::protocols::UserDirectory::imported_author`]. The address is under
 /// `.invalid` (RFC 2606), so no mail ever goes to it, and no password is set.
 pub async fn imported_author(

@@ -76,6 +76,15 @@ impl UserDirectory for DbServices {
         Ok(users::by_id(&mut conn, id).await?.map(UserDto::from))
     }
 
+    async fn writers(&self) -> ServiceResult<Vec<UserDto>> {
+        let mut conn = self.pool.get().await?;
+        Ok(users::writers(&mut conn)
+            .await?
+            .into_iter()
+            .map(UserDto::from)
+            .collect())
+    }
+
     async fn imported_author(
         &self,
         username: &str,
