@@ -14,6 +14,9 @@ use crate::ghost::client::{GhostClient, Resource};
 use crate::ghost::sync::{self, SyncError};
 use crate::ghost::webhook;
 
+/// How long "Sync now" waits before leaving the sync to finish in the background.
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
     if permissions::is_admin(user) {
         Ok(())
@@ -33,6 +36,7 @@ fn see_other(to: String) -> HttpResponse {
 #[derive(Deserialize)]
 pub struct StatusQuery {
     synced: Option<String>,
+    running: Option<u8>,
 }
 
 pub async fn show(
@@ -64,6 +68,7 @@ pub async fn show(
     }
     context.insert("webhook_url", &ctx.url(AppName::Blog, "/webhooks/ghost"));
     context.insert("synced", &query.synced);
+    context.insert("running", &query.running.is_some());
     ctx.render_page(&page, "admin/ghost.html", context, Vec::new())
         .await
 }
@@ -136,7 +141,15 @@ pub async fn sync_now(
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     require_admin(&user)?;
-    match sync::run(&ctx, true).await {
+    // A large site's first import can take minutes: wait a while for it, then let it finish in
+    // the background (the page shows how it went).
+    let task_ctx = ctx.get_ref().clone();
+    let task = actix_web::rt::spawn(async move { sync::run(&task_ctx, true).await });
+    let outcome = match tokio::time::timeout(SYNC_WAIT, task).await {
+        Ok(joined) => joined.map_err(AppError::internal)?,
+        Err(_still_running) => return Ok(see_other("/admin/ghost?running=1".into())),
+    };
+    match outcome {
         Ok(r) => Ok(see_other(format!(
             "/admin/ghost?synced={}+new,+{}+updated,+{}+unchanged,+{}+removed",
             r.created, r.updated, r.unchanged, r.removed
