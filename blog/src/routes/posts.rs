@@ -101,6 +101,25 @@ async fn show_kind(
     kind: &str,
     slug: &str,
 ) -> Result<HttpResponse, AppError> {
+    // A fediverse server looking the page up (Mastodon's search) is sent to the object.
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if wants_activity_json(accept) {
+        let post = {
+            let mut conn = ctx.conn().await?;
+            blog::published_by_slug(&mut conn, kind, slug).await?
+        };
+        return match post.and_then(|p| p.post.ap_object_id) {
+            Some(object_id) => Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, object_id))
+                .insert_header((header::VARY, "Accept"))
+                .finish()),
+            None => Err(AppError::not_found("This is not an ActivityPub object.")),
+        };
+    }
     page_cache::serve(ctx, req, || async {
         let (post, moved) = {
             let mut conn = ctx.conn().await?;

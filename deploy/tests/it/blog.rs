@@ -199,6 +199,16 @@ async fn authors_write_and_publish_and_the_public_pages_and_fediverse_follow() {
     assert!(creates[0]["actor"].as_str().unwrap().ends_with("/actor"));
     assert_eq!(article["tag"][1]["name"], "#Perrypears");
     let object_id = article["id"].as_str().unwrap().to_owned();
+    // Looking the page up as ActivityPub (Mastodon's search) leads to the object.
+    let lookup = t
+        .client
+        .get(t.fleet.at(AppName::Blog, "/posts/pressing-perry"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lookup.status(), 303);
+    assert_eq!(lookup.headers()["location"], object_id.as_str());
     let fetched = t
         .client
         .get(&object_id)
