@@ -116,8 +116,14 @@
 
   function schedule() {
     dirty = true;
-    state("Unsaved changes");
     clearTimeout(timer);
+    if (doc.status === "published") {
+      // A live post changes only when its writer says so (as in Ghost): no autosave, which
+      // would publish half-written edits and send the fediverse an Update at every pause.
+      state("Unsaved changes: press Update to publish them");
+      return;
+    }
+    state("Unsaved changes");
     timer = setTimeout(function () { if ($("conflict").hidden) save(); }, 1500);
   }
 

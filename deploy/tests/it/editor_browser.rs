@@ -279,8 +279,20 @@ async fn an_author_writes_previews_autosaves_publishes_and_meets_a_conflict_in_t
     .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
 
-    // This tab types on: its autosave is refused, the banner says why, nothing is overwritten.
+    // This tab types on. A live post is not autosaved (half-written edits would go public)…
     type_into(&client, "markdown", " Slowly.").await;
+    until(&client, "the unsaved notice", "state", |s| {
+        s == "Unsaved changes: press Update to publish them"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // past the autosave delay
+    let (title, _, _, _) = stored(&t, id).await;
+    assert_eq!(
+        title, "Pressing perry, second thoughts",
+        "no autosave of a live post"
+    );
+    // …and Update is refused: the banner says why, nothing is overwritten.
+    click(&client, "publish").await;
     let state = until(&client, "the conflict banner", "conflict", |shown| {
         shown == "true"
     })
@@ -313,9 +325,10 @@ async fn an_author_writes_previews_autosaves_publishes_and_meets_a_conflict_in_t
     })
     .await;
 
-    // And writing on from their version saves again.
+    // And writing on from their version saves again, on Update.
     type_into(&client, "markdown", " Then rests.").await;
-    until(&client, "the autosave over their version", "state", |s| {
+    click(&client, "publish").await;
+    until(&client, "the update over their version", "state", |s| {
         s == "published"
     })
     .await;
