@@ -25,6 +25,10 @@
     $("feature_image").value = doc.feature_image || "";
     $("feature_image_alt").value = doc.feature_image_alt || "";
     if ($("author_id") && doc.author_id) $("author_id").value = String(doc.author_id);
+    if ($("co_author_ids")) {
+      var co = (doc.co_author_ids || []).map(String);
+      Array.prototype.forEach.call($("co_author_ids").options, function (o) { o.selected = co.indexOf(o.value) >= 0; });
+    }
     document.querySelectorAll("[data-meta]").forEach(function (el) {
       el.value = (doc.meta || {})[el.dataset.meta] || "";
     });
@@ -64,6 +68,10 @@
     };
     if (htmlMode) out.html = $("markdown").value; else out.markdown = $("markdown").value;
     if ($("author_id") && $("author_id").value) out.author_id = Number($("author_id").value);
+    if ($("co_author_ids")) {
+      out.co_author_ids = Array.prototype.filter.call($("co_author_ids").options, function (o) { return o.selected; })
+        .map(function (o) { return Number(o.value); });
+    }
     if (doc.id) out.updated_at = doc.updated_at; else out.kind = doc.kind || "post";
     return out;
   }

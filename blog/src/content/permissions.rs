@@ -11,11 +11,13 @@ pub fn can_write(user: &CurrentUser) -> bool {
     matches!(user.role, Role::Admin | Role::Editor | Role::Author)
 }
 
-/// May edit (and publish, unpublish, delete) this post.
-pub fn can_edit(user: &CurrentUser, post: &Post) -> bool {
+/// May edit (and publish, unpublish, delete) this post, written by `authors`.
+pub fn can_edit(user: &CurrentUser, post: &Post, authors: &[i64]) -> bool {
     match user.role {
         Role::Admin | Role::Editor => true,
-        Role::Author => post.kind == "post" && post.author_id == Some(user.id),
+        Role::Author => {
+            post.kind == "post" && (post.author_id == Some(user.id) || authors.contains(&user.id))
+        }
         Role::Member => false,
     }
 }

@@ -41,6 +41,8 @@ pub struct PostInput {
     pub meta: PostMeta,
     /// Editors may give a post to another author.
     pub author_id: Option<i64>,
+    /// Further authors after the primary one, in order (editors only; `None` keeps them).
+    pub co_author_ids: Option<Vec<i64>>,
     /// The version this save was made from (optimistic locking); required to save.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -296,6 +298,35 @@ async fn federate_change(
     Ok(())
 }
 
+/// Most authors a post may have.
+const MAX_AUTHORS: usize = 10;
+
+/// The primary author followed by the co-authors, without repeats; each must be a writer.
+async fn author_list(
+    conn: &mut AsyncPgConnection,
+    primary: i64,
+    co_authors: &[i64],
+) -> Result<Vec<i64>, SaveError> {
+    let mut list = vec![primary];
+    for id in co_authors {
+        if !list.contains(id) {
+            list.push(*id);
+        }
+    }
+    if list.len() > MAX_AUTHORS {
+        return Err(invalid(format!(
+            "A post has at most {MAX_AUTHORS} authors."
+        )));
+    }
+    let writers = blog::writers_among(conn, &list).await?;
+    if list.iter().any(|id| !writers.contains(id)) {
+        return Err(invalid(
+            "Every author must be a member who writes (an author, editor or administrator).",
+        ));
+    }
+    Ok(list)
+}
+
 /// After a commit: every cached page and listing of the blog is out of date.
 pub async fn purge(ctx: &AppContext) {
     if let Err(e) = crate::page_cache::purge(ctx).await {
@@ -332,14 +363,20 @@ pub async fn create(
         Some(id) => id,
         None => user.id,
     };
+    let co_authors = input.co_author_ids.clone().unwrap_or_default();
+    if !co_authors.is_empty() && !permissions::is_editor(user) {
+        return Err(SaveError::Forbidden("Only editors add co-authors."));
+    }
     let checked = check(input, None)?;
     let mut conn = ctx.conn().await?;
     let post = conn
         .transaction(async |conn| {
+            let authors = author_list(conn, author_id, &co_authors).await?;
             let slug = free_slug(conn, checked.slug.as_deref(), &checked.title, None).await?;
             let post =
                 blog::insert_post_fields(conn, &fields(&kind, &slug, &checked, Some(author_id)))
                     .await?;
+            blog::set_post_authors(conn, post.id, &authors).await?;
             let tags = save_tags(conn, post.id, &checked.tags).await?;
             blog::set_post_meta(conn, post.id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
@@ -384,13 +421,15 @@ pub async fn save(
         ));
     };
     let requested_author = input.author_id;
+    let requested_co_authors = input.co_author_ids.clone();
     let mut conn = ctx.conn().await?;
     let post = conn
         .transaction(async |conn| {
             let Some(old) = blog::post_for_update(conn, id).await? else {
                 return Err(SaveError::NotFound);
             };
-            if !permissions::can_edit(user, &old) {
+            let old_authors = blog::author_ids_of(conn, id).await?;
+            if !permissions::can_edit(user, &old, &old_authors) {
                 return Err(SaveError::Forbidden("You may not edit this post."));
             }
             if old.updated_at != expected {
@@ -405,6 +444,23 @@ pub async fn save(
                 Some(a) => Some(a),
                 None => old.author_id,
             };
+            let authors = match (author_id, requested_co_authors) {
+                (Some(primary), Some(co)) => author_list(conn, primary, &co).await?,
+                (Some(primary), None) => {
+                    let co: Vec<i64> = old_authors
+                        .iter()
+                        .copied()
+                        .filter(|a| *a != primary)
+                        .collect();
+                    author_list(conn, primary, &co).await?
+                }
+                (None, _) => Vec::new(),
+            };
+            if authors != old_authors && !permissions::is_editor(user) {
+                return Err(SaveError::Forbidden(
+                    "Only editors change who wrote a post.",
+                ));
+            }
             let checked = check(input, Some(&old))?;
             let slug = free_slug(conn, checked.slug.as_deref(), &checked.title, Some(id)).await?;
             // A slug that changes keeps its old address working, once the post has been public.
@@ -418,6 +474,9 @@ pub async fn save(
             }
             let post =
                 blog::update_post(conn, id, &fields(&old.kind, &slug, &checked, author_id)).await?;
+            if authors != old_authors {
+                blog::set_post_authors(conn, id, &authors).await?;
+            }
             let tags = save_tags(conn, id, &checked.tags).await?;
             blog::set_post_meta(conn, id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
@@ -444,7 +503,8 @@ async fn delete_as(ctx: &AppContext, user: Option<&CurrentUser>, id: i64) -> Res
         let Some(old) = blog::post_for_update(conn, id).await? else {
             return Err(SaveError::NotFound);
         };
-        if user.is_some_and(|user| !permissions::can_edit(user, &old)) {
+        let authors = blog::author_ids_of(conn, id).await?;
+        if user.is_some_and(|user| !permissions::can_edit(user, &old, &authors)) {
             return Err(SaveError::Forbidden("You may not delete this post."));
         }
         if let Some(object_id) = &old.ap_object_id {

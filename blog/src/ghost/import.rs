@@ -58,22 +58,25 @@ pub fn username_for(author_slug: &str) -> String {
     }
 }
 
-async fn author_id(
-    ctx: &AppContext,
-    author: Option<&GhostAuthor>,
-) -> Result<Option<i64>, AppError> {
-    let Some(a) = author else { return Ok(None) };
-    let id = ctx
-        .registry()
-        .users
-        .imported_author(
-            &username_for(&a.slug),
-            &cut(&a.name, 100),
-            &cut(a.bio.as_deref().unwrap_or(""), 500),
-            web_url(a.profile_image.as_deref()).as_deref(),
-        )
-        .await?;
-    Ok(Some(id))
+/// Our accounts for a post's Ghost authors, in order (at most ten).
+async fn author_ids(ctx: &AppContext, authors: &[GhostAuthor]) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::with_capacity(authors.len());
+    for a in authors.iter().take(10) {
+        let id = ctx
+            .registry()
+            .users
+            .imported_author(
+                &username_for(&a.slug),
+                &cut(&a.name, 100),
+                &cut(a.bio.as_deref().unwrap_or(""), 500),
+                web_url(a.profile_image.as_deref()).as_deref(),
+            )
+            .await?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Our status for a Ghost post: the Content API only shows published ones.
@@ -88,10 +91,10 @@ fn status_of(post: &GhostPost) -> &'static str {
 
 /// Imports `post` as a `kind` ("post" or "page").
 pub async fn import(ctx: &AppContext, kind: &str, post: &GhostPost) -> Result<Outcome, AppError> {
-    let author_id = author_id(ctx, post.authors.first()).await?;
+    let authors = author_ids(ctx, &post.authors).await?;
     let mut conn = ctx.conn().await?;
     let outcome = conn
-        .transaction(async |conn| import_in(conn, kind, post, author_id).await)
+        .transaction(async |conn| import_in(conn, kind, post, &authors).await)
         .await?;
     Ok(outcome)
 }
@@ -100,8 +103,9 @@ async fn import_in(
     conn: &mut AsyncPgConnection,
     kind: &str,
     post: &GhostPost,
-    author_id: Option<i64>,
+    authors: &[i64],
 ) -> Result<Outcome, SaveError> {
+    let author_id = authors.first().copied();
     let existing = ghost::imported(conn, &post.id).await?;
     if let Some((_, version)) = existing
         && version == post.updated_at
@@ -182,6 +186,7 @@ async fn import_in(
     }
     tag_ids.dedup();
     blog::set_post_tags(conn, id, &tag_ids).await?;
+    blog::set_post_authors(conn, id, authors).await?;
     let meta = PostMeta {
         meta_title: text(post.meta_title.as_deref(), 300),
         meta_description: text(post.meta_description.as_deref(), 300),

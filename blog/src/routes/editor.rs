@@ -32,6 +32,8 @@ pub struct Document {
     pub published_at: Option<String>,
     pub meta: PostMeta,
     pub author_id: Option<i64>,
+    /// The other authors, in order.
+    pub co_author_ids: Vec<i64>,
     /// The version (send it back with the next save).
     pub updated_at: String,
     pub path: String,
@@ -49,6 +51,11 @@ async fn document(ctx: &AppContext, post: Post) -> Result<Document, AppError> {
         .map(|(_, t)| t.name)
         .collect();
     let meta = blog::post_meta(&mut conn, post.id).await?;
+    let co_author_ids = blog::author_ids_of(&mut conn, post.id)
+        .await?
+        .into_iter()
+        .filter(|a| Some(*a) != post.author_id)
+        .collect();
     let path = if post.kind == "page" {
         format!("/{}", post.slug)
     } else {
@@ -69,6 +76,7 @@ async fn document(ctx: &AppContext, post: Post) -> Result<Document, AppError> {
         published_at: post.published_at.map(|t| t.to_rfc3339()),
         meta,
         author_id: post.author_id,
+        co_author_ids,
         updated_at: version(post.updated_at),
         path,
     })
@@ -92,7 +100,11 @@ async fn editable(ctx: &AppContext, user: &CurrentUser, id: i64) -> Result<Post,
     }
     .ok_or_else(|| AppError::not_found("There is no such post."))?
     .post;
-    if !permissions::can_edit(user, &post) {
+    let authors = {
+        let mut conn = ctx.conn().await?;
+        blog::author_ids_of(&mut conn, post.id).await?
+    };
+    if !permissions::can_edit(user, &post, &authors) {
         return Err(AppError::Forbidden("You may not edit this post.".into()));
     }
     Ok(post)

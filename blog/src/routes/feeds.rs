@@ -87,8 +87,8 @@ fn rss_item(out: &mut String, post: &PostView<'_>) {
         escape(&post.excerpt),
         escape(post.html),
     );
-    if let Some(author) = post.author {
-        let _ = writeln!(out, "<dc:creator>{}</dc:creator>", escape(author));
+    for author in &post.authors {
+        let _ = writeln!(out, "<dc:creator>{}</dc:creator>", escape(&author.name));
     }
     for tag in &post.tags {
         let _ = writeln!(out, "<category>{}</category>", escape(&tag.name));
@@ -121,13 +121,13 @@ pub async fn atom(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
         for post in &views {
             let _ = write!(
                 out,
-                "<entry>\n<title>{}</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<published>{}</published>\n<updated>{}</updated>\n<author><name>{}</name></author>\n<summary>{}</summary>\n<content type=\"html\">{}</content>\n",
+                "<entry>\n<title>{}</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<published>{}</published>\n<updated>{}</updated>\n{}<summary>{}</summary>\n<content type=\"html\">{}</content>\n",
                 escape(post.title),
                 escape(&post.url),
                 escape(&post.url),
                 escape(post.published_at.as_deref().unwrap_or(&post.updated_at)),
                 escape(&post.updated_at),
-                escape(post.author.unwrap_or(&settings.title)),
+                atom_authors(post, &settings.title),
                 escape(&post.excerpt),
                 escape(post.html),
             );
@@ -140,6 +140,18 @@ pub async fn atom(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
         Ok(xml("application/atom+xml; charset=utf-8", out))
     })
     .await
+}
+
+fn atom_authors(post: &PostView<'_>, fallback: &str) -> String {
+    let names: Vec<&str> = if post.authors.is_empty() {
+        vec![fallback]
+    } else {
+        post.authors.iter().map(|a| a.name.as_str()).collect()
+    };
+    names
+        .iter()
+        .map(|n| format!("<author><name>{}</name></author>\n", escape(n)))
+        .collect()
 }
 
 pub async fn sitemap(

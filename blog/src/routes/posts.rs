@@ -31,7 +31,7 @@ pub async fn render_post(
     post: &PostWithAuthor,
     preview: bool,
 ) -> Result<HttpResponse, AppError> {
-    let (tags, meta, comments) = {
+    let (tags, meta, comments, authors) = {
         let mut conn = ctx.conn().await?;
         let tags: Vec<TagView> = blog::tags_of(&mut conn, &[post.post.id])
             .await?
@@ -40,7 +40,12 @@ pub async fn render_post(
             .collect();
         let meta = blog::post_meta(&mut conn, post.post.id).await?;
         let comments = blog::approved_comments(&mut conn, post.post.id).await?;
-        (tags, meta, comments)
+        let authors = super::view::authors_by_post(&mut conn, &[post.post.id])
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect::<Vec<_>>();
+        (tags, meta, comments, authors)
     };
     let mut extra: Vec<(&'static str, FragmentRequest)> = Vec::new();
     let mut body = Vec::new();
@@ -68,7 +73,7 @@ pub async fn render_post(
             }
         }
     }
-    let view = PostView::new(ctx.config(), post, tags);
+    let view = PostView::new(ctx.config(), post, tags, authors);
     let mut context = ctx.base_context();
     context.insert("post", &view);
     context.insert("body", &body);

@@ -21,6 +21,12 @@ impl From<&Tag> for TagView {
     }
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorView {
+    pub name: String,
+    pub username: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct PostView<'a> {
     pub id: i64,
@@ -41,10 +47,17 @@ pub struct PostView<'a> {
     pub published_at: Option<String>,
     pub updated_at: String,
     pub tags: Vec<TagView>,
+    /// Every author in order (the first is `author`).
+    pub authors: Vec<AuthorView>,
 }
 
 impl<'a> PostView<'a> {
-    pub fn new(config: &Config, p: &'a PostWithAuthor, tags: Vec<TagView>) -> Self {
+    pub fn new(
+        config: &Config,
+        p: &'a PostWithAuthor,
+        tags: Vec<TagView>,
+        authors: Vec<AuthorView>,
+    ) -> Self {
         let post = &p.post;
         let url = federate::post_url(config, post);
         let path = match post.kind.as_str() {
@@ -73,6 +86,7 @@ impl<'a> PostView<'a> {
                 .updated_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             tags,
+            authors,
         }
     }
 }
@@ -85,6 +99,7 @@ pub async fn posts_with_tags<'a>(
 ) -> diesel::QueryResult<Vec<PostView<'a>>> {
     let ids: Vec<i64> = posts.iter().map(|p| p.post.id).collect();
     let tags = shared::models::blog::tags_of(conn, &ids).await?;
+    let authors = authors_by_post(conn, &ids).await?;
     Ok(posts
         .iter()
         .map(|p| {
@@ -93,7 +108,24 @@ pub async fn posts_with_tags<'a>(
                 .filter(|(id, _)| *id == p.post.id)
                 .map(|(_, t)| TagView::from(t))
                 .collect();
-            PostView::new(config, p, mine)
+            let by = authors
+                .iter()
+                .filter(|(id, _)| *id == p.post.id)
+                .map(|(_, a)| a.clone())
+                .collect();
+            PostView::new(config, p, mine, by)
         })
+        .collect())
+}
+
+/// The authors of each post, in order: (post id, author).
+pub async fn authors_by_post(
+    conn: &mut diesel_async::AsyncPgConnection,
+    ids: &[i64],
+) -> diesel::QueryResult<Vec<(i64, AuthorView)>> {
+    Ok(shared::models::blog::authors_of(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(id, name, username)| (id, AuthorView { name, username }))
         .collect())
 }

@@ -1216,3 +1216,73 @@ async fn editors_manage_tags_and_give_posts_to_other_authors() {
     );
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn posts_can_have_several_authors() {
+    let t = TestFleet::start().await;
+    let eve = t
+        .sign_in(AppName::Blog, person(&t, "eve", "editor").await)
+        .await;
+    let ann_id = person(&t, "ann", "author").await;
+    let bob_id = person(&t, "bob", "author").await;
+    let mel_id = person(&t, "mel", "member").await;
+    let bob = t.sign_in(AppName::Blog, bob_id).await;
+
+    let mut body = draft("Two hands", "Written together.");
+    body["status"] = json!("published");
+    body["author_id"] = json!(ann_id);
+    body["co_author_ids"] = json!([bob_id]);
+    let (s, doc) = api(
+        &t,
+        Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&eve),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["co_author_ids"], json!([bob_id]));
+
+    let page = t.get(AppName::Blog, "/posts/two-hands", None).await;
+    assert!(
+        page.body.contains(
+            r#"<a href="/author/ann">ann (display)</a> and <a href="/author/bob">bob (display)</a>"#
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        t.get(AppName::Blog, "/author/bob", None)
+            .await
+            .body
+            .contains("Two hands")
+    );
+    let rss = t.get(AppName::Blog, "/rss.xml", None).await.body;
+    assert!(
+        rss.contains("<dc:creator>ann (display)</dc:creator>")
+            && rss.contains("<dc:creator>bob (display)</dc:creator>")
+    );
+
+    // A co-author may edit the post, but not change who wrote it.
+    let path = format!("/editor/api/posts/{}", doc["id"]);
+    let mut edit = draft("Two hands, revised", "Written together, twice.");
+    edit["status"] = json!("published");
+    edit["updated_at"] = doc["updated_at"].clone();
+    let (s, doc) = api(&t, Method::PUT, &path, Some(&edit), Some(&bob)).await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    edit["updated_at"] = doc["updated_at"].clone();
+    edit["co_author_ids"] = json!([]);
+    let (s, _) = api(&t, Method::PUT, &path, Some(&edit), Some(&bob)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Only writers can be authors.
+    edit["co_author_ids"] = json!([mel_id]);
+    let (s, _) = api(&t, Method::PUT, &path, Some(&edit), Some(&eve)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        t.get(AppName::Blog, "/author/bob", None)
+            .await
+            .body
+            .contains("Two hands, revised")
+    );
+    t.stop().await;
+}

@@ -334,14 +334,20 @@ async fn snapshot(t: &TestFleet) -> Vec<(String, String, chrono::DateTime<chrono
 }
 
 fn site_with_content() -> Site {
+    let mut blossom = ghost_post(
+        1,
+        "Pear blossom",
+        "<p>White <strong>blossom</strong>.</p><script>steal()</script>",
+        50,
+    );
+    // Written by two: Ghost lists both.
+    blossom["authors"]
+        .as_array_mut()
+        .unwrap()
+        .push(author("john-roe", "John Roe"));
     Site {
         posts: vec![
-            ghost_post(
-                1,
-                "Pear blossom",
-                "<p>White <strong>blossom</strong>.</p><script>steal()</script>",
-                50,
-            ),
+            blossom,
             ghost_post(2, "Frost in April", "<p>Fleece on the trees.</p>", 40),
             ghost_post(
                 3,
@@ -448,6 +454,13 @@ async fn a_ghost_site_is_imported_page_by_page_kept_current_and_pruned() {
             .await
             .body
             .contains("Frost in April")
+    );
+    assert!(
+        t.get(AppName::Blog, "/author/john_roe", None)
+            .await
+            .body
+            .contains("Pear blossom"),
+        "the second Ghost author"
     );
     let author = t.get(AppName::Blog, "/author/jane_doe", None).await;
     assert_eq!(author.status, 200);

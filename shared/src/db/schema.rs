@@ -165,6 +165,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_authors (post_id, user_id) {
+        post_id -> Int8,
+        user_id -> Int8,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
     post_tags (post_id, tag_id) {
         post_id -> Int8,
         tag_id -> Int8,
@@ -406,6 +414,8 @@ diesel::joinable!(post_meta -> posts (post_id));
 diesel::joinable!(ghost_posts -> posts (post_id));
 diesel::joinable!(post_slug_history -> posts (post_id));
 diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_authors -> posts (post_id));
+diesel::joinable!(post_authors -> users (user_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(carts -> users (user_id));
@@ -430,6 +440,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_slug_history,
     tags,
     post_tags,
+    post_authors,
     blog_settings,
     post_comments,
     nav_items,

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::schema::{
-    blog_settings, nav_items, post_comments, post_meta, post_slug_history, post_tags, posts, tags,
-    users,
+    blog_settings, nav_items, post_authors, post_comments, post_meta, post_slug_history, post_tags,
+    posts, tags, users,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -155,6 +155,11 @@ pub async fn published_listing(
             .filter(post_tags::tag_id.eq(tag_id))
             .select(post_tags::post_id)
     };
+    let written_by = |user_id: i64| {
+        post_authors::table
+            .filter(post_authors::user_id.eq(user_id))
+            .select(post_authors::post_id)
+    };
     let mut count = posts::table
         .filter(posts::status.eq("published"))
         .into_boxed();
@@ -170,10 +175,10 @@ pub async fn published_listing(
         Listing::Author(author_id) => {
             count = count
                 .filter(posts::kind.eq("post"))
-                .filter(posts::author_id.eq(author_id));
+                .filter(posts::id.eq_any(written_by(author_id)));
             rows = rows
                 .filter(posts::kind.eq("post"))
-                .filter(posts::author_id.eq(author_id));
+                .filter(posts::id.eq_any(written_by(author_id)));
         }
     }
     let total = count.count().get_result(conn).await?;
@@ -212,18 +217,39 @@ pub async fn editor_list(
         .select((Post::as_select(), author_columns()))
         .into_boxed();
     if let Some(author_id) = author_id {
-        query = query.filter(posts::author_id.eq(author_id));
+        let written = post_authors::table
+            .filter(post_authors::user_id.eq(author_id))
+            .select(post_authors::post_id);
+        query = query.filter(posts::author_id.eq(author_id).or(posts::id.eq_any(written)));
     }
     let rows = query.load::<AuthoredRow>(conn).await?;
     Ok(with_author(rows))
 }
 
 pub async fn insert_post(conn: &mut AsyncPgConnection, new: &NewPost<'_>) -> QueryResult<Post> {
-    diesel::insert_into(posts::table)
+    let post = diesel::insert_into(posts::table)
         .values(new)
         .returning(Post::as_returning())
         .get_result(conn)
-        .await
+        .await?;
+    record_primary_author(conn, &post).await?;
+    Ok(post)
+}
+
+/// A new post's author is its first entry in `post_authors`.
+async fn record_primary_author(conn: &mut AsyncPgConnection, post: &Post) -> QueryResult<()> {
+    if let Some(author_id) = post.author_id {
+        diesel::insert_into(post_authors::table)
+            .values((
+                post_authors::post_id.eq(post.id),
+                post_authors::user_id.eq(author_id),
+                post_authors::position.eq(0),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Everything the editor writes (a new post, or every field of a save).
@@ -316,11 +342,13 @@ pub async fn insert_post_fields(
     conn: &mut AsyncPgConnection,
     fields: &PostFields<'_>,
 ) -> QueryResult<Post> {
-    diesel::insert_into(posts::table)
+    let post = diesel::insert_into(posts::table)
         .values(fields)
         .returning(Post::as_returning())
         .get_result(conn)
-        .await
+        .await?;
+    record_primary_author(conn, &post).await?;
+    Ok(post)
 }
 
 /// The post, locked for the rest of the transaction.
@@ -452,6 +480,74 @@ pub async fn redirect_for(
         .first(conn)
         .await
         .optional()
+}
+
+/// Replaces a post's authors, in order (the first is the primary author, `posts.author_id`).
+pub async fn set_post_authors(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    user_ids: &[i64],
+) -> QueryResult<()> {
+    diesel::delete(post_authors::table.filter(post_authors::post_id.eq(post_id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = user_ids
+        .iter()
+        .enumerate()
+        .map(|(i, user_id)| {
+            (
+                post_authors::post_id.eq(post_id),
+                post_authors::user_id.eq(*user_id),
+                post_authors::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(post_authors::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    diesel::update(posts::table.find(post_id))
+        .set(posts::author_id.eq(user_ids.first().copied()))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A post's authors' ids, in order.
+pub async fn author_ids_of(conn: &mut AsyncPgConnection, post_id: i64) -> QueryResult<Vec<i64>> {
+    post_authors::table
+        .filter(post_authors::post_id.eq(post_id))
+        .order(post_authors::position)
+        .select(post_authors::user_id)
+        .load(conn)
+        .await
+}
+
+/// The authors of each post, in order: (post id, display name, username).
+pub async fn authors_of(
+    conn: &mut AsyncPgConnection,
+    post_ids: &[i64],
+) -> QueryResult<Vec<(i64, String, String)>> {
+    post_authors::table
+        .inner_join(users::table)
+        .filter(post_authors::post_id.eq_any(post_ids))
+        .order((post_authors::post_id, post_authors::position))
+        .select((post_authors::post_id, users::display_name, users::username))
+        .load(conn)
+        .await
+}
+
+/// Of `ids`, those of users who may write (authors, editors, administrators).
+pub async fn writers_among(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::role.eq_any(["author", "editor", "admin"]))
+        .select(users::id)
+        .load(conn)
+        .await
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -42,6 +42,7 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("post_slug_history", AppName::Blog),
     ("tags", AppName::Blog),
     ("post_tags", AppName::Blog),
+    ("post_authors", AppName::Blog),
     ("blog_settings", AppName::Blog),
     ("post_comments", AppName::Blog),
     ("ghost_sites", AppName::Blog),

@@ -106,6 +106,7 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         post_slug_history,
         tags,
         post_tags,
+        post_authors,
         blog_settings,
         post_comments,
         ghost_sites,
