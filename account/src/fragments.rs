@@ -35,6 +35,7 @@ async fn user_menu(
         .unwrap_or(Viewer::Anonymous);
     let mut context = tera::Context::new();
     context.insert("account_url", &ctx.url(AppName::Account, "/"));
+    context.insert("editor_url", &ctx.url(AppName::Blog, "/editor"));
     context.insert("sign_in_url", &ctx.url(on, "/auth/login"));
     context.insert("sign_out_url", &ctx.url(on, "/auth/logout"));
     let user = match viewer.user_id() {

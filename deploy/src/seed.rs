@@ -203,7 +203,7 @@ async fn seed_all(
     .await?;
     let secondary = [
         ("RSS", url(AppName::Blog, "/rss.xml")),
-        ("Write", url(AppName::Blog, "/editor")),
+        ("Atom", url(AppName::Blog, "/atom.xml")),
     ];
     for (position, (label, link)) in secondary.iter().enumerate() {
         blog::insert_nav_item(

@@ -1105,6 +1105,28 @@ async fn editors_manage_tags_and_give_posts_to_other_authors() {
     let eve = t.sign_in(AppName::Blog, eve_id).await;
     let ann = t.sign_in(AppName::Blog, ann_id).await;
 
+    // Writers find the editor in every header's user menu; members do not.
+    let mel = t
+        .sign_in(AppName::Market, person(&t, "mel", "member").await)
+        .await;
+    let eve_market = t.sign_in(AppName::Market, eve_id).await;
+    let editor_link = format!(
+        r#"class="write" href="{}""#,
+        t.fleet.at(AppName::Blog, "/editor")
+    );
+    assert!(
+        t.get(AppName::Market, "/", Some(&eve_market))
+            .await
+            .body
+            .contains(&editor_link)
+    );
+    assert!(
+        !t.get(AppName::Market, "/", Some(&mel))
+            .await
+            .body
+            .contains("class=\"write\"")
+    );
+
     // The editor page offers editors the writers to choose from; authors get no choice.
     let page = t.get(AppName::Blog, "/editor/new", Some(&eve)).await;
     assert!(page.body.contains(r#"<select id="author_id""#) && page.body.contains("ann (display)"));
