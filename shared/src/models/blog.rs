@@ -42,6 +42,11 @@ pub struct NewPost<'a> {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// A PostgreSQL connection: `AsyncPgConnection`, or a shared `&AsyncPgConnection`, through
+/// which several independent reads are pipelined (sent together, answered in order).
+pub trait PgConn: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send {}
+impl<C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send> PgConn for C {}
+
 /// A published post with its author's display name, for listings.
 #[derive(Debug, Clone)]
 pub struct PostWithAuthor {
@@ -291,7 +296,7 @@ pub struct PostMeta {
     pub og_image: Option<String>,
 }
 
-pub async fn post_meta(conn: &mut AsyncPgConnection, post_id: i64) -> QueryResult<PostMeta> {
+pub async fn post_meta<C: PgConn>(conn: &mut C, post_id: i64) -> QueryResult<PostMeta> {
     Ok(post_meta::table
         .find(post_id)
         .select(PostMeta::as_select())
@@ -527,8 +532,8 @@ pub async fn author_ids_of(conn: &mut AsyncPgConnection, post_id: i64) -> QueryR
 }
 
 /// The authors of each post, in order: (post id, display name, username).
-pub async fn authors_of(
-    conn: &mut AsyncPgConnection,
+pub async fn authors_of<C: PgConn>(
+    conn: &mut C,
     post_ids: &[i64],
 ) -> QueryResult<Vec<(i64, String, String)>> {
     post_authors::table
@@ -661,10 +666,7 @@ pub async fn set_post_tags(
 }
 
 /// The tags of each post, in the posts' tag order: (post id, tag).
-pub async fn tags_of(
-    conn: &mut AsyncPgConnection,
-    post_ids: &[i64],
-) -> QueryResult<Vec<(i64, Tag)>> {
+pub async fn tags_of<C: PgConn>(conn: &mut C, post_ids: &[i64]) -> QueryResult<Vec<(i64, Tag)>> {
     post_tags::table
         .inner_join(tags::table)
         .filter(post_tags::post_id.eq_any(post_ids))
@@ -789,10 +791,7 @@ pub async fn delete_comment(
     .optional()
 }
 
-pub async fn approved_comments(
-    conn: &mut AsyncPgConnection,
-    post_id: i64,
-) -> QueryResult<Vec<Comment>> {
+pub async fn approved_comments<C: PgConn>(conn: &mut C, post_id: i64) -> QueryResult<Vec<Comment>> {
     post_comments::table
         .filter(post_comments::post_id.eq(post_id))
         .filter(post_comments::status.eq("approved"))
