@@ -4,7 +4,7 @@
 //!
 //! - Redis holds each page for every replica: one `MGET` (generation + page) decides.
 //! - Each process also keeps the pages it served in memory and learns of new generations from
-//!   a Redis pub/sub channel (`purge` publishes as it bumps). While that subscription is up a
+//!   the generation's pub/sub channel (every `purge_kind` announces the one it makes). While that subscription is up a
 //!   repeat view costs no round trip at all; while it is down, every view asks Redis.
 //!
 //! Copies expire after a minute either way, which bounds how stale the other apps' fragments
@@ -20,6 +20,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
+use shared::infrastructure::fragments;
 use shared::{AppContext, AppError, AppName};
 
 const TTL: Duration = Duration::from_secs(60);
@@ -72,12 +73,11 @@ impl PageCache {
 }
 
 fn generation_key(ctx: &AppContext) -> String {
-    ctx.redis()
-        .key(format!("fgen:{}:{}", AppName::Blog, crate::POSTS_KIND))
+    fragments::generation_key(ctx.redis(), AppName::Blog, crate::POSTS_KIND)
 }
 
 fn channel(ctx: &AppContext) -> String {
-    ctx.redis().key("blog:content-generation")
+    fragments::generation_channel(ctx.redis(), AppName::Blog, crate::POSTS_KIND)
 }
 
 fn anonymous(ctx: &AppContext, req: &HttpRequest) -> bool {
@@ -221,18 +221,12 @@ fn unstamp(cached: Vec<u8>, generation: u64) -> Option<(HeaderValue, Bytes)> {
     Some((content_type, Bytes::from(cached).slice(body_at..)))
 }
 
-/// Everything cached is out of date: bumps the generation and tells every replica.
+/// Everything cached is out of date: bumps the generation (which tells every replica) and
+/// stops serving this process's copies at once.
 pub async fn purge(ctx: &AppContext) -> redis::RedisResult<()> {
-    static BUMP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-        redis::Script::new(
-            "local g = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], g) return g",
-        )
-    });
-    let mut conn = ctx.redis().conn();
-    let generation: u64 = BUMP
-        .key(generation_key(ctx))
-        .arg(channel(ctx))
-        .invoke_async(&mut conn)
+    let generation = ctx
+        .fragments()
+        .purge_kind(AppName::Blog, crate::POSTS_KIND)
         .await?;
     ctx.app_state(crate::BlogState::new).pages.saw(generation);
     Ok(())

@@ -7,6 +7,7 @@ use shared::AppName;
 use shared::activitypub::PUBLIC;
 use shared::activitypub::actors::LocalActor;
 use shared::config::Config;
+use shared::infrastructure::templates::escape_html;
 use shared::models::blog::{Post, Tag};
 
 use super::render;
@@ -104,8 +105,8 @@ pub fn object(
         object["type"] = json!("Note");
         object["content"] = json!(format!(
             "<p><strong>{}</strong></p><p>{}</p><p><a href=\"{url}\">{url}</a></p>",
-            escape(&post.title),
-            escape(&summary),
+            escape_html(&post.title),
+            escape_html(&summary),
         ));
     } else {
         object["type"] = json!("Article");
@@ -159,11 +160,4 @@ fn media_type(href: &str) -> &'static str {
     } else {
         "image/jpeg"
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -2,6 +2,7 @@
 //! administrators every post and page, and moderate comments; administrators alone the site's
 //! navigation, settings and Ghost connection.
 
+use shared::AppError;
 use shared::contracts::dtos::Role;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog::Post;
@@ -30,4 +31,28 @@ pub fn is_editor(user: &CurrentUser) -> bool {
 /// May change menus, settings and the Ghost connection.
 pub fn is_admin(user: &CurrentUser) -> bool {
     user.is_admin()
+}
+
+/// `Ok` when `allowed`, else a 403 saying `why`.
+fn require(allowed: bool, why: &str) -> Result<(), AppError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(why.to_owned()))
+    }
+}
+
+/// 403 unless the user writes (authors, editors, administrators).
+pub fn require_writer(user: &CurrentUser, why: &str) -> Result<(), AppError> {
+    require(can_write(user), why)
+}
+
+/// 403 unless the user is an editor or administrator.
+pub fn require_editor(user: &CurrentUser, why: &str) -> Result<(), AppError> {
+    require(is_editor(user), why)
+}
+
+/// 403 unless the user is an administrator.
+pub fn require_admin(user: &CurrentUser, why: &str) -> Result<(), AppError> {
+    require(is_admin(user), why)
 }

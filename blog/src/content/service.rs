@@ -108,8 +108,7 @@ fn trimmed(value: Option<String>, max: usize, what: &str) -> Result<Option<Strin
 fn image_ref(value: Option<String>, what: &str) -> Result<Option<String>, SaveError> {
     let value = trimmed(value, MAX_URL, what)?;
     if let Some(v) = &value {
-        let ok = v.starts_with("/content/images/")
-            || url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let ok = v.starts_with("/content/images/") || super::is_web_url(v);
         if !ok {
             return Err(invalid(format!(
                 "The {what} must be an http(s) address or an uploaded image."
@@ -122,7 +121,7 @@ fn image_ref(value: Option<String>, what: &str) -> Result<Option<String>, SaveEr
 fn web_url(value: Option<String>, what: &str) -> Result<Option<String>, SaveError> {
     let value = trimmed(value, MAX_URL, what)?;
     if let Some(v) = &value
-        && !url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        && !super::is_web_url(v)
     {
         return Err(invalid(format!("The {what} must be an http(s) address.")));
     }

@@ -4,13 +4,10 @@
 
 use std::time::Duration;
 
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::activitypub::fetch::Fetcher;
-use shared::infrastructure::jose::b64url;
+use shared::infrastructure::jose::{b64url, hmac_sha256};
 
 use super::api::Errors;
 
@@ -120,11 +117,7 @@ impl GhostClient {
             b64url(header.to_string().as_bytes()),
             b64url(claims.to_string().as_bytes())
         );
-        let key = PKey::hmac(secret).map_err(|e| GhostError::BadKey(e.to_string()))?;
-        let mut signer = Signer::new(MessageDigest::sha256(), &key)
-            .map_err(|e| GhostError::BadKey(e.to_string()))?;
-        let signature = signer
-            .sign_oneshot_to_vec(signing_input.as_bytes())
+        let signature = hmac_sha256(secret, signing_input.as_bytes())
             .map_err(|e| GhostError::BadKey(e.to_string()))?;
         Ok(format!("{signing_input}.{}", b64url(&signature)))
     }

@@ -29,7 +29,7 @@ fn web_url(value: Option<&str>) -> Option<String> {
     value
         .map(str::trim)
         .filter(|v| v.len() <= 2000)
-        .filter(|v| url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+        .filter(|v| crate::content::is_web_url(v))
         .map(str::to_owned)
 }
 

@@ -3,10 +3,8 @@
 //! timestamp, keyed with the webhook secret we gave the integration.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 use serde_json::Value;
+use shared::infrastructure::jose::hmac_sha256;
 use shared::models::ghost;
 use shared::{AppContext, AppError};
 
@@ -44,14 +42,9 @@ pub fn verify(
         return Err("a stale timestamp");
     }
     let given = hex::decode(hex_sig).map_err(|_bad| "a malformed signature")?;
-    let key = PKey::hmac(secret.as_bytes()).map_err(|_bad| "an unusable secret")?;
-    let mut signer =
-        Signer::new(MessageDigest::sha256(), &key).map_err(|_bad| "an unusable secret")?;
     let mut signed = body.to_vec();
     signed.extend_from_slice(t.as_bytes());
-    let expected = signer
-        .sign_oneshot_to_vec(&signed)
-        .map_err(|_bad| "an unusable secret")?;
+    let expected = hmac_sha256(secret.as_bytes(), &signed).map_err(|_bad| "an unusable secret")?;
     if given.len() == expected.len() && openssl::memcmp::eq(&given, &expected) {
         Ok(())
     } else {
@@ -179,13 +172,11 @@ mod tests {
     use super::*;
 
     fn sign(body: &[u8], t: i64, secret: &str) -> String {
-        let key = PKey::hmac(secret.as_bytes()).unwrap();
-        let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
         let mut signed = body.to_vec();
         signed.extend_from_slice(t.to_string().as_bytes());
         format!(
             "sha256={}, t={t}",
-            hex::encode(signer.sign_oneshot_to_vec(&signed).unwrap())
+            hex::encode(hmac_sha256(secret.as_bytes(), &signed).unwrap())
         )
     }
 

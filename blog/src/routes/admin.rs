@@ -1,7 +1,6 @@
 //! Site administration on the blog: navigation menus, publication settings, and moderation of
 //! replies from the fediverse.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::sso::CurrentUser;
@@ -12,39 +11,13 @@ use crate::content::{permissions, service};
 
 const MAX_ITEMS: usize = 20;
 
-fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
-    if permissions::is_admin(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only administrators change the site.".into(),
-        ))
-    }
-}
-
-fn require_editor(user: &CurrentUser) -> Result<(), AppError> {
-    if permissions::is_editor(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only editors and administrators moderate comments.".into(),
-        ))
-    }
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .finish()
-}
-
 /// `GET /admin/navigation`.
 pub async fn navigation(
     ctx: web::Data<AppContext>,
     page: PageRequest,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators change the site.")?;
     let (primary, secondary) = {
         let mut conn = ctx.conn().await?;
         (
@@ -66,8 +39,7 @@ pub async fn navigation(
 }
 
 fn menu_url_ok(url: &str) -> bool {
-    (url.starts_with('/') && !url.starts_with("//"))
-        || url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    (url.starts_with('/') && !url.starts_with("//")) || crate::content::is_web_url(url)
 }
 
 /// The menus from the form's repeated `<menu>_label` / `<menu>_url` pairs, checked.
@@ -108,7 +80,7 @@ pub async fn save_navigation(
     user: CurrentUser,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators change the site.")?;
     let [primary, secondary] = menus_from(&form)?;
     {
         let mut conn = ctx.conn().await?;
@@ -124,7 +96,7 @@ pub async fn save_navigation(
         tracing::warn!(error = %e, "could not purge the nav fragment");
     }
     service::purge(&ctx).await;
-    Ok(see_other("/admin/navigation?saved=1"))
+    Ok(super::see_other("/admin/navigation?saved=1"))
 }
 
 /// `GET /admin/settings`.
@@ -133,7 +105,7 @@ pub async fn settings(
     page: PageRequest,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators change the site.")?;
     let settings = {
         let mut conn = ctx.conn().await?;
         blog::settings(&mut conn).await?
@@ -160,7 +132,7 @@ pub async fn save_settings(
     user: CurrentUser,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators change the site.")?;
     let title = form.title.trim();
     if title.is_empty() || title.chars().count() > 100 {
         return Err(AppError::bad_request(
@@ -180,7 +152,7 @@ pub async fn save_settings(
         blog::update_settings(&mut conn, title, form.description.trim(), &form.federate_as).await?;
     }
     service::purge(&ctx).await;
-    Ok(see_other("/admin/settings?saved=1"))
+    Ok(super::see_other("/admin/settings?saved=1"))
 }
 
 /// `GET /admin/comments`: replies waiting for moderation first.
@@ -189,7 +161,7 @@ pub async fn comments(
     page: PageRequest,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_editor(&user)?;
+    permissions::require_editor(&user, "Only editors and administrators moderate comments.")?;
     let rows = {
         let mut conn = ctx.conn().await?;
         blog::comments_for_moderation(&mut conn, 200).await?
@@ -227,7 +199,7 @@ pub async fn moderate(
     id: web::Path<i64>,
     form: web::Form<ModerateForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_editor(&user)?;
+    permissions::require_editor(&user, "Only editors and administrators moderate comments.")?;
     if !matches!(form.status.as_str(), "approved" | "hidden" | "pending") {
         return Err(AppError::bad_request(
             "A comment is approved, hidden or pending.",
@@ -241,7 +213,7 @@ pub async fn moderate(
         return Err(AppError::not_found("There is no such comment."));
     }
     service::purge(&ctx).await;
-    Ok(see_other("/admin/comments"))
+    Ok(super::see_other("/admin/comments"))
 }
 
 #[cfg(test)]

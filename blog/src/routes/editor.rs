@@ -5,12 +5,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::blog::{self, Post, PostMeta};
+use shared::models::blog::{self, Post, PostMeta, PostWithAuthor};
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::content::permissions;
 use crate::content::render;
 use crate::content::service::{self, PostInput, SaveError};
+
+const WRITERS_ONLY: &str = "The editor is for authors, editors and administrators.";
 
 /// Largest post document the API accepts.
 pub const MAX_DOCUMENT: usize = 1024 * 1024;
@@ -82,29 +84,18 @@ async fn document(ctx: &AppContext, post: Post) -> Result<Document, AppError> {
     })
 }
 
-fn require_writer(user: &CurrentUser) -> Result<(), AppError> {
-    if permissions::can_write(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "The editor is for authors, editors and administrators.".into(),
-        ))
-    }
-}
-
-/// Loads a post the user may edit.
-async fn editable(ctx: &AppContext, user: &CurrentUser, id: i64) -> Result<Post, AppError> {
-    let post = {
-        let mut conn = ctx.conn().await?;
-        blog::post_with_author(&mut conn, id).await?
-    }
-    .ok_or_else(|| AppError::not_found("There is no such post."))?
-    .post;
-    let authors = {
-        let mut conn = ctx.conn().await?;
-        blog::author_ids_of(&mut conn, post.id).await?
-    };
-    if !permissions::can_edit(user, &post, &authors) {
+/// Loads a post (with its author) the user may edit.
+async fn editable(
+    ctx: &AppContext,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<PostWithAuthor, AppError> {
+    let mut conn = ctx.conn().await?;
+    let post = blog::post_with_author(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such post."))?;
+    let authors = blog::author_ids_of(&mut conn, id).await?;
+    if !permissions::can_edit(user, &post.post, &authors) {
         return Err(AppError::Forbidden("You may not edit this post.".into()));
     }
     Ok(post)
@@ -116,7 +107,7 @@ pub async fn index(
     page: PageRequest,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_writer(&user)?;
+    permissions::require_writer(&user, WRITERS_ONLY)?;
     let posts = {
         let mut conn = ctx.conn().await?;
         let only = (!permissions::is_editor(&user)).then_some(user.id);
@@ -156,7 +147,7 @@ pub async fn new(
     user: CurrentUser,
     query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_writer(&user)?;
+    permissions::require_writer(&user, WRITERS_ONLY)?;
     let kind = match query.kind.as_deref() {
         Some("page") if permissions::is_editor(&user) => "page",
         Some("page") => return Err(AppError::Forbidden("Only editors write pages.".into())),
@@ -178,7 +169,7 @@ pub async fn edit(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let post = editable(&ctx, &user, *id).await?;
+    let post = editable(&ctx, &user, *id).await?.post;
     let doc = document(&ctx, post).await?;
     editor_page(
         &ctx,
@@ -224,12 +215,7 @@ pub async fn preview(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    editable(&ctx, &user, *id).await?;
-    let post = {
-        let mut conn = ctx.conn().await?;
-        blog::post_with_author(&mut conn, *id).await?
-    }
-    .ok_or_else(|| AppError::not_found("There is no such post."))?;
+    let post = editable(&ctx, &user, *id).await?;
     let mut res = super::posts::render_post(&ctx, &page, &post, true).await?;
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
@@ -298,6 +284,6 @@ pub async fn render_markdown(
     user: CurrentUser,
     input: web::Json<RenderRequest>,
 ) -> Result<HttpResponse, AppError> {
-    require_writer(&user)?;
+    permissions::require_writer(&user, WRITERS_ONLY)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "html": render::markdown(&input.markdown) })))
 }

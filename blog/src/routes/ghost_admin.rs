@@ -1,6 +1,5 @@
 //! `/admin/ghost`: connect a Ghost site, see how syncing goes, sync now, disconnect.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::session::random_token;
@@ -17,22 +16,6 @@ use crate::ghost::webhook;
 /// How long "Sync now" waits before leaving the sync to finish in the background.
 const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-fn require_admin(user: &CurrentUser) -> Result<(), AppError> {
-    if permissions::is_admin(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only administrators connect a Ghost site.".into(),
-        ))
-    }
-}
-
-fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
-
 #[derive(Deserialize)]
 pub struct StatusQuery {
     synced: Option<String>,
@@ -45,7 +28,7 @@ pub async fn show(
     user: CurrentUser,
     query: web::Query<StatusQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     let site = {
         let mut conn = ctx.conn().await?;
         ghost::site(&mut conn).await?
@@ -87,7 +70,7 @@ pub async fn connect(
     user: CurrentUser,
     form: web::Form<ConnectForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     let admin_key = Some(form.admin_key.trim()).filter(|k| !k.is_empty());
     let client = GhostClient::new(
         &ctx.activitypub().fetcher,
@@ -132,7 +115,7 @@ pub async fn connect(
         let mut conn = ctx.conn().await?;
         ghost::set_webhooks(&mut conn, &ids, problem.as_deref()).await?;
     }
-    Ok(see_other("/admin/ghost".into()))
+    Ok(super::see_other("/admin/ghost"))
 }
 
 /// `POST /admin/ghost/sync`: a full sync now (import, then the deletion scan).
@@ -140,17 +123,17 @@ pub async fn sync_now(
     ctx: web::Data<AppContext>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     // A large site's first import can take minutes: wait a while for it, then let it finish in
     // the background (the page shows how it went).
     let task_ctx = ctx.get_ref().clone();
     let task = actix_web::rt::spawn(async move { sync::run(&task_ctx, true).await });
     let outcome = match tokio::time::timeout(SYNC_WAIT, task).await {
         Ok(joined) => joined.map_err(AppError::internal)?,
-        Err(_still_running) => return Ok(see_other("/admin/ghost?running=1".into())),
+        Err(_still_running) => return Ok(super::see_other("/admin/ghost?running=1")),
     };
     match outcome {
-        Ok(r) => Ok(see_other(format!(
+        Ok(r) => Ok(super::see_other(&format!(
             "/admin/ghost?synced={}+new,+{}+updated,+{}+unchanged,+{}+removed",
             r.created, r.updated, r.unchanged, r.removed
         ))),
@@ -166,7 +149,7 @@ pub async fn disconnect(
     ctx: web::Data<AppContext>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_admin(&user)?;
+    permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     let site = {
         let mut conn = ctx.conn().await?;
         ghost::site(&mut conn).await?
@@ -176,7 +159,7 @@ pub async fn disconnect(
     }
     let mut conn = ctx.conn().await?;
     ghost::disconnect(&mut conn).await?;
-    Ok(see_other("/admin/ghost".into()))
+    Ok(super::see_other("/admin/ghost"))
 }
 
 /// Removes the webhooks registered under a connection (best effort).

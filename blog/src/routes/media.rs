@@ -42,9 +42,7 @@ pub async fn upload(
     user: CurrentUser,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    if !permissions::can_write(&user) {
-        return Err(AppError::Forbidden("Only authors upload images.".into()));
-    }
+    permissions::require_writer(&user, "Only authors upload images.")?;
     if body.is_empty() {
         return Err(AppError::bad_request("The upload is empty."));
     }

@@ -12,6 +12,13 @@ pub mod view;
 use actix_web::web;
 use shared::AppError;
 
+/// 303 to `to` (after a form post).
+fn see_other(to: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, to.to_owned()))
+        .finish()
+}
+
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)

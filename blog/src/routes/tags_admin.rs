@@ -1,6 +1,5 @@
 //! `/admin/tags`: editors rename, describe and remove tags (as in Ghost's Tags screen).
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::sso::CurrentUser;
@@ -9,28 +8,12 @@ use shared::{AppContext, AppError, PageRequest};
 
 use crate::content::{permissions, service, slug};
 
-fn require_editor(user: &CurrentUser) -> Result<(), AppError> {
-    if permissions::is_editor(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Only editors and administrators manage tags.".into(),
-        ))
-    }
-}
-
-fn back() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin/tags"))
-        .finish()
-}
-
 pub async fn index(
     ctx: web::Data<AppContext>,
     page: PageRequest,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    require_editor(&user)?;
+    permissions::require_editor(&user, "Only editors and administrators manage tags.")?;
     let tags = {
         let mut conn = ctx.conn().await?;
         blog::tags_with_counts(&mut conn).await?
@@ -64,7 +47,7 @@ pub async fn update(
     id: web::Path<i64>,
     form: web::Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_editor(&user)?;
+    permissions::require_editor(&user, "Only editors and administrators manage tags.")?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::bad_request(
@@ -94,7 +77,7 @@ pub async fn update(
         return Err(AppError::not_found("There is no such tag."));
     }
     service::purge(&ctx).await;
-    Ok(back())
+    Ok(super::see_other("/admin/tags"))
 }
 
 pub async fn delete(
@@ -102,7 +85,7 @@ pub async fn delete(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    require_editor(&user)?;
+    permissions::require_editor(&user, "Only editors and administrators manage tags.")?;
     let removed = {
         let mut conn = ctx.conn().await?;
         blog::delete_tag(&mut conn, *id).await?
@@ -111,5 +94,5 @@ pub async fn delete(
         return Err(AppError::not_found("There is no such tag."));
     }
     service::purge(&ctx).await;
-    Ok(back())
+    Ok(super::see_other("/admin/tags"))
 }

@@ -582,7 +582,11 @@ async fn anonymous_views_come_from_the_page_cache_until_a_change_purges_it() {
         "HIT"
     );
     let _: i64 = redis::cmd("PUBLISH")
-        .arg(redis.key("blog:content-generation"))
+        .arg(shared::infrastructure::fragments::generation_channel(
+            &redis,
+            AppName::Blog,
+            "posts",
+        ))
         .arg(generation)
         .query_async(&mut conn)
         .await

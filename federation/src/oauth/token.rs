@@ -276,12 +276,38 @@ async fn refresh_grant(
     .await
 }
 
+/// A revocation or introspection request. `token_type_hint` (RFC 7009/7662) is accepted and
+/// not needed: tokens are looked up as refresh tokens, then as access tokens.
 #[derive(Debug, Deserialize)]
 pub struct TokenOnlyForm {
     token: Option<String>,
-    token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+/// The client of a revocation or introspection request, and the token it names.
+async fn authenticated_token<'f>(
+    ctx: &AppContext,
+    state: &FederationState,
+    req: &HttpRequest,
+    form: &'f TokenOnlyForm,
+) -> Result<(oauth::Client, &'f str), HttpResponse> {
+    let client = authenticate_client(
+        ctx,
+        state,
+        req,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
+    let token = form.token.as_deref().ok_or_else(|| {
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is required",
+        )
+    })?;
+    Ok((client, token))
 }
 
 /// `POST /oauth/revoke` (RFC 7009): always 200 for a known client, even for unknown tokens.
@@ -291,24 +317,9 @@ pub async fn revoke(
     state: web::Data<FederationState>,
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
-    let client = match authenticate_client(
-        &ctx,
-        &state,
-        &req,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )
-    .await
-    {
-        Ok(c) => c,
+    let (client, token) = match authenticated_token(&ctx, &state, &req, &form).await {
+        Ok(pair) => pair,
         Err(res) => return res,
-    };
-    let Some(token) = form.token.as_deref() else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is required",
-        );
     };
     let result = async {
         let refresh = {
@@ -323,7 +334,6 @@ pub async fn revoke(
         {
             tokens::revoke_access_token(&ctx, token).await?;
         }
-        let _ = &form.token_type_hint;
         Ok::<(), AppError>(())
     }
     .await;
@@ -343,24 +353,9 @@ pub async fn introspect(
     state: web::Data<FederationState>,
     form: web::Form<TokenOnlyForm>,
 ) -> HttpResponse {
-    let client = match authenticate_client(
-        &ctx,
-        &state,
-        &req,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    )
-    .await
-    {
-        Ok(c) => c,
+    let (client, token) = match authenticated_token(&ctx, &state, &req, &form).await {
+        Ok(pair) => pair,
         Err(res) => return res,
-    };
-    let Some(token) = form.token.as_deref() else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is required",
-        );
     };
     let may_see = |owner: &str| client.first_party || owner == client.client_id;
     let result = async {

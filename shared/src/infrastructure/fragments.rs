@@ -289,7 +289,7 @@ impl FragmentClient {
             mget.arg(redis.key(format!("fgen:{}", req.id())));
         }
         for (app, kind) in generations {
-            mget.arg(redis.key(format!("fgen:{app}:{kind}")));
+            mget.arg(generation_key(redis, *app, kind));
         }
         for req in requests {
             mget.arg(redis.key(format!("f:{}:{}", req.id(), req.query())));
@@ -463,7 +463,8 @@ impl FragmentClient {
 
     /// Purges every cached copy of a fragment type (all params, all viewers), or bumps the
     /// generation of an app's own cached data. Called by the owner after what it shows changed.
-    pub async fn purge_kind(&self, app: AppName, kind: &str) -> redis::RedisResult<()> {
+    /// Returns the new generation.
+    pub async fn purge_kind(&self, app: AppName, kind: &str) -> redis::RedisResult<u64> {
         purge_kind(&self.inner.redis, app, kind).await
     }
 
@@ -478,12 +479,29 @@ impl FragmentClient {
     }
 }
 
-/// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle.
-pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<()> {
+/// The Redis key of an `(app, kind)` generation.
+pub fn generation_key(redis: &Redis, app: AppName, kind: &str) -> String {
+    redis.key(format!("fgen:{app}:{kind}"))
+}
+
+/// The pub/sub channel on which each new generation of `(app, kind)` is announced, for processes
+/// that keep copies in memory and would rather be told than ask on every use.
+pub fn generation_channel(redis: &Redis, app: AppName, kind: &str) -> String {
+    redis.key(format!("fgen-changed:{app}:{kind}"))
+}
+
+/// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle. Bumps the generation and
+/// announces it on [`generation_channel`] in one step.
+pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<u64> {
+    static BUMP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+        redis::Script::new(
+            "local g = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], g) return g",
+        )
+    });
     let mut conn = redis.conn();
-    redis::cmd("INCR")
-        .arg(redis.key(format!("fgen:{app}:{kind}")))
-        .query_async::<()>(&mut conn)
+    BUMP.key(generation_key(redis, app, kind))
+        .arg(generation_channel(redis, app, kind))
+        .invoke_async(&mut conn)
         .await
 }
 

@@ -10,9 +10,6 @@ use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{HttpResponse, http::StatusCode};
 use futures_util::future::LocalBoxFuture;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 
 use crate::config::Secret;
 
@@ -33,11 +30,8 @@ pub enum CredentialError {
 }
 
 fn mac(secret: &Secret, method: &str, path_and_query: &str, t: i64) -> Option<Vec<u8>> {
-    let key = PKey::hmac(secret.expose().as_bytes()).ok()?;
-    let mut signer = Signer::new(MessageDigest::sha256(), &key).ok()?;
     let message = format!("v1\n{method}\n{path_and_query}\n{t}");
-    signer.update(message.as_bytes()).ok()?;
-    signer.sign_to_vec().ok()
+    super::jose::hmac_sha256(secret.expose().as_bytes(), message.as_bytes()).ok()
 }
 
 /// The header value for a request made at unix time `now`.

@@ -47,14 +47,12 @@ pub fn client_secret(config: &Config, app: AppName) -> Secret {
     {
         return own;
     }
-    let derived = openssl::pkey::PKey::hmac(config.internal_secret.expose().as_bytes())
-        .and_then(|key| {
-            let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key)?;
-            signer.update(format!("oauth-client-secret:{app}").as_bytes())?;
-            signer.sign_to_vec()
-        })
-        .map(hex::encode)
-        .unwrap_or_default();
+    let derived = super::jose::hmac_sha256(
+        config.internal_secret.expose().as_bytes(),
+        format!("oauth-client-secret:{app}").as_bytes(),
+    )
+    .map(hex::encode)
+    .unwrap_or_default();
     Secret::new(derived)
 }
 
