@@ -29,6 +29,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background,
+    cross_app_forms: &[],
 };
 
 /// The generation of the blog's content (`purge_kind(Blog, POSTS_KIND)` after any post, menu,

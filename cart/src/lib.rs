@@ -23,6 +23,8 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
     background: shared::infrastructure::background::none,
+    // Market pages post "add to cart" here.
+    cross_app_forms: &["/cart/items"],
 };
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart

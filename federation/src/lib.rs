@@ -24,6 +24,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: no_fragments,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background: ap::background,
+    cross_app_forms: &[],
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {

@@ -4,6 +4,7 @@
 //! - [`db`]: the PostgreSQL pool, embedded migrations, `schema.rs`.
 //! - [`models`]: diesel rows and queries, one module per owning app.
 //! - [`contracts`]: DTOs and the service traits apps call each other's data through.
+//! - [`crypto`]: randomness, digests, HMAC and constant-time comparison, all fallible.
 //! - [`services`]: those traits on the shared database, and the [`services::Registry`].
 //! - [`infrastructure`]: the app factory and what it brings (fragments, sessions, errors, ...).
 //! - [`devenv`]: finding or starting PostgreSQL and Redis for `deploy dev` and the tests.
@@ -14,6 +15,7 @@ pub mod activitypub;
 pub mod apps;
 pub mod config;
 pub mod contracts;
+pub mod crypto;
 pub mod db;
 pub mod devenv;
 pub mod infrastructure;

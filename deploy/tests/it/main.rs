@@ -10,6 +10,7 @@ mod bovine;
 mod browser;
 mod chromium;
 mod composition;
+mod csrf_csp;
 mod delivery;
 mod editor_browser;
 mod event_bus;

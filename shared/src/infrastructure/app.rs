@@ -18,6 +18,7 @@ use include_dir::Dir;
 use tera::Tera;
 
 use super::csrf::CsrfGuard;
+use super::csp::ContentSecurityPolicy;
 use super::errors::{AppError, error_pages, extractor_configs};
 use super::fragments::FragmentClient;
 use super::internal_auth::RequireInternalCredential;
@@ -51,6 +52,9 @@ pub struct AppSpec {
     pub on_sign_in: sso::OnSignIn,
     /// Work the app runs beside its server (see [`super::background`]).
     pub background: fn(&AppContext) -> Vec<super::background::Task>,
+    /// Exact paths whose forms the fleet's other apps post to (e.g. add-to-cart from a market
+    /// page): only these accept a sibling's post without this app's CSRF token.
+    pub cross_app_forms: &'static [&'static str],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -331,8 +335,9 @@ pub fn app(
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::not_found("There is nothing here."))
         }))
-        .wrap(CsrfGuard::new(trusted))
+        .wrap(CsrfGuard::new(trusted.clone(), spec.cross_app_forms))
         .wrap(error_pages())
+        .wrap(ContentSecurityPolicy::new(&trusted))
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))

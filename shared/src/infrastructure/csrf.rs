@@ -6,8 +6,12 @@
 //!    non-browser client (no `Sec-Fetch-Site` and no `Origin`).
 //! 2. Token: a same-origin (or header-less) request that carries this app's session cookie must
 //!    also carry the session's synchronizer token, as the `csrf_token` form field or the
-//!    `X-CSRF-Token` header. Pages put it in their forms (`{{ csrf_token }}`). Requests from a
-//!    sibling app cannot know this app's token; the origin check is their protection.
+//!    `X-CSRF-Token` header. Pages put it in their forms (`{{ csrf_token }}`).
+//! 3. Cross-app forms: a sibling app cannot know this app's token, so a request from one of the
+//!    fleet's origins skips the token only on the paths its app lists in
+//!    `AppSpec::cross_app_forms` (e.g. the cart's add-to-cart, posted from market pages). Every
+//!    other fleet-origin request with a session needs the token like a same-origin one, so a
+//!    script injected into one app cannot act as a member (or an admin) on another.
 
 use std::collections::HashSet;
 use std::future::{Ready, ready};
@@ -45,13 +49,19 @@ const FORM_LIMIT: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct CsrfGuard {
     trusted: Rc<HashSet<String>>,
+    cross_app_forms: &'static [&'static str],
 }
 
 impl CsrfGuard {
-    /// `trusted`: origins (`scheme://host[:port]`) allowed to post cross-origin.
-    pub fn new(trusted: impl IntoIterator<Item = String>) -> Self {
+    /// `trusted`: origins (`scheme://host[:port]`) allowed to post cross-origin;
+    /// `cross_app_forms`: the exact paths that accept their posts without this app's token.
+    pub fn new(
+        trusted: impl IntoIterator<Item = String>,
+        cross_app_forms: &'static [&'static str],
+    ) -> Self {
         Self {
             trusted: Rc::new(trusted.into_iter().collect()),
+            cross_app_forms,
         }
     }
 }
@@ -109,6 +119,7 @@ where
         ready(Ok(CsrfMiddleware {
             service: Rc::new(service),
             trusted: self.trusted.clone(),
+            cross_app_forms: self.cross_app_forms,
         }))
     }
 }
@@ -116,6 +127,7 @@ where
 pub struct CsrfMiddleware<S> {
     service: Rc<S>,
     trusted: Rc<HashSet<String>>,
+    cross_app_forms: &'static [&'static str],
 }
 
 impl<S, B> Service<ServiceRequest> for CsrfMiddleware<S>
@@ -152,6 +164,7 @@ where
             &self.trusted,
         );
         let origin = header("origin").map(str::to_owned);
+        let cross_app_form = self.cross_app_forms.contains(&req.path());
         let header_token = header(TOKEN_HEADER).map(str::to_owned);
         Box::pin(async move {
             match from {
@@ -164,15 +177,15 @@ where
                     );
                     return Ok(req.into_response(response).map_into_right_body());
                 }
-                Provenance::Fleet => {
+                Provenance::Fleet if cross_app_form => {
                     return service
                         .call(req)
                         .await
                         .map(ServiceResponse::map_into_left_body);
                 }
-                Provenance::SameOrigin => {}
+                Provenance::Fleet | Provenance::SameOrigin => {}
             }
-            // Same origin with a live session: the session's token must come along.
+            // A live session: the session's token must come along.
             let session_id = req.app_data::<web::Data<AppContext>>().and_then(|ctx| {
                 req.cookie(ctx.sessions().cookie_name())
                     .map(|c| (ctx.clone(), c.value().to_owned()))
@@ -230,7 +243,7 @@ where
                 req.set_payload(Payload::from(body));
             }
             let valid = presented.as_deref().is_some_and(|t| {
-                super::session::constant_time_eq(t.as_bytes(), expected.as_bytes())
+                crate::crypto::constant_time_eq(t.as_bytes(), expected.as_bytes())
             });
             if !valid {
                 tracing::warn!(path = %req.path(), "request without a valid CSRF token refused");

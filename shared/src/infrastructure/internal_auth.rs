@@ -31,7 +31,7 @@ pub enum CredentialError {
 
 fn mac(secret: &Secret, method: &str, path_and_query: &str, t: i64) -> Option<Vec<u8>> {
     let message = format!("v1\n{method}\n{path_and_query}\n{t}");
-    super::jose::hmac_sha256(secret.expose().as_bytes(), message.as_bytes()).ok()
+    crate::crypto::hmac_sha256(secret.expose().as_bytes(), message.as_bytes()).ok()
 }
 
 /// The header value for a request made at unix time `now`.
@@ -67,7 +67,7 @@ pub fn verify(
         return Err(CredentialError::Expired);
     }
     let expected = mac(secret, method, path_and_query, t).ok_or(CredentialError::BadSignature)?;
-    if super::session::constant_time_eq(&s, &expected) {
+    if crate::crypto::constant_time_eq(&s, &expected) {
         Ok(())
     } else {
         Err(CredentialError::BadSignature)

@@ -29,11 +29,7 @@ fn crypto(e: openssl::error::ErrorStack) -> JoseError {
     JoseError::Crypto(e.to_string())
 }
 
-/// HMAC-SHA256 of `message` under `key` (HS256 tokens, webhook and request signatures).
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
-    let key = PKey::hmac(key)?;
-    Signer::new(MessageDigest::sha256(), &key)?.sign_oneshot_to_vec(message)
-}
+pub use crate::crypto::hmac_sha256;
 
 pub fn b64url(bytes: &[u8]) -> String {
     openssl::base64::encode_block(bytes)

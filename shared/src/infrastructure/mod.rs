@@ -4,6 +4,8 @@
 pub mod app;
 pub mod assets;
 pub mod background;
+pub mod client_ip;
+pub mod csp;
 pub mod csrf;
 pub mod errors;
 pub mod fragment_catalog;
