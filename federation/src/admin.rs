@@ -4,7 +4,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::contracts::dtos::Role;
-use shared::infrastructure::session::random_token;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::oauth::{self, NewClient};
 use shared::models::users;
@@ -167,7 +166,7 @@ async fn create_client(
         extra.insert("errors", &errors);
         return render(&ctx, &state, &user, extra, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let secret = random_token();
+    let secret = shared::crypto::random_token()?;
     {
         let mut conn = ctx.conn().await?;
         oauth::insert_client(

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use shared::infrastructure::session::random_token;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::ghost;
 use shared::{AppContext, AppError, AppName, PageRequest};
@@ -91,9 +90,10 @@ pub async fn connect(
     if let Some(previous) = &previous {
         remove_webhooks(&ctx, previous).await;
     }
-    let secret = previous
-        .map(|s| s.webhook_secret)
-        .unwrap_or_else(random_token);
+    let secret = match previous {
+        Some(site) => site.webhook_secret,
+        None => shared::crypto::random_token()?,
+    };
     {
         let mut conn = ctx.conn().await?;
         ghost::connect(
