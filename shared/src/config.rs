@@ -12,6 +12,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::apps::AppName;
+use crate::infrastructure::client_ip::TrustedProxies;
 
 /// One documented configuration variable.
 pub struct Variable {
@@ -58,9 +59,19 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "Redis connection URL (fragment cache, page cache, sessions).",
     },
     Variable {
+        name: "REDIS_CACHE_URL",
+        default: "`REDIS_URL`",
+        meaning: "Redis for the page and fragment caches only, so cache pressure can never evict sessions, revocations or rate-limit counters (the stack runs a separate `allkeys-lru` instance; the main one is `noeviction`).",
+    },
+    Variable {
         name: "REDIS_PREFIX",
         default: "ra:",
         meaning: "Prefix of every Redis key, so several fleets (or test runs) share one Redis.",
+    },
+    Variable {
+        name: "TRUSTED_PROXIES",
+        default: "(none)",
+        meaning: "IP addresses or CIDR blocks of the reverse proxies (comma-separated). Only a request from one of them has its `X-Forwarded-For`/`Forwarded` believed, and then the client is the right-most address that is not a proxy; otherwise the TCP peer is the client (rate limits, logs).",
     },
     Variable {
         name: "INTERNAL_SECRET",
@@ -243,6 +254,8 @@ pub struct Config {
     pub port: Option<u16>,
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
+    /// `REDIS_CACHE_URL`: the page and fragment caches' Redis (the same as `redis` unless set).
+    pub cache_redis: RedisConfig,
     pub internal_secret: Secret,
     /// This app's OAuth client secret (`OAUTH_CLIENT_SECRET`).
     pub oauth_client_secret: Option<Secret>,
@@ -263,6 +276,8 @@ pub struct Config {
     pub workers: usize,
     pub startup_wait: Duration,
     pub log_format: LogFormat,
+    /// `TRUSTED_PROXIES`: whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -299,6 +314,15 @@ impl Config {
             .get("REDIS_URL")?
             .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
         let prefix = vars.get("REDIS_PREFIX")?.unwrap_or_else(|| "ra:".into());
+        let redis_cache_url = vars
+            .get("REDIS_CACHE_URL")?
+            .unwrap_or_else(|| redis_url.clone());
+        let trusted_proxies = vars
+            .get("TRUSTED_PROXIES")?
+            .map(|v| v.parse::<TrustedProxies>())
+            .transpose()
+            .map_err(|e| invalid("TRUSTED_PROXIES", e.to_string()))?
+            .unwrap_or_default();
 
         let internal_secret = match (vars.get("INTERNAL_SECRET")?, env) {
             (Some(s), _) if s.len() >= 16 => Secret::new(s),
@@ -363,7 +387,7 @@ impl Config {
             .unwrap_or_else(|| "Rose Ash <noreply@rose-ash.localhost>".into());
         let activitypub_private_key = vars.get("ACTIVITYPUB_PRIVATE_KEY")?.map(Secret::new);
 
-        Ok(Config {
+        let config = Config {
             env,
             bind,
             port,
@@ -373,6 +397,10 @@ impl Config {
             },
             redis: RedisConfig {
                 url: Secret::new(redis_url),
+                prefix: prefix.clone(),
+            },
+            cache_redis: RedisConfig {
+                url: Secret::new(redis_cache_url),
                 prefix,
             },
             internal_secret,
@@ -392,7 +420,38 @@ impl Config {
             workers,
             startup_wait: Duration::from_secs(vars.parse("STARTUP_WAIT_SECS", Some(120u64))?),
             log_format,
-        })
+            trusted_proxies,
+        };
+        if config.is_production() {
+            config.refuse_dev_settings()?;
+        }
+        Ok(config)
+    }
+
+    /// Production refuses what is only safe on a developer's machine.
+    fn refuse_dev_settings(&self) -> Result<(), ConfigError> {
+        if self.internal_secret.expose() == DEV_INTERNAL_SECRET {
+            return Err(invalid(
+                "INTERNAL_SECRET",
+                "is the public dev value; production needs its own secret".into(),
+            ));
+        }
+        if self.federation_allow_loopback {
+            return Err(invalid(
+                "FEDERATION_ALLOW_LOOPBACK",
+                "must not be true in production (it opens the fetcher to this host)".into(),
+            ));
+        }
+        for app in AppName::ALL {
+            let url = self.apps.public(app);
+            if url.scheme() != "https" {
+                return Err(invalid(
+                    &format!("APP_URL_{}", app.as_str().to_ascii_uppercase()),
+                    format!("`{url}` must be https in production"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The port `app` listens on.
@@ -535,6 +594,12 @@ mod tests {
             ("INTERNAL_SECRET_FILE", path.to_str().unwrap()),
             ("DATABASE_URL", "postgres://app@db:5432/coop"),
             ("DATABASE_PASSWORD", "hunter2"),
+            ("APP_URL_BLOG", "https://blog.example.com"),
+            ("APP_URL_MARKET", "https://market.example.com"),
+            ("APP_URL_CART", "https://cart.example.com"),
+            ("APP_URL_EVENTS", "https://events.example.com"),
+            ("APP_URL_FEDERATION", "https://federation.example.com"),
+            ("APP_URL_ACCOUNT", "https://account.example.com"),
         ])
         .unwrap();
         assert_eq!(c.internal_secret.expose(), "0123456789abcdef-from-file");
@@ -551,6 +616,74 @@ mod tests {
             redact_url(c.database.url.expose()),
             "postgres://app:***@db:5432/coop"
         );
+    }
+
+    const HTTPS_APPS: [(&str, &str); 6] = [
+        ("APP_URL_BLOG", "https://blog.example.com"),
+        ("APP_URL_MARKET", "https://market.example.com"),
+        ("APP_URL_CART", "https://cart.example.com"),
+        ("APP_URL_EVENTS", "https://events.example.com"),
+        ("APP_URL_FEDERATION", "https://federation.example.com"),
+        ("APP_URL_ACCOUNT", "https://account.example.com"),
+    ];
+
+    fn production(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut pairs = vec![
+            ("APP_ENV", "production"),
+            ("INTERNAL_SECRET", "a-real-production-secret-0123456789"),
+        ];
+        pairs.extend(HTTPS_APPS);
+        pairs.extend(extra);
+        config(&pairs)
+    }
+
+    #[test]
+    fn production_refuses_dev_settings() {
+        assert!(production(&[]).is_ok());
+        let refused = |extra: &[(&'static str, &'static str)], name: &str| {
+            let err = production(extra).unwrap_err().to_string();
+            assert!(err.contains(name), "{err}");
+        };
+        refused(
+            &[("INTERNAL_SECRET", DEV_INTERNAL_SECRET)],
+            "INTERNAL_SECRET",
+        );
+        refused(
+            &[("FEDERATION_ALLOW_LOOPBACK", "true")],
+            "FEDERATION_ALLOW_LOOPBACK",
+        );
+        refused(
+            &[("APP_URL_CART", "http://cart.example.com")],
+            "APP_URL_CART",
+        );
+        // The same settings are fine in dev; internal URLs may be plain http anywhere.
+        assert!(
+            config(&[
+                ("INTERNAL_SECRET", DEV_INTERNAL_SECRET),
+                ("FEDERATION_ALLOW_LOOPBACK", "true"),
+            ])
+            .is_ok()
+        );
+        assert!(production(&[("INTERNAL_URL_BLOG", "http://blog:8000")]).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_cache_redis() {
+        let c = config(&[]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.cache_redis.url, c.redis.url);
+        let c = config(&[
+            ("TRUSTED_PROXIES", "10.201.0.0/24, 192.0.2.1"),
+            ("REDIS_CACHE_URL", "redis://cache:6379/0"),
+        ])
+        .unwrap();
+        assert!(c.trusted_proxies.trusts("10.201.0.9".parse().unwrap()));
+        assert!(!c.trusted_proxies.trusts("10.202.0.9".parse().unwrap()));
+        assert_eq!(c.cache_redis.url.expose(), "redis://cache:6379/0");
+        let err = config(&[("TRUSTED_PROXIES", "caddy")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

@@ -21,5 +21,6 @@ mod internal;
 mod oidc;
 mod operations;
 mod shipping;
+mod ops_hardening;
 mod sso;
 mod support;

@@ -104,10 +104,8 @@ fn with_cookie(
 }
 
 fn client_ip(req: &HttpRequest) -> String {
-    req.connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_owned()
+    shared::infrastructure::client_ip::of_request(req)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// Signs `user_id` in: a new session id (no fixation), a new sign-on session, then on.
@@ -127,6 +125,7 @@ async fn complete_sign_in(
     let mut res = see_other(&safe_return_to(Some(return_to)));
     let _ = res.add_cookie(&ctx.sessions().cookie(sid));
     Ok(res)
+/// The address rate limits count: the TCP peer, or what a `TRUSTED_PROXIES` proxy forwarded.
 }
 
 #[derive(Debug, Deserialize)]
@@ -422,7 +421,7 @@ async fn login(
         )
         .await;
     };
-    rate_limit::record_success(ctx.redis(), &login).await?;
+    rate_limit::record_success_from(ctx.redis(), &ip, &login).await?;
     if user.email_verified_at.is_none() {
         return login_failed(
             &ctx,
@@ -536,7 +535,7 @@ async fn second_factor(
             StatusCode::UNAUTHORIZED,
         );
     }
-    rate_limit::record_success(ctx.redis(), &account).await?;
+    rate_limit::record_success_from(ctx.redis(), &ip, &account).await?;
     complete_sign_in(&ctx, Some(&session), user_id, &return_to).await
 }
 
