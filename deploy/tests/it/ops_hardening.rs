@@ -114,3 +114,51 @@ async fn a_parallel_burst_gets_exactly_the_limit_through() {
     );
     t.stop().await;
 }
+
+/// The `http_requests_total` lines of an app's `/metrics`.
+async fn request_series(t: &TestFleet, app: AppName) -> Vec<String> {
+    let metrics = t.get(app, "/metrics", None).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    metrics
+        .body
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .map(|l| {
+            l.rsplit_once(' ')
+                .map_or(l, |(labels, _)| labels)
+                .to_owned()
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let t = TestFleet::start().await;
+    let app = AppName::Blog;
+    let send = |method: String, path: String| {
+        let req = t.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            t.fleet.at(app, &path),
+        );
+        async move { req.send().await.unwrap().status() }
+    };
+    // One of each kind first, so that the series they use exist.
+    send("BREW".into(), "/no/such/page-0".into()).await;
+    send("GET".into(), "/no/such/page-0".into()).await;
+    // (`/metrics` counts itself once it has been served.)
+    request_series(&t, app).await;
+    let before = request_series(&t, app).await;
+    for i in 1..60 {
+        send(format!("M{i}X"), format!("/no/such/page-{i}")).await;
+        send("GET".into(), format!("/random-{i}/x?y={i}")).await;
+    }
+    let after = request_series(&t, app).await;
+    assert_eq!(before, after);
+    let text = after.join("\n");
+    assert!(
+        text.contains("route=\"unmatched\",method=\"other\""),
+        "{text}"
+    );
+    assert!(!text.contains("page-") && !text.contains("M1X"), "{text}");
+    t.stop().await;
+}

@@ -1,5 +1,9 @@
 //! Request metrics per app: counts and latency histograms by route pattern and status class.
 //! Rendered in Prometheus text format by `/metrics` (see the shipping issue).
+//!
+//! Every label comes from a fixed set, so no request can add a series: methods are the standard
+//! ones or `other`, routes are the app's own patterns (`unmatched` for everything else), and a
+//! backstop caps the routes kept.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,7 +23,28 @@ pub struct RouteStats {
 }
 
 /// (method, status class) and its stats.
-type Series = ((String, u16), RouteStats);
+type Series = ((&'static str, u16), RouteStats);
+
+/// The route label of requests that matched no route (made-up paths, 404s).
+pub const UNMATCHED: &str = "unmatched";
+/// Where requests go once [`MAX_ROUTES`] routes are kept (a backstop: patterns are finite).
+pub const OVERFLOW: &str = "other";
+/// Route labels kept at most.
+pub const MAX_ROUTES: usize = 500;
+
+/// The method's label: one of the standard methods, else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
 
 /// route pattern → (method, status class) → stats. Looked up by `&str`, so a known route costs
 /// no allocation.
@@ -29,15 +54,22 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Counts one request. `route` must be a route pattern (or [`UNMATCHED`]), never a raw path.
     pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         let seconds = elapsed.as_secs_f64();
         let bucket = BUCKETS
             .iter()
             .position(|b| seconds <= *b)
             .unwrap_or(BUCKETS.len());
-        let class = status / 100 * 100;
+        let class = status.clamp(100, 599) / 100 * 100;
         let Ok(mut routes) = self.routes.lock() else {
             return;
+        };
+        let route = if routes.contains_key(route) || routes.len() < MAX_ROUTES {
+            route
+        } else {
+            OVERFLOW
         };
         let series = match routes.get_mut(route) {
             Some(series) => series,
@@ -45,11 +77,11 @@ impl Metrics {
         };
         let index = match series
             .iter()
-            .position(|((m, c), _)| m == method && *c == class)
+            .position(|((m, c), _)| *m == method && *c == class)
         {
             Some(i) => i,
             None => {
-                series.push(((method.to_owned(), class), RouteStats::default()));
+                series.push(((method, class), RouteStats::default()));
                 series.len() - 1
             }
         };
@@ -69,7 +101,7 @@ impl Metrics {
                     .iter()
                     .flat_map(|(route, series)| {
                         series.iter().map(move |((m, c), stats)| {
-                            ((route.clone(), m.clone(), *c), stats.clone())
+                            ((route.clone(), (*m).to_owned(), *c), stats.clone())
                         })
                     })
                     .collect()
@@ -254,5 +286,35 @@ mod tests {
         let (_, home) = snap.iter().find(|(k, _)| k.0 == "/").unwrap();
         assert_eq!(home.buckets[BUCKETS.len()], 1);
         assert_eq!(m.count_prefix("/posts"), 2);
+    }
+
+    #[test]
+    fn labels_come_from_a_fixed_set() {
+        let m = Metrics::default();
+        for i in 0..50 {
+            m.record(UNMATCHED, &format!("M{i}"), 404, Duration::ZERO);
+            m.record(UNMATCHED, "get", 999, Duration::ZERO);
+        }
+        m.record(UNMATCHED, "DELETE", 404, Duration::ZERO);
+        let snap = m.snapshot();
+        let labels: Vec<(&str, &str, u16)> = snap
+            .iter()
+            .map(|((r, m, c), _)| (r.as_str(), m.as_str(), *c))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                ("unmatched", "DELETE", 400),
+                ("unmatched", "other", 400),
+                ("unmatched", "other", 500)
+            ]
+        );
+        for i in 0..MAX_ROUTES + 10 {
+            m.record(&format!("/r{i}"), "GET", 200, Duration::ZERO);
+        }
+        let routes: std::collections::BTreeSet<String> =
+            m.snapshot().into_iter().map(|((r, _, _), _)| r).collect();
+        assert_eq!(routes.len(), MAX_ROUTES + 1);
+        assert!(routes.contains(OVERFLOW));
     }
 }

@@ -1,5 +1,8 @@
 //! Per-request tracing and metrics: a request id (the caller's `X-Request-Id` when it sends a sane one, so
 //! one page view is traceable across the fragment calls it makes), a span, and the id echoed back.
+//!
+//! The span names the route *pattern* (`/password/reset/{token}`), never the path or query: paths
+//! carry secrets (reset and confirmation tokens, OAuth codes) that have no place in logs.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -9,13 +12,14 @@ use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpMessage, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
 
 use super::app::AppContext;
 use super::errors::AppError;
+use super::metrics;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -43,6 +47,12 @@ fn sane(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The route pattern `req` matches, or [`metrics::UNMATCHED`]: what logs and metrics name.
+pub fn route_label(req: &HttpRequest) -> String {
+    req.match_pattern()
+        .unwrap_or_else(|| metrics::UNMATCHED.to_owned())
 }
 
 #[derive(Clone, Default)]
@@ -89,7 +99,9 @@ where
             .filter(|v| sane(v))
             .map_or_else(new_id, str::to_owned);
         req.extensions_mut().insert(RequestId(id.clone()));
-        let span = tracing::info_span!("request", method = %req.method(), path = %req.path(), request_id = %id);
+        let route = route_label(req.request());
+        let method = metrics::method_label(req.method().as_str());
+        let span = tracing::info_span!("request", method, route = %route, request_id = %id);
         let service = self.service.clone();
         let started = Instant::now();
         Box::pin(
@@ -108,16 +120,8 @@ where
                 let status = res.status();
                 let elapsed = started.elapsed();
                 if let Some(ctx) = res.request().app_data::<web::Data<AppContext>>() {
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| "(unmatched)".to_owned());
-                    ctx.metrics().record(
-                        &route,
-                        res.request().method().as_str(),
-                        status.as_u16(),
-                        elapsed,
-                    );
+                    ctx.metrics()
+                        .record(&route, method, status.as_u16(), elapsed);
                 }
                 let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
                 if status.is_server_error() {
@@ -147,5 +151,63 @@ mod tests {
         assert!(!sane("a b"));
         assert!(!sane(&"x".repeat(65)));
         assert_ne!(new_id(), new_id());
+    }
+
+    /// A `MakeWriter` collecting everything logged.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[actix_web::test]
+    async fn logs_name_the_route_pattern_never_the_path() {
+        use actix_web::{App, HttpResponse, test};
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/password/reset/{token}",
+                    web::get().to(|| async { HttpResponse::Ok().finish() }),
+                )
+                .wrap(RequestTracing),
+        )
+        .await;
+        for uri in [
+            "/password/reset/SECRET-RESET-TOKEN?code=SECRET-CODE",
+            "/nowhere/SECRET-PATH",
+        ] {
+            let req = test::TestRequest::get().uri(uri).to_request();
+            test::call_service(&app, req).await;
+        }
+        let req = test::TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(b"SECRETMETHOD").unwrap())
+            .uri("/password/reset/x")
+            .to_request();
+        test::call_service(&app, req).await;
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("route=/password/reset/{token}"), "{logged}");
+        assert!(logged.contains("route=unmatched"), "{logged}");
+        assert!(!logged.contains("SECRET"), "{logged}");
     }
 }
