@@ -8,6 +8,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use shared::activitypub::bus::Subscriptions;
+use shared::activitypub::sanitize;
 use shared::activitypub::store::Activity;
 use shared::models::blog::{self, NewComment};
 use shared::{AppContext, AppError};
@@ -48,6 +49,7 @@ async fn reply(ctx: &AppContext, event: &Activity) -> Result<(), AppError> {
         .chars()
         .take(100)
         .collect();
+    let author_url = text(event, "authorUrl").and_then(sanitize::web_url);
     blog::insert_comment(
         &mut conn,
         &NewComment {
@@ -55,7 +57,8 @@ async fn reply(ctx: &AppContext, event: &Activity) -> Result<(), AppError> {
             object_id: id,
             actor_id: actor,
             author_name: &author_name,
-            author_url: text(event, "authorUrl"),
+            // Only http(s) links: the comment page and moderation render it as a link.
+            author_url: author_url.as_deref(),
             html: content,
             published_at: published,
         },

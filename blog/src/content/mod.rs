@@ -7,7 +7,6 @@ pub mod render;
 pub mod service;
 pub mod slug;
 
-/// Whether `s` is an absolute http(s) address (the only links and images stored from input).
-pub fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-}
+/// Whether `s` is an absolute http(s) address (the only links and images stored from input):
+/// the fleet's one check, shared with what federation stores from the fediverse.
+pub use shared::activitypub::sanitize::is_web_url;

@@ -1,7 +1,9 @@
 //! One Ghost post or page into ours: the same checks and sanitizing as the editor, matched by
 //! Ghost's id so that importing again changes nothing, and its tags and author brought along.
 //! Imports never federate: a Ghost 6 site federates its own posts, and an archive of hundreds
-//! should not arrive in followers' timelines at once.
+//! should not arrive in followers' timelines at once. Only public posts are imported: members-
+//! only, paid and tier posts stay behind (and an imported post that becomes gated is removed),
+//! since every page here is public.
 
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -19,6 +21,15 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
+    /// Gated in Ghost (members, paid or tiers): not imported, and any earlier copy removed.
+    Withheld,
+}
+
+/// Whether Ghost shows `post` to everyone. Ghost's `visibility` is `public`, `members`, `paid`
+/// or `tiers` (and may gain values): anything but `public` is gated. Ghost before memberships
+/// (no `visibility` at all) had only public posts.
+pub fn is_public(post: &GhostPost) -> bool {
+    matches!(post.visibility.as_deref(), None | Some("public"))
 }
 
 fn cut(text: &str, max: usize) -> String {
@@ -91,6 +102,10 @@ fn status_of(post: &GhostPost) -> &'static str {
 
 /// Imports `post` as a `kind` ("post" or "page").
 pub async fn import(ctx: &AppContext, kind: &str, post: &GhostPost) -> Result<Outcome, AppError> {
+    if !is_public(post) {
+        remove(ctx, &post.id).await?;
+        return Ok(Outcome::Withheld);
+    }
     let authors = author_ids(ctx, &post.authors).await?;
     let mut conn = ctx.conn().await?;
     let outcome = conn
@@ -217,6 +232,22 @@ pub async fn remove(ctx: &AppContext, ghost_id: &str) -> Result<bool, AppError> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_public_posts_are_public() {
+        let post = |visibility: Option<&str>| -> super::GhostPost {
+            serde_json::from_value(serde_json::json!({
+                "id": "1", "title": "T", "slug": "t", "updated_at": "2024-01-01T00:00:00Z",
+                "visibility": visibility,
+            }))
+            .unwrap()
+        };
+        assert!(super::is_public(&post(Some("public"))));
+        assert!(super::is_public(&post(None)));
+        for gated in ["members", "paid", "tiers", "filter:something", ""] {
+            assert!(!super::is_public(&post(Some(gated))), "{gated}");
+        }
+    }
+
     #[test]
     fn usernames_from_author_slugs() {
         assert_eq!(super::username_for("jane-doe"), "jane_doe");

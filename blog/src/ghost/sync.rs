@@ -29,6 +29,8 @@ pub struct Report {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Gated posts (members, paid, tiers) left out.
+    pub withheld: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +152,7 @@ async fn pass(
                     Outcome::Created => report.created += 1,
                     Outcome::Updated => report.updated += 1,
                     Outcome::Unchanged => report.unchanged += 1,
+                    Outcome::Withheld => report.withheld += 1,
                 }
                 newest = newest.max(Some(post.updated_at));
             }

@@ -97,6 +97,22 @@ fn ghost_post(n: u32, title: &str, html: &str, minutes_ago: i64) -> Value {
     })
 }
 
+/// A post Ghost gates (`members`, `paid` or `tiers`): its body has a free preview, then the
+/// members-only part after Ghost's `<!--members-only-->` marker.
+fn gated_post(n: u32, title: &str, visibility: &str, minutes_ago: i64) -> Value {
+    let mut post = ghost_post(
+        n,
+        title,
+        &format!("<p>Free preview of {title}.</p><!--members-only--><p>Secret of {title}.</p>"),
+        minutes_ago,
+    );
+    post["visibility"] = json!(visibility);
+    if visibility == "tiers" {
+        post["tiers"] = json!([{ "id": "6194d3ce51e2700162531d01", "name": "Orchard friends" }]);
+    }
+    post
+}
+
 fn shared_slug(title: &str) -> String {
     blog::content::slug::slugify(title)
 }
@@ -143,7 +159,9 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
         "pages" => site.pages.clone(),
         _ => return HttpResponse::NotFound().finish(),
     };
-    // The Content API shows published posts only, without their status; the Admin API all.
+    // The Content API shows published posts only, without their status, and of gated posts
+    // (to a request without a member's session) only the free preview, with `access: false`;
+    // the Admin API all.
     let items: Vec<Value> = if admin {
         items
     } else {
@@ -152,6 +170,15 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
             .filter(|p| p.get("status").is_none_or(|s| s == "published"))
             .map(|mut p| {
                 p.as_object_mut().unwrap().remove("status");
+                if p["visibility"] != "public" {
+                    let preview = p["html"]
+                        .as_str()
+                        .and_then(|h| h.split("<!--members-only-->").next())
+                        .unwrap_or("")
+                        .to_owned();
+                    p["html"] = json!(preview);
+                    p["access"] = json!(false);
+                }
                 p
             })
             .collect()
@@ -839,6 +866,123 @@ async fn an_admin_key_imports_drafts_too_and_registers_and_removes_the_webhooks(
     assert_eq!(
         hook(&t, body, Some(signature(body, &secret, now))).await,
         410
+    );
+    ghost.handle.stop(true).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn members_only_paid_and_tier_posts_stay_behind() {
+    let t = TestFleet::start().await;
+    let admin = t
+        .sign_in(AppName::Blog, person(&t, "ada", "admin").await)
+        .await;
+    let ghost = FakeGhost::start(Site {
+        posts: vec![
+            ghost_post(1, "Open orchard day", "<p>Everyone welcome.</p>", 50),
+            gated_post(2, "Members pruning guide", "members", 40),
+            gated_post(3, "Paid harvest ledger", "paid", 30),
+            gated_post(4, "Tier grafting notes", "tiers", 20),
+        ],
+        pages: vec![gated_post(5, "Members lounge", "members", 60)],
+        ..Site::default()
+    })
+    .await;
+    assert_eq!(connect(&t, &admin, &ghost.url, KEY).await.status, 303);
+    let page = t
+        .post_form(
+            AppName::Blog,
+            "/admin/ghost/sync",
+            &[],
+            Some(&admin),
+            AppName::Blog,
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(
+        page.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("synced=1+new"),
+        "{:?}",
+        page.headers
+    );
+
+    let gated = [
+        "Members pruning guide",
+        "Paid harvest ledger",
+        "Tier grafting notes",
+        "Members lounge",
+    ];
+    let public_pages = [
+        "/",
+        "/rss.xml",
+        "/atom.xml",
+        "/sitemap.xml",
+        "/tag/news",
+        "/author/jane_doe",
+    ];
+    for path in public_pages {
+        let page = t.get(AppName::Blog, path, None).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            page.body.contains("open-orchard-day"),
+            "{path} lists the public post"
+        );
+        for title in gated {
+            assert!(
+                !page.body.contains(title) && !page.body.contains(&shared_slug(title)),
+                "{path} shows {title}"
+            );
+        }
+        assert!(!page.body.contains("Free preview"), "{path}");
+    }
+    for title in gated {
+        let slug = shared_slug(title);
+        assert_eq!(
+            t.get(AppName::Blog, &format!("/posts/{slug}"), None)
+                .await
+                .status,
+            404,
+            "{title}"
+        );
+        assert_eq!(
+            t.get(AppName::Blog, &format!("/{slug}"), None).await.status,
+            404,
+            "{title}"
+        );
+    }
+    let stored: i64 = posts::table
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, 1,
+        "gated posts are not imported at all, not even as drafts"
+    );
+
+    // The public post goes members-only in Ghost: the next sync takes it down.
+    {
+        let mut site = ghost.site.lock().unwrap();
+        site.posts[0]["visibility"] = json!("members");
+        site.posts[0]["updated_at"] = json!(ghost_time(0));
+    }
+    let report = blog::ghost::sync::run(t.fleet.ctx(AppName::Blog), false)
+        .await
+        .unwrap();
+    assert!(report.withheld >= 1, "{report:?}");
+    assert_eq!(
+        t.get(AppName::Blog, "/posts/open-orchard-day", None)
+            .await
+            .status,
+        404
+    );
+    assert!(
+        !t.get(AppName::Blog, "/", None)
+            .await
+            .body
+            .contains("Open orchard day")
     );
     ghost.handle.stop(true).await;
     t.stop().await;

@@ -28,7 +28,14 @@ pub async fn inbound(ctx: &AppContext, activity: &Activity) -> Result<(), AppErr
         "Like" | "Announce" => {
             if let Some(object) = id_of(&payload["object"]) {
                 let mut conn = ctx.conn().await?;
-                store::count_reaction(&mut conn, object, activity.kind == "Like").await?;
+                store::add_reaction(
+                    &mut conn,
+                    &activity.actor,
+                    object,
+                    &activity.kind,
+                    &activity.activity_id,
+                )
+                .await?;
             }
             Ok(())
         }
@@ -97,6 +104,16 @@ async fn undo(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
             None => 0,
         };
     }
+    // Undo{Like|Announce}: only the undoing actor's own reaction goes (the inbox checked that
+    // an embedded activity's actor is them).
+    let reaction = match (kind, object.get("object").and_then(id_of)) {
+        ("Like" | "Announce", Some(object_id)) => Some(store::ReactionRef::Of { object_id, kind }),
+        ("Like" | "Announce" | "", _) => id_of(object).map(store::ReactionRef::Activity),
+        _ => None,
+    };
+    if let Some(which) = reaction {
+        store::remove_reaction(&mut conn, &activity.actor, which).await?;
+    }
     Ok(())
 }
 
@@ -143,16 +160,34 @@ fn object_row(activity: &Activity, o: &Value) -> Option<Object> {
             .and_then(Value::as_str)
             .map(sanitize::html)
             .unwrap_or_default(),
-        url: o.get("url").and_then(id_of).map(str::to_owned),
+        url: object_url(o),
         in_reply_to: o.get("inReplyTo").and_then(id_of).map(str::to_owned),
         published: parse_time(&o["published"]),
         updated: parse_time(&o["updated"]),
         likes: 0,
         announces: 0,
-        payload: o.clone(),
+        payload: {
+            // Attachments, icons and links are kept only as http(s) addresses.
+            let mut payload = o.clone();
+            sanitize::strip_bad_urls(&mut payload);
+            payload
+        },
         deleted_at: None,
         created_at: Utc::now(),
     })
+}
+
+/// An object's `url`: a string, a Link (`href`) or a list of either; the first http(s) one.
+fn object_url(o: &Value) -> Option<String> {
+    let one = |v: &Value| {
+        v.as_str()
+            .or_else(|| v.get("href").and_then(Value::as_str))
+            .and_then(sanitize::web_url)
+    };
+    match o.get("url")? {
+        Value::Array(items) => items.iter().find_map(one),
+        v => one(v),
+    }
 }
 
 async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
@@ -217,9 +252,12 @@ async fn announce_reply(
         "attributedTo": row.attributed_to,
         "content": row.content,
         "published": row.published.unwrap_or(row.created_at).to_rfc3339(),
-        "url": row.url,
+        // Checked again here: actors and objects stored before the check may hold anything.
+        "url": row.url.as_deref().and_then(sanitize::web_url),
         "authorName": name,
-        "authorUrl": author.map(|a| a.url.clone().unwrap_or_else(|| a.id.clone())),
+        "authorUrl": author.and_then(|a| {
+            a.url.as_deref().and_then(sanitize::web_url).or_else(|| sanitize::web_url(&a.id))
+        }),
     });
     outbox::emit_local(
         conn,
@@ -246,14 +284,28 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     else {
         return Ok(());
     };
-    // Edits apply only with `updated` (as Mastodon does), and only forwards in time.
+    // Edits apply only with `updated` (as Mastodon does), only forwards in time and never
+    // from the future (an edit dated ahead would shadow every real one after it).
     let Some(updated) = row.updated else {
         return Ok(());
     };
-    let mut conn = ctx.conn().await?;
-    if store::object(&mut conn, &row.id).await?.is_none() {
-        store::insert_object(&mut conn, &row).await?;
+    if updated > Utc::now() + shared::activitypub::inbox::UPDATED_SKEW {
         return Ok(());
+    }
+    let mut conn = ctx.conn().await?;
+    match store::object(&mut conn, &row.id).await? {
+        None => {
+            store::insert_object(&mut conn, &row).await?;
+            return Ok(());
+        }
+        // Only the object's author edits it, not anyone else on its host.
+        Some(stored)
+            if stored.attributed_to != activity.actor || row.attributed_to != activity.actor =>
+        {
+            tracing::info!(object = %row.id, actor = %activity.actor, "update by someone other than the author ignored");
+            return Ok(());
+        }
+        Some(_) => {}
     }
     let reply_to_ours = row
         .in_reply_to
@@ -292,6 +344,14 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         store::remove_follower_everywhere(&mut conn, object).await?;
     } else {
         let stored = store::object(&mut conn, object).await?;
+        // Only the object's author deletes it, not anyone else on its host.
+        if stored
+            .as_ref()
+            .is_some_and(|o| o.attributed_to != activity.actor)
+        {
+            tracing::info!(%object, actor = %activity.actor, "delete by someone other than the author ignored");
+            return Ok(());
+        }
         let reply_to_ours = stored.as_ref().is_some_and(|o| {
             o.attributed_to == activity.actor
                 && o.in_reply_to.as_deref().is_some_and(|t| is_ours(ctx, t))

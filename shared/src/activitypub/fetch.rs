@@ -69,6 +69,9 @@ pub fn ip_allowed(ip: IpAddr, allow_loopback: bool) -> bool {
                 || v6.is_multicast()
                 || (seg[0] & 0xfe00) == 0xfc00 // unique local
                 || (seg[0] & 0xffc0) == 0xfe80 // link-local
+                || (seg[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed by some)
+                || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1) // local-use NAT64 (RFC 8215)
+                || seg[0] == 0x2002 // 6to4: embeds any IPv4 address, private ones included
                 || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
                 || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1)
                 || (seg[0..6].iter().all(|s| *s == 0) && seg[6] != 0)) // IPv4-compatible
@@ -89,6 +92,7 @@ fn v4_allowed(ip: Ipv4Addr, allow_loopback: bool) -> bool {
         || ip.is_documentation()
         || o[0] == 0
         || (o[0] == 100 && (64..=127).contains(&o[1])) // CGNAT
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments (RFC 6890)
         || (o[0] == 198 && (18..=19).contains(&o[1])) // benchmarking
         || o[0] >= 240) // reserved
 }
@@ -142,6 +146,8 @@ impl Fetcher {
     pub fn new(allow_loopback: bool) -> reqwest::Result<Fetcher> {
         let http = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver { allow_loopback }))
+            // A proxy from the environment would connect for us, past the address checks.
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
@@ -388,6 +394,14 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
             "2001:db8::1",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff::1",
+            "2002:a00:1::1",
+            "2002:5db8:d822::1",
+            "fec0::1",
+            "feff::1",
+            "192.0.0.1",
+            "192.0.0.170",
         ];
         for ip in refused {
             assert!(!ip_allowed(ip.parse().unwrap(), false), "{ip}");
@@ -396,6 +410,8 @@ mod tests {
             "93.184.216.34",
             "2606:2800:220:1:248:1893:25c8:1946",
             "::ffff:93.184.216.34",
+            "192.0.1.1",
+            "2003::1",
         ] {
             assert!(ip_allowed(ip.parse().unwrap(), false), "{ip}");
         }
@@ -404,6 +420,73 @@ mod tests {
             !ip_allowed("10.0.0.1".parse().unwrap(), true),
             "only loopback is let in for dev"
         );
+    }
+
+    /// Answers every connection with a 204, from a thread.
+    fn answering_server() -> std::net::SocketAddr {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        addr
+    }
+
+    /// With HTTP(S)_PROXY and ALL_PROXY pointing at a listener that never answers, both clients
+    /// still reach the server directly (a proxy would make the connection for us, past the
+    /// address checks). Proxy variables are per process, so the check runs in a child process.
+    #[test]
+    fn proxies_from_the_environment_are_ignored() {
+        const CHILD: &str = "ROSE_ASH_PROXY_PROBE";
+        if let Some(target) = std::env::var_os(CHILD) {
+            let target = target.into_string().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let url = format!("http://{target}/probe");
+                let guarded = Fetcher::new(true).unwrap();
+                let internal = crate::infrastructure::http_client::internal_client().unwrap();
+                for client in [guarded.client(), &internal] {
+                    let status = client.get(&url).send().await.unwrap().status();
+                    assert_eq!(status, 204, "reached directly, not through the proxy");
+                }
+            });
+            return;
+        }
+        let silent_proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = format!("http://{}", silent_proxy.local_addr().unwrap());
+        let target = answering_server();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "activitypub::fetch::tests::proxies_from_the_environment_are_ignored",
+                "--exact",
+                "--nocapture",
+            ])
+            .env(CHILD, target.to_string())
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("HTTPS_PROXY", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        drop(silent_proxy);
     }
 
     #[test]

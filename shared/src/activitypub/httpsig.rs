@@ -1,7 +1,8 @@
 //! HTTP Signatures as the fediverse uses them (draft-cavage-http-signatures-12, `rsa-sha256` /
-//! `hs2019` with RSASSA-PKCS1-v1_5 SHA-256), on openssl, with the rules Mastodon enforces:
-//! `date` (or `(created)`) signed; `(request-target)` or `digest` signed; `host` signed on GET;
-//! `digest` signed on POST and equal to the body's SHA-256; a ±1 hour clock window;
+//! `hs2019` with RSASSA-PKCS1-v1_5 SHA-256), on openssl, with stricter rules than Mastodon's:
+//! `date` (or `(created)`), `(request-target)` and `host` always signed (else a signature could
+//! be replayed to another path or server); `digest` signed on POST and equal to the body's
+//! SHA-256; a ±1 hour clock window;
 //! `(request-target)` tried with and then without the query. HMAC and unknown algorithms are
 //! refused.
 
@@ -215,15 +216,15 @@ pub fn check(
     if (signed("(created)") || signed("(expires)")) && !hs2019 {
         return Err(SigError::Malformed("(created) and (expires) need hs2019"));
     }
-    if !signed("(request-target)") && !signed("digest") {
+    if !signed("(request-target)") {
         return Err(SigError::Unsigned("(request-target)"));
+    }
+    if !signed("host") {
+        return Err(SigError::Unsigned("host"));
     }
     let is_post = message.method.eq_ignore_ascii_case("POST");
     if is_post && !signed("digest") {
         return Err(SigError::Unsigned("digest"));
-    }
-    if !is_post && !signed("host") {
-        return Err(SigError::Unsigned("host"));
     }
     if let Some(body) = body.filter(|_| is_post) {
         let presented =
@@ -433,6 +434,22 @@ oYi+1hqp1fIekaxsyQIDAQAB
             check(&hmac, &message, Some(BODY), date_of_test()),
             Err(SigError::Algorithm(_))
         ));
+        // A POST must sign where it was sent and to which server, as well as its body.
+        for (names, missing) in [
+            ("host date digest", "(request-target)"),
+            ("(request-target) date digest", "host"),
+            ("date digest content-type", "(request-target)"),
+        ] {
+            let partial = Signature {
+                headers: names.split(' ').map(str::to_owned).collect(),
+                ..parsed.clone()
+            };
+            assert_eq!(
+                check(&partial, &message, Some(BODY), date_of_test()),
+                Err(SigError::Unsigned(missing)),
+                "{names}"
+            );
+        }
         let created = Signature {
             algorithm: Some("rsa-sha256".into()),
             headers: vec!["(created)".into(), "digest".into()],

@@ -78,19 +78,33 @@ pub fn parse_actor(doc: &Value, key_id: &str) -> Result<RemoteActor, String> {
     if key["owner"].as_str() != Some(id) {
         return Err("the key's owner is not the actor".into());
     }
+    // Every caller (the inbox's key fetch, `remote::refresh`) relies on this: a server speaks
+    // only for its own actors.
+    if host_of(id).is_none() || host_of(id) != host_of(key_id) {
+        return Err("the key and its owner live on different hosts".into());
+    }
     let pem = key["publicKeyPem"].as_str().ok_or("no publicKeyPem")?;
-    let inbox = doc["inbox"].as_str().ok_or("actor without inbox")?;
+    let inbox = doc["inbox"]
+        .as_str()
+        .and_then(sanitize::web_url)
+        .ok_or("actor without an http(s) inbox")?;
     let text = |v: &Value| v.as_str().map(sanitize::text);
+    // Every address is kept only if it is http(s): these are rendered as links and images.
+    let web = |v: &Value| id_of(v).and_then(sanitize::web_url);
+    let url = match &doc["url"] {
+        Value::Array(items) => items.iter().find_map(&web),
+        v => web(v),
+    };
     Ok(RemoteActor {
         id: id.to_owned(),
         kind: doc["type"].as_str().unwrap_or("Person").to_owned(),
         preferred_username: text(&doc["preferredUsername"]),
         name: text(&doc["name"]),
         summary: doc["summary"].as_str().map(sanitize::html),
-        url: doc["url"].as_str().map(str::to_owned),
-        icon: doc["icon"]["url"].as_str().map(str::to_owned),
-        inbox: inbox.to_owned(),
-        shared_inbox: doc["endpoints"]["sharedInbox"].as_str().map(str::to_owned),
+        url,
+        icon: web(&doc["icon"]["url"]),
+        inbox,
+        shared_inbox: web(&doc["endpoints"]["sharedInbox"]),
         key_id: key_id.to_owned(),
         public_key_pem: pem.to_owned(),
         fetched_at: chrono::Utc::now(),
@@ -127,11 +141,6 @@ pub async fn fetch_actor_for_key(
         doc
     };
     let actor = parse_actor(&actor_doc, key_id).map_err(InboxError::Unauthorized)?;
-    if host_of(&actor.id) != host_of(key_id) {
-        return Err(InboxError::Unauthorized(
-            "the key and its owner live on different hosts".into(),
-        ));
-    }
     let mut conn = ctx.conn().await?;
     store::upsert_remote_actor(&mut conn, &actor).await?;
     Ok(actor)
@@ -243,6 +252,12 @@ pub async fn receive(
                         "the object is attributed to someone else".into(),
                     ));
                 }
+                // An edit dated ahead would win over every later (real) edit.
+                if kind == "Update" && updated_in_future(o.get("updated"), chrono::Utc::now()) {
+                    return Err(InboxError::BadRequest(
+                        "the object's updated time is in the future".into(),
+                    ));
+                }
             }
         }
         "Delete" if id_of(object).and_then(host_of) != actor_host => {
@@ -285,6 +300,17 @@ pub async fn receive(
     }
 }
 
+/// How far ahead of our clock a remote `updated` may be (clock skew).
+pub const UPDATED_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Whether an object's `updated` lies beyond [`UPDATED_SKEW`] after `now`.
+pub fn updated_in_future(updated: Option<&Value>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    updated
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_some_and(|t| t > now + UPDATED_SKEW)
+}
+
 /// The owner of the signing key, from the database or a fetch, once the signature verifies.
 async fn verified_owner(
     ctx: &AppContext,
@@ -300,9 +326,20 @@ async fn verified_owner(
     {
         return Ok(actor.id);
     }
-    let fresh = fetch_actor_for_key(ctx, &sig.key_id).await?;
-    verify_against(ctx, sig, message, &fresh)?;
-    Ok(fresh.id)
+    let keys = &ctx.activitypub().public_keys;
+    if keys.cooling_off(&sig.key_id) {
+        return Err(InboxError::Unauthorized(
+            "signature: does not verify (the key was refetched a moment ago)".into(),
+        ));
+    }
+    let verified = match fetch_actor_for_key(ctx, &sig.key_id).await {
+        Ok(fresh) => verify_against(ctx, sig, message, &fresh).map(|()| fresh.id),
+        Err(e) => Err(e),
+    };
+    if matches!(verified, Err(InboxError::Unauthorized(_))) {
+        keys.refetch_failed(&sig.key_id);
+    }
+    verified
 }
 
 fn verify_against(
@@ -324,6 +361,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn edits_dated_ahead_of_our_clock_are_refused() {
+        let now = chrono::Utc::now();
+        let at = |d: chrono::Duration| serde_json::json!((now + d).to_rfc3339());
+        assert!(updated_in_future(Some(&at(chrono::Duration::days(1))), now));
+        assert!(updated_in_future(
+            Some(&at(chrono::Duration::minutes(6))),
+            now
+        ));
+        assert!(!updated_in_future(
+            Some(&at(chrono::Duration::minutes(4))),
+            now
+        ));
+        assert!(!updated_in_future(
+            Some(&at(-chrono::Duration::days(1))),
+            now
+        ));
+        assert!(!updated_in_future(None, now));
+    }
+
+    #[test]
     fn actor_documents_must_publish_the_key_they_own() {
         let doc = serde_json::json!({
             "id": "https://peer.example/users/a", "type": "Person", "inbox": "https://peer.example/users/a/inbox",
@@ -337,8 +394,30 @@ mod tests {
             Some("https://peer.example/inbox")
         );
         assert!(parse_actor(&doc, "https://peer.example/users/b#main-key").is_err());
+        for bad in [
+            "javascript:alert(1)",
+            " JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+        ] {
+            let mut hostile = doc.clone();
+            hostile["url"] = bad.into();
+            hostile["icon"] = serde_json::json!({"type": "Image", "url": bad});
+            let actor = parse_actor(&hostile, "https://peer.example/users/a#main-key").unwrap();
+            assert_eq!((actor.url, actor.icon), (None, None), "{bad}");
+            hostile["inbox"] = bad.into();
+            assert!(parse_actor(&hostile, "https://peer.example/users/a#main-key").is_err());
+        }
         let mut stolen = doc.clone();
         stolen["publicKey"]["owner"] = "https://peer.example/users/b".into();
         assert!(parse_actor(&stolen, "https://peer.example/users/a#main-key").is_err());
+        // A key served from another host (what `remote::refresh` reads from the document).
+        let mut elsewhere = doc.clone();
+        elsewhere["publicKey"]["id"] = "https://other.example/keys/a".into();
+        assert_eq!(
+            parse_actor(&elsewhere, "https://other.example/keys/a")
+                .err()
+                .as_deref(),
+            Some("the key and its owner live on different hosts")
+        );
     }
 }

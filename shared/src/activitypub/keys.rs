@@ -118,6 +118,9 @@ impl KeyStore {
 #[derive(Default)]
 pub struct PublicKeys {
     known: Mutex<HashMap<String, KnownKey>>,
+    /// Key ids whose refetch did not help, and when: a flood of bad signatures naming a key must
+    /// not make us fetch it each time (Mastodon likewise refetches a key at most once a while).
+    cooling: Mutex<HashMap<String, Instant>>,
 }
 
 struct KnownKey {
@@ -131,6 +134,8 @@ struct KnownKey {
 /// load again).
 const MAX_PUBLIC_KEYS: usize = 10_000;
 const FRESH_FOR: Duration = Duration::from_secs(300);
+/// How long a key id is not fetched again after a refetch that did not verify.
+pub const REFETCH_COOL_OFF: Duration = Duration::from_secs(60);
 
 impl PublicKeys {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, KnownKey>> {
@@ -180,5 +185,30 @@ impl PublicKeys {
     /// Forgets `key_id` (its actor was deleted or changed).
     pub fn forget(&self, key_id: &str) {
         self.lock().remove(key_id);
+    }
+
+    fn cooling_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.cooling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `key_id` was refetched in vain less than [`REFETCH_COOL_OFF`] ago.
+    pub fn cooling_off(&self, key_id: &str) -> bool {
+        self.cooling_lock()
+            .get(key_id)
+            .is_some_and(|at| at.elapsed() < REFETCH_COOL_OFF)
+    }
+
+    /// Records a refetch of `key_id` that did not give a key verifying the signature.
+    pub fn refetch_failed(&self, key_id: &str) {
+        let mut cooling = self.cooling_lock();
+        if cooling.len() >= MAX_PUBLIC_KEYS {
+            cooling.retain(|_, at| at.elapsed() < REFETCH_COOL_OFF);
+            if cooling.len() >= MAX_PUBLIC_KEYS {
+                cooling.clear();
+            }
+        }
+        cooling.insert(key_id.to_owned(), Instant::now());
     }
 }

@@ -1,6 +1,7 @@
 //! HTML from elsewhere (remote posts, names, summaries) through ammonia, on Mastodon's allowlist:
 //! paragraphs, line breaks, spans with microformat classes, links (http/https, forced
-//! `rel="nofollow noopener noreferrer"`), emphasis, code, lists and quotes.
+//! `rel="nofollow noopener noreferrer"`), emphasis, code, lists and quotes. And the one check
+//! for addresses from elsewhere: only absolute http(s) URLs are kept (no `javascript:`, `data:`).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -53,9 +54,103 @@ pub fn text(input: &str) -> String {
     ammonia::Builder::empty().clean(input).to_string()
 }
 
+/// Whether `s` is an absolute http(s) address with a host: the only kind of link or image
+/// address we store from input or render (tera's escaping does not stop `javascript:`).
+pub fn is_web_url(s: &str) -> bool {
+    web_url(s).is_some()
+}
+
+/// `s` as an absolute http(s) URL in its normalised form (the parser drops surrounding
+/// whitespace and embedded tabs and newlines, so what we keep is what a browser would follow),
+/// or `None` for anything else.
+pub fn web_url(s: &str) -> Option<String> {
+    let url = url::Url::parse(s).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()))
+        .then(|| url.to_string())
+}
+
+/// Fields of remote documents that carry links or media addresses.
+const URL_FIELDS: &[&str] = &["url", "href"];
+
+/// Removes every `url`/`href` (at any depth: icons, images, attachments, tags) that is not an
+/// http(s) URL from a remote document before it is stored.
+pub fn strip_bad_urls(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for field in URL_FIELDS {
+                let bad = match map.get_mut(*field) {
+                    Some(Value::String(s)) => !is_web_url(s),
+                    Some(Value::Array(items)) => {
+                        items.retain(|i| i.as_str().is_none_or(is_web_url));
+                        false
+                    }
+                    _ => false,
+                };
+                if bad {
+                    map.remove(*field);
+                }
+            }
+            map.values_mut().for_each(strip_bad_urls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_bad_urls),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What attackers put where a link is expected.
+    pub const HOSTILE_URLS: &[&str] = &[
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "\tjavascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "/relative",
+        "http://",
+        "file:///etc/passwd",
+        "",
+    ];
+
+    #[test]
+    fn only_absolute_http_urls_are_web_urls() {
+        for bad in HOSTILE_URLS {
+            assert!(!is_web_url(bad), "{bad:?}");
+        }
+        assert_eq!(
+            web_url(" https://peer.example/@a ").as_deref(),
+            Some("https://peer.example/@a")
+        );
+        assert!(is_web_url("http://peer.localhost:8080/users/a"));
+        assert!(is_web_url("HTTPS://Peer.Example/"));
+    }
+
+    #[test]
+    fn bad_urls_are_stripped_from_documents_at_any_depth() {
+        let mut doc = serde_json::json!({
+            "url": "javascript:alert(1)",
+            "icon": {"type": "Image", "url": "data:image/png;base64,AAAA"},
+            "image": {"url": "https://ok.example/a.png"},
+            "attachment": [
+                {"type": "Document", "url": "JaVaScRiPt:alert(1)"},
+                {"type": "Link", "href": [" javascript:x", "https://ok.example/b"]},
+            ],
+        });
+        strip_bad_urls(&mut doc);
+        let text = doc.to_string().to_ascii_lowercase();
+        assert!(
+            !text.contains("javascript") && !text.contains("data:"),
+            "{text}"
+        );
+        assert_eq!(doc["image"]["url"], "https://ok.example/a.png");
+        assert_eq!(doc["attachment"][1]["href"][0], "https://ok.example/b");
+    }
 
     #[test]
     fn scripts_styles_and_bad_links_go() {

@@ -393,6 +393,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    ap_reactions (actor, object_id, kind) {
+        actor -> Text,
+        object_id -> Text,
+        kind -> Text,
+        activity_id -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ap_blocks (kind, value) {
         kind -> Text,
         value -> Text,
@@ -463,6 +473,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_following,
     ap_remote_actors,
     ap_objects,
+    ap_reactions,
     ap_blocks,
     ap_event_cursors,
 );
