@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_hardening;
 mod activitypub;
+mod ap_hardening;
 mod bad_input;
 mod blog;
 mod bovine;
@@ -18,9 +20,10 @@ mod federation;
 mod fixtures;
 mod ghost;
 mod internal;
+mod oauth_hardening;
 mod oidc;
 mod operations;
-mod shipping;
 mod ops_hardening;
+mod shipping;
 mod sso;
 mod support;

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use shared::infrastructure::session::{Session, random_token};
+use shared::infrastructure::session::{Session, random_token, token_digest};
 use shared::models::oauth::{self, Client};
+use shared::models::users;
 use shared::{AppContext, AppError};
 
 use super::tokens::{self, CodeGrant};
@@ -191,40 +192,42 @@ pub async fn authorize(
         max_age,
     };
 
-    // Who is signed in at federation, and recently enough?
+    // Who is signed in at federation, and recently enough? (`max_age=0` is `prompt=login`.)
     let now = chrono::Utc::now().timestamp();
     let signed_in = session
         .as_ref()
         .and_then(|s| Some((s.data.user_id?, s.data.sso_sid.clone()?, s.data.auth_time?)));
     let prompt_none = request.prompt.iter().any(|p| p == "none");
-    let force_login = request.prompt.iter().any(|p| p == "login");
+    let force_login = request.prompt.iter().any(|p| p == "login") || request.max_age == Some(0);
     let too_old = |auth_time: i64| request.max_age.is_some_and(|m| now - auth_time > m);
-    let (user_id, sid, auth_time) = match signed_in {
-        Some((user, sid, auth_time)) if !force_login && !too_old(auth_time) => {
-            (user, sid, auth_time)
+    match signed_in {
+        Some((user_id, sid, auth_time)) if !force_login && !too_old(auth_time) => {
+            proceed(
+                &ctx,
+                &client,
+                &request,
+                user_id,
+                &sid,
+                auth_time,
+                session.as_ref(),
+            )
+            .await
         }
-        _ if prompt_none => return fail("login_required", "the user is not signed in"),
-        _ => {
-            // Back here after signing in, without the prompt that sent us away.
-            let (mut again, _) = parse_unique(req.query_string());
-            if force_login {
-                again.remove("prompt");
-            }
-            let query = serde_urlencoded::to_string(again.into_iter().collect::<Vec<_>>())
-                .map_err(AppError::internal)?;
-            let return_to = format!("/oauth/authorize?{query}");
-            let location = format!(
-                "/login?{}",
-                serde_urlencoded::to_string([("return_to", return_to)])
-                    .map_err(AppError::internal)?
-            );
-            let mut res = HttpResponse::SeeOther();
-            return Ok(protect(&mut res)
-                .insert_header((header::LOCATION, location))
-                .finish());
-        }
-    };
+        _ if prompt_none => fail("login_required", "the user is not signed in"),
+        _ => start_login(&ctx, request, session.as_ref(), now).await,
+    }
+}
 
+/// Consent (third-party clients only), then the code.
+async fn proceed(
+    ctx: &AppContext,
+    client: &Client,
+    request: &AuthRequest,
+    user_id: i64,
+    sid: &str,
+    auth_time: i64,
+    session: Option<&Session>,
+) -> Result<HttpResponse, AppError> {
     if !client.first_party {
         let consented = {
             let mut conn = ctx.conn().await?;
@@ -237,13 +240,199 @@ pub async fn authorize(
                 .all(|s| granted.split_ascii_whitespace().any(|g| g == s))
         });
         if !covered || request.prompt.iter().any(|p| p == "consent") {
-            if prompt_none {
-                return fail("consent_required", "the user has not consented");
+            if request.prompt.iter().any(|p| p == "none") {
+                return Ok(error_redirect(
+                    ctx,
+                    &request.redirect_uri,
+                    request.state.as_deref(),
+                    "consent_required",
+                    "the user has not consented",
+                ));
             }
-            return consent_page(&ctx, &client, &request, user_id, session.as_ref()).await;
+            return consent_page(ctx, client, request, user_id, session).await;
         }
     }
-    issue(&ctx, &request, user_id, &sid, auth_time).await
+    issue(ctx, request, user_id, sid, auth_time).await
+}
+
+/// An authorization request waiting for the user to (re-)authenticate. The code is issued only
+/// after a sign-in that happened since: a new federation session (every sign-in makes one) whose
+/// `auth_time` is not older than the request. Kept server-side, so neither the query nor a
+/// reload can skip the password.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingLogin {
+    request: AuthRequest,
+    requested_at: i64,
+    /// Digest of the session id that was current when the sign-in was asked for.
+    stale_session: Option<String>,
+    /// Who was signed in then, and their sign-on session.
+    previous: Option<(i64, String)>,
+}
+
+fn login_key(ctx: &AppContext, id: &str) -> String {
+    ctx.redis().key(format!("oauth-login:{}", token_digest(id)))
+}
+
+fn continue_path(id: &str) -> Result<String, AppError> {
+    Ok(format!(
+        "/oauth/authorize/continue?{}",
+        serde_urlencoded::to_string([("request", id)]).map_err(AppError::internal)?
+    ))
+}
+
+async fn start_login(
+    ctx: &AppContext,
+    request: AuthRequest,
+    session: Option<&Session>,
+    now: i64,
+) -> Result<HttpResponse, AppError> {
+    let id = random_token();
+    let pending = PendingLogin {
+        request,
+        requested_at: now,
+        stale_session: session.map(|s| token_digest(&s.id)),
+        previous: session.and_then(|s| Some((s.data.user_id?, s.data.sso_sid.clone()?))),
+    };
+    let mut conn = ctx.redis().conn();
+    redis::cmd("SET")
+        .arg(login_key(ctx, &id))
+        .arg(serde_json::to_string(&pending).map_err(AppError::internal)?)
+        .arg("EX")
+        .arg(PENDING_TTL_SECS)
+        .query_async::<()>(&mut conn)
+        .await?;
+    let mut res = HttpResponse::SeeOther();
+    Ok(protect(&mut res)
+        .insert_header((header::LOCATION, continue_path(&id)?))
+        .finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ContinueQuery {
+    request: String,
+}
+
+/// `GET /oauth/authorize/continue?request=…`: the code once the user has signed in since the
+/// request; until then the sign-in form, or the password form when someone is signed in whose
+/// sign-in is too old or was to be repeated.
+pub async fn resume(
+    ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
+    session: Option<Session>,
+    query: web::Query<ContinueQuery>,
+) -> Result<HttpResponse, AppError> {
+    state.ready(&ctx).await?;
+    let key = login_key(&ctx, &query.request);
+    let mut conn = ctx.redis().conn();
+    let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+    let pending: PendingLogin = raw
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "This sign-in request has expired or was already used. Please start again from the application.",
+            )
+        })?;
+    let here = continue_path(&query.request)?;
+    let signed_in = session.as_ref().and_then(|s| {
+        Some((
+            s,
+            s.data.user_id?,
+            s.data.sso_sid.clone()?,
+            s.data.auth_time?,
+        ))
+    });
+    let Some((current, user_id, mut sid, auth_time)) = signed_in else {
+        let location = format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("return_to", &here)]).map_err(AppError::internal)?
+        );
+        let mut res = HttpResponse::SeeOther();
+        return Ok(protect(&mut res)
+            .insert_header((header::LOCATION, location))
+            .finish());
+    };
+    let fresh = pending.stale_session.as_deref() != Some(token_digest(&current.id).as_str())
+        && auth_time >= pending.requested_at;
+    if !fresh {
+        return reauth_page(&ctx, &state, &pending.request, current, user_id, &here).await;
+    }
+    // Single use: only the request that deletes it goes on.
+    let deleted: i64 = redis::cmd("DEL").arg(&key).query_async(&mut conn).await?;
+    if deleted == 0 {
+        return Err(AppError::bad_request(
+            "This sign-in request was already used. Please start again from the application.",
+        ));
+    }
+    if let Some((previous_user, previous_sid)) = &pending.previous {
+        if *previous_user == user_id {
+            // Re-authentication keeps the sign-on session the apps already belong to.
+            if *previous_sid != sid && !sso_revoked(&ctx, previous_sid).await? {
+                let mut data = current.data.clone();
+                data.sso_sid = Some(previous_sid.clone());
+                ctx.sessions().save(&current.id, &data).await?;
+                sid = previous_sid.clone();
+            }
+        } else {
+            // Someone else signed in: the previous member's sign-on session ends everywhere.
+            super::end_sso_session(&ctx, &state, previous_sid, *previous_user).await?;
+        }
+    }
+    let client = state
+        .client(&ctx, &pending.request.client_id)
+        .await?
+        .ok_or_else(|| error_page("The sign-in request comes from an unknown application."))?;
+    proceed(
+        &ctx,
+        &client,
+        &pending.request,
+        user_id,
+        &sid,
+        auth_time,
+        session.as_ref(),
+    )
+    .await
+}
+
+async fn sso_revoked(ctx: &AppContext, sid: &str) -> Result<bool, AppError> {
+    let mut conn = ctx.redis().conn();
+    let revoked: bool = redis::cmd("EXISTS")
+        .arg(ctx.redis().key(format!("sso:revoked:{sid}")))
+        .query_async(&mut conn)
+        .await?;
+    Ok(revoked)
+}
+
+/// "Confirm it's you": the password again (then the second factor, when enrolled), through the
+/// ordinary sign-in, which comes back here.
+async fn reauth_page(
+    ctx: &AppContext,
+    state: &FederationState,
+    request: &AuthRequest,
+    session: &Session,
+    user_id: i64,
+    here: &str,
+) -> Result<HttpResponse, AppError> {
+    let username = {
+        let mut conn = ctx.conn().await?;
+        users::by_id(&mut conn, user_id).await?
+    }
+    .map(|u| u.username)
+    .unwrap_or_default();
+    let client_name = state
+        .client(ctx, &request.client_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let mut context = ctx.base_context();
+    context.insert("csrf_token", &session.data.csrf);
+    context.insert("return_to", here);
+    context.insert("login", &username);
+    context.insert("client_name", &client_name);
+    let html = ctx.templates().render("oauth/reauth.html", &context)?;
+    let mut res = HttpResponse::Ok();
+    Ok(protect(&mut res)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
 }
 
 /// Issues the code and sends the user back to the client.

@@ -1,11 +1,12 @@
 //! Single sign-out: RP-initiated logout (`end_session_endpoint`) and OpenID Back-Channel Logout
-//! to every client the sign-on session reached.
+//! to every client the sign-on session reached. Signing out of federation itself goes the same
+//! way.
 
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use futures_util::future::join_all;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::future::{LocalBoxFuture, join_all};
 use serde::Deserialize;
 use serde_json::json;
 use shared::infrastructure::jose;
@@ -119,37 +120,18 @@ pub struct EndSessionQuery {
     client_id: Option<String>,
 }
 
-/// Where to send the user after logging out: a registered post-logout URI of the client the
-/// hint names, or federation's own "signed out" page.
+/// Where to send the user after logging out: a registered post-logout URI of `client_id` (the
+/// verified hint's audience, or the `client_id` parameter), or federation's own "signed out" page.
 async fn destination(
     ctx: &AppContext,
     state: &FederationState,
     q: &EndSessionQuery,
+    client_id: Option<&str>,
 ) -> Result<Option<String>, AppError> {
-    let Some(uri) = &q.post_logout_redirect_uri else {
+    let (Some(uri), Some(client_id)) = (&q.post_logout_redirect_uri, client_id) else {
         return Ok(None);
     };
-    let client_id = match &q.id_token_hint {
-        Some(hint) => {
-            let keys = state.jwks(ctx).await?;
-            let verified = jose::verify(hint, &keys)
-                .map_err(|e| AppError::bad_request(format!("id_token_hint: {e}")))?;
-            let aud = verified.claims["aud"].as_str().map(str::to_owned);
-            if verified.claims["iss"].as_str() != Some(issuer(ctx).as_str()) {
-                return Err(AppError::bad_request("id_token_hint was not issued here"));
-            }
-            aud
-        }
-        None => q.client_id.clone(),
-    };
-    let Some(client_id) = client_id else {
-        return Ok(None);
-    };
-    let client = {
-        let mut conn = ctx.conn().await?;
-        oauth::client(&mut conn, &client_id).await?
-    };
-    match client {
+    match state.client(ctx, client_id).await? {
         Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
             let mut url = url::Url::parse(uri).map_err(|e| AppError::bad_request(e.to_string()))?;
             if let Some(s) = &q.state {
@@ -163,26 +145,87 @@ async fn destination(
     }
 }
 
-/// `GET /oauth/logout`: with a valid `id_token_hint` the user is logged out at once (the hint
-/// proves the request comes from the app they use); otherwise they confirm.
+/// What a verified `id_token_hint` says.
+#[derive(Debug)]
+struct Hint {
+    client_id: String,
+    sub: String,
+    sid: Option<String>,
+}
+
+impl Hint {
+    /// The hint was issued for this very sign-on session.
+    fn matches(&self, session: &Session) -> bool {
+        session.data.user_id.map(|id| id.to_string()).as_deref() == Some(self.sub.as_str())
+            && self.sid.is_some()
+            && self.sid == session.data.sso_sid
+    }
+}
+
+/// Checks an `id_token_hint` (OpenID RP-Initiated Logout 1.0 §2): signed with one of our keys,
+/// issued here, for one of our clients. An expired hint is fine (the spec allows it); anything
+/// else that fails is no hint at all.
+async fn verify_hint(
+    ctx: &AppContext,
+    state: &FederationState,
+    hint: &str,
+) -> Result<Option<Hint>, AppError> {
+    let keys = state.jwks(ctx).await?;
+    let Ok(verified) = jose::verify(hint, &keys) else {
+        return Ok(None);
+    };
+    let claims = &verified.claims;
+    let client_id = match &claims["aud"] {
+        serde_json::Value::String(aud) => Some(aud.clone()),
+        serde_json::Value::Array(auds) if auds.len() == 1 => auds[0].as_str().map(str::to_owned),
+        _ => None,
+    };
+    let (Some(client_id), Some(sub)) = (client_id, claims["sub"].as_str()) else {
+        return Ok(None);
+    };
+    if claims["iss"].as_str() != Some(issuer(ctx).as_str())
+        || state.client(ctx, &client_id).await?.is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(Hint {
+        client_id,
+        sub: sub.to_owned(),
+        sid: claims["sid"].as_str().map(str::to_owned),
+    }))
+}
+
+/// `GET /oauth/logout`: a link anyone can send, so it signs out at once only with a hint that
+/// verifies and names this very session; otherwise the member confirms (a POST carrying the
+/// CSRF token).
 pub async fn end_session(
     ctx: web::Data<AppContext>,
     state: web::Data<FederationState>,
     session: Option<Session>,
     query: web::Query<EndSessionQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let destination = destination(&ctx, &state, &query).await?;
-    if query.id_token_hint.is_some() {
-        return logout_now(&ctx, &state, session, destination).await;
+    let hint = match &query.id_token_hint {
+        Some(h) => verify_hint(&ctx, &state, h).await?,
+        None => None,
     }
+    // A client_id that contradicts the hint's audience makes the hint worthless.
+    .filter(|h| query.client_id.as_ref().is_none_or(|c| *c == h.client_id));
+    let client_id = hint
+        .as_ref()
+        .map(|h| h.client_id.clone())
+        .or_else(|| query.client_id.clone());
+    let destination = destination(&ctx, &state, &query, client_id.as_deref()).await?;
     let Some(session) = session.filter(|s| s.data.user_id.is_some()) else {
         return signed_out(&ctx, destination);
     };
+    if hint.is_some_and(|h| h.matches(&session)) {
+        return logout_now(&ctx, &state, Some(session), destination).await;
+    }
     let mut context = ctx.base_context();
     context.insert("csrf_token", &session.data.csrf);
     context.insert("post_logout_redirect_uri", &query.post_logout_redirect_uri);
     context.insert("state", &query.state);
-    context.insert("client_id", &query.client_id);
+    context.insert("client_id", &client_id);
     let html = ctx.templates().render("oauth/logout.html", &context)?;
     let mut res = HttpResponse::Ok();
     Ok(protect(&mut res)
@@ -197,12 +240,8 @@ pub async fn end_session_confirmed(
     session: Option<Session>,
     form: web::Form<EndSessionQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let query = EndSessionQuery {
-        id_token_hint: None,
-        ..form
-    };
-    let destination = destination(&ctx, &state, &query).await?;
+    let query = form.into_inner();
+    let destination = destination(&ctx, &state, &query, query.client_id.as_deref()).await?;
     logout_now(&ctx, &state, session, destination).await
 }
 
@@ -242,6 +281,26 @@ fn signed_out(ctx: &AppContext, destination: Option<String>) -> Result<HttpRespo
     Ok(protect(&mut res)
         .content_type("text/html; charset=utf-8")
         .body(html))
+}
+
+/// Signing out of federation itself (the app factory's `/auth/logout`) ends the sign-on
+/// session everywhere, exactly as the end-session endpoint does.
+pub fn end_own_sign_on<'a>(
+    req: &'a HttpRequest,
+    session: &'a Session,
+) -> LocalBoxFuture<'a, Result<(), AppError>> {
+    Box::pin(async move {
+        let (Some(sid), Some(user_id)) = (&session.data.sso_sid, session.data.user_id) else {
+            return Ok(());
+        };
+        let ctx = req
+            .app_data::<web::Data<AppContext>>()
+            .ok_or_else(|| AppError::internal("no app context"))?;
+        let state = req
+            .app_data::<web::Data<FederationState>>()
+            .ok_or_else(|| AppError::internal("no federation state"))?;
+        end_sso_session(ctx, state, sid, user_id).await
+    })
 }
 
 /// `GET /logged-out`.

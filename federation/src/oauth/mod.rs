@@ -18,6 +18,7 @@ use shared::AppContext;
 
 use crate::state::FederationState;
 use shared::infrastructure::session::token_digest;
+use shared::infrastructure::sso::SignOnProvider;
 use shared::models::oauth::Client;
 
 pub use logout::{end_sso_session, logged_out_page};
@@ -26,6 +27,10 @@ pub use logout::{end_sso_session, logged_out_page};
 pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The app factory's `/auth/logout` ends the sign-on session through this.
+    cfg.app_data(web::Data::new(SignOnProvider {
+        end_sign_on: logout::end_own_sign_on,
+    }));
     cfg.route(
         "/.well-known/openid-configuration",
         web::get().to(discovery::openid_configuration),
@@ -36,6 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/oauth/jwks", web::get().to(discovery::jwks))
     .route("/oauth/authorize", web::get().to(authorize::authorize))
+    .route(
+        "/oauth/authorize/continue",
+        web::get().to(authorize::resume),
+    )
     .route(
         "/oauth/authorize/consent",
         web::post().to(authorize::consent),

@@ -148,20 +148,71 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Only same-site relative paths may be returned to (no `//host`, no `\`, no scheme).
+/// Where a sign-in may return to: a path on this site, never another origin. The value is
+/// resolved against a base the way a browser would resolve `Location`, and must keep the base's
+/// origin; raw or percent-encoded control characters and backslashes are refused outright
+/// (browsers drop tabs and newlines and read `\` as `/`, turning `/%09/evil` or `/\evil` into
+/// `//evil`). Only path, query and fragment are kept. Anything else returns to `/`.
 pub fn safe_return_to(return_to: Option<&str>) -> String {
-    match return_to {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && !p.contains("://")
-                && p.len() < 2048 =>
-        {
-            p.to_owned()
-        }
-        _ => "/".to_owned(),
+    return_to
+        .and_then(local_target)
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+fn local_target(raw: &str) -> Option<String> {
+    const BASE: &str = "https://return-to.invalid/";
+    let forbidden = |b: u8| b.is_ascii_control() || b == b'\\';
+    let decoded = percent_decode(raw);
+    // `/%2F/x` is `//x` to anything that decodes before redirecting.
+    if raw.len() >= 2048
+        || !raw.starts_with('/')
+        || raw.bytes().any(|b| forbidden(b) || b == b' ')
+        || decoded.iter().copied().any(forbidden)
+        || decoded.starts_with(b"//")
+    {
+        return None;
     }
+    let base = url::Url::parse(BASE).ok()?;
+    let target = base.join(raw).ok()?;
+    // `//x` after dot-segment removal (`/a/..//x`, `/%2e%2e//x`) would leave the site too.
+    if target.origin() != base.origin() || target.path().starts_with("//") {
+        return None;
+    }
+    let mut local = target.path().to_owned();
+    if let Some(q) = target.query() {
+        local.push('?');
+        local.push_str(q);
+    }
+    if let Some(f) = target.fragment() {
+        local.push('#');
+        local.push_str(f);
+    }
+    Some(local)
+}
+
+/// `%XX` sequences decoded to bytes (anything else kept as is), to look for hidden characters.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn pkce_challenge(verifier: &str) -> String {
@@ -340,8 +391,8 @@ async fn callback(
         .http()
         .post(token_url)
         .basic_auth(
-            ctx.name().as_str(),
-            Some(client_secret(config, ctx.name()).expose()),
+            form_encode(ctx.name().as_str()),
+            Some(form_encode(client_secret(config, ctx.name()).expose())),
         )
         .form(&[
             ("grant_type", "authorization_code"),
@@ -404,6 +455,12 @@ async fn callback(
         .finish())
 }
 
+/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before they go into HTTP Basic
+/// (the provider decodes them, so a raw `+` would arrive as a space).
+pub fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 fn audience_contains(aud: &Value, client_id: &str) -> bool {
     match aud {
         Value::String(s) => s == client_id,
@@ -432,15 +489,31 @@ async fn logout_confirm(
         .body(html))
 }
 
-/// `POST /auth/logout` (CSRF-checked by the fleet's guard): ends this app's session, then asks
-/// federation to end the sign-on session everywhere.
+/// How the OpenID provider ends a sign-on session when someone signs out of the provider itself
+/// through `/auth/logout` (revocation plus back-channel logout to every app it reached). The
+/// provider registers one as app data; the other apps hand that work to its end-session endpoint.
+pub type EndSignOn =
+    for<'a> fn(&'a HttpRequest, &'a Session) -> LocalBoxFuture<'a, Result<(), AppError>>;
+
+#[derive(Clone, Copy)]
+pub struct SignOnProvider {
+    pub end_sign_on: EndSignOn,
+}
+
+/// `POST /auth/logout` (CSRF-checked by the fleet's guard): ends this app's session, then ends
+/// the sign-on session everywhere (at the provider: directly; elsewhere: through federation's
+/// end-session endpoint).
 async fn logout(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     session: Option<Session>,
 ) -> Result<HttpResponse, AppError> {
     let config = ctx.config();
     let mut location = post_logout_redirect_uri(config, ctx.name());
     if let Some(session) = session {
+        if let Some(provider) = req.app_data::<web::Data<SignOnProvider>>() {
+            (provider.end_sign_on)(&req, &session).await?;
+        }
         ctx.sessions().destroy(&session.id).await?;
         if let Some(id_token) = session.data.id_token {
             let params = [
@@ -672,16 +745,55 @@ mod tests {
 
     #[test]
     fn return_to_is_relative_only() {
-        assert_eq!(safe_return_to(Some("/posts/x?a=1")), "/posts/x?a=1");
+        for (good, kept) in [
+            ("/posts/x?a=1", "/posts/x?a=1"),
+            ("/", "/"),
+            ("/tag/rust?page=2#top", "/tag/rust?page=2#top"),
+            ("/a/../b", "/b"),
+            ("/search?q=a%20b", "/search?q=a%20b"),
+        ] {
+            assert_eq!(safe_return_to(Some(good)), kept, "{good}");
+        }
+        // Known open-redirect bypasses: every one stays on the site.
         for bad in [
             "//evil.example/x",
+            "///evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/%00/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "%2F%2Fevil.example",
+            "/a/..//evil.example",
+            "/%2e%2e//evil.example",
             "https://evil.example",
-            "/\\evil",
-            "evil",
-            "/a://b",
+            "https:evil.example",
+            "https:/evil.example",
+            "//evil.example@site",
+            "javascript:alert(1)",
+            "/javascript:alert(1)//x\\y",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            " //evil.example",
+            "  /\\evil.example",
+            "\t//evil.example",
+            "/ /evil.example",
+            "evil.example",
+            "",
+            "/\u{7f}/evil.example",
         ] {
-            assert_eq!(safe_return_to(Some(bad)), "/", "{bad}");
+            assert_eq!(safe_return_to(Some(bad)), "/", "{bad:?}");
         }
+        let long = format!("/{}", "a".repeat(3000));
+        assert_eq!(safe_return_to(Some(&long)), "/");
         assert_eq!(safe_return_to(None), "/");
     }
 
@@ -691,6 +803,12 @@ mod tests {
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded() {
+        assert_eq!(form_encode("a+b/c%d:e f"), "a%2Bb%2Fc%25d%3Ae+f");
+        assert_eq!(form_encode("blog"), "blog");
     }
 
     #[test]
