@@ -9,6 +9,11 @@
 //!
 //! Copies expire after a minute either way, which bounds how stale the other apps' fragments
 //! inside them (upcoming events, featured products) can be.
+//!
+//! The key space is bounded by the content: a page is cached under its path alone, and only
+//! listings add `?page=N` (canonical digits, so `?page=01` and `?page=1` are one key), and only
+//! pages that exist (past the last page is a 404, which is never cached). Copies live in the
+//! caches' Redis (`REDIS_CACHE_URL`), where eviction cannot touch sessions or rate limits.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -73,25 +78,39 @@ impl PageCache {
 }
 
 fn generation_key(ctx: &AppContext) -> String {
-    fragments::generation_key(ctx.redis(), AppName::Blog, crate::POSTS_KIND)
+    fragments::generation_key(ctx.fragments().redis(), AppName::Blog, crate::POSTS_KIND)
 }
 
 fn channel(ctx: &AppContext) -> String {
-    fragments::generation_channel(ctx.redis(), AppName::Blog, crate::POSTS_KIND)
+    fragments::generation_channel(ctx.fragments().redis(), AppName::Blog, crate::POSTS_KIND)
 }
 
 fn anonymous(ctx: &AppContext, req: &HttpRequest) -> bool {
     req.cookie(ctx.sessions().cookie_name()).is_none()
 }
 
-/// Only the addresses readers use are cached: no query, or just `?page=N`. Anything else (say
-/// `?x=<random>`) is rendered, so that made-up URLs cannot fill the cache or churn it.
-fn cacheable(req: &HttpRequest) -> bool {
-    let query = req.query_string();
-    query.is_empty()
-        || query
-            .strip_prefix("page=")
-            .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+/// Whether a route pages through a listing (`?page=N` means something there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Page,
+    Listing,
+}
+
+/// The cache key of the address readers use, or `None` to render without the cache. Only the
+/// bare path, or on a listing the path and `?page=N`, are cached: anything else (say
+/// `?x=<random>`, or `?page=7` on a post) is rendered, so made-up URLs cannot fill the cache.
+fn cache_key(path: &str, query: &str, kind: Kind) -> Option<String> {
+    if query.is_empty() {
+        return Some(path.to_owned());
+    }
+    let digits = query
+        .strip_prefix("page=")
+        .filter(|_| kind == Kind::Listing)?;
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let page: u32 = digits.parse().ok()?;
+    Some(format!("{path}?page={page}"))
 }
 
 fn response(content_type: HeaderValue, body: Bytes, source: &'static str) -> HttpResponse {
@@ -104,6 +123,7 @@ fn response(content_type: HeaderValue, body: Bytes, source: &'static str) -> Htt
 }
 
 /// Serves `req` from the cache when it can, else renders it with `render` and keeps a copy.
+/// Any query makes it a miss: see [`serve_listing`] for pages of a listing.
 pub async fn serve<F, Fut>(
     ctx: &AppContext,
     req: &HttpRequest,
@@ -113,17 +133,44 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<HttpResponse, AppError>>,
 {
-    if !anonymous(ctx, req) || !cacheable(req) {
-        return render().await;
-    }
+    serve_as(ctx, req, Kind::Page, render).await
+}
+
+/// [`serve`] for a listing, whose `?page=N` pages are cached too (those that exist).
+pub async fn serve_listing<F, Fut>(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    render: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<HttpResponse, AppError>>,
+{
+    serve_as(ctx, req, Kind::Listing, render).await
+}
+
+async fn serve_as<F, Fut>(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    kind: Kind,
+    render: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<HttpResponse, AppError>>,
+{
+    let key = match cache_key(req.path(), req.query_string(), kind) {
+        Some(key) if anonymous(ctx, req) => key,
+        _ => return render().await,
+    };
+    let key = key.as_str();
     let memory = req
         .app_data::<web::Data<crate::BlogState>>()
         .map(|s| &s.pages);
-    let key = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     if let Some(hit) = memory.and_then(|m| m.get(key)) {
         return Ok(response(hit.content_type.clone(), hit.body.clone(), "HIT"));
     }
-    let redis = ctx.redis();
+    let redis = ctx.fragments().redis();
     let page_key = redis.key(format!("page:{key}"));
     let mut conn = redis.conn();
     let read: Result<(Option<String>, Option<Vec<u8>>), redis::RedisError> = redis::cmd("MGET")
@@ -239,10 +286,10 @@ pub async fn follow_generations(ctx: AppContext) {
     let mut shutdown = ctx.shutdown_signal();
     loop {
         let run = async {
-            let client = redis::Client::open(ctx.config().redis.url.expose())?;
+            let client = redis::Client::open(ctx.config().cache_redis.url.expose())?;
             let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(channel(&ctx)).await?;
-            let mut conn = ctx.redis().conn();
+            let mut conn = ctx.fragments().redis().conn();
             let current: Option<u64> = redis::cmd("GET")
                 .arg(generation_key(&ctx))
                 .query_async(&mut conn)
@@ -273,5 +320,39 @@ pub async fn follow_generations(ctx: AppContext) {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listings_cache_their_pages_under_one_key_each() {
+        let listing = |q| cache_key("/tag/pears", q, Kind::Listing);
+        assert_eq!(listing("").as_deref(), Some("/tag/pears"));
+        assert_eq!(listing("page=2").as_deref(), Some("/tag/pears?page=2"));
+        // Leading zeros are the same page, so the same key.
+        for q in ["page=02", "page=002", "page=000002"] {
+            assert_eq!(listing(q).as_deref(), Some("/tag/pears?page=2"), "{q}");
+        }
+        // Anything else is rendered, never cached.
+        for q in [
+            "page=",
+            "page=1234567",
+            "page=-1",
+            "page=2&x=1",
+            "x=1",
+            "page=2x",
+            "PAGE=2",
+        ] {
+            assert_eq!(listing(q), None, "{q}");
+        }
+        // `?page` means nothing on a post: rendered, not cached under a new key.
+        assert_eq!(
+            cache_key("/posts/pears", "", Kind::Page).as_deref(),
+            Some("/posts/pears")
+        );
+        assert_eq!(cache_key("/posts/pears", "page=2", Kind::Page), None);
     }
 }

@@ -162,3 +162,121 @@ async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
     assert!(!text.contains("page-") && !text.contains("M1X"), "{text}");
     t.stop().await;
 }
+
+/// Keys under `prefix` in the Redis database at `url`.
+async fn keys_in(url: &str, prefix: &str) -> Vec<String> {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    keys.into_iter()
+        .map(|k| k[prefix.len()..].to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_crawler_cannot_grow_the_page_cache_which_lives_apart_from_security_state() {
+    // The caches get their own Redis database, as the stack gives them their own instance.
+    let main_url = shared::testing::services().await.redis_url.clone();
+    let mut cache_url = url::Url::parse(&main_url).unwrap();
+    cache_url.set_path("/1");
+    let cache_url = cache_url.to_string();
+    let t = TestFleet::start_with(&[("REDIS_CACHE_URL", &cache_url)]).await;
+    let prefix = t.fleet.ctx(AppName::Blog).redis().prefix().to_owned();
+    let ann = t
+        .sign_in(
+            AppName::Blog,
+            crate::blog::person(&t, "ann", "author").await,
+        )
+        .await;
+    let body = serde_json::json!({
+        "title": "Crawled pears", "markdown": "Words.", "tags": ["Orchard"],
+        "excerpt": "", "status": "published"
+    });
+    let (status, _) = crate::blog::api(
+        &t,
+        reqwest::Method::POST,
+        "/editor/api/posts",
+        Some(&body),
+        Some(&ann),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+
+    let fleet = &t;
+    let cache = |path: &'static str| async move {
+        let p = fleet.get(AppName::Blog, path, None).await;
+        (
+            p.status,
+            p.headers
+                .get("x-cache")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        )
+    };
+    let ok = StatusCode::OK;
+    // A listing's page is one key however its number is written.
+    assert_eq!(cache("/?page=01").await, (ok, Some("MISS".into())));
+    assert_eq!(cache("/?page=1").await, (ok, Some("HIT".into())));
+    assert_eq!(cache("/?page=000001").await, (ok, Some("HIT".into())));
+    assert_eq!(
+        cache("/tag/orchard?page=1").await,
+        (ok, Some("MISS".into()))
+    );
+    assert_eq!(
+        cache("/tag/orchard?page=01").await,
+        (ok, Some("HIT".into()))
+    );
+    // Past the last page there is nothing to cache.
+    assert_eq!(cache("/?page=2").await.0, StatusCode::NOT_FOUND);
+    // `?page` on a post is not a page of anything: rendered, never cached.
+    assert_eq!(cache("/posts/crawled-pears?page=3").await, (ok, None));
+    assert_eq!(cache("/posts/crawled-pears?page=3").await, (ok, None));
+
+    // The crawler loop.
+    for n in 1..40 {
+        for path in [
+            format!("/?page={n}"),
+            format!("/?page=0{n}"),
+            format!("/posts/crawled-pears?page={n}"),
+            format!("/tag/orchard?page={n}"),
+            format!("/rss.xml?page={n}"),
+        ] {
+            let p = t.get(AppName::Blog, &path, None).await;
+            assert!(
+                [StatusCode::OK, StatusCode::NOT_FOUND].contains(&p.status),
+                "{path}: {}",
+                p.status
+            );
+        }
+    }
+    let pages: Vec<String> = keys_in(&cache_url, &prefix)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with("page:"))
+        .collect();
+    assert_eq!(pages, ["page:/?page=1", "page:/tag/orchard?page=1"]);
+    // The caches wrote nothing to the main Redis; sessions stayed there.
+    let main = keys_in(&main_url, &prefix).await;
+    assert!(
+        main.iter()
+            .all(|k| !k.starts_with("page:") && !k.starts_with("f:") && !k.starts_with("fgen")),
+        "{main:?}"
+    );
+    assert!(main.iter().any(|k| k.starts_with("sess:")), "{main:?}");
+    // Tidy the cache database (the fleet's own clean-up knows only the main one).
+    let stale = keys_in(&cache_url, &prefix).await;
+    let client = redis::Client::open(cache_url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    for key in stale {
+        let _: i64 = redis::cmd("DEL")
+            .arg(format!("{prefix}{key}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    t.stop().await;
+}

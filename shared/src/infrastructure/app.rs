@@ -121,16 +121,21 @@ impl AppContext {
         }
         wait::postgres(config.database.url.expose(), config.startup_wait).await?;
         wait::redis(config.redis.url.expose(), config.startup_wait).await?;
+        if config.cache_redis.url != config.redis.url {
+            wait::redis(config.cache_redis.url.expose(), config.startup_wait).await?;
+        }
         if spec.migrates && config.run_migrations {
             let applied = db::migrate::run_pending(config.database.url.expose()).await?;
             tracing::info!(app = %spec.name, ?applied, "migrations up to date");
         }
         let db = db::pool(&config.database, spec.name.as_str())?;
         let redis = Redis::connect(&config.redis).await?;
+        // The caches live apart so that their pressure never evicts security state.
+        let cache_redis = Redis::connect_cache(&config, &redis).await?;
         let http = http_client::internal_client()?;
         let fragments = FragmentClient::new(
             http.clone(),
-            redis.clone(),
+            cache_redis,
             config.apps.clone(),
             config.internal_secret.clone(),
             config.fragments.timeout,

@@ -200,6 +200,11 @@ impl FragmentClient {
         }
     }
 
+    /// The caches' Redis (`REDIS_CACHE_URL`), which the page cache shares.
+    pub fn redis(&self) -> &Redis {
+        &self.inner.redis
+    }
+
     pub fn stats(&self) -> &FragmentStats {
         &self.inner.stats
     }
@@ -492,15 +497,23 @@ pub fn generation_channel(redis: &Redis, app: AppName, kind: &str) -> String {
 
 /// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle. Bumps the generation and
 /// announces it on [`generation_channel`] in one step.
+///
+/// The caches' Redis may evict the generation key; counting on from zero would then reissue
+/// generations that old copies are stamped with, so a bump never goes below the clock (ms).
 pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<u64> {
     static BUMP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
         redis::Script::new(
-            "local g = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], g) return g",
+            "local g = redis.call('INCR', KEYS[1]) \
+             local floor = tonumber(ARGV[2]) \
+             if g < floor then redis.call('SET', KEYS[1], ARGV[2]) g = floor end \
+             redis.call('PUBLISH', ARGV[1], g) return g",
         )
     });
+    let now_ms = chrono::Utc::now().timestamp_millis().max(0);
     let mut conn = redis.conn();
     BUMP.key(generation_key(redis, app, kind))
         .arg(generation_channel(redis, app, kind))
+        .arg(now_ms)
         .invoke_async(&mut conn)
         .await
 }

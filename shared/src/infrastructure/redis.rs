@@ -1,11 +1,13 @@
-//! The Redis connection every app shares (fragment cache, page cache, sessions), with the
-//! key prefix that lets several fleets or test runs share one server.
+//! The Redis connections every app holds, with the key prefix that lets several fleets or test
+//! runs share one server: the main one (sessions, revocations, rate limits, OAuth state), which
+//! must never evict, and the caches' one (`REDIS_CACHE_URL`: page and fragment caches), which
+//! may evict freely. In dev both are the same server.
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::config::RedisConfig;
+use crate::config::{Config, RedisConfig};
 
 #[derive(Clone)]
 pub struct Redis {
@@ -27,6 +29,15 @@ impl Redis {
             conn,
             prefix: config.prefix.clone(),
         })
+    }
+
+    /// The caches' Redis: `main` again when `REDIS_CACHE_URL` is `REDIS_URL`, else its own.
+    pub async fn connect_cache(config: &Config, main: &Redis) -> redis::RedisResult<Self> {
+        if config.cache_redis.url == config.redis.url {
+            Ok(main.clone())
+        } else {
+            Self::connect(&config.cache_redis).await
+        }
     }
 
     /// A connection handle (cheap: the manager multiplexes one connection).
