@@ -280,3 +280,54 @@ async fn a_crawler_cannot_grow_the_page_cache_which_lives_apart_from_security_st
     }
     t.stop().await;
 }
+
+/// Connections to the test's database by `application_name` (the pools name theirs after the
+/// app; the dedicated `LISTEN` connections are unnamed), this one left out.
+async fn connections(t: &TestFleet) -> Vec<(String, i64)> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT application_name AS name, count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         GROUP BY application_name ORDER BY application_name",
+    )
+    .load(&mut t.db.conn().await)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| (r.name, r.n)).collect()
+}
+
+#[actix_web::test]
+async fn the_apps_open_the_dedicated_connections_the_stack_is_sized_for() {
+    let t = TestFleet::start().await;
+    let expected: i64 = AppName::ALL
+        .iter()
+        .map(|&app| i64::from(deploy::capacity::dedicated_connections(app)))
+        .sum();
+    let unnamed = |rows: &[(String, i64)]| {
+        rows.iter()
+            .find(|(name, _)| name.is_empty())
+            .map_or(0, |(_, n)| *n)
+    };
+    crate::federation::eventually(10, "the LISTEN connections", || async {
+        unnamed(&connections(&t).await) >= expected
+    })
+    .await;
+    // Busy pools do not add any: only the pools grow, up to DB_POOL_SIZE.
+    join_all(AppName::ALL.iter().map(|&app| t.get(app, "/readyz", None))).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let rows = connections(&t).await;
+    assert_eq!(unnamed(&rows), expected, "{rows:?}");
+    let pool_size = i64::try_from(t.fleet.ctx(AppName::Blog).config().database.pool_size).unwrap();
+    for (name, n) in &rows {
+        assert!(name.is_empty() || *n <= pool_size, "{rows:?}");
+    }
+    t.stop().await;
+}

@@ -509,3 +509,71 @@ fn the_workflow_tests_then_ships_what_changed() {
     assert!(deploy.contains("secrets.DEPLOY_SSH_KEY") && deploy.contains("secrets.DEPLOY_HOST"));
     assert!(deploy.contains("docker stack deploy"));
 }
+
+/// `-c name=value` settings of a `postgres` command.
+fn postgres_setting(command: &[String], name: &str) -> Option<u32> {
+    command
+        .windows(2)
+        .filter(|w| w[0] == "-c")
+        .find_map(|w| w[1].strip_prefix(&format!("{name}=")))
+        .map(|v| v.parse().unwrap())
+}
+
+#[test]
+fn postgres_has_connections_for_every_replica_mid_update() {
+    use deploy::capacity::{self, Service};
+    let stack = yaml(&workspace().join("docker-compose.yml"));
+    let services: Vec<Service> = AppName::ALL
+        .iter()
+        .map(|&app| {
+            let s = &stack["services"][app.as_str()];
+            Service {
+                app,
+                replicas: u32::try_from(s["deploy"]["replicas"].as_u64().unwrap()).unwrap(),
+                // The apps' default when the stack leaves it out.
+                pool_size: s["environment"]["DB_POOL_SIZE"]
+                    .as_str()
+                    .map_or(8, |v| v.parse().unwrap()),
+            }
+        })
+        .collect();
+    let peak = capacity::peak_connections(&services);
+    let command = strings(&stack["services"]["postgres"]["command"]);
+    // PostgreSQL's defaults apply to whatever the stack leaves unset.
+    let max = postgres_setting(&command, "max_connections").unwrap_or(100);
+    let reserved = postgres_setting(&command, "superuser_reserved_connections").unwrap_or(3);
+    assert!(
+        capacity::fits(peak, max, reserved),
+        "{peak} connections at peak, but max_connections {max} less {reserved} reserved"
+    );
+}
+
+#[test]
+fn caches_have_their_own_redis_and_security_state_is_never_evicted() {
+    let stack = yaml(&workspace().join("docker-compose.yml"));
+    let policy = |service: &str| {
+        let command = strings(&stack["services"][service]["command"]);
+        command
+            .windows(2)
+            .find(|w| w[0] == "--maxmemory-policy")
+            .map(|w| w[1].clone())
+    };
+    assert_eq!(policy("redis").as_deref(), Some("noeviction"));
+    assert_eq!(policy("redis-cache").as_deref(), Some("allkeys-lru"));
+    for app in AppName::ALL {
+        let env = &stack["services"][app.as_str()]["environment"];
+        assert_eq!(env["REDIS_URL"].as_str(), Some("redis://redis:6379/0"));
+        assert_eq!(
+            env["REDIS_CACHE_URL"].as_str(),
+            Some("redis://redis-cache:6379/0")
+        );
+        assert!(
+            env["TRUSTED_PROXIES"]
+                .as_str()
+                .is_some_and(|v| v.contains("PROXY_SUBNET")),
+            "{app} trusts the proxy network only"
+        );
+    }
+    let env_example = std::fs::read_to_string(workspace().join(".env.example")).unwrap();
+    assert!(env_example.contains("PROXY_SUBNET="));
+}
