@@ -59,6 +59,8 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
     // The dev fleet federates with itself and with peers on this machine.
     config.federation_allow_loopback = true;
     config.redis.url = Secret::new(services.redis_url.clone());
+    // One Redis in dev: the caches share it (the stack gives them their own).
+    config.cache_redis.url = Secret::new(services.redis_url.clone());
     config.run_migrations = false;
     if std::env::var_os("MEDIA_DIR").is_none() {
         // Uploaded images stay with the rest of the dev state, out of the source tree.
