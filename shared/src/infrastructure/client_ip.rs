@@ -33,7 +33,7 @@ impl FromStr for IpNet {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr = normalize(addr.parse::<IpAddr>().map_err(|_| bad())?);
+        let addr = normalize(addr.parse::<IpAddr>().map_err(|_not_an_ip| bad())?);
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
