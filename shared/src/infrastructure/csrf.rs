@@ -169,7 +169,7 @@ where
         Box::pin(async move {
             match from {
                 Provenance::Foreign => {
-                    tracing::warn!(path = %req.path(), ?origin, "cross-origin request refused");
+                    tracing::warn!(route = %super::request_id::route_label(req.request()), ?origin, "cross-origin request refused");
                     let response = error_response(
                         req.request(),
                         StatusCode::FORBIDDEN,
@@ -246,7 +246,7 @@ where
                 crate::crypto::constant_time_eq(t.as_bytes(), expected.as_bytes())
             });
             if !valid {
-                tracing::warn!(path = %req.path(), "request without a valid CSRF token refused");
+                tracing::warn!(route = %super::request_id::route_label(req.request()), "request without a valid CSRF token refused");
                 let response = error_response(
                     req.request(),
                     StatusCode::FORBIDDEN,
