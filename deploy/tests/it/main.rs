@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_hardening;
 mod activitypub;
 mod ap_hardening;
 mod bad_input;

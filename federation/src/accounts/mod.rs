@@ -1,5 +1,6 @@
 //! Accounts: sign-up, sign-in (with an optional TOTP second factor), passwords, resets, profiles.
 
+pub mod hashers;
 pub mod passwords;
 pub mod rate_limit;
 pub mod routes;

@@ -11,6 +11,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::contracts::dtos::Role;
+use shared::infrastructure::errors::ErrorMessage;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::session::{Session, SessionData, random_token, token_digest};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
@@ -69,6 +70,29 @@ fn page(
         .body(html))
 }
 
+/// 503 with `Retry-After`: every password hasher is busy (a burst of sign-ins; see `passwords`).
+fn busy() -> HttpResponse {
+    let message = "Many people are signing in right now. Please try again in a moment.";
+    let mut res = HttpResponse::ServiceUnavailable();
+    let mut res = protect(&mut res)
+        .insert_header((
+            header::RETRY_AFTER,
+            passwords::RETRY_AFTER_SECS.to_string(),
+        ))
+        .content_type("text/plain; charset=utf-8")
+        .body(message);
+    res.extensions_mut().insert(ErrorMessage(message.to_owned()));
+    res
+}
+
+/// A hashing failure as a response: busy hashers are a 503 to retry, anything else a 500.
+fn password_failure(err: passwords::PasswordError) -> Result<HttpResponse, AppError> {
+    match err {
+        passwords::PasswordError::Busy => Ok(busy()),
+        other => Err(AppError::internal(other)),
+    }
+}
+
 fn see_other(location: &str) -> HttpResponse {
     let mut res = HttpResponse::SeeOther();
     protect(&mut res)
@@ -103,6 +127,7 @@ fn with_cookie(
     res
 }
 
+/// The address rate limits count: the TCP peer, or what a `TRUSTED_PROXIES` proxy forwarded.
 fn client_ip(req: &HttpRequest) -> String {
     shared::infrastructure::client_ip::of_request(req)
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
@@ -125,7 +150,6 @@ async fn complete_sign_in(
     let mut res = see_other(&safe_return_to(Some(return_to)));
     let _ = res.add_cookie(&ctx.sessions().cookie(sid));
     Ok(res)
-/// The address rate limits count: the TCP peer, or what a `TRUSTED_PROXIES` proxy forwarded.
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,9 +274,10 @@ async fn signup(
             send_mail(&state, &email, "Your Rose Ash account", &body).await;
         }
         None => {
-            let hash = passwords::hash(form.password.clone())
-                .await
-                .map_err(AppError::internal)?;
+            let hash = match passwords::hash(form.password.clone()).await {
+                Ok(hash) => hash,
+                Err(e) => return password_failure(e),
+            };
             let user = {
                 let mut conn = ctx.conn().await?;
                 users::insert_with_password(
@@ -404,11 +429,15 @@ async fn login(
         let mut conn = ctx.conn().await?;
         users::credentials_by_login(&mut conn, &login).await?
     };
-    let ok = passwords::verify(
+    let ok = match passwords::verify(
         form.password.clone(),
         credentials.as_ref().and_then(|c| c.password_hash.clone()),
     )
-    .await;
+    .await
+    {
+        Ok(ok) => ok,
+        Err(e) => return password_failure(e),
+    };
     let Some(user) = credentials.filter(|c| ok && c.disabled_at.is_none()) else {
         rate_limit::record_failure(ctx.redis(), &ip, &login).await?;
         return login_failed(
@@ -683,9 +712,10 @@ async fn reset(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let hash = passwords::hash(form.password.clone())
-        .await
-        .map_err(AppError::internal)?;
+    let hash = match passwords::hash(form.password.clone()).await {
+        Ok(hash) => hash,
+        Err(e) => return password_failure(e),
+    };
     let mut conn = ctx.conn().await?;
     // Single use: only the request that takes the token sets the password.
     if users::take_password_reset(&mut conn, &digest).await? != Some(user.id) {
@@ -733,7 +763,12 @@ async fn change_password(
         context.insert("error", message);
         page(&ctx, "accounts/password.html", &context, status)
     };
-    if !passwords::verify(form.current.clone(), credentials.password_hash.clone()).await {
+    let current_ok =
+        match passwords::verify(form.current.clone(), credentials.password_hash.clone()).await {
+            Ok(ok) => ok,
+            Err(e) => return password_failure(e),
+        };
+    if !current_ok {
         return retry(
             "Your current password is not right.",
             StatusCode::UNAUTHORIZED,
@@ -742,9 +777,10 @@ async fn change_password(
     if let Some(problem) = passwords::policy_problem(&form.password, &user.username, &email) {
         return retry(problem, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let hash = passwords::hash(form.password.clone())
-        .await
-        .map_err(AppError::internal)?;
+    let hash = match passwords::hash(form.password.clone()).await {
+        Ok(hash) => hash,
+        Err(e) => return password_failure(e),
+    };
     {
         let mut conn = ctx.conn().await?;
         users::set_password_hash(&mut conn, user.id, &hash).await?;
@@ -945,7 +981,11 @@ async fn totp_disable(
             .await?
             .and_then(|c| c.password_hash)
     };
-    if !passwords::verify(form.password.clone(), hash).await {
+    let ok = match passwords::verify(form.password.clone(), hash).await {
+        Ok(ok) => ok,
+        Err(e) => return password_failure(e),
+    };
+    if !ok {
         return Err(AppError::Forbidden("Your password is not right.".into()));
     }
     let mut conn = ctx.conn().await?;
