@@ -26,7 +26,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "APP_ENV",
         default: "dev",
-        meaning: "`dev` or `production`: production requires real secrets, logs JSON and marks cookies `Secure`.",
+        meaning: "`dev` or `production`: production requires real secrets (never the dev `INTERNAL_SECRET`), https `APP_URL_*` and `FEDERATION_ALLOW_LOOPBACK` off, logs JSON and marks cookies `Secure`.",
     },
     Variable {
         name: "BIND_ADDR",
@@ -56,7 +56,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "REDIS_URL",
         default: "redis://127.0.0.1:6379/0",
-        meaning: "Redis connection URL (fragment cache, page cache, sessions).",
+        meaning: "Redis connection URL: sessions, sign-on revocations, rate-limit counters, OAuth state (and the caches unless `REDIS_CACHE_URL` is set).",
     },
     Variable {
         name: "REDIS_CACHE_URL",
