@@ -333,15 +333,7 @@ pub async fn resume(
             )
         })?;
     let here = continue_path(&query.request)?;
-    let signed_in = session.as_ref().and_then(|s| {
-        Some((
-            s,
-            s.data.user_id?,
-            s.data.sso_sid.clone()?,
-            s.data.auth_time?,
-        ))
-    });
-    let Some((current, user_id, mut sid, auth_time)) = signed_in else {
+    let Some((current, user_id)) = session.as_ref().and_then(|s| Some((s, s.data.user_id?))) else {
         let location = format!(
             "/login?{}",
             serde_urlencoded::to_string([("return_to", &here)]).map_err(AppError::internal)?
@@ -351,9 +343,14 @@ pub async fn resume(
             .insert_header((header::LOCATION, location))
             .finish());
     };
-    let fresh = pending.stale_session.as_deref() != Some(token_digest(&current.id).as_str())
-        && auth_time >= pending.requested_at;
-    if !fresh {
+    // Signed in, but not since the request (or without a sign-on session): the password again,
+    // on a form of our own (the sign-in form sends a signed-in member straight back here).
+    let renewed = pending.stale_session.as_deref() != Some(token_digest(&current.id).as_str());
+    let (Some(mut sid), Some(auth_time)) = (current.data.sso_sid.clone(), current.data.auth_time)
+    else {
+        return reauth_page(&ctx, &state, &pending.request, current, user_id, &here).await;
+    };
+    if !renewed || auth_time < pending.requested_at {
         return reauth_page(&ctx, &state, &pending.request, current, user_id, &here).await;
     }
     // Single use: only the request that deletes it goes on.
