@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use shared::AppName;
 use shared::models::users::{self, NewUser};
 
-use crate::support::{Page, TestFleet, page};
+use crate::browser::{Browser, form_value};
+use crate::support::{Page, TestFleet, mail_sink, page};
 
 const PASSWORD: &str = "clara plays schumann";
 
@@ -175,5 +176,154 @@ async fn peak_rss_under_50_parallel_bad_logins() {
         before as f64 / 1024.0,
         after as f64 / 1024.0
     );
+    t.stop().await;
+}
+
+/// A browser that signed in at federation with the password, then at the blog (single sign-on).
+async fn signed_in_browser(t: &TestFleet, login: &str, password: &str) -> Browser {
+    let browser = Browser::new();
+    let url = t.fleet.at(AppName::Federation, "/login");
+    let (_, form) = browser.visit(&url).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let (_, home) = browser
+        .submit(
+            &url,
+            &url,
+            &[
+                ("csrf_token", &csrf),
+                ("login", login),
+                ("password", password),
+            ],
+        )
+        .await;
+    assert!(home.body.contains("class=\"who\""), "{}", home.body);
+    let (_, blog) = browser
+        .visit(&t.fleet.at(AppName::Blog, "/auth/login?return_to=/"))
+        .await;
+    assert!(blog.body.contains("class=\"who\""), "signed in at the blog");
+    browser
+}
+
+/// The browser's session on `app` as the app's store sees it (None: signed out).
+async fn session_of(
+    t: &TestFleet,
+    browser: &Browser,
+    app: AppName,
+) -> Option<shared::infrastructure::session::SessionData> {
+    let id = browser.cookie(&t.fleet.at(app, "/"), "ra_session")?;
+    t.fleet.ctx(app).sessions().load(&id).await.unwrap()
+}
+
+/// A refresh token of the blog in `browser`'s sign-on session; returns its hash.
+async fn refresh_token_for(t: &TestFleet, browser: &Browser, user_id: i64) -> String {
+    let sid = session_of(t, browser, AppName::Federation)
+        .await
+        .unwrap()
+        .sso_sid
+        .unwrap();
+    let hash = shared::infrastructure::session::token_digest(&sid);
+    let now = chrono::Utc::now();
+    shared::models::oauth::insert_refresh_token(
+        &mut t.db.conn().await,
+        &shared::models::oauth::NewRefreshToken {
+            token_hash: &hash,
+            family_id: &format!("family-{sid}"),
+            client_id: "blog",
+            user_id,
+            sid: &sid,
+            scope: "openid offline_access",
+            auth_time: now,
+            expires_at: now + chrono::Duration::days(30),
+        },
+    )
+    .await
+    .unwrap();
+    hash
+}
+
+async fn refresh_token_revoked(t: &TestFleet, hash: &str) -> bool {
+    shared::models::oauth::refresh_token(&mut t.db.conn().await, hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some()
+}
+
+#[actix_web::test]
+async fn a_password_change_ends_every_other_session_and_a_reset_ends_them_all() {
+    let t = TestFleet::start().await;
+    let id = member(&t, "robert").await;
+    let mine = signed_in_browser(&t, "robert", PASSWORD).await;
+    let thief = signed_in_browser(&t, "robert", PASSWORD).await;
+    let my_token = refresh_token_for(&t, &mine, id).await;
+    let thief_token = refresh_token_for(&t, &thief, id).await;
+
+    // The member changes the password the thief knows.
+    let url = t.fleet.at(AppName::Federation, "/account/password");
+    let (_, form) = mine.visit(&url).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let new_password = "a new and secret phrase";
+    let (landed, _) = mine
+        .submit(
+            &url,
+            &url,
+            &[
+                ("csrf_token", &csrf),
+                ("current", PASSWORD),
+                ("password", new_password),
+            ],
+        )
+        .await;
+    assert!(landed.contains("/account/security"), "{landed}");
+
+    // The thief is out everywhere: federation, the blog (back-channel), the refresh token.
+    assert!(session_of(&t, &thief, AppName::Federation).await.is_none());
+    assert!(session_of(&t, &thief, AppName::Blog).await.is_none());
+    assert!(refresh_token_revoked(&t, &thief_token).await);
+    let (_, blog) = thief.visit(&t.fleet.at(AppName::Blog, "/")).await;
+    assert!(!blog.body.contains("class=\"who\""));
+    // The session that made the change goes on.
+    assert!(session_of(&t, &mine, AppName::Federation).await.is_some());
+    assert!(session_of(&t, &mine, AppName::Blog).await.is_some());
+    assert!(!refresh_token_revoked(&t, &my_token).await);
+
+    // A reset from the mail link (in another browser) ends every session, this one's too.
+    let stranger = Browser::new();
+    let forgot = t.fleet.at(AppName::Federation, "/password/forgot");
+    let (_, form) = stranger.visit(&forgot).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    stranger
+        .submit(
+            &forgot,
+            &forgot,
+            &[("csrf_token", &csrf), ("email", "robert@example.org")],
+        )
+        .await;
+    let mail = mail_sink()
+        .wait_for("robert@example.org", 1)
+        .await
+        .expect("a reset mail");
+    let link = mail
+        .links()
+        .into_iter()
+        .find(|l| l.contains("/password/reset/"))
+        .unwrap();
+    let (_, form) = stranger.visit(&link).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let (landed, _) = stranger
+        .submit(
+            &link,
+            &link,
+            &[
+                ("csrf_token", &csrf),
+                ("password", "the third password now"),
+            ],
+        )
+        .await;
+    assert!(landed.contains("/login"), "{landed}");
+    assert!(session_of(&t, &mine, AppName::Federation).await.is_none());
+    assert!(session_of(&t, &mine, AppName::Blog).await.is_none());
+    assert!(refresh_token_revoked(&t, &my_token).await);
     t.stop().await;
 }

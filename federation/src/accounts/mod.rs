@@ -4,4 +4,5 @@ pub mod hashers;
 pub mod passwords;
 pub mod rate_limit;
 pub mod routes;
+pub mod sign_ons;
 pub mod totp;

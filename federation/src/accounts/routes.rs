@@ -18,7 +18,7 @@ use shared::infrastructure::sso::{CurrentUser, safe_return_to};
 use shared::models::users::{self, Credentials, NewUser};
 use shared::{AppContext, AppError, AppName, Viewer};
 
-use super::{passwords, rate_limit, totp};
+use super::{passwords, rate_limit, sign_ons, totp};
 use crate::oauth::{end_sso_session, protect};
 use crate::state::FederationState;
 
@@ -143,8 +143,10 @@ async fn complete_sign_in(
     if let Some(old) = old {
         ctx.sessions().destroy(&old.id).await?;
     }
+    let sso_sid = random_token();
+    sign_ons::remember(ctx, user_id, &sso_sid).await?;
     let mut data = SessionData::for_user(Some(user_id));
-    data.sso_sid = Some(random_token());
+    data.sso_sid = Some(sso_sid);
     data.auth_time = Some(chrono::Utc::now().timestamp());
     let sid = ctx.sessions().create(&data).await?;
     let mut res = see_other(&safe_return_to(Some(return_to)));
@@ -687,6 +689,7 @@ struct ResetForm {
 
 async fn reset(
     ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
     token: web::Path<String>,
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -726,6 +729,9 @@ async fn reset(
     users::set_password_hash(&mut conn, user.id, &hash).await?;
     // Following the link proved the address.
     users::mark_email_verified(&mut conn, user.id).await?;
+    drop(conn);
+    // Whoever knew the old password is signed out everywhere, this browser included.
+    sign_ons::end_all_except(&ctx, &state, user.id, None).await?;
     Ok(see_other("/login?reset=1"))
 }
 
@@ -746,7 +752,9 @@ struct ChangePasswordForm {
 
 async fn change_password(
     ctx: web::Data<AppContext>,
+    state: web::Data<FederationState>,
     user: CurrentUser,
+    session: Session,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let (credentials, email) = {
@@ -785,6 +793,8 @@ async fn change_password(
         let mut conn = ctx.conn().await?;
         users::set_password_hash(&mut conn, user.id, &hash).await?;
     }
+    // Every other sign-on session ends; the one that made the change goes on.
+    sign_ons::end_all_except(&ctx, &state, user.id, session.data.sso_sid.as_deref()).await?;
     Ok(see_other("/account/security?changed=password"))
 }
 
