@@ -71,7 +71,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "TRUSTED_PROXIES",
         default: "(none)",
-        meaning: "IP addresses or CIDR blocks of the reverse proxies (comma-separated). Only a request from one of them has its `X-Forwarded-For`/`Forwarded` believed, and then the client is the right-most address that is not a proxy; otherwise the TCP peer is the client (rate limits, logs).",
+        meaning: "IP addresses or CIDR blocks of the reverse proxies (comma-separated). Only a request from one of them has its `X-Forwarded-For`/`Forwarded` believed, and then the client is the right-most address that is not a proxy; otherwise the TCP peer is the client (what the sign-in rate limits count).",
     },
     Variable {
         name: "INTERNAL_SECRET",
