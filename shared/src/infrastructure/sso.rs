@@ -8,7 +8,8 @@
 //! is verified (signature against federation's JWKS, `iss`, `aud`, `exp`, `nonce`); a new session
 //! id is issued. Logout: the app's session goes, then federation's `end_session` ends the
 //! sign-on session everywhere (back-channel logout to every app, plus a revocation mark in Redis
-//! every app's session loader checks).
+//! every app's session loader checks); at federation itself, its [`SignOnProvider`] does that
+//! directly. Client credentials go form-urlencoded into HTTP Basic (RFC 6749 §2.3.1).
 
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
