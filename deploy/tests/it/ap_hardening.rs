@@ -504,7 +504,7 @@ async fn likes_and_announces_count_once_per_actor_and_undo_takes_back_only_ones_
 /// Signs `body` for the blog's inbox over `names` only.
 async fn post_signed_over(t: &TestFleet, actor: &Actor, body: &[u8], names: &[&str]) -> u16 {
     let url = url::Url::parse(&t.fleet.at(AppName::Blog, "/inbox")).unwrap();
-    let headers = vec![
+    let headers = [
         (
             "host".to_owned(),
             format!("{}:{}", url.host_str().unwrap(), url.port().unwrap()),

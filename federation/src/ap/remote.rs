@@ -42,6 +42,8 @@ pub async fn refresh(ctx: &AppContext, iri: &str) -> Result<RemoteActor, AppErro
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    // `parse_actor` also refuses a key on another host than the actor (a server speaks only
+    // for its own actors).
     let actor = parse_actor(&doc, &published_key).map_err(AppError::BadRequest)?;
     let mut conn = ctx.conn().await?;
     store::upsert_remote_actor(&mut conn, &actor).await?;
