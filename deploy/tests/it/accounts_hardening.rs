@@ -327,3 +327,125 @@ async fn a_password_change_ends_every_other_session_and_a_reset_ends_them_all() 
     assert!(refresh_token_revoked(&t, &my_token).await);
     t.stop().await;
 }
+
+/// The current TOTP code for `secret` (base32).
+fn code_now(secret: &str) -> String {
+    use federation::accounts::totp;
+    let raw = totp::base32_decode(secret).unwrap();
+    totp::code_at(
+        &raw,
+        (chrono::Utc::now().timestamp() / totp::STEP_SECS) as u64,
+    )
+    .unwrap()
+}
+
+async fn totp_of(t: &TestFleet, id: i64) -> (Option<String>, bool) {
+    let c = users::credentials_by_id(&mut t.db.conn().await, id)
+        .await
+        .unwrap()
+        .unwrap();
+    (c.totp_secret, c.totp_enabled_at.is_some())
+}
+
+#[actix_web::test]
+async fn the_second_factor_cannot_be_replaced_or_switched_off_with_a_session_alone() {
+    use federation::accounts::totp;
+    let t = TestFleet::start().await;
+    let id = member(&t, "fanny").await;
+    // Signed in (e.g. a borrowed laptop or a stolen cookie), and only that.
+    let session = signed_in_browser(&t, "fanny", PASSWORD).await;
+    let other = signed_in_browser(&t, "fanny", PASSWORD).await;
+    let old_secret = totp::new_secret();
+    users::set_totp(&mut t.db.conn().await, id, Some(&old_secret), true)
+        .await
+        .unwrap();
+    let security = t.fleet.at(AppName::Federation, "/account/security");
+    let at = |p: &str| t.fleet.at(AppName::Federation, p);
+    let (_, page) = session.visit(&security).await;
+    let csrf = form_value(&page.body, "csrf_token").unwrap();
+
+    for (path, form) in [
+        ("/account/security/totp/start", vec![]),
+        (
+            "/account/security/totp/start",
+            vec![("password", "a wrong guess here")],
+        ),
+        ("/account/security/totp/start", vec![("code", "000000")]),
+        ("/account/security/totp/disable", vec![]),
+        (
+            "/account/security/totp/disable",
+            vec![("password", "a wrong guess here")],
+        ),
+        ("/account/security/totp/confirm", vec![("code", "123456")]),
+    ] {
+        let mut fields = vec![("csrf_token", csrf.as_str())];
+        fields.extend(form.iter().copied());
+        let (res, _) = session.submit_raw(&security, &at(path), &fields).await;
+        assert!(
+            [403, 400].contains(&res.status.as_u16()),
+            "{path} {form:?}: {}",
+            res.status
+        );
+        assert!(!res.body.contains("enter this key by hand"), "{path}");
+        assert_eq!(
+            totp_of(&t, id).await,
+            (Some(old_secret.clone()), true),
+            "{path} {form:?} changed nothing"
+        );
+    }
+
+    // With the password: a new authenticator is offered, the old one stays until confirmed.
+    let (enrol, _) = session
+        .submit_raw(
+            &security,
+            &at("/account/security/totp/start"),
+            &[("csrf_token", &csrf), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(enrol.status, 200);
+    let new_secret = enrol
+        .body
+        .split("enter this key by hand: <code>")
+        .nth(1)
+        .and_then(|r| r.split("</code>").next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(totp_of(&t, id).await, (Some(old_secret.clone()), true));
+    // Another session of the member cannot confirm the enrolment this one started.
+    let (_, page) = other.visit(&security).await;
+    let other_csrf = form_value(&page.body, "csrf_token").unwrap();
+    let (res, _) = other
+        .submit_raw(
+            &security,
+            &at("/account/security/totp/confirm"),
+            &[
+                ("csrf_token", &other_csrf),
+                ("code", &code_now(&new_secret)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(totp_of(&t, id).await, (Some(old_secret.clone()), true));
+    // The session that proved the password confirms with the new code.
+    let (done, _) = session
+        .submit_raw(
+            &security,
+            &at("/account/security/totp/confirm"),
+            &[("csrf_token", &csrf), ("code", &code_now(&new_secret))],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(totp_of(&t, id).await, (Some(new_secret.clone()), true));
+
+    // Switching it off takes a current code (or the password).
+    let (off, _) = session
+        .submit_raw(
+            &security,
+            &at("/account/security/totp/disable"),
+            &[("csrf_token", &csrf), ("code", &code_now(&new_secret))],
+        )
+        .await;
+    assert_eq!(off.status, 303);
+    assert_eq!(totp_of(&t, id).await, (None, false));
+    t.stop().await;
+}

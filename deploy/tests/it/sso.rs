@@ -437,7 +437,11 @@ async fn two_step_sign_in_with_an_authenticator_or_a_recovery_code() {
         .fleet
         .at(AppName::Federation, "/account/security/totp/start");
     let (_, enrol) = browser
-        .submit(&security, &start, &[("csrf_token", &csrf)])
+        .submit(
+            &security,
+            &start,
+            &[("csrf_token", &csrf), ("password", "six for the piano")],
+        )
         .await;
     assert!(enrol.body.contains("<svg"), "a QR code to scan");
     let secret = between(&enrol.body, "enter this key by hand: <code>", "</code>")

@@ -75,13 +75,11 @@ fn busy() -> HttpResponse {
     let message = "Many people are signing in right now. Please try again in a moment.";
     let mut res = HttpResponse::ServiceUnavailable();
     let mut res = protect(&mut res)
-        .insert_header((
-            header::RETRY_AFTER,
-            passwords::RETRY_AFTER_SECS.to_string(),
-        ))
+        .insert_header((header::RETRY_AFTER, passwords::RETRY_AFTER_SECS.to_string()))
         .content_type("text/plain; charset=utf-8")
         .body(message);
-    res.extensions_mut().insert(ErrorMessage(message.to_owned()));
+    res.extensions_mut()
+        .insert(ErrorMessage(message.to_owned()));
     res
 }
 
@@ -540,19 +538,8 @@ async fn second_factor(
     };
     let code = form.code.trim().replace([' ', '-'], "");
     let accepted = match totp::verify(&secret, &code, chrono::Utc::now().timestamp()) {
-        Some(step) => {
-            // A code works once, even within its 30 seconds.
-            let mut conn = ctx.redis().conn();
-            let fresh: Option<String> = redis::cmd("SET")
-                .arg(ctx.redis().key(format!("totp-used:{user_id}:{step}")))
-                .arg(1)
-                .arg("NX")
-                .arg("EX")
-                .arg(120)
-                .query_async(&mut conn)
-                .await?;
-            fresh.is_some()
-        }
+        // A code works once, even within its 30 seconds.
+        Some(step) => code_unused(&ctx, user_id, step).await?,
         None => {
             let mut conn = ctx.conn().await?;
             users::use_recovery_code(&mut conn, user_id, &token_digest(&code.to_uppercase()))
@@ -912,15 +899,119 @@ fn qr_svg(text: &str) -> Option<String> {
     ))
 }
 
+/// What a member typed to prove it is them before touching the second factor: their password,
+/// or a current code from the authenticator they have on.
+#[derive(Debug, Deserialize)]
+struct ReauthForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+enum Reauth {
+    Proven,
+    Refused(&'static str),
+    Busy,
+}
+
+/// Checks a [`ReauthForm`] (rate-limited like sign-in, so a stolen session cannot guess the
+/// password here).
+async fn reauthenticate(
+    req: &HttpRequest,
+    ctx: &AppContext,
+    user_id: i64,
+    form: &ReauthForm,
+) -> Result<Reauth, AppError> {
+    if form.password.is_empty() && form.code.trim().is_empty() {
+        return Ok(Reauth::Refused(
+            "Type your password (or a code from your authenticator) to do this.",
+        ));
+    }
+    let account = format!("reauth:{user_id}");
+    let ip = client_ip(req);
+    if !rate_limit::allowed(ctx.redis(), &ip, &account).await? {
+        return Ok(Reauth::Refused(
+            "Too many attempts. Please wait 15 minutes.",
+        ));
+    }
+    let credentials = {
+        let mut conn = ctx.conn().await?;
+        users::credentials_by_id(&mut conn, user_id).await?
+    }
+    .ok_or(AppError::Unauthorized)?;
+    let code = form.code.trim().replace([' ', '-'], "");
+    let proven = if !code.is_empty() {
+        match credentials
+            .totp_secret
+            .as_deref()
+            .filter(|_| credentials.totp_enabled_at.is_some())
+            .and_then(|secret| totp::verify(secret, &code, chrono::Utc::now().timestamp()))
+        {
+            Some(step) => code_unused(ctx, user_id, step).await?,
+            None => false,
+        }
+    } else {
+        match passwords::verify(form.password.clone(), credentials.password_hash).await {
+            Ok(ok) => ok,
+            Err(passwords::PasswordError::Busy) => return Ok(Reauth::Busy),
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    };
+    if !proven {
+        return Ok(Reauth::Refused("Your password (or the code) is not right."));
+    }
+    rate_limit::record_success_from(ctx.redis(), &ip, &account).await?;
+    Ok(Reauth::Proven)
+}
+
+/// Marks a TOTP step as used; false when it already was (a code works once).
+async fn code_unused(ctx: &AppContext, user_id: i64, step: u64) -> Result<bool, AppError> {
+    let mut conn = ctx.redis().conn();
+    let fresh: Option<String> = redis::cmd("SET")
+        .arg(ctx.redis().key(format!("totp-used:{user_id}:{step}")))
+        .arg(1)
+        .arg("NX")
+        .arg("EX")
+        .arg(120)
+        .query_async(&mut conn)
+        .await?;
+    Ok(fresh.is_some())
+}
+
+/// How long a started enrolment waits for its confirming code.
+const TOTP_PENDING_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// The enrolment a session started (bound to that session: confirming needs the session that
+/// proved the password). The enabled factor stays as it is until the new one is confirmed.
+fn pending_totp_key(ctx: &AppContext, user_id: i64, session: &Session) -> String {
+    ctx.redis().key(format!(
+        "totp-pending:{user_id}:{}",
+        token_digest(&session.id)
+    ))
+}
+
 async fn totp_start(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     user: CurrentUser,
+    session: Session,
+    form: web::Form<ReauthForm>,
 ) -> Result<HttpResponse, AppError> {
-    let secret = totp::new_secret();
-    {
-        let mut conn = ctx.conn().await?;
-        users::set_totp(&mut conn, user.id, Some(&secret), false).await?;
+    match reauthenticate(&req, &ctx, user.id, &form).await? {
+        Reauth::Proven => {}
+        Reauth::Refused(why) => return Err(AppError::Forbidden(why.into())),
+        Reauth::Busy => return Ok(busy()),
     }
+    let secret = totp::new_secret();
+    let mut conn = ctx.redis().conn();
+    redis::cmd("SET")
+        .arg(pending_totp_key(&ctx, user.id, &session))
+        .arg(&secret)
+        .arg("EX")
+        .arg(TOTP_PENDING_TTL.as_secs())
+        .query_async::<()>(&mut conn)
+        .await?;
     let uri = totp::provisioning_uri("Rose Ash", &user.username, &secret);
     let mut context = ctx.base_context();
     context.insert("csrf_token", &user.csrf_token);
@@ -938,15 +1029,17 @@ struct CodeForm {
 async fn totp_confirm(
     ctx: web::Data<AppContext>,
     user: CurrentUser,
+    session: Session,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let secret = {
-        let mut conn = ctx.conn().await?;
-        users::credentials_by_id(&mut conn, user.id)
-            .await?
-            .and_then(|c| c.totp_secret)
-    }
-    .ok_or_else(|| AppError::bad_request("Start setting up the authenticator first."))?;
+    let key = pending_totp_key(&ctx, user.id, &session);
+    let secret: Option<String> = {
+        let mut conn = ctx.redis().conn();
+        redis::cmd("GET").arg(&key).query_async(&mut conn).await?
+    };
+    let secret = secret.ok_or_else(|| {
+        AppError::bad_request("Start setting up the authenticator first (with your password).")
+    })?;
     if totp::verify(&secret, &form.code, chrono::Utc::now().timestamp()).is_none() {
         return Err(AppError::bad_request(
             "That code is not right. Check your authenticator app's clock and try again.",
@@ -965,6 +1058,11 @@ async fn totp_confirm(
         users::set_totp(&mut conn, user.id, Some(&secret), true).await?;
         users::replace_recovery_codes(&mut conn, user.id, &hashes).await?;
     }
+    let mut conn = ctx.redis().conn();
+    redis::cmd("DEL")
+        .arg(&key)
+        .query_async::<()>(&mut conn)
+        .await?;
     let mut context = ctx.base_context();
     context.insert("codes", &codes);
     page(
@@ -975,28 +1073,16 @@ async fn totp_confirm(
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct PasswordConfirmForm {
-    password: String,
-}
-
 async fn totp_disable(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     user: CurrentUser,
-    form: web::Form<PasswordConfirmForm>,
+    form: web::Form<ReauthForm>,
 ) -> Result<HttpResponse, AppError> {
-    let hash = {
-        let mut conn = ctx.conn().await?;
-        users::credentials_by_id(&mut conn, user.id)
-            .await?
-            .and_then(|c| c.password_hash)
-    };
-    let ok = match passwords::verify(form.password.clone(), hash).await {
-        Ok(ok) => ok,
-        Err(e) => return password_failure(e),
-    };
-    if !ok {
-        return Err(AppError::Forbidden("Your password is not right.".into()));
+    match reauthenticate(&req, &ctx, user.id, &form).await? {
+        Reauth::Proven => {}
+        Reauth::Refused(why) => return Err(AppError::Forbidden(why.into())),
+        Reauth::Busy => return Ok(busy()),
     }
     let mut conn = ctx.conn().await?;
     users::set_totp(&mut conn, user.id, None, false).await?;
