@@ -240,7 +240,7 @@ async fn measure(fleet: &Fleet, database_url: &str) -> anyhow::Result<()> {
         codes.push(code.context("no code")?);
     }
     let token_url = fleet.at(AppName::Federation, "/oauth/token");
-    let secret = sso::client_secret(&config, AppName::Blog)
+    let secret = sso::client_secret(&config, AppName::Blog)?
         .expose()
         .to_owned();
     let redirect = sso::redirect_uri(&config, AppName::Blog);

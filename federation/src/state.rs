@@ -5,6 +5,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use shared::config::Config;
+use shared::crypto::CryptoError;
 use shared::infrastructure::jose::{JwkSet, SigningKey};
 use shared::infrastructure::mail::Mailer;
 use shared::infrastructure::sso;
@@ -43,7 +44,8 @@ impl FederationState {
             .get_or_try_init(|| async {
                 let mut conn = ctx.conn().await?;
                 for app in AppName::ALL {
-                    oauth::upsert_client(&mut conn, &first_party_client(ctx.config(), app)).await?;
+                    oauth::upsert_client(&mut conn, &first_party_client(ctx.config(), app)?)
+                        .await?;
                 }
                 if oauth::signing_keys(&mut conn)
                     .await?
@@ -164,19 +166,19 @@ async fn create_key(conn: &mut diesel_async::AsyncPgConnection) -> Result<String
 /// A client secret is stored as its SHA-256 (secrets are 256-bit random, so a slow hash adds
 /// nothing) and compared in constant time.
 pub fn secret_hash(secret: &str) -> String {
-    shared::infrastructure::session::token_digest(secret)
+    shared::crypto::token_digest(secret)
 }
 
 /// The registration of one of the fleet's own apps (consent skipped, back-channel logout over the
 /// internal network).
-pub fn first_party_client(config: &Config, app: AppName) -> NewClient {
-    NewClient {
+pub fn first_party_client(config: &Config, app: AppName) -> Result<NewClient, CryptoError> {
+    Ok(NewClient {
         client_id: app.as_str().to_owned(),
         name: format!("Rose Ash {}", app.title()),
-        secret_hash: secret_hash(sso::client_secret(config, app).expose()),
+        secret_hash: secret_hash(sso::client_secret(config, app)?.expose()),
         redirect_uris: vec![sso::redirect_uri(config, app)],
         post_logout_redirect_uris: vec![sso::post_logout_redirect_uri(config, app)],
         backchannel_logout_uri: Some(sso::backchannel_logout_uri(config, app)),
         first_party: true,
-    }
+    })
 }

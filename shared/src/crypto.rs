@@ -1,9 +1,9 @@
 //! The fleet's one door to randomness, digests, HMAC and constant-time comparison (openssl).
 //!
-//! Every function that can fail says so: a failing system RNG or digest is an error that stops
+//! Every function that can fail says so (digests cannot): a failing system RNG or digest is an error that stops
 //! the request, never a zero-filled token or an empty digest that something would then accept.
 
-use openssl::hash::{MessageDigest, hash};
+use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
@@ -23,17 +23,14 @@ pub fn random_token() -> Result<String, CryptoError> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
-/// SHA-256 of `data`.
-pub fn sha256(data: &[u8]) -> Result<[u8; 32], CryptoError> {
-    let digest = hash(MessageDigest::sha256(), data)?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&digest);
-    Ok(out)
+/// SHA-256 of `data` (openssl's one-shot SHA-256, which has no failure path).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    openssl::sha::sha256(data)
 }
 
 /// SHA-256 of a token, hex encoded: what is stored instead of the token.
-pub fn token_digest(token: &str) -> Result<String, CryptoError> {
-    Ok(hex::encode(sha256(token.as_bytes())?))
+pub fn token_digest(token: &str) -> String {
+    hex::encode(sha256(token.as_bytes()))
 }
 
 /// HMAC-SHA256 of `message` under `key` (HS256 tokens, webhook and request signatures).
@@ -60,7 +57,7 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, "0".repeat(64));
         assert_eq!(
-            token_digest("abc").unwrap(),
+            token_digest("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         // RFC 4231 test case 2.

@@ -31,8 +31,8 @@ pub fn backoff_secs(n: i32, jitter: f64) -> i64 {
 }
 
 fn jitter() -> f64 {
-    let mut b = [0u8; 2];
-    let _ = openssl::rand::rand_bytes(&mut b);
+    // Spreads retries; not a secret, so a failing RNG only means no spread.
+    let b = shared::crypto::random_bytes::<2>().unwrap_or_default();
     f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX)
 }
 

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use shared::infrastructure::session::{Session, random_token, token_digest};
+use shared::crypto::{random_token, token_digest};
+use shared::infrastructure::session::Session;
 use shared::models::oauth::{self, Client};
 use shared::models::users;
 use shared::{AppContext, AppError};
@@ -286,7 +287,7 @@ async fn start_login(
     session: Option<&Session>,
     now: i64,
 ) -> Result<HttpResponse, AppError> {
-    let id = random_token();
+    let id = random_token()?;
     let pending = PendingLogin {
         request,
         requested_at: now,
@@ -494,7 +495,7 @@ async fn consent_page(
     user_id: i64,
     session: Option<&Session>,
 ) -> Result<HttpResponse, AppError> {
-    let id = random_token();
+    let id = random_token()?;
     let pending = serde_json::json!({ "request": request, "user_id": user_id });
     let mut conn = ctx.redis().conn();
     redis::cmd("SET")

@@ -9,8 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::{LocalBoxFuture, join_all};
 use serde::Deserialize;
 use serde_json::json;
+use shared::crypto::random_token;
 use shared::infrastructure::jose;
-use shared::infrastructure::session::{Session, random_token, revoke_sso_session};
+use shared::infrastructure::session::{Session, revoke_sso_session};
 use shared::infrastructure::sso::BACKCHANNEL_EVENT;
 use shared::models::oauth;
 use shared::{AppContext, AppError};
@@ -83,7 +84,7 @@ pub async fn end_sso_session(
                 "aud": client_id,
                 "iat": now,
                 "exp": now + 120,
-                "jti": random_token(),
+                "jti": random_token().ok()?,
                 "sub": user_id.to_string(),
                 "sid": sid,
                 "events": { BACKCHANNEL_EVENT: {} },

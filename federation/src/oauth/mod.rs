@@ -17,7 +17,7 @@ use serde_json::json;
 use shared::AppContext;
 
 use crate::state::FederationState;
-use shared::infrastructure::session::token_digest;
+use shared::crypto::token_digest;
 use shared::infrastructure::sso::SignOnProvider;
 use shared::models::oauth::Client;
 
@@ -131,10 +131,7 @@ pub async fn authenticate_client(
     let presented = token_digest(&secret);
     match client {
         Some(c)
-            if shared::infrastructure::session::constant_time_eq(
-                c.secret_hash.as_bytes(),
-                presented.as_bytes(),
-            ) =>
+            if shared::crypto::constant_time_eq(c.secret_hash.as_bytes(), presented.as_bytes()) =>
         {
             Ok(c)
         }

@@ -3,11 +3,10 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use openssl::hash::{MessageDigest, hash};
 use serde::Deserialize;
 use serde_json::json;
+use shared::crypto::{random_token, token_digest};
 use shared::infrastructure::jose::b64url;
-use shared::infrastructure::session::{random_token, token_digest};
 use shared::models::oauth;
 use shared::{AppContext, AppError};
 
@@ -43,15 +42,10 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let computed = hash(MessageDigest::sha256(), verifier.as_bytes())
-        .map(|d| b64url(&d))
-        .unwrap_or_default();
+    let computed = b64url(&shared::crypto::sha256(verifier.as_bytes()));
     well_formed
         && computed.len() == challenge.len()
-        && shared::infrastructure::session::constant_time_eq(
-            computed.as_bytes(),
-            challenge.as_bytes(),
-        )
+        && shared::crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
 }
 
 /// `POST /oauth/token`.
@@ -113,7 +107,7 @@ async fn code_grant(
         ));
     };
     // The code is spent from here on, whatever happens next.
-    let family = random_token();
+    let family = random_token()?;
     let grant = match tokens::redeem_code(ctx, code, &family).await? {
         Redeemed::Grant(g) => g,
         Redeemed::Replayed(first) => {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::infrastructure::session::{random_token, token_digest};
+use shared::crypto::{random_token, token_digest};
 use shared::models::oauth::{self, NewRefreshToken};
 use shared::{AppContext, AppError};
 
@@ -91,7 +91,7 @@ fn family_key(ctx: &AppContext, family: &str) -> String {
 
 /// Stores a new single-use code (hashed, 60 s).
 pub async fn issue_code(ctx: &AppContext, grant: &CodeGrant) -> Result<String, AppError> {
-    let code = random_token();
+    let code = random_token()?;
     let mut conn = ctx.redis().conn();
     redis::cmd("SET")
         .arg(code_key(ctx, &code))
@@ -144,7 +144,7 @@ pub async fn redeem_code(ctx: &AppContext, code: &str, family: &str) -> Result<R
 }
 
 pub async fn issue_access_token(ctx: &AppContext, grant: &AccessGrant) -> Result<String, AppError> {
-    let token = random_token();
+    let token = random_token()?;
     let digest = token_digest(&token);
     let mut conn = ctx.redis().conn();
     redis::pipe()
@@ -215,7 +215,7 @@ pub async fn issue_refresh_token(
     grant: &AccessGrant,
     auth_time: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    let token = random_token();
+    let token = random_token()?;
     let hash = token_digest(&token);
     let mut conn = ctx.conn().await?;
     oauth::insert_refresh_token(

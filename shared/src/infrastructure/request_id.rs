@@ -28,9 +28,8 @@ pub const HEADER: &str = "x-request-id";
 pub struct RequestId(pub String);
 
 static PROCESS_TAG: LazyLock<String> = LazyLock::new(|| {
-    let mut bytes = [0u8; 4];
-    let _ = openssl::rand::rand_bytes(&mut bytes);
-    hex::encode(bytes)
+    // Tells processes apart in logs; not a secret, so a failing RNG only makes it zeros.
+    hex::encode(crate::crypto::random_bytes::<4>().unwrap_or_default())
 });
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 

@@ -19,17 +19,17 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
-use openssl::hash::{MessageDigest, hash};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::app::AppContext;
 use super::errors::AppError;
 use super::jose::{self, JwkSet};
-use super::session::{Session, SessionData, random_token};
+use super::session::{Session, SessionData};
 use crate::apps::AppName;
 use crate::config::{Config, Secret};
 use crate::contracts::dtos::{Role, UserDto};
+use crate::crypto::{CryptoError, random_token};
 
 /// How long a login may take from `/auth/login` to `/auth/callback`.
 const TRANSACTION_TTL: Duration = Duration::from_secs(600);
@@ -40,21 +40,19 @@ pub const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel
 
 /// This app's OAuth client secret: `OAUTH_CLIENT_SECRET` when configured, otherwise derived from
 /// the fleet secret (so a dev fleet needs no extra configuration). Federation derives the same.
-pub fn client_secret(config: &Config, app: AppName) -> Secret {
+pub fn client_secret(config: &Config, app: AppName) -> Result<Secret, CryptoError> {
     if let Some(own) = config
         .oauth_client_secrets
         .get(app.index())
         .and_then(Clone::clone)
     {
-        return own;
+        return Ok(own);
     }
-    let derived = super::jose::hmac_sha256(
+    let derived = crate::crypto::hmac_sha256(
         config.internal_secret.expose().as_bytes(),
         format!("oauth-client-secret:{app}").as_bytes(),
-    )
-    .map(hex::encode)
-    .unwrap_or_default();
-    Secret::new(derived)
+    )?;
+    Ok(Secret::new(hex::encode(derived)))
 }
 
 /// `scheme://host[:port]` of federation: the issuer.
@@ -217,9 +215,7 @@ fn percent_decode(s: &str) -> Vec<u8> {
 }
 
 fn pkce_challenge(verifier: &str) -> String {
-    hash(MessageDigest::sha256(), verifier.as_bytes())
-        .map(|d| jose::b64url(&d))
-        .unwrap_or_default()
+    jose::b64url(&crate::crypto::sha256(verifier.as_bytes()))
 }
 
 fn tx_cookie(ctx: &AppContext, value: String, max_age: Duration) -> Cookie<'static> {
@@ -253,7 +249,7 @@ fn tx_key(ctx: &AppContext, state: &str) -> String {
     ctx.redis().key(format!(
         "oauth-tx:{}:{}",
         ctx.name(),
-        super::session::token_digest(state)
+        crate::crypto::token_digest(state)
     ))
 }
 
@@ -270,9 +266,9 @@ async fn login(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
     let config = ctx.config();
-    let state = random_token();
-    let nonce = random_token();
-    let verifier = random_token();
+    let state = random_token()?;
+    let nonce = random_token()?;
+    let verifier = random_token()?;
     let tx = serde_json::json!({
         "nonce": nonce,
         "verifier": verifier,
@@ -343,7 +339,7 @@ async fn callback(
     // The transaction must have started in this browser (its cookie) and is used once.
     let bound = req
         .cookie(tx_cookie_name(&ctx))
-        .is_some_and(|c| super::session::constant_time_eq(c.value().as_bytes(), state.as_bytes()));
+        .is_some_and(|c| crate::crypto::constant_time_eq(c.value().as_bytes(), state.as_bytes()));
     if !bound {
         return Err(AppError::bad_request(
             "This sign-in did not start in this browser. Please sign in again.",
@@ -393,7 +389,7 @@ async fn callback(
         .post(token_url)
         .basic_auth(
             form_encode(ctx.name().as_str()),
-            Some(form_encode(client_secret(config, ctx.name()).expose())),
+            Some(form_encode(client_secret(config, ctx.name())?.expose())),
         )
         .form(&[
             ("grant_type", "authorization_code"),
