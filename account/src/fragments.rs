@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::infrastructure::link_catalog;
 use shared::models::account;
 use shared::{AppContext, AppError, AppName, Viewer};
 
@@ -34,16 +35,19 @@ async fn user_menu(
         .and_then(Viewer::from_token)
         .unwrap_or(Viewer::Anonymous);
     let mut context = tera::Context::new();
-    context.insert("account_url", &ctx.url(AppName::Account, "/"));
-    context.insert("editor_url", &ctx.url(AppName::Blog, "/editor"));
-    context.insert("sign_in_url", &ctx.url(on, "/auth/login"));
-    context.insert("sign_out_url", &ctx.url(on, "/auth/logout"));
+    context.insert("account_url", &link_catalog::account().url(&ctx));
+    context.insert("editor_url", &link_catalog::editor().url(&ctx));
+    context.insert("sign_in_url", &link_catalog::sign_in(on).url(&ctx));
+    context.insert("sign_out_url", &link_catalog::sign_out(on).url(&ctx));
     let user = match viewer.user_id() {
         Some(id) => ctx.registry().users.user(id).await?,
         None => None,
     };
     match user {
-        Some(user) => context.insert("user", &user),
+        Some(user) => {
+            context.insert("writes", &user.role.is_writer());
+            context.insert("user", &user);
+        }
         None => {
             let newsletter = {
                 let mut conn = ctx.conn().await?;

@@ -23,6 +23,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
     background: shared::infrastructure::background::none,
+    jobs: shared::jobs::none,
     // Market pages post "add to cart" here.
     cross_app_forms: &["/cart/items"],
 };

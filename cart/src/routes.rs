@@ -6,16 +6,15 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use openssl::hash::{MessageDigest, hash};
 use serde::{Deserialize, Serialize};
-use shared::contracts::dtos::{Money, ProductDto};
-use shared::infrastructure::fragment_catalog;
+use shared::contracts::dtos::{CartSummary, ProductDto};
 use shared::infrastructure::session::{Session, SessionData};
+use shared::infrastructure::{fragment_catalog, link_catalog};
 use shared::models::cart::{self, CartOwner, MAX_QUANTITY};
-use shared::services::on_database::summarize;
 use shared::{AppContext, AppError, PageRequest, Viewer};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(show))
-        .route("/cart/items", web::post().to(add))
+        .route(link_catalog::routes::CART_ITEMS, web::post().to(add))
         .route("/cart/items/{product}", web::post().to(update));
 }
 
@@ -42,6 +41,8 @@ pub fn anonymous_owner(session_id: &str) -> CartOwner {
 #[derive(Debug, Serialize)]
 struct Line {
     slug: String,
+    /// The product's page on the market.
+    url: String,
     title: String,
     quantity: i32,
     unit_price: String,
@@ -76,19 +77,16 @@ async fn show(
         .iter()
         .filter_map(|i| products.get(&i.product_id).map(|p| (i.quantity, p)))
         .collect();
-    let summary = summarize(lines.iter().map(|(q, p)| (*q, &p.price)));
+    let summary = CartSummary::of(lines.iter().map(|(q, p)| (*q, &p.price)));
     let view: Vec<Line> = lines
         .iter()
         .map(|(quantity, p)| Line {
             slug: p.slug.clone(),
+            url: link_catalog::product(&p.slug).url(&ctx),
             title: p.title.clone(),
             quantity: *quantity,
             unit_price: p.price.to_string(),
-            line_total: Money {
-                cents: p.price.cents.saturating_mul(i64::from(*quantity)),
-                currency: p.price.currency.clone(),
-            }
-            .to_string(),
+            line_total: p.price.times(*quantity).to_string(),
         })
         .collect();
     let mut context = ctx.base_context();
@@ -102,7 +100,7 @@ async fn show(
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
     );
-    context.insert("market", &ctx.url(shared::AppName::Market, "/"));
+    context.insert("market", &link_catalog::market().url(&ctx));
     ctx.render_page(&page, "cart.html", context, Vec::new())
         .await
 }

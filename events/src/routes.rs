@@ -2,12 +2,13 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use shared::infrastructure::link_catalog;
 use shared::models::events::{self, Event};
 use shared::{AppContext, AppError, PageRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
-        .route("/events/{slug}", web::get().to(show));
+        .route(link_catalog::routes::EVENT, web::get().to(show));
 }
 
 #[derive(Debug, Serialize)]

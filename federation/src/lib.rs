@@ -24,6 +24,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: no_fragments,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background: ap::background,
+    jobs: shared::jobs::none,
     cross_app_forms: &[],
 };
 

@@ -1,8 +1,9 @@
 //! Fragments the market serves to the fleet.
 
 use actix_web::{HttpResponse, web};
+use shared::infrastructure::link_catalog;
 use shared::models::market;
-use shared::{AppContext, AppError, AppName};
+use shared::{AppContext, AppError};
 
 use crate::routes::ProductView;
 
@@ -21,6 +22,6 @@ async fn featured(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> 
         "products",
         &products.iter().map(ProductView::from).collect::<Vec<_>>(),
     );
-    context.insert("market", &ctx.url(AppName::Market, "/"));
+    context.insert("market", &link_catalog::market().url(&ctx));
     ctx.render_fragment("fragments/featured.html", &context, 60)
 }

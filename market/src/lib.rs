@@ -19,6 +19,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background: shared::infrastructure::background::none,
+    jobs: shared::jobs::none,
     cross_app_forms: &[],
 };
 

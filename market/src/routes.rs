@@ -3,15 +3,16 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::contracts::dtos::Money;
+use shared::infrastructure::link_catalog;
 use shared::infrastructure::page::{PageQuery, Pagination};
 use shared::models::market::{self, Product};
-use shared::{AppContext, AppError, AppName, PageRequest};
+use shared::{AppContext, AppError, PageRequest};
 
 const PER_PAGE: u32 = 12;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
-        .route("/products/{slug}", web::get().to(show));
+        .route(link_catalog::routes::PRODUCT, web::get().to(show));
 }
 
 #[derive(Debug, Serialize)]
@@ -76,7 +77,7 @@ async fn show(
     .ok_or_else(|| AppError::not_found("There is no such product."))?;
     let mut context = ctx.base_context();
     context.insert("product", &ProductView::from(&product));
-    context.insert("add_to_cart", &ctx.url(AppName::Cart, "/cart/items"));
+    context.insert("add_to_cart", &link_catalog::add_to_cart().url(&ctx));
     ctx.render_page(&page, "product.html", context, Vec::new())
         .await
 }

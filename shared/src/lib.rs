@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod db;
 pub mod devenv;
 pub mod infrastructure;
+pub mod jobs;
 pub mod models;
 pub mod services;
 #[cfg(feature = "test-support")]

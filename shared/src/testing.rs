@@ -372,3 +372,24 @@ pub async fn session(ctx: &AppContext, user_id: Option<i64>) -> TestSession {
 pub fn http_client() -> reqwest::Client {
     crate::infrastructure::http_client::internal_client().unwrap()
 }
+
+/// Fails the test if any job is left in `db`'s queue (pending, running or dead): call it at the
+/// end of a test whose jobs should all have run.
+pub async fn assert_queue_empty(db: &TestDb) {
+    let mut conn = db.conn().await;
+    let left = crate::jobs::store::all(&mut conn).await.unwrap();
+    assert!(left.is_empty(), "jobs left in the queue: {left:#?}");
+}
+
+/// Waits up to `secs` for `db`'s queue to empty, then asserts it is.
+pub async fn assert_queue_drains(db: &TestDb, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        let mut conn = db.conn().await;
+        if crate::jobs::store::all(&mut conn).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_queue_empty(db).await;
+}

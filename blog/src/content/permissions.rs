@@ -3,29 +3,25 @@
 //! navigation, settings and Ghost connection.
 
 use shared::AppError;
-use shared::contracts::dtos::Role;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog::Post;
 
 /// May open the editor and write posts.
 pub fn can_write(user: &CurrentUser) -> bool {
-    matches!(user.role, Role::Admin | Role::Editor | Role::Author)
+    user.is_writer()
 }
 
 /// May edit (and publish, unpublish, delete) this post, written by `authors`.
 pub fn can_edit(user: &CurrentUser, post: &Post, authors: &[i64]) -> bool {
-    match user.role {
-        Role::Admin | Role::Editor => true,
-        Role::Author => {
-            post.kind == "post" && (post.author_id == Some(user.id) || authors.contains(&user.id))
-        }
-        Role::Member => false,
-    }
+    user.is_editor()
+        || (user.is_writer()
+            && post.kind == "post"
+            && (post.author_id == Some(user.id) || authors.contains(&user.id)))
 }
 
 /// May write pages, give a post to another author, and moderate comments.
 pub fn is_editor(user: &CurrentUser) -> bool {
-    user.can_edit()
+    user.is_editor()
 }
 
 /// May change menus, settings and the Ghost connection.

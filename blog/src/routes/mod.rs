@@ -11,6 +11,7 @@ pub mod view;
 
 use actix_web::web;
 use shared::AppError;
+use shared::infrastructure::link_catalog;
 
 /// 303 to `to` (after a form post).
 fn see_other(to: &str) -> actix_web::HttpResponse {
@@ -40,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/atom.xml", web::get().to(feeds::atom))
         .route("/sitemap.xml", web::get().to(feeds::sitemap))
         .route("/content/images/{path:.*}", web::get().to(media::serve))
-        .route("/editor", web::get().to(editor::index))
+        .route(link_catalog::routes::EDITOR, web::get().to(editor::index))
         .route("/editor/new", web::get().to(editor::new))
         .route("/editor/posts/{id}", web::get().to(editor::edit))
         .route("/editor/posts/{id}/preview", web::get().to(editor::preview))

@@ -12,6 +12,7 @@ mod bovine;
 mod browser;
 mod chromium;
 mod composition;
+mod contracts;
 mod csrf_csp;
 mod delivery;
 mod editor_browser;

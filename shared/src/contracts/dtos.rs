@@ -32,6 +32,24 @@ impl Role {
             Role::Member => "member",
         }
     }
+
+    /// The roles that write on the blog (Ghost's staff), most powerful first.
+    pub const WRITERS: [Role; 3] = [Role::Admin, Role::Editor, Role::Author];
+
+    /// Writes, and publishes, their own posts: authors, editors and administrators.
+    pub fn is_writer(self) -> bool {
+        Role::WRITERS.contains(&self)
+    }
+
+    /// Edits anyone's posts and pages and moderates replies: editors and administrators.
+    pub fn is_editor(self) -> bool {
+        matches!(self, Role::Admin | Role::Editor)
+    }
+
+    /// Runs the site (menus, settings, roles): administrators alone.
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +67,16 @@ pub struct UserDto {
 pub struct Money {
     pub cents: i64,
     pub currency: String,
+}
+
+impl Money {
+    /// `quantity` of this price (saturating: a cart line never wraps around).
+    pub fn times(&self, quantity: i32) -> Money {
+        Money {
+            cents: self.cents.saturating_mul(i64::from(quantity)),
+            currency: self.currency.clone(),
+        }
+    }
 }
 
 impl fmt::Display for Money {
@@ -93,6 +121,34 @@ pub struct CartSummary {
     pub totals: Vec<Money>,
 }
 
+impl CartSummary {
+    /// Counts the items of `lines` (quantity, unit price) and totals them per currency.
+    pub fn of<'a>(lines: impl IntoIterator<Item = (i32, &'a Money)>) -> CartSummary {
+        let mut summary = CartSummary::default();
+        for (quantity, price) in lines {
+            summary.item_count += i64::from(quantity);
+            let line = price.times(quantity);
+            match summary
+                .totals
+                .iter_mut()
+                .find(|t| t.currency == line.currency)
+            {
+                Some(total) => total.cents = total.cents.saturating_add(line.cents),
+                None => summary.totals.push(line),
+            }
+        }
+        summary
+    }
+}
+
+/// Whose cart it is: a signed-in member's, or an anonymous visitor's (a digest of their
+/// cart-app session, never the session id itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CartOwner {
+    User(i64),
+    Session(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventDto {
     pub slug: String,
@@ -126,5 +182,37 @@ mod tests {
         assert_eq!(m(5, "EUR"), "€0.05");
         assert_eq!(m(-199, "USD"), "-$1.99");
         assert_eq!(m(1000, "CHF"), "10.00 CHF");
+    }
+
+    #[test]
+    fn who_writes_edits_and_administers() {
+        let roles = [Role::Admin, Role::Editor, Role::Author, Role::Member];
+        let writers: Vec<Role> = roles.into_iter().filter(|r| r.is_writer()).collect();
+        assert_eq!(writers, Role::WRITERS);
+        let editors: Vec<Role> = roles.into_iter().filter(|r| r.is_editor()).collect();
+        assert_eq!(editors, [Role::Admin, Role::Editor]);
+        let admins: Vec<Role> = roles.into_iter().filter(|r| r.is_admin()).collect();
+        assert_eq!(admins, [Role::Admin]);
+        for role in roles {
+            assert_eq!(Role::parse(role.as_str()), role);
+        }
+    }
+
+    #[test]
+    fn a_cart_totals_per_currency_without_overflow() {
+        let money = |cents, currency: &str| Money {
+            cents,
+            currency: currency.into(),
+        };
+        let (gbp, eur) = (money(250, "GBP"), money(100, "EUR"));
+        let s = CartSummary::of([(2, &gbp), (1, &eur), (3, &gbp)]);
+        assert_eq!(s.item_count, 6);
+        assert_eq!(s.totals, vec![money(1250, "GBP"), money(100, "EUR")]);
+        let huge = money(i64::MAX / 2, "GBP");
+        assert_eq!(huge.times(3).cents, i64::MAX);
+        assert_eq!(
+            CartSummary::of([(3, &huge), (1, &gbp)]).totals,
+            vec![money(i64::MAX, "GBP")]
+        );
     }
 }

@@ -5,26 +5,29 @@
 
 use async_trait::async_trait;
 
-use super::dtos::{CartSummary, EventDto, NavItemDto, ProductDto, SubscriptionDto, UserDto};
-use crate::db::DbError;
-use crate::models::cart::CartOwner;
+use super::dtos::{
+    CartOwner, CartSummary, EventDto, NavItemDto, ProductDto, SubscriptionDto, UserDto,
+};
 
+/// How a service call failed, in the caller's terms: what the owner stores with, and how, stays
+/// behind the trait (`crate::services` maps its database errors to these).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for ServiceError {
-    fn from(e: diesel::result::Error) -> Self {
-        ServiceError::Db(DbError::Query(e))
-    }
-}
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for ServiceError {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        ServiceError::Db(DbError::Pool(e))
-    }
+    /// What the call names does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The change clashes with what is stored (a duplicate); the message is for the user.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks one of the owner's rules; the message is for the user.
+    #[error("{0}")]
+    Invalid(String),
+    /// The owner's store cannot be reached right now: worth trying again later.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the message is for the logs.
+    #[error("service failed: {0}")]
+    Internal(String),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

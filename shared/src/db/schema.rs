@@ -419,6 +419,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    background_jobs (id) {
+        id -> Int8,
+        job_type -> Text,
+        payload -> Jsonb,
+        priority -> Int2,
+        run_at -> Timestamptz,
+        status -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        last_error -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(post_meta -> posts (post_id));
 diesel::joinable!(ghost_posts -> posts (post_id));
@@ -476,4 +495,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_reactions,
     ap_blocks,
     ap_event_cursors,
+    background_jobs,
 );

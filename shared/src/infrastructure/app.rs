@@ -52,6 +52,8 @@ pub struct AppSpec {
     pub on_sign_in: sso::OnSignIn,
     /// Work the app runs beside its server (see [`super::background`]).
     pub background: fn(&AppContext) -> Vec<super::background::Task>,
+    /// The job types the app runs (`shared::jobs`); its job runner claims only these.
+    pub jobs: fn() -> crate::jobs::JobRegistry<AppContext>,
     /// Exact paths whose forms the fleet's other apps post to (e.g. add-to-cart from a market
     /// page): only these accept a sibling's post without this app's CSRF token.
     pub cross_app_forms: &'static [&'static str],

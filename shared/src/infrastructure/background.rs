@@ -1,6 +1,7 @@
 //! Background work an app runs beside its HTTP server (federation: the ActivityPub processor and
-//! delivery worker), started and stopped with it: on shutdown every task is told to stop, and
-//! given time to finish what it holds (the queues are in PostgreSQL, so nothing is lost).
+//! delivery worker; every app with jobs: its `shared::jobs` runner), started and stopped with
+//! it: on shutdown every task is told to stop, and given time to finish what it holds (the
+//! queues are in PostgreSQL, so nothing is lost).
 
 use std::time::Duration;
 
@@ -24,10 +25,19 @@ pub struct Running {
 }
 
 pub fn start(ctx: &AppContext) -> Running {
-    let handles = (ctx.spec().background)(ctx)
-        .into_iter()
-        .map(actix_web::rt::spawn)
-        .collect();
+    let mut tasks = (ctx.spec().background)(ctx);
+    let jobs = (ctx.spec().jobs)();
+    if !jobs.is_empty() {
+        let runner = crate::jobs::Runner::new(
+            jobs,
+            ctx.clone(),
+            ctx.db().clone(),
+            ctx.config().database.url.expose().to_owned(),
+            crate::jobs::RunnerConfig::default(),
+        );
+        tasks.push(Box::pin(runner.run(ctx.shutdown_signal())));
+    }
+    let handles = tasks.into_iter().map(actix_web::rt::spawn).collect();
     Running {
         ctx: ctx.clone(),
         handles,

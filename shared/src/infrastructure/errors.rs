@@ -9,7 +9,6 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use diesel::result::DatabaseErrorKind;
 
 use super::app::AppContext;
 use crate::contracts::protocols::ServiceError;
@@ -95,44 +94,27 @@ impl ResponseError for AppError {
     }
 }
 
+// What a database error means is decided once, in `crate::services` (as a `ServiceError`).
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::Error as E;
-        match err {
-            E::NotFound => AppError::NotFound("Not found.".into()),
-            E::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::Conflict("That already exists.".into())
-            }
-            E::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
-                AppError::BadRequest(format!(
-                    "Invalid value ({}).",
-                    info.constraint_name().unwrap_or("check")
-                ))
-            }
-            E::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                AppError::BadRequest("That refers to something that does not exist.".into())
-            }
-            E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                AppError::Unavailable(err.to_string())
-            }
-            other => AppError::internal(other),
-        }
+        ServiceError::from(err).into()
     }
 }
 
 impl From<DbError> for AppError {
     fn from(err: DbError) -> Self {
-        match err {
-            DbError::Query(e) => e.into(),
-            other => AppError::Unavailable(other.to_string()),
-        }
+        ServiceError::from(err).into()
     }
 }
 
 impl From<ServiceError> for AppError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::Db(e) => e.into(),
+            ServiceError::NotFound => AppError::NotFound("Not found.".into()),
+            ServiceError::Conflict(message) => AppError::Conflict(message),
+            ServiceError::Invalid(message) => AppError::BadRequest(message),
+            ServiceError::Unavailable(cause) => AppError::Unavailable(cause),
+            ServiceError::Internal(cause) => AppError::Internal(cause),
         }
     }
 }

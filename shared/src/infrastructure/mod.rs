@@ -14,6 +14,7 @@ pub mod health;
 pub mod http_client;
 pub mod internal_auth;
 pub mod jose;
+pub mod link_catalog;
 pub mod mail;
 pub mod metrics;
 pub mod page;

@@ -629,12 +629,19 @@ pub struct CurrentUser {
     pub csrf_token: String,
 }
 
+// Who may do what is decided once, on `Role`.
 impl CurrentUser {
+    /// Runs the site (menus, settings, roles).
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.role.is_admin()
     }
-    pub fn can_edit(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Editor)
+    /// Edits anyone's posts and pages and moderates replies (editors and administrators).
+    pub fn is_editor(&self) -> bool {
+        self.role.is_editor()
+    }
+    /// Writes on the blog (authors, editors and administrators).
+    pub fn is_writer(&self) -> bool {
+        self.role.is_writer()
     }
 }
 

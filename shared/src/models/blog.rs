@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::contracts::dtos::Role;
 use crate::db::schema::{
     blog_settings, nav_items, post_authors, post_comments, post_meta, post_slug_history, post_tags,
     posts, tags, users,
@@ -549,7 +550,7 @@ pub async fn authors_of<C: PgConn>(
 pub async fn writers_among(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
     users::table
         .filter(users::id.eq_any(ids))
-        .filter(users::role.eq_any(["author", "editor", "admin"]))
+        .filter(users::role.eq_any(Role::WRITERS.map(Role::as_str)))
         .select(users::id)
         .load(conn)
         .await

@@ -31,12 +31,8 @@ pub struct CartItem {
     pub added_at: DateTime<Utc>,
 }
 
-/// Whose cart it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CartOwner {
-    User(i64),
-    Session(String),
-}
+/// Whose cart it is (a contract type: other apps ask for a cart's summary by it).
+pub use crate::contracts::dtos::CartOwner;
 
 pub async fn find(conn: &mut AsyncPgConnection, owner: &CartOwner) -> QueryResult<Option<Cart>> {
     let query = carts::table.select(Cart::as_select()).into_boxed();

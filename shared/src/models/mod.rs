@@ -36,6 +36,9 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("ap_objects", AppName::Federation),
     ("ap_blocks", AppName::Federation),
     ("ap_event_cursors", AppName::Federation),
+    // The job queue: every app enqueues and works its own job types through `shared::jobs`;
+    // federation's /admin shows the dead ones and retries them.
+    ("background_jobs", AppName::Federation),
     ("posts", AppName::Blog),
     ("nav_items", AppName::Blog),
     ("post_meta", AppName::Blog),

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::contracts::dtos::Role;
 use crate::db::schema::users;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -297,7 +298,7 @@ pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: i64) -> Query
 /// Users with a writing role, by display name.
 pub async fn writers(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
     users::table
-        .filter(users::role.eq_any(["author", "editor", "admin"]))
+        .filter(users::role.eq_any(Role::WRITERS.map(Role::as_str)))
         .filter(users::disabled_at.is_null())
         .order((users::display_name, users::id))
         .limit(500)

@@ -1,5 +1,8 @@
 //! The service traits implemented on the shared database, and the registry apps hold.
 
+#[cfg(test)]
+mod contracts_check;
+mod errors;
 pub mod on_database;
 mod registry;
 

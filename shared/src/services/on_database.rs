@@ -152,31 +152,10 @@ impl Carts for DbServices {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        Ok(summarize(items.iter().filter_map(|i| {
+        Ok(CartSummary::of(items.iter().filter_map(|i| {
             products.get(&i.product_id).map(|p| (i.quantity, &p.price))
         })))
     }
-}
-
-/// Counts items and totals them per currency.
-pub fn summarize<'a>(lines: impl Iterator<Item = (i32, &'a Money)>) -> CartSummary {
-    let mut summary = CartSummary::default();
-    for (quantity, price) in lines {
-        summary.item_count += i64::from(quantity);
-        let line_total = price.cents.saturating_mul(i64::from(quantity));
-        match summary
-            .totals
-            .iter_mut()
-            .find(|t| t.currency == price.currency)
-        {
-            Some(total) => total.cents = total.cents.saturating_add(line_total),
-            None => summary.totals.push(Money {
-                cents: line_total,
-                currency: price.currency.clone(),
-            }),
-        }
-    }
-    summary
 }
 
 #[async_trait]
@@ -201,37 +180,5 @@ impl Newsletters for DbServices {
                 status: s.status,
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_totals_per_currency() {
-        let gbp = Money {
-            cents: 250,
-            currency: "GBP".into(),
-        };
-        let eur = Money {
-            cents: 100,
-            currency: "EUR".into(),
-        };
-        let s = summarize([(2, &gbp), (1, &eur), (3, &gbp)].into_iter());
-        assert_eq!(s.item_count, 6);
-        assert_eq!(
-            s.totals,
-            vec![
-                Money {
-                    cents: 1250,
-                    currency: "GBP".into()
-                },
-                Money {
-                    cents: 100,
-                    currency: "EUR".into()
-                }
-            ]
-        );
     }
 }

@@ -133,6 +133,7 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         ap_objects,
         ap_blocks,
         ap_event_cursors,
+        background_jobs,
     );
     known.sort();
     let mut actual: Vec<(String, String)> = columns
