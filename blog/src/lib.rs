@@ -6,9 +6,9 @@ mod comments;
 pub mod content;
 mod fragments;
 pub mod ghost;
+mod jobs;
 mod page_cache;
 mod routes;
-mod scheduler;
 
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background,
-    jobs: shared::jobs::none,
+    jobs: jobs::registry,
     cross_app_forms: &[],
 };
 
@@ -40,14 +40,16 @@ pub const POSTS_KIND: &str = "posts";
 /// The blog's own state.
 pub struct BlogState {
     listings: VersionedCache<u32, routes::home::Listing>,
-    pages: page_cache::PageCache,
+    pages: std::sync::Arc<shared::infrastructure::page_cache::PageCache>,
 }
 
 impl BlogState {
     fn new() -> Self {
         BlogState {
             listings: VersionedCache::new(64, Duration::from_secs(300)),
-            pages: page_cache::PageCache::default(),
+            pages: std::sync::Arc::new(shared::infrastructure::page_cache::PageCache::new(
+                page_cache::CONFIG,
+            )),
         }
     }
 }
@@ -60,7 +62,6 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
 
 fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
     vec![
-        Box::pin(scheduler::run(ctx.clone())),
         Box::pin(ghost::sync::background(ctx.clone())),
         comments::consume(ctx),
         Box::pin(page_cache::follow_generations(ctx.clone())),

@@ -1,129 +1,32 @@
-//! Anonymous page views from a cache in two layers. Every copy is stamped with the generation
-//! of the blog's content; any write bumps it (`purge`), so a copy of an older generation is never
-//! served.
-//!
-//! - Redis holds each page for every replica: one `MGET` (generation + page) decides.
-//! - Each process also keeps the pages it served in memory and learns of new generations from
-//!   the generation's pub/sub channel (every `purge_kind` announces the one it makes). While that subscription is up a
-//!   repeat view costs no round trip at all; while it is down, every view asks Redis.
-//!
-//! Copies expire after a minute either way, which bounds how stale the other apps' fragments
-//! inside them (upcoming events, featured products) can be.
-//!
-//! The key space is bounded by the content: a page is cached under its path alone, and only
-//! listings add `?page=N` (canonical digits, so `?page=01` and `?page=1` are one key), and only
-//! pages that exist (past the last page is a 404, which is never cached). Copies live in the
-//! caches' Redis (`REDIS_CACHE_URL`), where eviction cannot touch sessions or rate limits.
+//! The blog's page cache (`shared::infrastructure::page_cache`): copies stamped with the
+//! generation of the blog's posts, kept under `page:<path>`; the home page, tags and authors
+//! are listings, so their `?page=N` pages are cached too.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
-use shared::infrastructure::fragments;
+use actix_web::{HttpRequest, HttpResponse};
+use shared::infrastructure::page_cache::PageCacheConfig;
 use shared::{AppContext, AppError, AppName};
 
-const TTL: Duration = Duration::from_secs(60);
-/// Pages larger than this are not cached.
-const MAX_BYTES: usize = 512 * 1024;
-/// Pages kept in memory per process (beyond this the memory layer starts over).
-const MAX_ENTRIES: usize = 2_000;
+/// How the blog's pages are cached.
+pub const CONFIG: PageCacheConfig = PageCacheConfig {
+    app: AppName::Blog,
+    kind: crate::POSTS_KIND,
+    key_prefix: "page:",
+    is_listing,
+};
 
-struct Entry {
-    generation: u64,
-    content_type: HeaderValue,
-    body: Bytes,
-    stored: Instant,
+/// The paginated listings: home, a tag's posts, an author's posts.
+fn is_listing(path: &str) -> bool {
+    path == "/" || path.starts_with("/tag/") || path.starts_with("/author/")
 }
 
-/// The in-memory layer (one per process, in the blog's state).
-#[derive(Default)]
-pub struct PageCache {
-    entries: Mutex<HashMap<String, std::sync::Arc<Entry>>>,
-    /// The newest generation this process knows of.
-    generation: AtomicU64,
-    /// Whether the pub/sub subscription is up (only then is `generation` trusted on its own).
-    live: AtomicBool,
-}
-
-impl PageCache {
-    fn get(&self, key: &str) -> Option<std::sync::Arc<Entry>> {
-        if !self.live.load(Ordering::Acquire) {
-            return None;
-        }
-        let generation = self.generation.load(Ordering::Acquire);
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.stored.elapsed() < TTL)
-            .cloned()
-    }
-
-    fn put(&self, key: String, entry: Entry) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, std::sync::Arc::new(entry));
-    }
-
-    fn saw(&self, generation: u64) {
-        self.generation.fetch_max(generation, Ordering::AcqRel);
-    }
-}
-
-fn generation_key(ctx: &AppContext) -> String {
-    fragments::generation_key(ctx.fragments().redis(), AppName::Blog, crate::POSTS_KIND)
-}
-
-fn channel(ctx: &AppContext) -> String {
-    fragments::generation_channel(ctx.fragments().redis(), AppName::Blog, crate::POSTS_KIND)
-}
-
-fn anonymous(ctx: &AppContext, req: &HttpRequest) -> bool {
-    req.cookie(ctx.sessions().cookie_name()).is_none()
-}
-
-/// Whether a route pages through a listing (`?page=N` means something there).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Page,
-    Listing,
-}
-
-/// The cache key of the address readers use, or `None` to render without the cache. Only the
-/// bare path, or on a listing the path and `?page=N`, are cached: anything else (say
-/// `?x=<random>`, or `?page=7` on a post) is rendered, so made-up URLs cannot fill the cache.
-fn cache_key(path: &str, query: &str, kind: Kind) -> Option<String> {
-    if query.is_empty() {
-        return Some(path.to_owned());
-    }
-    let digits = query
-        .strip_prefix("page=")
-        .filter(|_| kind == Kind::Listing)?;
-    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let page: u32 = digits.parse().ok()?;
-    Some(format!("{path}?page={page}"))
-}
-
-fn response(content_type: HeaderValue, body: Bytes, source: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
-        .insert_header((header::VARY, "Cookie"))
-        .insert_header(("x-cache", source))
-        .body(body)
+fn cache(ctx: &AppContext) -> Arc<crate::BlogState> {
+    ctx.app_state(crate::BlogState::new)
 }
 
 /// Serves `req` from the cache when it can, else renders it with `render` and keeps a copy.
-/// Any query makes it a miss: see [`serve_listing`] for pages of a listing.
 pub async fn serve<F, Fut>(
     ctx: &AppContext,
     req: &HttpRequest,
@@ -133,226 +36,35 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<HttpResponse, AppError>>,
 {
-    serve_as(ctx, req, Kind::Page, render).await
+    cache(ctx).pages.serve(ctx, req, render).await
 }
 
-/// [`serve`] for a listing, whose `?page=N` pages are cached too (those that exist).
-pub async fn serve_listing<F, Fut>(
-    ctx: &AppContext,
-    req: &HttpRequest,
-    render: F,
-) -> Result<HttpResponse, AppError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<HttpResponse, AppError>>,
-{
-    serve_as(ctx, req, Kind::Listing, render).await
-}
-
-async fn serve_as<F, Fut>(
-    ctx: &AppContext,
-    req: &HttpRequest,
-    kind: Kind,
-    render: F,
-) -> Result<HttpResponse, AppError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<HttpResponse, AppError>>,
-{
-    let key = match cache_key(req.path(), req.query_string(), kind) {
-        Some(key) if anonymous(ctx, req) => key,
-        _ => return render().await,
-    };
-    let key = key.as_str();
-    let memory = req
-        .app_data::<web::Data<crate::BlogState>>()
-        .map(|s| &s.pages);
-    if let Some(hit) = memory.and_then(|m| m.get(key)) {
-        return Ok(response(hit.content_type.clone(), hit.body.clone(), "HIT"));
-    }
-    let redis = ctx.fragments().redis();
-    let page_key = redis.key(format!("page:{key}"));
-    let mut conn = redis.conn();
-    let read: Result<(Option<String>, Option<Vec<u8>>), redis::RedisError> = redis::cmd("MGET")
-        .arg(generation_key(ctx))
-        .arg(&page_key)
-        .query_async(&mut conn)
-        .await;
-    let (generation, cached) = match read {
-        Ok(values) => values,
-        Err(e) => {
-            tracing::warn!(error = %e, "page cache unreadable");
-            return render().await;
-        }
-    };
-    let generation: u64 = generation.and_then(|g| g.parse().ok()).unwrap_or(0);
-    if let Some(m) = memory {
-        m.saw(generation);
-    }
-    if let Some((content_type, body)) = cached.and_then(|c| unstamp(c, generation)) {
-        if let Some(m) = memory {
-            m.put(
-                key.to_owned(),
-                Entry {
-                    generation,
-                    content_type: content_type.clone(),
-                    body: body.clone(),
-                    stored: Instant::now(),
-                },
-            );
-        }
-        return Ok(response(content_type, body, "HIT"));
-    }
-    let res = render().await?;
-    if res.status() != actix_web::http::StatusCode::OK
-        || res.headers().contains_key(header::SET_COOKIE)
-    {
-        return Ok(res);
-    }
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
-    let (head, body) = res.into_parts();
-    let bytes = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|e| AppError::internal(format!("page body: {e}")))?;
-    if bytes.len() <= MAX_BYTES {
-        let ct = content_type.to_str().unwrap_or("text/html; charset=utf-8");
-        let mut stamped = Vec::with_capacity(bytes.len() + 64);
-        stamped.extend_from_slice(generation.to_string().as_bytes());
-        stamped.push(b'\n');
-        stamped.extend_from_slice(ct.as_bytes());
-        stamped.push(b'\n');
-        stamped.extend_from_slice(&bytes);
-        let stored: Result<(), redis::RedisError> = redis::cmd("SET")
-            .arg(&page_key)
-            .arg(stamped)
-            .arg("EX")
-            .arg(TTL.as_secs())
-            .query_async(&mut conn)
-            .await;
-        if let Err(e) = stored {
-            tracing::warn!(error = %e, "could not cache a page");
-        }
-        if let Some(m) = memory {
-            m.put(
-                key.to_owned(),
-                Entry {
-                    generation,
-                    content_type,
-                    body: bytes.clone(),
-                    stored: Instant::now(),
-                },
-            );
-        }
-    }
-    let mut res = head.set_body(bytes).map_into_boxed_body();
-    res.headers_mut().insert(
-        header::HeaderName::from_static("x-cache"),
-        HeaderValue::from_static("MISS"),
-    );
-    Ok(res)
-}
-
-/// A Redis copy of this generation: (content type, body).
-fn unstamp(cached: Vec<u8>, generation: u64) -> Option<(HeaderValue, Bytes)> {
-    let generation = generation.to_string();
-    let rest = cached
-        .strip_prefix(generation.as_bytes())?
-        .strip_prefix(b"\n")?;
-    let split = rest.iter().position(|b| *b == b'\n')?;
-    let content_type = HeaderValue::from_bytes(&rest[..split]).ok()?;
-    let body_at = cached.len() - rest.len() + split + 1;
-    Some((content_type, Bytes::from(cached).slice(body_at..)))
-}
-
-/// Everything cached is out of date: bumps the generation (which tells every replica) and
-/// stops serving this process's copies at once.
+/// Everything cached is out of date (after any write to the blog's content).
 pub async fn purge(ctx: &AppContext) -> redis::RedisResult<()> {
-    let generation = ctx
-        .fragments()
-        .purge_kind(AppName::Blog, crate::POSTS_KIND)
-        .await?;
-    ctx.app_state(crate::BlogState::new).pages.saw(generation);
-    Ok(())
+    cache(ctx).pages.purge(ctx).await
 }
 
-/// Follows the generation channel (background task): subscribe first, then read the current
-/// generation, so that no bump falls between the two.
+/// Follows purges made by other replicas (background task).
 pub async fn follow_generations(ctx: AppContext) {
-    let state = ctx.app_state(crate::BlogState::new);
-    let mut shutdown = ctx.shutdown_signal();
-    loop {
-        let run = async {
-            let client = redis::Client::open(ctx.config().cache_redis.url.expose())?;
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(channel(&ctx)).await?;
-            let mut conn = ctx.fragments().redis().conn();
-            let current: Option<u64> = redis::cmd("GET")
-                .arg(generation_key(&ctx))
-                .query_async(&mut conn)
-                .await?;
-            state.pages.saw(current.unwrap_or(0));
-            state.pages.live.store(true, Ordering::Release);
-            let mut messages = pubsub.on_message();
-            while let Some(msg) = messages.next().await {
-                if let Ok(generation) = msg.get_payload::<u64>() {
-                    state.pages.saw(generation);
-                }
-            }
-            Ok::<(), redis::RedisError>(())
-        };
-        tokio::select! {
-            outcome = run => {
-                state.pages.live.store(false, Ordering::Release);
-                if let Err(e) = outcome {
-                    tracing::warn!(error = %e, "page cache subscription lost; asking Redis per view");
-                }
-            }
-            _ = shutdown.changed() => {
-                state.pages.live.store(false, Ordering::Release);
-                return;
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+    let pages = cache(&ctx).pages.clone();
+    pages.follow_generations(ctx).await;
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn only_listings_cache_their_pages_under_one_key_each() {
-        let listing = |q| cache_key("/tag/pears", q, Kind::Listing);
-        assert_eq!(listing("").as_deref(), Some("/tag/pears"));
-        assert_eq!(listing("page=2").as_deref(), Some("/tag/pears?page=2"));
-        // Leading zeros are the same page, so the same key.
-        for q in ["page=02", "page=002", "page=000002"] {
-            assert_eq!(listing(q).as_deref(), Some("/tag/pears?page=2"), "{q}");
+    fn home_tags_and_authors_are_the_listings() {
+        for listing in ["/", "/tag/pears", "/author/ann"] {
+            assert!(super::is_listing(listing), "{listing}");
         }
-        // Anything else is rendered, never cached.
-        for q in [
-            "page=",
-            "page=1234567",
-            "page=-1",
-            "page=2&x=1",
-            "x=1",
-            "page=2x",
-            "PAGE=2",
+        for page in [
+            "/posts/pears",
+            "/pears",
+            "/rss.xml",
+            "/sitemap.xml",
+            "/atom.xml",
         ] {
-            assert_eq!(listing(q), None, "{q}");
+            assert!(!super::is_listing(page), "{page}");
         }
-        // `?page` means nothing on a post: rendered, not cached under a new key.
-        assert_eq!(
-            cache_key("/posts/pears", "", Kind::Page).as_deref(),
-            Some("/posts/pears")
-        );
-        assert_eq!(cache_key("/posts/pears", "page=2", Kind::Page), None);
     }
 }

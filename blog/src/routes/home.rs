@@ -39,7 +39,7 @@ pub async fn home(
     page: PageRequest,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    page_cache::serve_listing(&ctx, &req, || async {
+    page_cache::serve(&ctx, &req, || async {
         let composition = ctx
             .compose(
                 &page,

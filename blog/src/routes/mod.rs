@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/rss/", web::get().to(feeds::rss))
         .route("/atom.xml", web::get().to(feeds::atom))
         .route("/sitemap.xml", web::get().to(feeds::sitemap))
-        .route("/content/images/{path:.*}", web::get().to(media::serve))
+        .configure(shared::infrastructure::media::configure)
         .route(link_catalog::routes::EDITOR, web::get().to(editor::index))
         .route("/editor/new", web::get().to(editor::new))
         .route("/editor/posts/{id}", web::get().to(editor::edit))

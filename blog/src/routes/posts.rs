@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use shared::activitypub::wants_activity_json;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::fragments::FragmentRequest;
+use shared::infrastructure::slug::{self, Resolved};
 use shared::models::blog::{self, PostWithAuthor};
 use shared::{AppContext, AppError, PageRequest};
 
@@ -130,28 +131,27 @@ async fn show_kind(
         };
     }
     page_cache::serve(ctx, req, || async {
-        let (post, moved) = {
+        let found = {
             let mut conn = ctx.conn().await?;
-            match blog::published_by_slug(&mut conn, kind, slug).await? {
-                Some(post) => (Some(post), None),
-                None => (None, blog::redirect_for(&mut conn, slug).await?),
-            }
+            slug::resolve(
+                &mut *conn,
+                slug,
+                async |c, s| blog::published_by_slug(c, kind, s).await,
+                async |c, s| blog::redirect_for(c, s).await,
+            )
+            .await?
         };
-        if let Some(post) = post {
-            return render_post(ctx, page, &post, false).await;
-        }
-        match moved {
-            Some((kind, slug)) => {
+        match found {
+            Resolved::Current(post) => render_post(ctx, page, &post, false).await,
+            Resolved::Moved((kind, slug)) => {
                 let to = if kind == "page" {
                     format!("/{slug}")
                 } else {
                     format!("/posts/{slug}")
                 };
-                Ok(HttpResponse::MovedPermanently()
-                    .insert_header((header::LOCATION, to))
-                    .finish())
+                Ok(slug::moved_permanently(&to))
             }
-            None => Err(AppError::not_found("There is no post here.")),
+            Resolved::Missing => Err(AppError::not_found("There is no post here.")),
         }
     })
     .await

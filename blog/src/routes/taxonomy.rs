@@ -63,7 +63,7 @@ pub async fn tag(
     slug: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    page_cache::serve_listing(&ctx, &req, || async {
+    page_cache::serve(&ctx, &req, || async {
         let tag = {
             let mut conn = ctx.conn().await?;
             blog::tag_by_slug(&mut conn, &slug).await?
@@ -87,7 +87,7 @@ pub async fn author(
     username: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    page_cache::serve_listing(&ctx, &req, || async {
+    page_cache::serve(&ctx, &req, || async {
         let user = {
             let mut conn = ctx.conn().await?;
             users::by_username(&mut conn, &username).await?

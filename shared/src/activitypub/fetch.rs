@@ -2,7 +2,8 @@
 //! addresses are used (and connected to: no second lookup to rebind); IP literals are checked the
 //! same way; redirects are followed by hand, each hop checked again; 10 s timeouts; bodies over
 //! 1 MB refused; fetched documents must be ActivityStreams and carry the id they were fetched
-//! by. `allow_loopback` (dev and tests only) admits 127.0.0.0/8 and ::1.
+//! by. `allow_loopback` (dev and tests only) admits 127.0.0.0/8 and ::1. Plain HTML pages
+//! (product import) come through the same guards with [`Fetcher::html`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use super::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, is_activity_content_type};
 use crate::infrastructure::http_client::is_localhost;
 
 const MAX_REDIRECTS: usize = 3;
+/// Largest HTML page fetched (shop pages carry their markup, scripts and JSON-LD inline).
+pub const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
 const ACCEPT: &str = r#"application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,30 @@ pub enum FetchError {
     IdMismatch(String),
     #[error("signing: {0}")]
     Signing(String),
+    #[error("the page is over 2 MB")]
+    PageTooLarge,
+    #[error("not an HTML page ({0})")]
+    NotHtml(String),
+}
+
+/// An HTML page fetched by [`Fetcher::html`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlPage {
+    /// Where the page was found, after redirects (the base for its relative links).
+    pub url: url::Url,
+    /// Its text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+/// Whether a Content-Type names an HTML page.
+fn is_html_content_type(content_type: &str) -> bool {
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media_type == "text/html" || media_type == "application/xhtml+xml"
 }
 
 /// Whether an address may be contacted.
@@ -243,21 +270,28 @@ impl Fetcher {
         Ok(headers)
     }
 
-    async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        if response
-            .content_length()
-            .is_some_and(|l| l > MAX_DOCUMENT_BYTES as u64)
-        {
-            return Err(FetchError::TooLarge);
+    async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        Self::read_at_most(response, MAX_DOCUMENT_BYTES)
+            .await?
+            .ok_or(FetchError::TooLarge)
+    }
+
+    /// The body, or `None` as soon as it is known to be over `max` bytes.
+    async fn read_at_most(
+        mut response: reqwest::Response,
+        max: usize,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
+        if response.content_length().is_some_and(|l| l > max as u64) {
+            return Ok(None);
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(FetchError::TooLarge);
+            if body.len() + chunk.len() > max {
+                return Ok(None);
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(Some(body))
     }
 
     /// GETs an ActivityStreams document (signed when `signer` is given).
@@ -334,6 +368,57 @@ impl Fetcher {
         }
         let body = Self::read_capped(response).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))
+    }
+
+    /// GETs an HTML page (e.g. a product to import): the same guards as [`Fetcher::document`]
+    /// (every hop's address checked before connecting and again by the resolver, at most
+    /// three redirects, the client's timeouts), `text/html` or `application/xhtml+xml` only,
+    /// at most [`MAX_PAGE_BYTES`].
+    pub async fn html(&self, url: &str) -> Result<HtmlPage, FetchError> {
+        let mut url = url::Url::parse(url).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        url.set_fragment(None);
+        for _ in 0..=MAX_REDIRECTS {
+            self.check(&url)?;
+            let response = self
+                .http
+                .get(url.as_str())
+                .header("accept", "text/html, application/xhtml+xml;q=0.9")
+                .send()
+                .await?;
+            let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .ok_or(FetchError::Status(status.as_u16()))?;
+                url = url
+                    .join(location)
+                    .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+                url.set_fragment(None);
+                continue;
+            }
+            if status != reqwest::StatusCode::OK {
+                return Err(FetchError::Status(status.as_u16()));
+            }
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            if !is_html_content_type(&content_type) {
+                return Err(FetchError::NotHtml(content_type));
+            }
+            let body = Self::read_at_most(response, MAX_PAGE_BYTES)
+                .await?
+                .ok_or(FetchError::PageTooLarge)?;
+            return Ok(HtmlPage {
+                url,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        Err(FetchError::Redirects)
     }
 
     /// The scheme to reach `host` with: https, or http for loopback hosts in dev.
@@ -487,6 +572,137 @@ mod tests {
             String::from_utf8_lossy(&output.stderr)
         );
         drop(silent_proxy);
+    }
+
+    /// Answers every connection with `response` (status line, headers and body), from a thread.
+    fn serving(response: Vec<u8>) -> std::net::SocketAddr {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(&response);
+            }
+        });
+        addr
+    }
+
+    fn page(content_type: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[tokio::test]
+    async fn html_pages_are_fetched_with_the_same_guards() {
+        let shop = serving(page(
+            "text/html; charset=utf-8",
+            b"<html><title>Pears</title></html>",
+        ));
+        let url = format!("http://{shop}/products/pears#reviews");
+        let dev = Fetcher::new(true).unwrap();
+        let got = dev.html(&url).await.unwrap();
+        assert_eq!(got.body, "<html><title>Pears</title></html>");
+        assert_eq!(got.url.as_str(), format!("http://{shop}/products/pears"));
+        let xhtml = serving(page("application/xhtml+xml", b"<html/>"));
+        assert!(dev.html(&format!("http://{xhtml}/")).await.is_ok());
+
+        // Loopback is refused unless allowed (dev and tests), by name, literal or scheme.
+        let guarded = Fetcher::new(false).unwrap();
+        for refused in [
+            format!("https://{shop}/products/pears"),
+            format!("https://localhost:{}/", shop.port()),
+            format!("https://[::1]:{}/", shop.port()),
+            "https://10.0.0.8/".to_owned(),
+            "https://169.254.169.254/latest/meta-data/".to_owned(),
+        ] {
+            assert!(
+                matches!(guarded.html(&refused).await, Err(FetchError::Forbidden(_))),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            guarded.html(&url).await,
+            Err(FetchError::BadUrl(_))
+        ));
+        assert!(matches!(
+            dev.html("file:///etc/passwd").await,
+            Err(FetchError::BadUrl(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_a_private_address_is_refused() {
+        let redirect = serving(
+            b"HTTP/1.1 302 Found\r\nlocation: http://10.0.0.1/admin\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                .to_vec(),
+        );
+        let dev = Fetcher::new(true).unwrap();
+        assert!(matches!(
+            dev.html(&format!("http://{redirect}/")).await,
+            Err(FetchError::Forbidden(ip)) if ip == "10.0.0.1"
+        ));
+        // A redirect loop ends.
+        let looping = serving(
+            b"HTTP/1.1 301 Moved\r\nlocation: /again\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                .to_vec(),
+        );
+        assert!(matches!(
+            dev.html(&format!("http://{looping}/")).await,
+            Err(FetchError::Redirects)
+        ));
+    }
+
+    #[tokio::test]
+    async fn only_html_under_the_size_cap_is_taken() {
+        let dev = Fetcher::new(true).unwrap();
+        for content_type in ["application/json", "image/svg+xml", "text/plain", ""] {
+            let other = serving(page(content_type, b"{}"));
+            assert!(
+                matches!(
+                    dev.html(&format!("http://{other}/")).await,
+                    Err(FetchError::NotHtml(_))
+                ),
+                "{content_type}"
+            );
+        }
+        // Too large by its Content-Length, and by what it sends without one.
+        let declared = serving(page("text/html", &vec![b'x'; MAX_PAGE_BYTES + 1]));
+        assert!(matches!(
+            dev.html(&format!("http://{declared}/")).await,
+            Err(FetchError::PageTooLarge)
+        ));
+        let mut streamed =
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n".to_vec();
+        streamed.extend(vec![b'x'; MAX_PAGE_BYTES + 1]);
+        let streamed = serving(streamed);
+        assert!(matches!(
+            dev.html(&format!("http://{streamed}/")).await,
+            Err(FetchError::PageTooLarge)
+        ));
+        let not_found = serving(
+            b"HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                .to_vec(),
+        );
+        assert!(matches!(
+            dev.html(&format!("http://{not_found}/")).await,
+            Err(FetchError::Status(404))
+        ));
+        let exact = serving(page("text/html", &vec![b'x'; MAX_PAGE_BYTES]));
+        assert_eq!(
+            dev.html(&format!("http://{exact}/"))
+                .await
+                .unwrap()
+                .body
+                .len(),
+            MAX_PAGE_BYTES
+        );
     }
 
     #[test]

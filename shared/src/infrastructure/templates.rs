@@ -61,7 +61,9 @@ pub fn escape_html(input: &str) -> String {
     out
 }
 
-/// `{{ t | datetime(format="%e %B %Y") }}` for RFC 3339 timestamps (chrono's strftime).
+/// `{{ t | datetime(format="%e %B %Y", tz="Europe/London") }}` for RFC 3339 timestamps
+/// (chrono's strftime): the instant as a clock in `tz` shows it (an IANA name; UTC when absent),
+/// summer time included, so events and orders show local times.
 fn datetime_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
     let Some(s) = value.as_str() else {
         return Ok(value.clone());
@@ -73,9 +75,16 @@ fn datetime_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result
     let parsed: DateTime<Utc> = s
         .parse()
         .map_err(|e| tera::Error::msg(format!("datetime filter: `{s}` is not a timestamp: {e}")))?;
-    Ok(Value::String(
-        parsed.format(format).to_string().trim().to_owned(),
-    ))
+    let shown = match args.get("tz").and_then(Value::as_str) {
+        None => parsed.format(format).to_string(),
+        Some(name) => {
+            let tz: chrono_tz::Tz = name.parse().map_err(|_unknown| {
+                tera::Error::msg(format!("datetime filter: `{name}` is not a time zone"))
+            })?;
+            parsed.with_timezone(&tz).format(format).to_string()
+        }
+    };
+    Ok(Value::String(shown.trim().to_owned()))
 }
 
 #[cfg(test)]
@@ -103,5 +112,49 @@ mod tests {
         args.insert("format".to_owned(), Value::String("%Y-%m-%d".into()));
         let v = datetime_filter(&Value::String("2026-11-29T10:00:00Z".into()), &args).unwrap();
         assert_eq!(v, Value::String("2026-11-29".into()));
+    }
+
+    fn shown(instant: &str, format: &str, tz: Option<&str>) -> tera::Result<Value> {
+        let mut args = HashMap::new();
+        args.insert("format".to_owned(), Value::String(format.into()));
+        if let Some(tz) = tz {
+            args.insert("tz".to_owned(), Value::String(tz.into()));
+        }
+        datetime_filter(&Value::String(instant.into()), &args)
+    }
+
+    #[test]
+    fn datetimes_show_local_time_across_summer_time() {
+        let london = |t| shown(t, "%Y-%m-%d %H:%M %Z", Some("Europe/London")).unwrap();
+        // The clocks go forward at 01:00 UTC on 29 March 2026.
+        assert_eq!(london("2026-03-29T00:30:00Z"), "2026-03-29 00:30 GMT");
+        assert_eq!(london("2026-03-29T01:30:00Z"), "2026-03-29 02:30 BST");
+        // And back at 01:00 UTC on 25 October 2026.
+        assert_eq!(london("2026-10-25T00:30:00Z"), "2026-10-25 01:30 BST");
+        assert_eq!(london("2026-10-25T01:30:00Z"), "2026-10-25 01:30 GMT");
+        // An offset in the input is the same instant.
+        assert_eq!(london("2026-07-01T14:00:00+02:00"), "2026-07-01 13:00 BST");
+        // Without `tz` the filter shows UTC, as it always has.
+        assert_eq!(
+            shown("2026-07-01T12:00:00Z", "%H:%M", None).unwrap(),
+            Value::String("12:00".into())
+        );
+        assert!(shown("2026-07-01T12:00:00Z", "%H:%M", Some("Mars/Olympus")).is_err());
+    }
+
+    #[test]
+    fn templates_pass_a_time_zone() {
+        static EMPTY: Dir<'static> = Dir::new("", &[]);
+        let mut tera = build(&EMPTY).unwrap();
+        tera.add_raw_template(
+            "t.html",
+            r#"{{ at | datetime(format="%H:%M", tz="Europe/London") }}"#,
+        )
+        .unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("at", "2026-12-03T18:00:00Z");
+        assert_eq!(tera.render("t.html", &ctx).unwrap(), "18:00");
+        ctx.insert("at", "2026-06-03T18:00:00Z");
+        assert_eq!(tera.render("t.html", &ctx).unwrap(), "19:00");
     }
 }
