@@ -449,3 +449,232 @@ async fn the_second_factor_cannot_be_replaced_or_switched_off_with_a_session_alo
     assert_eq!(totp_of(&t, id).await, (None, false));
     t.stop().await;
 }
+
+/// `POST /signup` as a cookie-less script from `ip`.
+async fn sign_up_from(t: &TestFleet, ip: Ipv4Addr, username: &str, email: &str) -> Page {
+    let origin = t
+        .fleet
+        .url(AppName::Federation)
+        .origin()
+        .ascii_serialization();
+    let res = client_from(t, ip)
+        .post(t.fleet.at(AppName::Federation, "/signup"))
+        .header("origin", origin)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("username", username),
+            ("email", email),
+            ("password", "a long enough phrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    page(res).await
+}
+
+#[actix_web::test]
+async fn sign_up_is_rate_limited_per_address_and_per_ip() {
+    let t = TestFleet::start().await;
+    let email = crate::sso::address(&t, "target");
+    let one = Ipv4Addr::new(127, 0, 4, 1);
+    for i in 0..5 {
+        let ok = sign_up_from(&t, one, &format!("same{i}"), &email).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+    }
+    let refused = sign_up_from(&t, Ipv4Addr::new(127, 0, 4, 2), "same5", &email).await;
+    assert_eq!(refused.status, 429, "per address, from any IP");
+    assert!(refused.body.contains("Too many sign-ups"));
+
+    let other = Ipv4Addr::new(127, 0, 4, 3);
+    for i in 0..20 {
+        let address = crate::sso::address(&t, &format!("many{i}"));
+        let ok = sign_up_from(&t, other, &format!("many{i}"), &address).await;
+        assert_eq!(ok.status, 200, "{i}: {}", ok.body);
+    }
+    let address = crate::sso::address(&t, "many20");
+    let refused = sign_up_from(&t, other, "many20", &address).await;
+    assert_eq!(refused.status, 429, "per IP");
+    t.stop().await;
+}
+
+/// An SMTP server that accepts connections and never says a word: sending to it hangs.
+fn silent_smtp() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("smtp://127.0.0.1:{port}")
+}
+
+#[actix_web::test]
+async fn sign_up_and_reset_answer_without_waiting_for_mail_known_address_or_not() {
+    let smtp = silent_smtp();
+    let t = TestFleet::start_with(&[("SMTP_URL", &smtp)]).await;
+    member(&t, "known").await;
+    let ip = Ipv4Addr::new(127, 0, 5, 1);
+    let forgot = |email: &'static str| {
+        let client = client_from(&t, ip);
+        let origin = t
+            .fleet
+            .url(AppName::Federation)
+            .origin()
+            .ascii_serialization();
+        let url = t.fleet.at(AppName::Federation, "/password/forgot");
+        async move {
+            page(
+                client
+                    .post(url)
+                    .header("origin", origin)
+                    .header("sec-fetch-site", "same-origin")
+                    .form(&[("email", email)])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (known, known_took) = timed((forgot("known@example.org"))).await;
+    let (unknown, unknown_took) = timed((forgot("nobody@example.org"))).await;
+    assert_eq!(known.status, 200);
+    assert_eq!(
+        known.body.replace("known@", "X@"),
+        unknown.body.replace("nobody@", "X@")
+    );
+    for took in [known_took, unknown_took] {
+        assert!(
+            took < Duration::from_secs(3),
+            "reset waited for mail: {took:?}"
+        );
+    }
+    let (taken, taken_took) = timed((sign_up_from(&t, ip, "newname", "known@example.org"))).await;
+    let (fresh, fresh_took) = timed((sign_up_from(&t, ip, "newer", "new@example.org"))).await;
+    assert_eq!(taken.status, 200, "{}", taken.body);
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    for took in [taken_took, fresh_took] {
+        assert!(
+            took < Duration::from_secs(3),
+            "sign-up waited for mail: {took:?}"
+        );
+    }
+    t.stop().await;
+}
+
+async fn timed(fut: impl std::future::Future<Output = Page>) -> (Page, Duration) {
+    let started = Instant::now();
+    let page = fut.await;
+    (page, started.elapsed())
+}
+
+/// The confirmation link of the last sign-up mail to `email`.
+async fn confirmation_link(email: &str, nth: usize) -> String {
+    mail_sink()
+        .wait_for(email, nth)
+        .await
+        .expect("a confirmation mail")
+        .links()
+        .into_iter()
+        .find(|l| l.contains("/verify-email/"))
+        .unwrap()
+}
+
+async fn browser_sign_up(t: &TestFleet, browser: &Browser, username: &str, email: &str) {
+    let url = t
+        .fleet
+        .at(AppName::Federation, "/signup?return_to=/account/profile");
+    let (_, form) = browser.visit(&url).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let (_, done) = browser
+        .submit(
+            &url,
+            &t.fleet.at(AppName::Federation, "/signup"),
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("email", email),
+                ("password", PASSWORD),
+                ("return_to", "/account/profile"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+}
+
+async fn verified(t: &TestFleet, username: &str) -> bool {
+    users::credentials_by_login(&mut t.db.conn().await, username)
+        .await
+        .unwrap()
+        .unwrap()
+        .email_verified_at
+        .is_some()
+}
+
+#[actix_web::test]
+async fn the_confirmation_link_works_in_any_browser_confirms_on_a_post_and_signs_nobody_in() {
+    let t = TestFleet::start().await;
+    let email = crate::sso::address(&t, "amy");
+    let signed_up_here = Browser::new();
+    browser_sign_up(&t, &signed_up_here, "amy", &email).await;
+    let link = confirmation_link(&email, 1).await;
+
+    // A mail scanner fetches the link: a page with a button, nothing confirmed.
+    let scanner = shared::testing::http_client();
+    let scanned = page(scanner.get(&link).send().await.unwrap()).await;
+    assert_eq!(scanned.status, 200);
+    assert!(scanned.body.contains("Confirm my address"));
+    assert!(!verified(&t, "amy").await, "a GET confirms nothing");
+
+    // The phone's browser (never saw the sign-up) confirms with the button...
+    let phone = Browser::new();
+    let (_, form) = phone.visit(&link).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    let (_, done) = phone.submit(&link, &link, &[("csrf_token", &csrf)]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your address is confirmed"));
+    assert!(verified(&t, "amy").await);
+    // ...is not signed in by it, and is offered sign-in.
+    assert!(
+        done.body.contains("href=\"/login?return_to=%2F\""),
+        "{}",
+        done.body
+    );
+    let session = session_of(&t, &phone, AppName::Federation).await.unwrap();
+    assert_eq!(session.user_id, None);
+
+    // A second click, in any browser: already confirmed, sign in from here.
+    for browser in [&phone, &Browser::new()] {
+        let (_, again) = browser.visit(&link).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert!(again.body.contains("already confirmed"));
+        assert!(again.body.contains("/login?return_to="));
+    }
+    // The browser that signed up continues where it was going once signed in.
+    let (_, again) = signed_up_here.visit(&link).await;
+    assert!(
+        again
+            .body
+            .contains("href=\"/login?return_to=%2Faccount%2Fprofile\""),
+        "{}",
+        again.body
+    );
+
+    // Same browser from the start: confirm, sign in, land where the visit was going.
+    let email = crate::sso::address(&t, "bea");
+    let browser = Browser::new();
+    browser_sign_up(&t, &browser, "bea", &email).await;
+    let link = confirmation_link(&email, 1).await;
+    let landed = crate::sso::confirm_and_sign_in(&t, &browser, &link, "bea", PASSWORD).await;
+    assert_eq!(landed, t.fleet.at(AppName::Federation, "/account/profile"));
+
+    // A link that never existed (or expired) is a clear 400.
+    let (_, unknown) = browser
+        .visit(&t.fleet.at(AppName::Federation, "/verify-email/nope"))
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body.contains("expired"));
+    t.stop().await;
+}

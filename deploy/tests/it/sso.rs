@@ -44,9 +44,48 @@ pub async fn sign_up(t: &TestFleet, username: &str, email: &str, password: &str)
         .into_iter()
         .find(|l| l.contains("/verify-email/"))
         .expect("a confirmation link");
-    let (_, home) = browser.visit(&link).await;
-    assert_eq!(home.status, 200);
+    confirm_and_sign_in(t, &browser, &link, username, password).await;
     browser
+}
+
+/// Opens a confirmation link (a page with a button), presses the button, then signs in from
+/// the link the page offers; returns where the browser landed.
+pub async fn confirm_and_sign_in(
+    t: &TestFleet,
+    browser: &Browser,
+    link: &str,
+    login: &str,
+    password: &str,
+) -> String {
+    let (_, confirm) = browser.visit(link).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let csrf = form_value(&confirm.body, "csrf_token").expect("a confirm button's form");
+    let (_, confirmed) = browser.submit(link, link, &[("csrf_token", &csrf)]).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let sign_in = confirmed
+        .body
+        .split("href=\"")
+        .map(|h| h.split('"').next().unwrap_or_default())
+        .find(|h| h.starts_with("/login?"))
+        .expect("a sign-in link")
+        .replace("&amp;", "&");
+    let sign_in = t.fleet.at(AppName::Federation, &sign_in);
+    let (_, form) = browser.visit(&sign_in).await;
+    let csrf = form_value(&form.body, "csrf_token").expect("the sign-in form");
+    let return_to = form_value(&form.body, "return_to").unwrap_or_default();
+    let (landed, _) = browser
+        .submit(
+            &sign_in,
+            &t.fleet.at(AppName::Federation, "/login"),
+            &[
+                ("csrf_token", &csrf),
+                ("login", login),
+                ("password", password),
+                ("return_to", &return_to),
+            ],
+        )
+        .await;
+    landed
 }
 
 fn signed_in_as(body: &str, name: &str) -> bool {

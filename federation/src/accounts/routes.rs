@@ -13,23 +13,24 @@ use serde::Deserialize;
 use shared::contracts::dtos::Role;
 use shared::infrastructure::errors::ErrorMessage;
 use shared::infrastructure::fragment_catalog;
+use shared::infrastructure::mail::Mailer;
 use shared::infrastructure::session::{Session, SessionData, random_token, token_digest};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
 use shared::models::users::{self, Credentials, NewUser};
 use shared::{AppContext, AppError, AppName, Viewer};
 
-use super::{passwords, rate_limit, sign_ons, totp};
+use super::{confirmation, jobs, passwords, rate_limit, sign_ons, totp};
 use crate::oauth::{end_sso_session, protect};
 use crate::state::FederationState;
 
-const VERIFY_TTL: Duration = Duration::from_secs(24 * 3600);
 const RESET_TTL: Duration = Duration::from_secs(3600);
 const RECOVERY_CODES: usize = 10;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/signup", web::get().to(signup_form))
         .route("/signup", web::post().to(signup))
-        .route("/verify-email/{token}", web::get().to(verify_email))
+        .route("/verify-email/{token}", web::get().to(verify_email_form))
+        .route("/verify-email/{token}", web::post().to(verify_email))
         .route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login))
         .route("/login/second-factor", web::get().to(second_factor_form))
@@ -208,6 +209,7 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 async fn signup(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     state: web::Data<FederationState>,
     session: Option<Session>,
@@ -236,12 +238,9 @@ async fn signup(
     if let Some(p) = passwords::policy_problem(&form.password, &username, &email) {
         problems.push(p);
     }
-    let (existing_name, existing_email) = {
+    let existing_name = {
         let mut conn = ctx.conn().await?;
-        (
-            users::by_username(&mut conn, &username).await?,
-            users::by_email(&mut conn, &email).await?,
-        )
+        users::by_username(&mut conn, &username).await?
     };
     if problems.is_empty() && existing_name.is_some() {
         problems.push("That username is taken.");
@@ -253,7 +252,7 @@ async fn signup(
         context.insert("email", &email);
         context.insert("display_name", &display_name);
         context.insert("return_to", &return_to);
-        context.insert("csrf_token", &session.map(|s| s.data.csrf));
+        context.insert("csrf_token", &session.as_ref().map(|s| s.data.csrf.clone()));
         return page(
             &ctx,
             "accounts/signup.html",
@@ -261,102 +260,196 @@ async fn signup(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let link_base = ctx.url(AppName::Federation, "/");
-    match existing_email {
-        Some(owner) => {
-            // The address has an account: tell its owner, and answer exactly as for a new one.
+    // Counted per IP and per address, whether or not the address has an account.
+    let ip = client_ip(&req);
+    if !rate_limit::allowed(
+        ctx.redis(),
+        &ip,
+        &format!("signup:{}", email.to_lowercase()),
+    )
+    .await?
+    {
+        let mut context = ctx.base_context();
+        context.insert(
+            "errors",
+            &["Too many sign-ups from here or for this address. Please wait 15 minutes."],
+        );
+        context.insert("username", &username);
+        context.insert("email", &email);
+        context.insert("display_name", &display_name);
+        context.insert("return_to", &return_to);
+        context.insert("csrf_token", &session.as_ref().map(|s| s.data.csrf.clone()));
+        return page(
+            &ctx,
+            "accounts/signup.html",
+            &context,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    // Hashed whether or not the address has an account, so both cost the same.
+    let hash = match passwords::hash(form.password.clone()).await {
+        Ok(hash) => hash,
+        Err(e) => return password_failure(e),
+    };
+    let job = SignUp {
+        username,
+        email: email.clone(),
+        display_name,
+        hash,
+        return_to,
+        browser: session.as_ref().map(|s| token_digest(&s.id)),
+    };
+    jobs::spawn(
+        "sign-up",
+        job.run(ctx.get_ref().clone(), state.mailer.clone()),
+    );
+    let mut context = ctx.base_context();
+    context.insert("email", &email);
+    page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
+}
+
+/// The part of a sign-up that depends on whether the address has an account, run after the
+/// answer (see [`jobs`]).
+struct SignUp {
+    username: String,
+    email: String,
+    display_name: String,
+    hash: String,
+    return_to: String,
+    browser: Option<String>,
+}
+
+impl SignUp {
+    async fn run(self, ctx: AppContext, mailer: Mailer) -> Result<(), AppError> {
+        let link_base = ctx.url(AppName::Federation, "/");
+        let existing = {
+            let mut conn = ctx.conn().await?;
+            users::by_email(&mut conn, &self.email).await?
+        };
+        if let Some(owner) = existing {
+            // The address has an account: tell its owner (the visitor saw the usual page).
             let body = format!(
                 "Someone tried to create a Rose Ash account with this address, which already has one \
                  (username {}).\n\nIf it was you, sign in at {link_base}login or reset your password at \
                  {link_base}password/forgot.\n\nIf it was not you, you can ignore this message.",
                 owner.username
             );
-            send_mail(&state, &email, "Your Rose Ash account", &body).await;
+            send_mail(&mailer, &self.email, "Your Rose Ash account", &body).await;
+            return Ok(());
         }
-        None => {
-            let hash = match passwords::hash(form.password.clone()).await {
-                Ok(hash) => hash,
-                Err(e) => return password_failure(e),
-            };
-            let user = {
-                let mut conn = ctx.conn().await?;
-                users::insert_with_password(
-                    &mut conn,
-                    &NewUser {
-                        username: &username,
-                        email: &email,
-                        display_name: &display_name,
-                        avatar_url: None,
-                        bio: "",
-                        role: "member",
-                    },
-                    &hash,
-                    false,
-                )
-                .await?
-            };
-            let token = random_token();
-            let mut conn = ctx.redis().conn();
-            redis::cmd("SET")
-                .arg(
-                    ctx.redis()
-                        .key(format!("verify-email:{}", token_digest(&token))),
-                )
-                .arg(user.id)
-                .arg("EX")
-                .arg(VERIFY_TTL.as_secs())
-                .query_async::<()>(&mut conn)
-                .await?;
-            let link = format!(
-                "{link_base}verify-email/{token}?{}",
-                serde_urlencoded::to_string([("return_to", &return_to)])
-                    .map_err(AppError::internal)?
-            );
-            let body = format!(
-                "Welcome to Rose Ash, {display_name}!\n\nConfirm your e-mail address to finish creating your account:\n\n{link}\n\nThe link works once, for 24 hours."
-            );
-            send_mail(&state, &email, "Confirm your Rose Ash account", &body).await;
-        }
+        let user = {
+            let mut conn = ctx.conn().await?;
+            users::insert_with_password(
+                &mut conn,
+                &NewUser {
+                    username: &self.username,
+                    email: &self.email,
+                    display_name: &self.display_name,
+                    avatar_url: None,
+                    bio: "",
+                    role: "member",
+                },
+                &self.hash,
+                false,
+            )
+            .await?
+        };
+        let token = random_token();
+        confirmation::create(
+            &ctx,
+            &token,
+            &confirmation::Link {
+                user_id: user.id,
+                browser: self.browser,
+                return_to: self.return_to,
+            },
+        )
+        .await?;
+        let body = format!(
+            "Welcome to Rose Ash, {}!\n\nConfirm your e-mail address to finish creating your account:\n\n{link_base}verify-email/{token}\n\nThe link works for 24 hours, in any browser.",
+            self.display_name
+        );
+        send_mail(&mailer, &self.email, "Confirm your Rose Ash account", &body).await;
+        Ok(())
     }
-    let mut context = ctx.base_context();
-    context.insert("email", &email);
-    page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
 }
 
-async fn send_mail(state: &FederationState, to: &str, subject: &str, body: &str) {
-    if let Err(e) = state.mailer.send(to, subject, body).await {
+async fn send_mail(mailer: &Mailer, to: &str, subject: &str, body: &str) {
+    if let Err(e) = mailer.send(to, subject, body).await {
         tracing::error!(error = %e, "could not send mail");
     }
 }
 
+/// The confirmation page for `state`, with a sign-in link that continues to where the visitor
+/// was going when this is the browser that signed up.
+fn confirmation_page(
+    ctx: &AppContext,
+    state: &str,
+    link: &confirmation::Link,
+    session: &Session,
+) -> Result<HttpResponse, AppError> {
+    let same_browser = link.browser.as_deref() == Some(token_digest(&session.id).as_str());
+    let return_to = if same_browser {
+        safe_return_to(Some(&link.return_to))
+    } else {
+        "/".to_owned()
+    };
+    let sign_in = format!(
+        "/login?{}",
+        serde_urlencoded::to_string([("return_to", &return_to)]).map_err(AppError::internal)?
+    );
+    let mut context = ctx.base_context();
+    context.insert("state", state);
+    context.insert("sign_in", &sign_in);
+    page(ctx, "accounts/verify-email.html", &context, StatusCode::OK)
+}
+
+fn unknown_link() -> AppError {
+    AppError::bad_request(
+        "This confirmation link has expired (links work for 24 hours). Sign up again to get a new one.",
+    )
+}
+
+/// `GET /verify-email/{token}`: a page with a button (prefetching the link changes nothing).
+async fn verify_email_form(
+    ctx: web::Data<AppContext>,
+    session: Option<Session>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let res = match confirmation::peek(&ctx, &token).await? {
+        confirmation::State::Unknown => return Err(unknown_link()),
+        confirmation::State::Used(link) => confirmation_page(&ctx, "already", &link, &session)?,
+        confirmation::State::Pending(_) => {
+            let mut context = ctx.base_context();
+            context.insert("state", "confirm");
+            context.insert("csrf_token", &session.data.csrf);
+            context.insert("action", &format!("/verify-email/{token}"));
+            page(&ctx, "accounts/verify-email.html", &context, StatusCode::OK)?
+        }
+    };
+    Ok(with_cookie(&ctx, res, &session, new))
+}
+
+/// `POST /verify-email/{token}`: confirms the address (once), then offers sign-in.
 async fn verify_email(
     ctx: web::Data<AppContext>,
     session: Option<Session>,
     token: web::Path<String>,
-    q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = ctx.redis().conn();
-    let user_id: Option<i64> = redis::cmd("GETDEL")
-        .arg(
-            ctx.redis()
-                .key(format!("verify-email:{}", token_digest(&token))),
-        )
-        .query_async(&mut conn)
-        .await?;
-    let user_id = user_id.ok_or_else(|| {
-        AppError::bad_request("This confirmation link has expired or was already used.")
-    })?;
-    {
-        let mut conn = ctx.conn().await?;
-        users::mark_email_verified(&mut conn, user_id).await?;
-    }
-    complete_sign_in(
-        &ctx,
-        session.as_ref(),
-        user_id,
-        &safe_return_to(q.return_to.as_deref()),
-    )
-    .await
+    let (session, new) = ensure_session(&ctx, session).await?;
+    let res = match confirmation::take(&ctx, &token).await? {
+        confirmation::State::Unknown => return Err(unknown_link()),
+        confirmation::State::Used(link) => confirmation_page(&ctx, "already", &link, &session)?,
+        confirmation::State::Pending(link) => {
+            {
+                let mut conn = ctx.conn().await?;
+                users::mark_email_verified(&mut conn, link.user_id).await?;
+            }
+            confirmation_page(&ctx, "confirmed", &link, &session)?
+        }
+    };
+    Ok(with_cookie(&ctx, res, &session, new))
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -611,34 +704,42 @@ async fn forgot(
         ));
     }
     if rate_limit::allowed(ctx.redis(), &ip, &account).await? {
-        // Counted as a "failure" so repeated requests for one address are limited.
-        rate_limit::record_failure(ctx.redis(), &ip, &account).await?;
-        let user = {
-            let mut conn = ctx.conn().await?;
-            users::by_email(&mut conn, &email).await?
-        };
-        if let Some(user) = user {
-            let token = random_token();
-            {
-                let mut conn = ctx.conn().await?;
-                let expires =
-                    chrono::Utc::now() + chrono::Duration::from_std(RESET_TTL).unwrap_or_default();
-                users::create_password_reset(&mut conn, user.id, &token_digest(&token), expires)
-                    .await?;
-            }
-            let link = ctx.url(AppName::Federation, &format!("/password/reset/{token}"));
-            let body = format!(
-                "Someone (hopefully you) asked to reset the password of your Rose Ash account ({}).\n\n\
-                 Choose a new password here:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this message.",
-                user.username
-            );
-            send_mail(&state, &user.email, "Reset your Rose Ash password", &body).await;
-        }
+        // Looking the address up, and the mail, come after the answer (see `jobs`).
+        jobs::spawn(
+            "password reset",
+            send_reset(ctx.get_ref().clone(), state.mailer.clone(), email.clone()),
+        );
     }
     // The same answer whether or not the address has an account (and when rate-limited).
     let mut context = ctx.base_context();
     context.insert("email", &email);
     page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
+}
+
+/// Mails a reset link to `email` if it has an account (after the answer: see [`forgot`]).
+async fn send_reset(ctx: AppContext, mailer: Mailer, email: String) -> Result<(), AppError> {
+    let user = {
+        let mut conn = ctx.conn().await?;
+        users::by_email(&mut conn, &email).await?
+    };
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let token = random_token();
+    {
+        let mut conn = ctx.conn().await?;
+        let expires =
+            chrono::Utc::now() + chrono::Duration::from_std(RESET_TTL).unwrap_or_default();
+        users::create_password_reset(&mut conn, user.id, &token_digest(&token), expires).await?;
+    }
+    let link = ctx.url(AppName::Federation, &format!("/password/reset/{token}"));
+    let body = format!(
+        "Someone (hopefully you) asked to reset the password of your Rose Ash account ({}).\n\n\
+         Choose a new password here:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this message.",
+        user.username
+    );
+    send_mail(&mailer, &user.email, "Reset your Rose Ash password", &body).await;
+    Ok(())
 }
 
 async fn reset_form(
