@@ -25,7 +25,7 @@ pub static APP: AppSpec = AppSpec {
     background: shared::infrastructure::background::none,
     jobs: shared::jobs::none,
     // Market pages post "add to cart" here.
-    cross_app_forms: &["/cart/items"],
+    cross_app_forms: &[shared::infrastructure::link_catalog::routes::CART_ITEMS],
 };
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart
