@@ -232,7 +232,7 @@ mod tests {
         for body in [
             web::Bytes::new(),
             web::Bytes::from_static(b"<svg onload=alert(1)></svg>"),
-            web::Bytes::from([PNG, &vec![0u8; MAX_IMAGE].as_slice()[..]].concat()),
+            web::Bytes::from([PNG, vec![0u8; MAX_IMAGE].as_slice()].concat()),
         ] {
             let err = store_image(&dir, body).await.unwrap_err();
             assert!(matches!(err, AppError::BadRequest(_)), "{err:?}");
