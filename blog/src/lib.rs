@@ -6,9 +6,9 @@ mod comments;
 pub mod content;
 mod fragments;
 pub mod ghost;
+mod jobs;
 mod page_cache;
 mod routes;
-mod scheduler;
 
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background,
-    jobs: shared::jobs::none,
+    jobs: jobs::registry,
     cross_app_forms: &[],
 };
 
@@ -62,7 +62,6 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
 
 fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
     vec![
-        Box::pin(scheduler::run(ctx.clone())),
         Box::pin(ghost::sync::background(ctx.clone())),
         comments::consume(ctx),
         Box::pin(page_cache::follow_generations(ctx.clone())),

@@ -10,13 +10,16 @@ use shared::AppName;
 
 /// Connections `app` opens outside its pool: one `LISTEN` connection per queue worker
 /// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor and the
-/// delivery worker; blog: the event-bus consumer for comments. A fleet test counts them live.
+/// delivery worker; blog: the event-bus consumer for comments; and every app with job types its
+/// `shared::jobs` runner. A fleet test counts them live.
 pub fn dedicated_connections(app: AppName) -> u32 {
-    match app {
+    let queue_workers = match app {
         AppName::Federation => 2,
         AppName::Blog => 1,
         AppName::Market | AppName::Cart | AppName::Events | AppName::Account => 0,
-    }
+    };
+    let job_runner = !(crate::fleet::spec(app).jobs)().is_empty();
+    queue_workers + u32::from(job_runner)
 }
 
 /// `deploy migrate` (one connection) running beside the stack.
@@ -66,7 +69,8 @@ mod tests {
             })
             .collect();
         let peak = peak_connections(&services);
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (2 + 1) + 1);
+        // Dedicated: federation's two queue workers, the blog's bus consumer and job runner.
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (2 + 2) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));

@@ -13,6 +13,7 @@ use crate::oauth::protect;
 use crate::state::{FederationState, secret_hash};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/jobs/{id}/retry", web::post().to(retry_job));
     cfg.route("/admin", web::get().to(index))
         .route("/admin/clients", web::post().to(create_client))
         .route("/admin/clients/{id}/delete", web::post().to(delete_client))
@@ -48,6 +49,12 @@ async fn render(
     let mut context = ctx.base_context();
     context.extend(extra);
     context.insert("csrf_token", &user.csrf_token);
+    // The job queue's dead letter (every app's jobs).
+    let dead_jobs = {
+        let mut conn = ctx.conn().await?;
+        shared::jobs::store::dead(&mut conn, 200).await?
+    };
+    context.insert("dead_jobs", &dead_jobs);
     context.insert(
         "clients",
         &clients
@@ -219,6 +226,27 @@ async fn rotate_keys(
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
     state.rotate_keys(&ctx).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/admin"))
+        .finish())
+}
+
+/// Gives a dead job (`shared::jobs`) a fresh set of tries, due now.
+async fn retry_job(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    admin(&user)?;
+    let retried = {
+        let mut conn = ctx.conn().await?;
+        shared::jobs::store::retry_dead(&mut conn, *id).await?
+    };
+    if !retried {
+        return Err(AppError::not_found(
+            "No such dead job (it may have been retried already).",
+        ));
+    }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())

@@ -62,6 +62,8 @@ pub enum SaveError {
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
     App(#[from] AppError),
+    #[error(transparent)]
+    Enqueue(#[from] shared::jobs::EnqueueError),
 }
 
 impl From<SaveError> for AppError {
@@ -73,6 +75,7 @@ impl From<SaveError> for AppError {
             e @ SaveError::Conflict(_) => AppError::Conflict(e.to_string()),
             SaveError::Db(e) => e.into(),
             SaveError::App(e) => e,
+            SaveError::Enqueue(e) => AppError::internal(e),
         }
     }
 }
@@ -379,6 +382,7 @@ pub async fn create(
             let tags = save_tags(conn, post.id, &checked.tags).await?;
             blog::set_post_meta(conn, post.id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
+            crate::jobs::schedule(conn, &post).await?;
             Ok::<_, SaveError>(post)
         })
         .await?;
@@ -479,6 +483,7 @@ pub async fn save(
             let tags = save_tags(conn, id, &checked.tags).await?;
             blog::set_post_meta(conn, id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
+            crate::jobs::schedule(conn, &post).await?;
             Ok(post)
         })
         .await?;
@@ -520,26 +525,36 @@ async fn delete_as(ctx: &AppContext, user: Option<&CurrentUser>, id: i64) -> Res
     Ok(())
 }
 
-/// Publishes scheduled posts whose time has come (the scheduler's job); returns how many.
-pub async fn publish_due(ctx: &AppContext) -> Result<usize, AppError> {
+/// Publishes post `id` if it is still scheduled and its time has come (the
+/// `PublishScheduled` job); a post scheduled later meanwhile gets its job moved, anything else
+/// is left alone. Returns whether it published.
+pub async fn publish_scheduled(ctx: &AppContext, id: i64) -> Result<bool, SaveError> {
     let mut conn = ctx.conn().await?;
     let published = conn
         .transaction(async |conn| {
-            let due = blog::due_scheduled(conn, 50).await?;
-            for post in &due {
-                let post = blog::mark_published(conn, post.id).await?;
-                let tags: Vec<Tag> = blog::tags_of(conn, &[post.id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect();
-                federate_change(ctx, conn, &post, &tags).await?;
+            let Some(post) = blog::post_for_update(conn, id).await? else {
+                return Ok(false);
+            };
+            match post.published_at {
+                Some(at) if post.status == "scheduled" && at <= Utc::now() => {}
+                Some(at) if post.status == "scheduled" => {
+                    crate::jobs::schedule_at(conn, id, at).await?;
+                    return Ok(false);
+                }
+                _ => return Ok(false),
             }
-            Ok::<_, SaveError>(due.len())
+            let post = blog::mark_published(conn, id).await?;
+            let tags: Vec<Tag> = blog::tags_of(conn, &[post.id])
+                .await?
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            federate_change(ctx, conn, &post, &tags).await?;
+            Ok::<_, SaveError>(true)
         })
         .await?;
-    if published > 0 {
-        tracing::info!(published, "scheduled posts published");
+    if published {
+        tracing::info!(post = id, "scheduled post published");
         purge(ctx).await;
     }
     Ok(published)

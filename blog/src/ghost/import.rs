@@ -182,6 +182,9 @@ async fn import_in(
             Outcome::Created,
         ),
     };
+    if let ("scheduled", Some(at)) = (status, published_at) {
+        crate::jobs::schedule_at(conn, id, at).await?;
+    }
     let mut tag_ids = Vec::new();
     for tag in &post.tags {
         if tag.visibility.as_deref() == Some("internal") || tag.name.starts_with('#') {

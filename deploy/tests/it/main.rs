@@ -21,6 +21,7 @@ mod federation;
 mod fixtures;
 mod ghost;
 mod internal;
+mod jobs;
 mod oauth_hardening;
 mod oidc;
 mod operations;

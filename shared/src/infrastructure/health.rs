@@ -74,6 +74,14 @@ pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
             body.push_str(&super::metrics::render_queue_stats(&stats));
         }
     }
+    // This app's jobs (each app reports the job types it runs).
+    let job_types = (ctx.spec().jobs)().types();
+    if !job_types.is_empty()
+        && let Ok(mut conn) = ctx.conn().await
+        && let Ok(stats) = crate::jobs::store::stats(&mut conn, &job_types).await
+    {
+        body.push_str(&crate::jobs::render_metrics(ctx.name().as_str(), &stats));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

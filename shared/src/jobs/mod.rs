@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use registry::JobRegistry;
-pub use runner::{Runner, RunnerConfig};
 pub use registry::none;
+pub use runner::{Runner, RunnerConfig};
 pub use store::{DeadJob, JobStats};
 
 /// The `NOTIFY` channel that wakes the runners.
@@ -149,6 +149,38 @@ pub async fn enqueue_with<J: Job>(
         },
     )
     .await?)
+}
+
+/// The gauges of `stats` (an app's job types) in the Prometheus text format, for `/metrics`.
+pub fn render_metrics(app: &str, stats: &JobStats) -> String {
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "jobs_pending",
+            "Jobs waiting to run (due or scheduled).",
+            stats.pending as f64,
+        ),
+        (
+            "jobs_running",
+            "Jobs a worker holds the lease of.",
+            stats.running as f64,
+        ),
+        (
+            "jobs_dead",
+            "Jobs given up on after their last try (the dead letter).",
+            stats.dead as f64,
+        ),
+        (
+            "jobs_oldest_pending_seconds",
+            "How long the oldest due job has waited.",
+            stats.oldest_pending_seconds,
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{app=\"{app}\"}} {value}\n"
+        ));
+    }
+    out
 }
 
 /// Seconds to wait after failed try number `attempts` (1-based): `base · 2^(attempts-1)`,

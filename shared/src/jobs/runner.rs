@@ -197,7 +197,10 @@ impl<C: Clone + 'static> Runner<C> {
                 Ok(None) => break,
                 Err(_) => {
                     // Still running: give their leases up so another worker can retry soon.
-                    tracing::warn!(jobs = running, "jobs still running at shutdown: releasing them");
+                    tracing::warn!(
+                        jobs = running,
+                        "jobs still running at shutdown: releasing them"
+                    );
                     let released = self.release_all().await;
                     if let Err(e) = released {
                         tracing::warn!(error = %e, "releasing jobs failed; their lease will expire");
@@ -249,7 +252,10 @@ impl<C: Clone + 'static> Runner<C> {
     /// How long to sleep when idle: until the next scheduled job, at most the poll interval.
     async fn next_wait(&self) -> Duration {
         let due = match self.pool.get().await {
-            Ok(mut conn) => store::next_due_in(&mut conn, &self.types).await.ok().flatten(),
+            Ok(mut conn) => store::next_due_in(&mut conn, &self.types)
+                .await
+                .ok()
+                .flatten(),
             Err(_) => None,
         };
         match due {
@@ -307,8 +313,12 @@ impl<C: Clone + 'static> Runner<C> {
                 Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(6))
             });
             match retry_at {
-                Some(_) => tracing::info!(job = done.id, attempts = done.attempts, error = %error, "job failed; will retry"),
-                None => tracing::warn!(job = done.id, attempts = done.attempts, error = %error, "job failed for the last time: dead"),
+                Some(_) => {
+                    tracing::info!(job = done.id, attempts = done.attempts, error = %error, "job failed; will retry")
+                }
+                None => {
+                    tracing::warn!(job = done.id, attempts = done.attempts, error = %error, "job failed for the last time: dead")
+                }
             }
             let message = error.to_string();
             if let Err(e) = self

@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{
-    Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz,
-};
+use diesel::sql_types::{Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::OnDuplicate;
@@ -223,15 +221,14 @@ pub async fn stats(
     .await
 }
 
-/// A job given up on, as the admin page lists it.
+/// A job given up on, as the admin page lists it (without its payload, which may hold secrets
+/// such as a mail's links).
 #[derive(Debug, Clone, QueryableByName, serde::Serialize)]
 pub struct DeadJob {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
     pub job_type: String,
-    #[diesel(sql_type = Text)]
-    pub payload: String,
     #[diesel(sql_type = Int4)]
     pub attempts: i32,
     #[diesel(sql_type = Nullable<Text>)]
@@ -245,7 +242,7 @@ pub struct DeadJob {
 /// The newest dead jobs of the fleet, at most `limit`.
 pub async fn dead(conn: &mut AsyncPgConnection, limit: i64) -> diesel::QueryResult<Vec<DeadJob>> {
     diesel::sql_query(
-        "SELECT id, job_type, payload::text AS payload, attempts, last_error, created_at, updated_at \
+        "SELECT id, job_type, attempts, last_error, created_at, updated_at \
          FROM background_jobs WHERE status = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1",
     )
     .bind::<BigInt, _>(limit)

@@ -211,7 +211,11 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists() {
     testing::assert_queue_drains(&db, 10).await;
     stop(runner).await;
     assert_eq!(ctx.runs.lock().unwrap().get(&2).map(Vec::len), Some(1));
-    assert_eq!(ctx.runs.lock().unwrap().len(), 1, "the rolled back job never ran");
+    assert_eq!(
+        ctx.runs.lock().unwrap().len(),
+        1,
+        "the rolled back job never ran"
+    );
 }
 
 #[actix_web::test]
@@ -278,7 +282,10 @@ async fn a_failing_job_is_retried_with_growing_backoff() {
     // base 300 ms, doubling, plus up to half again as jitter.
     assert!(first_wait >= Duration::from_millis(300), "{first_wait:?}");
     assert!(second_wait >= Duration::from_millis(600), "{second_wait:?}");
-    assert!(second_wait < Duration::from_millis(600 * 3 / 2 + 1_500), "{second_wait:?}");
+    assert!(
+        second_wait < Duration::from_millis(600 * 3 / 2 + 1_500),
+        "{second_wait:?}"
+    );
 }
 
 #[actix_web::test]
@@ -308,7 +315,10 @@ async fn the_last_failure_is_dead_until_an_admin_retries_it() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].id, id);
     assert_eq!(dead[0].attempts, 2);
-    assert_eq!(dead[0].last_error.as_deref(), Some("the mail server said no"));
+    assert_eq!(
+        dead[0].last_error.as_deref(),
+        Some("the mail server said no")
+    );
     let stats = store::stats(&mut conn, &["test.broken".to_owned()])
         .await
         .unwrap();
@@ -329,9 +339,13 @@ async fn a_scheduled_job_does_not_run_early() {
     let ctx = Ctx::default();
     let runner = start(&db, ctx.clone(), quick());
     let at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
-    jobs::enqueue_with(&mut conn, &Flaky { failures: 0 }, Enqueue::default().run_at(at))
-        .await
-        .unwrap();
+    jobs::enqueue_with(
+        &mut conn,
+        &Flaky { failures: 0 },
+        Enqueue::default().run_at(at),
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(ctx.tries().is_empty(), "not before its time");
     testing::assert_queue_drains(&db, 5).await;
@@ -348,7 +362,9 @@ async fn a_dedupe_key_keeps_one_pending_job() {
     let first = jobs::enqueue_with(
         &mut conn,
         &Count { n: 1 },
-        Enqueue::default().run_at(later).dedupe("k", OnDuplicate::Keep),
+        Enqueue::default()
+            .run_at(later)
+            .dedupe("k", OnDuplicate::Keep),
     )
     .await
     .unwrap();
@@ -370,7 +386,9 @@ async fn a_dedupe_key_keeps_one_pending_job() {
     let replaced = jobs::enqueue_with(
         &mut conn,
         &Count { n: 3 },
-        Enqueue::default().run_at(sooner).dedupe("k", OnDuplicate::Replace),
+        Enqueue::default()
+            .run_at(sooner)
+            .dedupe("k", OnDuplicate::Replace),
     )
     .await
     .unwrap();
@@ -381,14 +399,24 @@ async fn a_dedupe_key_keeps_one_pending_job() {
     assert!((left[0].run_at - sooner).num_milliseconds().abs() < 5);
 
     // Another key, or the same key of another job type, is another job.
-    jobs::enqueue_with(&mut conn, &Count { n: 4 }, Enqueue::default().dedupe("j", OnDuplicate::Keep))
-        .await
-        .unwrap()
-        .unwrap();
-    jobs::enqueue_with(&mut conn, &Flaky { failures: 0 }, Enqueue::default().dedupe("k", OnDuplicate::Keep).run_at(later))
-        .await
-        .unwrap()
-        .unwrap();
+    jobs::enqueue_with(
+        &mut conn,
+        &Count { n: 4 },
+        Enqueue::default().dedupe("j", OnDuplicate::Keep),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    jobs::enqueue_with(
+        &mut conn,
+        &Flaky { failures: 0 },
+        Enqueue::default()
+            .dedupe("k", OnDuplicate::Keep)
+            .run_at(later),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(rows(&mut conn).await.len(), 3);
 }
 
@@ -397,7 +425,9 @@ async fn shutdown_hands_back_claimed_jobs_and_lets_the_running_one_finish() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
     for n in 0..5 {
-        jobs::enqueue(&mut conn, &Slow { n, ms: 600 }).await.unwrap();
+        jobs::enqueue(&mut conn, &Slow { n, ms: 600 })
+            .await
+            .unwrap();
     }
     let ctx = Ctx::default();
     let first = start(
@@ -409,10 +439,16 @@ async fn shutdown_hands_back_claimed_jobs_and_lets_the_running_one_finish() {
             ..quick()
         },
     );
-    eventually(10, "the first job to start", || async { !ctx.tries().is_empty() }).await;
+    eventually(10, "the first job to start", || async {
+        !ctx.tries().is_empty()
+    })
+    .await;
     // Every job is claimed by now (one batch); one runs.
     let claimed = rows(&mut conn).await;
-    assert!(claimed.iter().all(|r| r.status == "running"), "{claimed:#?}");
+    assert!(
+        claimed.iter().all(|r| r.status == "running"),
+        "{claimed:#?}"
+    );
     let began = Instant::now();
     stop(first).await;
     assert!(began.elapsed() < Duration::from_secs(5));
