@@ -981,25 +981,6 @@ async fn security(ctx: web::Data<AppContext>, user: CurrentUser) -> Result<HttpR
     page(&ctx, "accounts/security.html", &context, StatusCode::OK)
 }
 
-/// An SVG QR code of `text`.
-fn qr_svg(text: &str) -> Option<String> {
-    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
-    let size = qr.size();
-    let border = 4;
-    let mut path = String::new();
-    for y in 0..size {
-        for x in 0..size {
-            if qr.get_module(x, y) {
-                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
-            }
-        }
-    }
-    let dim = size + border * 2;
-    Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" width=\"200\" height=\"200\" role=\"img\" aria-label=\"QR code\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
-    ))
-}
-
 /// What a member typed to prove it is them before touching the second factor: their password,
 /// or a current code from the authenticator they have on.
 #[derive(Debug, Deserialize)]
@@ -1117,7 +1098,10 @@ async fn totp_start(
     let mut context = ctx.base_context();
     context.insert("csrf_token", &user.csrf_token);
     context.insert("secret", &secret);
-    context.insert("qr_svg", &qr_svg(&uri).unwrap_or_default());
+    context.insert(
+        "qr_svg",
+        &shared::infrastructure::qr::svg(&uri).unwrap_or_default(),
+    );
     context.insert("otpauth_uri", &uri);
     page(&ctx, "accounts/totp-enrol.html", &context, StatusCode::OK)
 }
@@ -1208,6 +1192,5 @@ mod tests {
         assert!(valid_avatar("http://federation.localhost:8005/a.png"));
         assert!(!valid_avatar("http://example.org/a.png"));
         assert!(!valid_avatar("javascript:alert(1)"));
-        assert!(qr_svg("otpauth://totp/x").is_some_and(|s| s.starts_with("<svg")));
     }
 }
