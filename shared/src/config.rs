@@ -144,6 +144,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "HTTP worker threads per app.",
     },
     Variable {
+        name: "SESSION_IDLE_TIMEOUT_SECS",
+        default: "1800",
+        meaning: "Federation: a sign-in without \"Keep me signed in\" ends after this long without a request (every session also ends 14 days after sign-in).",
+    },
+    Variable {
         name: "STARTUP_WAIT_SECS",
         default: "120",
         meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up.",
@@ -275,6 +280,8 @@ pub struct Config {
     pub run_migrations: bool,
     pub workers: usize,
     pub startup_wait: Duration,
+    /// `SESSION_IDLE_TIMEOUT_SECS`: federation's idle timeout for sign-ins not remembered.
+    pub session_idle_timeout: Duration,
     pub log_format: LogFormat,
     /// `TRUSTED_PROXIES`: whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
@@ -419,6 +426,9 @@ impl Config {
             run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,
             workers,
             startup_wait: Duration::from_secs(vars.parse("STARTUP_WAIT_SECS", Some(120u64))?),
+            session_idle_timeout: Duration::from_secs(
+                vars.parse("SESSION_IDLE_TIMEOUT_SECS", Some(1800u64))?,
+            ),
             log_format,
             trusted_proxies,
         };

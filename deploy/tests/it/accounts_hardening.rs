@@ -678,3 +678,53 @@ async fn the_confirmation_link_works_in_any_browser_confirms_on_a_post_and_signs
     assert!(unknown.body.contains("expired"));
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn federation_sessions_end_when_idle_unless_remembered_and_always_after_14_days() {
+    let t = TestFleet::start_with(&[("SESSION_IDLE_TIMEOUT_SECS", "2")]).await;
+    member(&t, "idle").await;
+    let security = t.fleet.at(AppName::Federation, "/account/security");
+    let forgetful = signed_in_browser(&t, "idle", PASSWORD).await;
+    let remembered = Browser::new();
+    let url = t.fleet.at(AppName::Federation, "/login");
+    let (_, form) = remembered.visit(&url).await;
+    let csrf = form_value(&form.body, "csrf_token").unwrap();
+    remembered
+        .submit(
+            &url,
+            &url,
+            &[
+                ("csrf_token", &csrf),
+                ("login", "idle"),
+                ("password", PASSWORD),
+                ("remember", "1"),
+            ],
+        )
+        .await;
+    // Activity keeps the session alive past the idle timeout...
+    for _ in 0..3 {
+        let (page, _) = forgetful.get(&security).await;
+        assert_eq!(page.status, 200, "in use, still signed in");
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    }
+    // ...idleness ends it, unless the member asked to be remembered.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let (page, _) = forgetful.get(&security).await;
+    assert_ne!(page.status, 200, "idle too long: signed out");
+    assert!(
+        session_of(&t, &forgetful, AppName::Federation)
+            .await
+            .is_none()
+    );
+    let (page, _) = remembered.get(&security).await;
+    assert_eq!(page.status, 200, "remembered: no idle timeout");
+
+    // An idle-limited session in use still ends 14 days after sign-in.
+    let store = t.fleet.ctx(AppName::Federation).sessions();
+    let mut old = shared::infrastructure::session::SessionData::for_user(Some(1));
+    old.idle_secs = Some(1800);
+    old.created_at -= shared::infrastructure::session::SESSION_TTL.as_secs() as i64;
+    let sid = store.create(&old).await.unwrap();
+    assert_eq!(store.load(&sid).await.unwrap(), None);
+    t.stop().await;
+}

@@ -132,12 +132,15 @@ fn client_ip(req: &HttpRequest) -> String {
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
-/// Signs `user_id` in: a new session id (no fixation), a new sign-on session, then on.
+/// Signs `user_id` in: a new session id (no fixation), a new sign-on session, then on. Unless
+/// the member asked to be remembered, the session also ends after `SESSION_IDLE_TIMEOUT_SECS`
+/// without a request.
 async fn complete_sign_in(
     ctx: &AppContext,
     old: Option<&Session>,
     user_id: i64,
     return_to: &str,
+    remember: bool,
 ) -> Result<HttpResponse, AppError> {
     if let Some(old) = old {
         ctx.sessions().destroy(&old.id).await?;
@@ -147,6 +150,9 @@ async fn complete_sign_in(
     let mut data = SessionData::for_user(Some(user_id));
     data.sso_sid = Some(sso_sid);
     data.auth_time = Some(chrono::Utc::now().timestamp());
+    if !remember {
+        data.idle_secs = Some(ctx.config().session_idle_timeout.as_secs());
+    }
     let sid = ctx.sessions().create(&data).await?;
     let mut res = see_other(&safe_return_to(Some(return_to)));
     let _ = res.add_cookie(&ctx.sessions().cookie(sid));
@@ -156,6 +162,8 @@ async fn complete_sign_in(
 #[derive(Debug, Deserialize)]
 struct ReturnQuery {
     return_to: Option<String>,
+    /// Carried from the password step to the second factor ("keep me signed in").
+    remember: Option<String>,
 }
 
 // ---------------------------------------------------------------- sign-up
@@ -480,6 +488,8 @@ struct LoginForm {
     login: String,
     password: String,
     return_to: Option<String>,
+    /// "Keep me signed in": no idle timeout.
+    remember: Option<String>,
 }
 
 async fn login_failed(
@@ -507,6 +517,7 @@ async fn login(
     let ip = client_ip(&req);
     let login = form.login.trim().to_lowercase();
     let return_to = safe_return_to(form.return_to.as_deref());
+    let remember = form.remember.is_some();
     if !rate_limit::allowed(ctx.redis(), &ip, &login).await? {
         return login_failed(
             &ctx,
@@ -560,13 +571,17 @@ async fn login(
         let (mut session, new) = ensure_session(&ctx, session).await?;
         session.data.pending_user_id = Some(user.id);
         ctx.sessions().save(&session.id, &session.data).await?;
+        let mut query = vec![("return_to", return_to.as_str())];
+        if remember {
+            query.push(("remember", "1"));
+        }
         let location = format!(
             "/login/second-factor?{}",
-            serde_urlencoded::to_string([("return_to", &return_to)]).map_err(AppError::internal)?
+            serde_urlencoded::to_string(query).map_err(AppError::internal)?
         );
         return Ok(with_cookie(&ctx, see_other(&location), &session, new));
     }
-    complete_sign_in(&ctx, session.as_ref(), user.id, &return_to).await
+    complete_sign_in(&ctx, session.as_ref(), user.id, &return_to, remember).await
 }
 
 async fn second_factor_form(
@@ -580,6 +595,7 @@ async fn second_factor_form(
     let mut context = ctx.base_context();
     context.insert("csrf_token", &session.data.csrf);
     context.insert("return_to", &safe_return_to(q.return_to.as_deref()));
+    context.insert("remember", &q.remember.is_some());
     page(
         &ctx,
         "accounts/second-factor.html",
@@ -592,6 +608,7 @@ async fn second_factor_form(
 struct SecondFactorForm {
     code: String,
     return_to: Option<String>,
+    remember: Option<String>,
 }
 
 async fn second_factor(
@@ -612,6 +629,7 @@ async fn second_factor(
         context.insert("error", message);
         context.insert("csrf_token", &session.data.csrf);
         context.insert("return_to", &return_to);
+        context.insert("remember", &form.remember.is_some());
         page(&ctx, "accounts/second-factor.html", &context, status)
     };
     if !rate_limit::allowed(ctx.redis(), &ip, &account).await? {
@@ -647,7 +665,14 @@ async fn second_factor(
         );
     }
     rate_limit::record_success_from(ctx.redis(), &ip, &account).await?;
-    complete_sign_in(&ctx, Some(&session), user_id, &return_to).await
+    complete_sign_in(
+        &ctx,
+        Some(&session),
+        user_id,
+        &return_to,
+        form.remember.is_some(),
+    )
+    .await
 }
 
 /// `POST /logout` at federation: ends the sign-on session everywhere.

@@ -44,6 +44,10 @@ pub struct SessionData {
     /// A sign-in half done (federation: password checked, second factor pending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_user_id: Option<i64>,
+    /// Idle timeout in seconds (federation's sign-ins without "keep me signed in"): the session
+    /// ends after this long without a request, and in any case [`SESSION_TTL`] after it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_secs: Option<u64>,
 }
 
 impl SessionData {
@@ -56,6 +60,7 @@ impl SessionData {
             auth_time: None,
             id_token: None,
             pending_user_id: None,
+            idle_secs: None,
         }
     }
 }
@@ -82,16 +87,25 @@ pub fn token_digest(token: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Loads a session unless its single-sign-on session was revoked (then deletes it): both checks
-/// in one round trip.
+/// Loads a session unless its single-sign-on session was revoked (then deletes it), all in one
+/// round trip. A session with an idle timeout past its absolute lifetime is deleted too;
+/// otherwise loading it restarts its idle clock. ARGV: key prefix, `SESSION_TTL` secs, now.
 const LOAD_SCRIPT: &str = r"
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local ok, d = pcall(cjson.decode, v)
-if ok and type(d) == 'table' and type(d['sso_sid']) == 'string' then
-  if redis.call('EXISTS', ARGV[1] .. 'sso:revoked:' .. d['sso_sid']) == 1 then
+if ok and type(d) == 'table' then
+  if type(d['sso_sid']) == 'string' and
+     redis.call('EXISTS', ARGV[1] .. 'sso:revoked:' .. d['sso_sid']) == 1 then
     redis.call('DEL', KEYS[1])
     return false
+  end
+  if type(d['idle_secs']) == 'number' then
+    if type(d['created_at']) == 'number' and d['created_at'] + tonumber(ARGV[2]) <= tonumber(ARGV[3]) then
+      redis.call('DEL', KEYS[1])
+      return false
+    end
+    redis.call('EXPIRE', KEYS[1], d['idle_secs'])
   end
 end
 return v
@@ -167,6 +181,8 @@ impl SessionStore {
             .load_script
             .key(self.key(sid))
             .arg(self.redis.prefix())
+            .arg(SESSION_TTL.as_secs())
+            .arg(chrono::Utc::now().timestamp())
             .invoke_async(&mut conn)
             .await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
@@ -183,11 +199,15 @@ impl SessionStore {
     pub async fn save(&self, sid: &str, data: &SessionData) -> redis::RedisResult<()> {
         let json = serde_json::to_string(data).unwrap_or_default();
         let mut pipe = redis::pipe();
+        // With an idle timeout the key lives that long and each load extends it (see LOAD_SCRIPT).
+        let ttl = data.idle_secs.map_or(SESSION_TTL.as_secs(), |idle| {
+            idle.clamp(1, SESSION_TTL.as_secs())
+        });
         pipe.cmd("SET")
             .arg(self.key(sid))
             .arg(json)
             .arg("EX")
-            .arg(SESSION_TTL.as_secs())
+            .arg(ttl)
             .ignore();
         if let Some(sso_sid) = &data.sso_sid {
             let index = self.index_key(sso_sid);
