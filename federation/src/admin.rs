@@ -1,8 +1,10 @@
-//! Administration (admins only): third-party OAuth clients, signing-key rotation, roles.
+//! Administration (admins only): third-party OAuth clients, signing-key rotation, roles, and the
+//! event bus's dead letter (retry).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::activitypub::bus::dead_letter;
 use shared::contracts::dtos::Role;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::oauth::{self, NewClient};
@@ -18,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/clients", web::post().to(create_client))
         .route("/admin/clients/{id}/delete", web::post().to(delete_client))
         .route("/admin/keys/rotate", web::post().to(rotate_keys))
-        .route("/admin/users/{id}/role", web::post().to(set_role));
+        .route("/admin/users/{id}/role", web::post().to(set_role))
+        .route("/admin/events/{id}/retry", web::post().to(retry_event));
 }
 
 fn admin(user: &CurrentUser) -> Result<(), AppError> {
@@ -38,11 +41,12 @@ async fn render(
     extra: tera::Context,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (clients, members) = {
+    let (clients, members, dead_letters) = {
         let mut conn = ctx.conn().await?;
         (
             oauth::clients(&mut conn).await?,
             users::list(&mut conn, 500).await?,
+            dead_letter::list(&mut conn, 200).await?,
         )
     };
     let jwks = state.jwks(ctx).await?;
@@ -79,6 +83,7 @@ async fn render(
             .map(|m| serde_json::json!({ "id": m.id, "username": m.username, "role": m.role }))
             .collect::<Vec<_>>(),
     );
+    context.insert("dead_letters", &dead_letters);
     let html = ctx.templates().render("admin/index.html", &context)?;
     let mut res = HttpResponse::build(status);
     Ok(protect(&mut res)
@@ -226,6 +231,27 @@ async fn rotate_keys(
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
     state.rotate_keys(&ctx).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/admin"))
+        .finish())
+}
+
+/// Re-queues a dead-lettered bus event (and those held behind it); its consumer runs it again.
+async fn retry_event(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    admin(&user)?;
+    let requeued = {
+        let mut conn = ctx.conn().await?;
+        dead_letter::requeue(&mut conn, *id).await?
+    };
+    if requeued == 0 {
+        return Err(AppError::not_found(
+            "No such event in the dead letter (it may have been retried already).",
+        ));
+    }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin"))
         .finish())

@@ -17,6 +17,7 @@ mod csrf_csp;
 mod delivery;
 mod editor_browser;
 mod event_bus;
+mod event_bus_dead_letter;
 mod federation;
 mod fixtures;
 mod ghost;

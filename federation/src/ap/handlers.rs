@@ -7,7 +7,8 @@ use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::store::{self, Activity, Object};
-use shared::activitypub::{id_of, outbox, sanitize};
+use shared::activitypub::{bus, id_of, outbox, sanitize};
+use shared::contracts::events::{self, BusEvent};
 use shared::{AppContext, AppError};
 
 use super::remote;
@@ -213,7 +214,7 @@ async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     conn.transaction(async |conn| {
         let new = store::insert_object(conn, &row).await?;
         if let (true, Some(author)) = (new, &author) {
-            announce_reply(ctx, conn, "Reply", &row, Some(author)).await?;
+            announce_reply(ctx, conn, reply_event(&row, author)).await?;
         }
         Ok::<_, diesel::result::Error>(())
     })
@@ -232,42 +233,67 @@ fn is_ours(ctx: &AppContext, iri: &str) -> bool {
 
 /// Tells the fleet (on the event bus) that a remote reply to one of our objects arrived,
 /// changed or went: the blog shows approved replies as comments.
-async fn announce_reply(
+async fn announce_reply<E: BusEvent>(
     ctx: &AppContext,
     conn: &mut diesel_async::AsyncPgConnection,
-    kind: &str,
-    row: &Object,
-    author: Option<&store::RemoteActor>,
+    event: Option<E>,
 ) -> diesel::QueryResult<()> {
-    let name = author.map(|a| {
-        a.name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .or_else(|| a.preferred_username.clone())
-            .unwrap_or_else(|| a.id.clone())
-    });
-    let event = json!({
-        "id": row.id,
-        "inReplyTo": row.in_reply_to,
-        "attributedTo": row.attributed_to,
-        "content": row.content,
-        "published": row.published.unwrap_or(row.created_at).to_rfc3339(),
-        // Checked again here: actors and objects stored before the check may hold anything.
-        "url": row.url.as_deref().and_then(sanitize::web_url),
-        "authorName": name,
-        "authorUrl": author.and_then(|a| {
-            a.url.as_deref().and_then(sanitize::web_url).or_else(|| sanitize::web_url(&a.id))
-        }),
-    });
-    outbox::emit_local(
+    let Some(event) = event else {
+        return Ok(());
+    };
+    bus::publish(
         conn,
         ctx.config(),
         &LocalActor::App(shared::AppName::Federation),
-        kind,
-        event,
+        &event,
     )
     .await
     .map(drop)
+}
+
+// Addresses are checked again when announced: actors and objects stored before the check may
+// hold anything. `None` for an object that answers nothing (never announced).
+
+fn reply_event(row: &Object, author: &store::RemoteActor) -> Option<events::Reply> {
+    let name = author
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| author.preferred_username.clone())
+        .unwrap_or_else(|| author.id.clone());
+    Some(events::Reply {
+        id: row.id.clone(),
+        in_reply_to: row.in_reply_to.clone()?,
+        attributed_to: row.attributed_to.clone(),
+        content: row.content.clone(),
+        published: row.published.unwrap_or(row.created_at),
+        url: row.url.as_deref().and_then(sanitize::web_url),
+        author_name: Some(name),
+        author_url: author
+            .url
+            .as_deref()
+            .and_then(sanitize::web_url)
+            .or_else(|| sanitize::web_url(&author.id)),
+    })
+}
+
+fn reply_updated_event(row: &Object) -> Option<events::ReplyUpdated> {
+    Some(events::ReplyUpdated {
+        id: row.id.clone(),
+        in_reply_to: row.in_reply_to.clone()?,
+        attributed_to: row.attributed_to.clone(),
+        content: row.content.clone(),
+        published: row.published.unwrap_or(row.created_at),
+        url: row.url.as_deref().and_then(sanitize::web_url),
+    })
+}
+
+fn reply_deleted_event(row: &Object) -> Option<events::ReplyDeleted> {
+    Some(events::ReplyDeleted {
+        id: row.id.clone(),
+        in_reply_to: row.in_reply_to.clone()?,
+        attributed_to: row.attributed_to.clone(),
+    })
 }
 
 async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
@@ -323,7 +349,7 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         )
         .await?;
         if applied && reply_to_ours {
-            announce_reply(ctx, conn, "ReplyUpdated", &row, None).await?;
+            announce_reply(ctx, conn, reply_updated_event(&row)).await?;
         }
         Ok::<_, diesel::result::Error>(())
     })
@@ -359,7 +385,7 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         conn.transaction(async |conn| {
             store::tombstone(conn, object).await?;
             if let (true, Some(row)) = (reply_to_ours, &stored) {
-                announce_reply(ctx, conn, "ReplyDeleted", row, None).await?;
+                announce_reply(ctx, conn, reply_deleted_event(row)).await?;
             }
             Ok::<_, diesel::result::Error>(())
         })

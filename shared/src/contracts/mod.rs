@@ -14,4 +14,5 @@
 
 pub mod dtos;
 pub mod email;
+pub mod events;
 pub mod protocols;

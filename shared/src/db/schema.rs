@@ -420,6 +420,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    ap_event_dead_letters (id) {
+        id -> Int8,
+        consumer -> Text,
+        activity -> Int8,
+        kind -> Text,
+        object_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     background_jobs (id) {
         id -> Int8,
         job_type -> Text,
@@ -459,6 +474,7 @@ diesel::joinable!(oauth_consents -> oauth_clients (client_id));
 diesel::joinable!(oauth_refresh_tokens -> users (user_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_clients (client_id));
 diesel::joinable!(ap_deliveries -> ap_activities (activity_id));
+diesel::joinable!(ap_event_dead_letters -> ap_activities (activity));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -495,5 +511,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_reactions,
     ap_blocks,
     ap_event_cursors,
+    ap_event_dead_letters,
     background_jobs,
 );

@@ -34,8 +34,11 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("ap_following", AppName::Federation),
     ("ap_remote_actors", AppName::Federation),
     ("ap_objects", AppName::Federation),
+    ("ap_reactions", AppName::Federation),
     ("ap_blocks", AppName::Federation),
     ("ap_event_cursors", AppName::Federation),
+    // Each consumer records its own failed events; federation's /admin re-queues them.
+    ("ap_event_dead_letters", AppName::Federation),
     // The job queue: every app enqueues and works its own job types through `shared::jobs`;
     // federation's /admin shows the dead ones and retries them.
     ("background_jobs", AppName::Federation),

@@ -131,8 +131,10 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         ap_following,
         ap_remote_actors,
         ap_objects,
+        ap_reactions,
         ap_blocks,
         ap_event_cursors,
+        ap_event_dead_letters,
         background_jobs,
     );
     known.sort();

@@ -1,0 +1,1 @@
+DROP TABLE ap_event_dead_letters;

@@ -1,0 +1,126 @@
+//! The fleet's cross-app events: one serde type per event on the bus
+//! ([`crate::activitypub::bus`]). Producers publish these types and consumers decode them, so a
+//! renamed or retyped field is a compile error on both sides rather than a silent miss.
+//!
+//! The wire format is the event's JSON as the `object` of a local activity in `ap_activities`
+//! (field names in camelCase, as ActivityStreams writes them). Fields may be added (older rows
+//! decode when the new field is an `Option` or has a default); renaming or removing one needs a
+//! new event type, because rows already stored keep the old shape.
+//!
+//! Events to come (`OrderPaid`, `OrderRefunded`, `AccountDeleted`) follow the same pattern: a
+//! struct here, `impl BusEvent` with its `KIND`, `bus::publish` in the producer's transaction and
+//! a handler decoding it with `bus::decode`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An event on the fleet's bus.
+pub trait BusEvent: Serialize + DeserializeOwned {
+    /// The activity type it travels under (what consumers subscribe to).
+    const KIND: &'static str;
+}
+
+/// A remote reply to one of our objects arrived (federation verified, sanitized and stored it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reply {
+    /// The reply's object id.
+    pub id: String,
+    /// The object of ours it answers.
+    pub in_reply_to: String,
+    /// The remote actor who wrote it.
+    pub attributed_to: String,
+    /// Sanitized HTML.
+    pub content: String,
+    pub published: DateTime<Utc>,
+    /// An http(s) address of the reply's page, if it has one.
+    pub url: Option<String>,
+    /// The author's display name, if known.
+    pub author_name: Option<String>,
+    /// An http(s) address of the author's profile.
+    pub author_url: Option<String>,
+}
+
+impl BusEvent for Reply {
+    const KIND: &'static str = "Reply";
+}
+
+/// A reply's author edited it (sanitized content, applied only forwards in time).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyUpdated {
+    pub id: String,
+    pub in_reply_to: String,
+    pub attributed_to: String,
+    /// The new sanitized HTML.
+    pub content: String,
+    pub published: DateTime<Utc>,
+    pub url: Option<String>,
+}
+
+impl BusEvent for ReplyUpdated {
+    const KIND: &'static str = "ReplyUpdated";
+}
+
+/// A reply's author deleted it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyDeleted {
+    pub id: String,
+    pub in_reply_to: String,
+    pub attributed_to: String,
+}
+
+impl BusEvent for ReplyDeleted {
+    const KIND: &'static str = "ReplyDeleted";
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    /// The shape federation wrote before the types existed (`json!` with `to_rfc3339`, nulls).
+    fn stored_row() -> serde_json::Value {
+        json!({
+            "id": "https://remote.example/notes/1",
+            "inReplyTo": "http://blog.localhost:8001/posts/hello",
+            "attributedTo": "https://remote.example/users/bob",
+            "content": "<p>hi</p>",
+            "published": "2026-11-30T10:00:00+00:00",
+            "url": null,
+            "authorName": "Bob",
+            "authorUrl": "https://remote.example/@bob",
+        })
+    }
+
+    #[test]
+    fn rows_stored_before_the_types_decode() {
+        let reply: Reply = serde_json::from_value(stored_row()).unwrap();
+        assert_eq!(reply.author_name.as_deref(), Some("Bob"));
+        assert_eq!(reply.published.to_rfc3339(), "2026-11-30T10:00:00+00:00");
+        let updated: ReplyUpdated = serde_json::from_value(stored_row()).unwrap();
+        assert_eq!(updated.content, "<p>hi</p>");
+        let deleted: ReplyDeleted = serde_json::from_value(stored_row()).unwrap();
+        assert_eq!(deleted.attributed_to, "https://remote.example/users/bob");
+    }
+
+    #[test]
+    fn events_round_trip_in_the_stored_shape() {
+        let reply: Reply = serde_json::from_value(stored_row()).unwrap();
+        let wire = serde_json::to_value(&reply).unwrap();
+        assert_eq!(wire["inReplyTo"], stored_row()["inReplyTo"]);
+        assert_eq!(wire["authorUrl"], stored_row()["authorUrl"]);
+        assert_eq!(serde_json::from_value::<Reply>(wire).unwrap(), reply);
+    }
+
+    #[test]
+    fn a_missing_field_is_an_error_not_a_default() {
+        let mut row = stored_row();
+        row.as_object_mut().unwrap().remove("attributedTo");
+        assert!(serde_json::from_value::<Reply>(row).is_err());
+    }
+}
