@@ -538,8 +538,8 @@ async fn sign_up_and_reset_answer_without_waiting_for_mail_known_address_or_not(
             .await
         }
     };
-    let (known, known_took) = timed((forgot("known@example.org"))).await;
-    let (unknown, unknown_took) = timed((forgot("nobody@example.org"))).await;
+    let (known, known_took) = timed(forgot("known@example.org")).await;
+    let (unknown, unknown_took) = timed(forgot("nobody@example.org")).await;
     assert_eq!(known.status, 200);
     assert_eq!(
         known.body.replace("known@", "X@"),
@@ -551,8 +551,8 @@ async fn sign_up_and_reset_answer_without_waiting_for_mail_known_address_or_not(
             "reset waited for mail: {took:?}"
         );
     }
-    let (taken, taken_took) = timed((sign_up_from(&t, ip, "newname", "known@example.org"))).await;
-    let (fresh, fresh_took) = timed((sign_up_from(&t, ip, "newer", "new@example.org"))).await;
+    let (taken, taken_took) = timed(sign_up_from(&t, ip, "newname", "known@example.org")).await;
+    let (fresh, fresh_took) = timed(sign_up_from(&t, ip, "newer", "new@example.org")).await;
     assert_eq!(taken.status, 200, "{}", taken.body);
     assert_eq!(fresh.status, 200, "{}", fresh.body);
     for took in [taken_took, fresh_took] {

@@ -104,7 +104,7 @@ pub async fn run<T: Send + 'static>(
         let _ = done.send(f());
     });
     match pool.jobs.try_send(job) {
-        Ok(()) => result.await.map_err(|_| HasherError::Stopped),
+        Ok(()) => result.await.map_err(|_dropped| HasherError::Stopped),
         Err(TrySendError::Full(_)) => Err(HasherError::Busy),
         Err(TrySendError::Disconnected(_)) => Err(HasherError::Stopped),
     }
