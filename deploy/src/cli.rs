@@ -29,6 +29,7 @@ DEVELOPMENT:
     bench sso      single sign-on figures: the SSO hop, code exchanges/s, Argon2id cost
     bench activitypub   inbox verified+stored/s, delivery to 10,000 followers on 1,000
                    hosts, RSA signatures/s against `openssl speed rsa2048`
+    bench jobs     no-op jobs enqueued and run per second through the job queue (use --release)
     bench          measure the composed blog home page against the static-file ceiling
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
     bench blog     the blog's home and post pages, cached and rendered, against nginx serving
@@ -69,6 +70,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         "bench" if args.get(1).map(String::as_str) == Some("sso") => crate::bench_sso::run().await,
         "bench" if args.get(1).map(String::as_str) == Some("activitypub") => {
             crate::bench_ap::run().await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("jobs") => {
+            crate::bench_jobs::run().await
         }
         "bench" if args.get(1).map(String::as_str) == Some("blog") => {
             crate::bench_blog::run(bench_options(&args[2..])?).await

@@ -159,8 +159,13 @@ impl<C: Clone + 'static> Runner<C> {
             tokio::select! {
                 done = done_rx.recv() => {
                     if let Some(done) = done {
-                        running -= 1;
-                        self.record(vec![done]).await;
+                        // Record whatever else finished meanwhile in the same statements.
+                        let mut finished = vec![done];
+                        while let Ok(more) = done_rx.try_recv() {
+                            finished.push(more);
+                        }
+                        running -= finished.len();
+                        self.record(finished).await;
                     }
                 }
                 _ = woken.recv() => drained = false,
