@@ -173,9 +173,12 @@ async fn batch(
         }
     }
     let events = store::bus_events(conn, position, &subs.kinds(), BATCH).await?;
+    // Usually the dead letter is empty: then no event needs a look at it.
+    let mut any_letters = !events.is_empty() && dead_letter::any(conn, subs.consumer).await?;
     for event in &events {
         position = (event.txid, event.id);
-        if let Some(object) = event.object_id.as_deref()
+        if any_letters
+            && let Some(object) = event.object_id.as_deref()
             && dead_letter::blocks(conn, subs.consumer, object, None).await?
         {
             dead_letter::record(conn, subs.consumer, event, 0, HELD).await?;
@@ -183,6 +186,7 @@ async fn batch(
         }
         if let Err((tries, e)) = handle(ctx, subs, event).await {
             dead_letter::record(conn, subs.consumer, event, tries, &e).await?;
+            any_letters = true;
         }
     }
     if !events.is_empty() {

@@ -86,6 +86,15 @@ pub async fn queued(
         .await
 }
 
+/// Whether `consumer` has any letter at all.
+pub async fn any(conn: &mut AsyncPgConnection, consumer: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        dl::table.filter(dl::consumer.eq(consumer)).select(dl::id),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// Whether an event about `object_id` that comes before `before` in bus order (any, when
 /// `None`) is in `consumer`'s dead letter: later events about the object wait behind it.
 pub async fn blocks(
