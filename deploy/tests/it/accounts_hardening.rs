@@ -681,10 +681,9 @@ async fn the_confirmation_link_works_in_any_browser_confirms_on_a_post_and_signs
 
 #[actix_web::test]
 async fn federation_sessions_end_when_idle_unless_remembered_and_always_after_14_days() {
-    let t = TestFleet::start_with(&[("SESSION_IDLE_TIMEOUT_SECS", "2")]).await;
+    let t = TestFleet::start_with(&[("SESSION_IDLE_TIMEOUT_SECS", "5")]).await;
     member(&t, "idle").await;
     let security = t.fleet.at(AppName::Federation, "/account/security");
-    let forgetful = signed_in_browser(&t, "idle", PASSWORD).await;
     let remembered = Browser::new();
     let url = t.fleet.at(AppName::Federation, "/login");
     let (_, form) = remembered.visit(&url).await;
@@ -701,14 +700,15 @@ async fn federation_sessions_end_when_idle_unless_remembered_and_always_after_14
             ],
         )
         .await;
+    let forgetful = signed_in_browser(&t, "idle", PASSWORD).await;
     // Activity keeps the session alive past the idle timeout...
     for _ in 0..3 {
         let (page, _) = forgetful.get(&security).await;
         assert_eq!(page.status, 200, "in use, still signed in");
-        tokio::time::sleep(Duration::from_millis(1000)).await;
+        tokio::time::sleep(Duration::from_millis(2000)).await;
     }
     // ...idleness ends it, unless the member asked to be remembered.
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    tokio::time::sleep(Duration::from_millis(6000)).await;
     let (page, _) = forgetful.get(&security).await;
     assert_ne!(page.status, 200, "idle too long: signed out");
     assert!(
