@@ -9,7 +9,7 @@ use shared::config::Config;
 use shared::db::schema::users;
 use shared::models::blog::{self, NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
-use shared::models::events::{self, NewEvent};
+use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
 use shared::models::users::NewUser;
 use shared::models::{account, users as user_rows};
@@ -359,7 +359,7 @@ async fn seed_all(
         ),
     ];
     for (slug, title, description, location, d, from, to) in calendar {
-        events::insert(
+        events::db::events::insert(
             conn,
             &NewEvent {
                 slug,

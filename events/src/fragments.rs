@@ -1,10 +1,13 @@
-//! Fragments the events app serves to the fleet.
+//! Fragments the events app serves to the fleet (`/internal/fragments/<type>`).
 
 use actix_web::{HttpResponse, web};
-use shared::models::events;
 use shared::{AppContext, AppError, AppName};
 
-use crate::routes::EventView;
+use crate::domain::Calendar;
+use crate::views::{self, EventCardFragment, UpcomingFragment};
+
+/// How long other apps may cache an events fragment, in seconds.
+const MAX_AGE: u32 = 60;
 
 pub fn configure(cfg: &mut web::ServiceConfig, _ctx: &AppContext) {
     cfg.route("/upcoming", web::get().to(upcoming))
@@ -21,31 +24,18 @@ async fn event_card(
     ctx: web::Data<AppContext>,
     query: web::Query<CardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let event = {
-        let mut conn = ctx.conn().await?;
-        events::by_slug(&mut conn, &query.slug).await?
-    };
-    let mut context = tera::Context::new();
-    context.insert(
-        "events",
-        &event.iter().map(EventView::from).collect::<Vec<_>>(),
-    );
-    context.insert("events_url", &ctx.url(AppName::Events, "/"));
-    context.insert("card", &true);
-    ctx.render_fragment("fragments/event-card.html", &context, 60)
+    let event = Calendar::new(ctx.db()).find(&query.slug).await?;
+    let view = EventCardFragment::new(event.as_ref(), ctx.url(AppName::Events, "/"));
+    ctx.render_fragment(
+        "fragments/event-card.html",
+        &views::context(&view)?,
+        MAX_AGE,
+    )
 }
 
 /// `upcoming`: the next few events.
 async fn upcoming(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> {
-    let rows = {
-        let mut conn = ctx.conn().await?;
-        events::upcoming(&mut conn, chrono::Utc::now(), 4).await?
-    };
-    let mut context = tera::Context::new();
-    context.insert(
-        "events",
-        &rows.iter().map(EventView::from).collect::<Vec<_>>(),
-    );
-    context.insert("events_url", &ctx.url(AppName::Events, "/"));
-    ctx.render_fragment("fragments/upcoming.html", &context, 60)
+    let rows = Calendar::new(ctx.db()).widget(chrono::Utc::now()).await?;
+    let view = UpcomingFragment::new(&rows, ctx.url(AppName::Events, "/"));
+    ctx.render_fragment("fragments/upcoming.html", &views::context(&view)?, MAX_AGE)
 }

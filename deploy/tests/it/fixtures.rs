@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use diesel_async::AsyncPgConnection;
 use shared::models::blog::{self, NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
-use shared::models::events::{self, NewEvent};
+use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
 use shared::models::users::{self, NewUser};
 
@@ -80,7 +80,7 @@ pub async fn world(conn: &mut AsyncPgConnection) -> World {
         .unwrap();
         product_ids.push(p.id);
     }
-    events::insert(
+    events::db::events::insert(
         conn,
         &NewEvent {
             slug: "wassail",

@@ -18,6 +18,7 @@ mod delivery;
 mod editor_browser;
 mod event_bus;
 mod event_bus_dead_letter;
+mod events_app;
 mod federation;
 mod fixtures;
 mod ghost;

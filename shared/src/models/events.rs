@@ -1,4 +1,6 @@
-//! Calendar events (owned by events).
+//! Calendar events (owned by events): the row types every app may read and the one read
+//! other apps need (`upcoming`, behind the `Calendar` contract). The events app's own queries
+//! and its writes live in `events/src/db/`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -47,22 +49,5 @@ pub async fn upcoming(
         .limit(limit)
         .select(Event::as_select())
         .load(conn)
-        .await
-}
-
-pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Event>> {
-    events::table
-        .filter(events::slug.eq(slug))
-        .select(Event::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewEvent<'_>) -> QueryResult<Event> {
-    diesel::insert_into(events::table)
-        .values(new)
-        .returning(Event::as_returning())
-        .get_result(conn)
         .await
 }
