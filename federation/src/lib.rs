@@ -24,7 +24,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: no_fragments,
     on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background: ap::background,
-    jobs: shared::jobs::none,
+    jobs: mail_jobs,
     cross_app_forms: &[],
 };
 
@@ -41,6 +41,11 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
     ap::configure(cfg);
     admin::configure(cfg);
     routes::configure(cfg);
+}
+
+/// Federation's jobs: the fleet's mail (sign-up, confirmation, password reset).
+fn mail_jobs() -> shared::jobs::JobRegistry<AppContext> {
+    shared::jobs::JobRegistry::new().register::<shared::infrastructure::mail::SendMail>()
 }
 
 fn no_fragments(_cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {}

@@ -238,3 +238,53 @@ async fn an_admin_sees_dead_jobs_and_retries_them_with_the_csrf_token() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn mail_waits_in_the_queue_while_no_worker_runs_and_is_sent_once_one_does() {
+    let mut t = TestFleet::start().await;
+    person(&t, "queuedmail", "member").await;
+    let address = "queuedmail@example.org";
+    // Federation's workers are down (a crash, a deploy): the request still answers at once.
+    t.fleet.stop_workers(AppName::Federation).await;
+    let visitor = testing::session(t.fleet.ctx(AppName::Federation), None).await;
+    let page = t
+        .post_form(
+            AppName::Federation,
+            "/password/forgot",
+            &[("email", address)],
+            Some(&visitor),
+            AppName::Federation,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    eventually(10, "the mail job", || async {
+        jobs(&t).await.iter().any(|j| j.job_type == "mail.send")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        crate::support::mail_sink().to(address).is_empty(),
+        "nothing is sent without a worker"
+    );
+    let queued = jobs(&t).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].status, "pending");
+
+    t.fleet.restart_workers(AppName::Federation).await.unwrap();
+    let mail = crate::support::mail_sink()
+        .wait_for(address, 1)
+        .await
+        .expect("the queued mail is sent");
+    assert!(
+        mail.links().iter().any(|l| l.contains("/password/reset/")),
+        "{}",
+        mail.body()
+    );
+    testing::assert_queue_drains(&t.db, 10).await;
+    assert_eq!(
+        crate::support::mail_sink().to(address).len(),
+        1,
+        "sent once"
+    );
+    t.stop().await;
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use shared::contracts::dtos::Role;
 use shared::infrastructure::errors::ErrorMessage;
 use shared::infrastructure::fragment_catalog;
-use shared::infrastructure::mail::Mailer;
+use shared::infrastructure::mail::SendMail;
 use shared::infrastructure::session::{Session, SessionData, random_token, token_digest};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
 use shared::models::users::{self, Credentials, NewUser};
@@ -219,7 +219,6 @@ pub fn valid_email(email: &str) -> bool {
 async fn signup(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
-    state: web::Data<FederationState>,
     session: Option<Session>,
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -309,7 +308,7 @@ async fn signup(
     };
     jobs::spawn(
         "sign-up",
-        job.run(ctx.get_ref().clone(), state.mailer.clone()),
+        job.run(ctx.get_ref().clone()),
     );
     let mut context = ctx.base_context();
     context.insert("email", &email);
@@ -328,7 +327,7 @@ struct SignUp {
 }
 
 impl SignUp {
-    async fn run(self, ctx: AppContext, mailer: Mailer) -> Result<(), AppError> {
+    async fn run(self, ctx: AppContext) -> Result<(), AppError> {
         let link_base = ctx.url(AppName::Federation, "/");
         let existing = {
             let mut conn = ctx.conn().await?;
@@ -342,7 +341,7 @@ impl SignUp {
                  {link_base}password/forgot.\n\nIf it was not you, you can ignore this message.",
                 owner.username
             );
-            send_mail(&mailer, &self.email, "Your Rose Ash account", &body).await;
+            send_mail(&ctx, &self.email, "Your Rose Ash account", &body).await;
             return Ok(());
         }
         let user = {
@@ -377,14 +376,27 @@ impl SignUp {
             "Welcome to Rose Ash, {}!\n\nConfirm your e-mail address to finish creating your account:\n\n{link_base}verify-email/{token}\n\nThe link works for 24 hours, in any browser.",
             self.display_name
         );
-        send_mail(&mailer, &self.email, "Confirm your Rose Ash account", &body).await;
+        send_mail(&ctx, &self.email, "Confirm your Rose Ash account", &body).await;
         Ok(())
     }
 }
 
-async fn send_mail(mailer: &Mailer, to: &str, subject: &str, body: &str) {
-    if let Err(e) = mailer.send(to, subject, body).await {
-        tracing::error!(error = %e, "could not send mail");
+/// Queues a mail (`SendMail` job): the queue sends it, retrying while the SMTP server fails.
+async fn send_mail(ctx: &AppContext, to: &str, subject: &str, body: &str) {
+    let job = SendMail {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+    };
+    let queued = match ctx.conn().await {
+        Ok(mut conn) => shared::jobs::enqueue(&mut conn, &job)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = queued {
+        tracing::error!(error = %e, "could not queue mail");
     }
 }
 
@@ -717,7 +729,6 @@ struct ForgotForm {
 async fn forgot(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
-    state: web::Data<FederationState>,
     form: web::Form<ForgotForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_owned();
@@ -732,7 +743,7 @@ async fn forgot(
         // Looking the address up, and the mail, come after the answer (see `jobs`).
         jobs::spawn(
             "password reset",
-            send_reset(ctx.get_ref().clone(), state.mailer.clone(), email.clone()),
+            send_reset(ctx.get_ref().clone(), email.clone()),
         );
     }
     // The same answer whether or not the address has an account (and when rate-limited).
@@ -742,7 +753,7 @@ async fn forgot(
 }
 
 /// Mails a reset link to `email` if it has an account (after the answer: see [`forgot`]).
-async fn send_reset(ctx: AppContext, mailer: Mailer, email: String) -> Result<(), AppError> {
+async fn send_reset(ctx: AppContext, email: String) -> Result<(), AppError> {
     let user = {
         let mut conn = ctx.conn().await?;
         users::by_email(&mut conn, &email).await?
@@ -763,7 +774,7 @@ async fn send_reset(ctx: AppContext, mailer: Mailer, email: String) -> Result<()
          Choose a new password here:\n\n{link}\n\nThe link works once, for one hour. If you did not ask, ignore this message.",
         user.username
     );
-    send_mail(&mailer, &user.email, "Reset your Rose Ash password", &body).await;
+    send_mail(&ctx, &user.email, "Reset your Rose Ash password", &body).await;
     Ok(())
 }
 

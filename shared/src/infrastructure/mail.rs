@@ -64,3 +64,33 @@ impl Mailer {
         }
     }
 }
+
+/// A plain-text message sent through the job queue (`shared::jobs`): enqueued with the change
+/// that causes it, so a slow SMTP server never holds a request and a crash loses no mail;
+/// retried with backoff, dead after the last try (a refused address at once).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SendMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl crate::jobs::Job for SendMail {
+    const JOB_TYPE: &'static str = "mail.send";
+    const PRIORITY: i16 = 20;
+    const MAX_ATTEMPTS: i32 = 12;
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+    type Context = crate::AppContext;
+
+    async fn run(&self, ctx: &crate::AppContext) -> Result<(), crate::jobs::JobError> {
+        let mailer = Mailer::from_config(ctx.config())
+            .map_err(|e| crate::jobs::JobError::Permanent(e.to_string()))?;
+        match mailer.send(&self.to, &self.subject, &self.body).await {
+            Ok(()) => Ok(()),
+            Err(e @ (MailError::Address(_) | MailError::Build(_))) => {
+                Err(crate::jobs::JobError::Permanent(e.to_string()))
+            }
+            Err(e) => Err(crate::jobs::JobError::failed(e)),
+        }
+    }
+}
