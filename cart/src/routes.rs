@@ -4,10 +4,9 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use openssl::hash::{MessageDigest, hash};
 use serde::{Deserialize, Serialize};
 use shared::contracts::dtos::{CartSummary, ProductDto};
-use shared::infrastructure::session::{Session, SessionData};
+use shared::infrastructure::session::{Session, ensure_session};
 use shared::infrastructure::{fragment_catalog, link_catalog};
 use shared::models::cart::{self, CartOwner, MAX_QUANTITY};
 use shared::{AppContext, AppError, PageRequest, Viewer};
@@ -29,14 +28,7 @@ pub fn owner_of(session: &Session) -> CartOwner {
 /// The anonymous cart of a cart-app session. The session id itself never reaches the
 /// database, only a digest of it.
 pub fn anonymous_owner(session_id: &str) -> CartOwner {
-    CartOwner::Session(
-        hash(
-            MessageDigest::sha256(),
-            format!("cart:{session_id}").as_bytes(),
-        )
-        .map(hex::encode)
-        .unwrap_or_default(),
-    )
+    CartOwner::Session(shared::crypto::token_digest(&format!("cart:{session_id}")))
 }
 #[derive(Debug, Serialize)]
 struct Line {
@@ -122,21 +114,6 @@ fn check_quantity(quantity: i32, allow_zero: bool) -> Result<i32, AppError> {
     }
 }
 
-/// The session to act on, created (with its cookie) on a visitor's first change.
-async fn session_for_change(
-    ctx: &AppContext,
-    session: Option<Session>,
-) -> Result<(Session, bool), AppError> {
-    match session {
-        Some(s) => Ok((s, false)),
-        None => {
-            let data = SessionData::for_user(None);
-            let id = ctx.sessions().create(&data).await?;
-            Ok((Session { id, data }, true))
-        }
-    }
-}
-
 async fn after_change(ctx: &AppContext, session: &Session, new_session: bool) -> HttpResponse {
     let viewer = session.data.user_id.map_or(Viewer::Anonymous, Viewer::User);
     if let Err(err) = ctx
@@ -172,7 +149,7 @@ async fn add(
             product.title
         )));
     }
-    let (session, new_session) = session_for_change(&ctx, session).await?;
+    let (session, new_session) = ensure_session(&ctx, session).await?;
     {
         let mut conn = ctx.conn().await?;
         let c = cart::find_or_create(&mut conn, &owner_of(&session)).await?;

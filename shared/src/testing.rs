@@ -360,7 +360,7 @@ pub struct TestSession {
 /// A session of `app` for `user_id`, as a sign-in would leave.
 pub async fn session(ctx: &AppContext, user_id: Option<i64>) -> TestSession {
     let store = ctx.sessions();
-    let data = SessionData::for_user(user_id);
+    let data = SessionData::for_user(user_id).unwrap();
     let sid = store.create(&data).await.unwrap();
     TestSession {
         cookie: format!("{}={sid}", store.cookie_name()),

@@ -221,7 +221,7 @@ async fn refresh_token_for(t: &TestFleet, browser: &Browser, user_id: i64) -> St
         .unwrap()
         .sso_sid
         .unwrap();
-    let hash = shared::infrastructure::session::token_digest(&sid);
+    let hash = shared::crypto::token_digest(&sid);
     let now = chrono::Utc::now();
     shared::models::oauth::insert_refresh_token(
         &mut t.db.conn().await,
@@ -355,7 +355,7 @@ async fn the_second_factor_cannot_be_replaced_or_switched_off_with_a_session_alo
     // Signed in (e.g. a borrowed laptop or a stolen cookie), and only that.
     let session = signed_in_browser(&t, "fanny", PASSWORD).await;
     let other = signed_in_browser(&t, "fanny", PASSWORD).await;
-    let old_secret = totp::new_secret();
+    let old_secret = totp::new_secret().unwrap();
     users::set_totp(&mut t.db.conn().await, id, Some(&old_secret), true)
         .await
         .unwrap();
@@ -721,7 +721,7 @@ async fn federation_sessions_end_when_idle_unless_remembered_and_always_after_14
 
     // An idle-limited session in use still ends 14 days after sign-in.
     let store = t.fleet.ctx(AppName::Federation).sessions();
-    let mut old = shared::infrastructure::session::SessionData::for_user(Some(1));
+    let mut old = shared::infrastructure::session::SessionData::for_user(Some(1)).unwrap();
     old.idle_secs = Some(1800);
     old.created_at -= shared::infrastructure::session::SESSION_TTL.as_secs() as i64;
     let sid = store.create(&old).await.unwrap();

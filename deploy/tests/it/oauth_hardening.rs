@@ -4,8 +4,9 @@
 
 use openssl::hash::{MessageDigest, hash};
 use shared::AppName;
+use shared::crypto::token_digest;
 use shared::infrastructure::jose::{SigningKey, b64url, b64url_decode};
-use shared::infrastructure::session::{SessionData, token_digest};
+use shared::infrastructure::session::SessionData;
 use shared::infrastructure::sso::form_encode;
 use shared::models::oauth::{self, NewClient};
 use shared::models::users::{self, NewUser};

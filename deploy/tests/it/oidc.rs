@@ -11,7 +11,7 @@ use openidconnect::{
     TokenResponse,
 };
 use shared::AppName;
-use shared::infrastructure::session::token_digest;
+use shared::crypto::token_digest;
 use shared::models::oauth::{self, NewClient};
 
 use crate::browser::{Browser, absolute, form_value};
@@ -276,9 +276,9 @@ mod abuse {
     use diesel_async::RunQueryDsl;
     use openssl::hash::{MessageDigest, hash};
     use shared::AppName;
+    use shared::crypto::token_digest;
     use shared::db::schema::oauth_refresh_tokens;
     use shared::infrastructure::jose::b64url;
-    use shared::infrastructure::session::token_digest;
 
     use super::{CLIENT_ID, CLIENT_SECRET, REDIRECT, register_third_party};
     use crate::browser::Browser;

@@ -362,7 +362,7 @@ async fn back_channel_logout_tokens_are_validated_before_anything_is_dropped() {
 
     // A blog session belonging to sign-on session "sid-1".
     let store = t.fleet.ctx(AppName::Blog).sessions();
-    let mut data = SessionData::for_user(Some(1));
+    let mut data = SessionData::for_user(Some(1)).unwrap();
     data.sso_sid = Some("sid-1".into());
     let blog_sid = store.create(&data).await.unwrap();
 

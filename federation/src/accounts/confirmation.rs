@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shared::infrastructure::session::token_digest;
+use shared::crypto::token_digest;
 use shared::{AppContext, AppError};
 
 pub const TTL: Duration = Duration::from_secs(24 * 3600);

@@ -11,10 +11,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::contracts::dtos::Role;
+use shared::crypto::{random_token, token_digest};
 use shared::infrastructure::errors::ErrorMessage;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::mail::SendMail;
-use shared::infrastructure::session::{Session, SessionData, random_token, token_digest};
+use shared::infrastructure::session::{Session, SessionData, ensure_session};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
 use shared::models::users::{self, Credentials, NewUser};
 use shared::{AppContext, AppError, AppName, Viewer};
@@ -99,21 +100,6 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// The visitor's session, created (anonymous) if needed so forms carry a CSRF token.
-async fn ensure_session(
-    ctx: &AppContext,
-    session: Option<Session>,
-) -> Result<(Session, bool), AppError> {
-    match session {
-        Some(s) => Ok((s, false)),
-        None => {
-            let data = SessionData::for_user(None);
-            let id = ctx.sessions().create(&data).await?;
-            Ok((Session { id, data }, true))
-        }
-    }
-}
-
 fn with_cookie(
     ctx: &AppContext,
     mut res: HttpResponse,
@@ -145,9 +131,9 @@ async fn complete_sign_in(
     if let Some(old) = old {
         ctx.sessions().destroy(&old.id).await?;
     }
-    let sso_sid = random_token();
+    let sso_sid = random_token()?;
     sign_ons::remember(ctx, user_id, &sso_sid).await?;
-    let mut data = SessionData::for_user(Some(user_id));
+    let mut data = SessionData::for_user(Some(user_id))?;
     data.sso_sid = Some(sso_sid);
     data.auth_time = Some(chrono::Utc::now().timestamp());
     if !remember {
@@ -306,10 +292,7 @@ async fn signup(
         return_to,
         browser: session.as_ref().map(|s| token_digest(&s.id)),
     };
-    jobs::spawn(
-        "sign-up",
-        job.run(ctx.get_ref().clone()),
-    );
+    jobs::spawn("sign-up", job.run(ctx.get_ref().clone()));
     let mut context = ctx.base_context();
     context.insert("email", &email);
     page(&ctx, "accounts/check-email.html", &context, StatusCode::OK)
@@ -361,7 +344,7 @@ impl SignUp {
             )
             .await?
         };
-        let token = random_token();
+        let token = random_token()?;
         confirmation::create(
             &ctx,
             &token,
@@ -761,7 +744,7 @@ async fn send_reset(ctx: AppContext, email: String) -> Result<(), AppError> {
     let Some(user) = user else {
         return Ok(());
     };
-    let token = random_token();
+    let token = random_token()?;
     {
         let mut conn = ctx.conn().await?;
         let expires =
@@ -1121,7 +1104,7 @@ async fn totp_start(
         Reauth::Refused(why) => return Err(AppError::Forbidden(why.into())),
         Reauth::Busy => return Ok(busy()),
     }
-    let secret = totp::new_secret();
+    let secret = totp::new_secret()?;
     let mut conn = ctx.redis().conn();
     redis::cmd("SET")
         .arg(pending_totp_key(&ctx, user.id, &session))
@@ -1166,13 +1149,9 @@ async fn totp_confirm(
             "That code is not right. Check your authenticator app's clock and try again.",
         ));
     }
-    let codes: Vec<String> = (0..RECOVERY_CODES)
-        .map(|_| {
-            let mut bytes = [0u8; 6];
-            let _ = openssl::rand::rand_bytes(&mut bytes);
-            totp::base32_encode(&bytes)
-        })
-        .collect();
+    let codes = (0..RECOVERY_CODES)
+        .map(|_| shared::crypto::random_bytes::<6>().map(|b| totp::base32_encode(&b)))
+        .collect::<Result<Vec<String>, _>>()?;
     let hashes: Vec<String> = codes.iter().map(|c| token_digest(c)).collect();
     {
         let mut conn = ctx.conn().await?;

@@ -46,10 +46,8 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// A new random 160-bit secret, base32 encoded (what authenticator apps take).
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 20];
-    let _ = openssl::rand::rand_bytes(&mut bytes);
-    base32_encode(&bytes)
+pub fn new_secret() -> Result<String, shared::crypto::CryptoError> {
+    Ok(base32_encode(&shared::crypto::random_bytes::<20>()?))
 }
 
 /// The code for `secret` at step `counter`.
@@ -80,9 +78,8 @@ pub fn verify(secret_b32: &str, code: &str, now: i64) -> Option<u64> {
     (current - WINDOW..=current + WINDOW)
         .filter_map(|step| u64::try_from(step).ok())
         .find(|step| {
-            code_at(&secret, *step).is_some_and(|c| {
-                shared::infrastructure::session::constant_time_eq(c.as_bytes(), code.as_bytes())
-            })
+            code_at(&secret, *step)
+                .is_some_and(|c| shared::crypto::constant_time_eq(c.as_bytes(), code.as_bytes()))
         })
 }
 
@@ -127,7 +124,7 @@ mod tests {
 
     #[test]
     fn verifies_with_drift_and_refuses_garbage() {
-        let secret = new_secret();
+        let secret = new_secret().unwrap();
         let raw = base32_decode(&secret).unwrap();
         let now = 1_700_000_000;
         let code = code_at(&raw, (now / 30) as u64).unwrap();

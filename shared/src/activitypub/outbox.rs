@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use super::actors::LocalActor;
 use super::{AS_CONTEXT, PUBLIC, id_of, store};
 use crate::config::Config;
-use crate::infrastructure::session::random_token;
 
 /// A fresh, dereferenceable id for an activity of `actor`.
 pub fn activity_id(config: &Config, actor: &LocalActor) -> String {
-    format!("{}/activities/{}", actor.id(config), &random_token()[..32])
+    // Not a secret: a failing RNG gives a repeated id, which the unique index then refuses.
+    let nonce = crate::crypto::random_bytes::<16>().unwrap_or_default();
+    format!("{}/activities/{}", actor.id(config), hex::encode(nonce))
 }
 
 /// Wraps `object` in an activity of `kind` by `actor`, addressed to the public and the actor's

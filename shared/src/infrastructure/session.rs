@@ -12,7 +12,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use openssl::hash::{MessageDigest, hash};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -21,6 +20,7 @@ use super::errors::AppError;
 use super::fragments::Viewer;
 use super::redis::Redis;
 use crate::apps::AppName;
+use crate::crypto::{CryptoError, random_token, token_digest};
 
 pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 /// How long a revoked single-sign-on session id is remembered (the longest session lifetime).
@@ -51,40 +51,52 @@ pub struct SessionData {
 }
 
 impl SessionData {
-    pub fn for_user(user_id: Option<i64>) -> Self {
-        SessionData {
+    pub fn for_user(user_id: Option<i64>) -> Result<Self, CryptoError> {
+        Ok(SessionData {
             user_id,
-            csrf: random_token(),
+            csrf: random_token()?,
             created_at: chrono::Utc::now().timestamp(),
             sso_sid: None,
             auth_time: None,
             id_token: None,
             pending_user_id: None,
             idle_secs: None,
+        })
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("session store: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Redis(e) => e.into(),
+            SessionError::Crypto(e) => e.into(),
         }
     }
 }
 
-/// A random 256-bit token, hex encoded.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    // openssl's CSPRNG only fails when the OS has no entropy source at all.
-    if openssl::rand::rand_bytes(&mut bytes).is_err() {
-        tracing::error!("openssl rand_bytes failed");
+/// The visitor's session, created (anonymous) when there is none, so that a form can carry a
+/// CSRF token or a first change can be kept; `true` when it was created (set its cookie).
+pub async fn ensure_session(
+    ctx: &AppContext,
+    session: Option<Session>,
+) -> Result<(Session, bool), AppError> {
+    match session {
+        Some(s) => Ok((s, false)),
+        None => {
+            let data = SessionData::for_user(None)?;
+            let id = ctx.sessions().create(&data).await?;
+            Ok((Session { id, data }, true))
+        }
     }
-    hex::encode(bytes)
-}
-
-/// Compares secrets in constant time (for equal lengths; lengths are not secret here).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && openssl::memcmp::eq(a, b)
-}
-
-/// SHA-256 of a token, hex encoded: what is stored instead of the token.
-pub fn token_digest(token: &str) -> String {
-    hash(MessageDigest::sha256(), token.as_bytes())
-        .map(hex::encode)
-        .unwrap_or_default()
 }
 
 /// Loads a session unless its single-sign-on session was revoked (then deletes it), all in one
@@ -189,8 +201,8 @@ impl SessionStore {
     }
 
     /// Stores a new session and returns its id.
-    pub async fn create(&self, data: &SessionData) -> redis::RedisResult<String> {
-        let sid = random_token();
+    pub async fn create(&self, data: &SessionData) -> Result<String, SessionError> {
+        let sid = random_token()?;
         self.save(&sid, data).await?;
         Ok(sid)
     }

@@ -437,7 +437,7 @@ async fn callback(
     if let Some(old) = &old {
         ctx.sessions().destroy(&old.id).await?;
     }
-    let mut data = SessionData::for_user(Some(user_id));
+    let mut data = SessionData::for_user(Some(user_id))?;
     data.sso_sid = claims["sid"].as_str().map(str::to_owned);
     data.auth_time = claims["auth_time"].as_i64();
     data.id_token = Some(id_token);

@@ -30,7 +30,7 @@ async fn sessions_round_trip_per_app_and_store_no_raw_ids() {
     );
     assert!(cart.cookie("x".into()).secure().unwrap_or(false));
 
-    let data = SessionData::for_user(Some(7));
+    let data = SessionData::for_user(Some(7)).unwrap();
     let sid = blog.create(&data).await.unwrap();
     assert_eq!(blog.load(&sid).await.unwrap(), Some(data));
     assert_eq!(cart.load(&sid).await.unwrap(), None, "sessions are per app");
