@@ -17,8 +17,8 @@ use actix_web::{App, HttpServer, web};
 use include_dir::Dir;
 use tera::Tera;
 
-use super::csrf::CsrfGuard;
 use super::csp::ContentSecurityPolicy;
+use super::csrf::CsrfGuard;
 use super::errors::{AppError, error_pages, extractor_configs};
 use super::fragments::FragmentClient;
 use super::internal_auth::RequireInternalCredential;

@@ -79,7 +79,9 @@ pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
             body.push_str(&super::metrics::render_queue_stats(&stats));
         }
         if let Some(counts) = dead_letters {
-            body.push_str(&crate::activitypub::bus::dead_letter::render_metrics(&counts));
+            body.push_str(&crate::activitypub::bus::dead_letter::render_metrics(
+                &counts,
+            ));
         }
     }
     // This app's jobs (each app reports the job types it runs).

@@ -405,20 +405,6 @@ pub async fn delete_post(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<u
     diesel::delete(posts::table.find(id)).execute(conn).await
 }
 
-/// Scheduled posts whose time has come, locked so that one replica publishes each.
-pub async fn due_scheduled(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Post>> {
-    posts::table
-        .filter(posts::status.eq("scheduled"))
-        .filter(posts::published_at.le(diesel::dsl::now))
-        .order(posts::published_at)
-        .limit(limit)
-        .for_update()
-        .skip_locked()
-        .select(Post::as_select())
-        .load(conn)
-        .await
-}
-
 /// Marks a scheduled post published (its `published_at` is the scheduled time).
 pub async fn mark_published(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Post> {
     diesel::update(posts::table.find(id))
