@@ -1,9 +1,10 @@
 //! `deploy bench jobs`: no-op jobs enqueued and run per second through `shared::jobs`.
 //!
 //! On a scratch database, two runners (as two replicas would) work the queue while four
-//! producers enqueue no-op jobs, each in transactions of 100 (one `enqueue` per job, as
-//! application code calls it). The figure is jobs enqueued and run, from the first enqueue
-//! until the queue is empty, per second.
+//! producers enqueue no-op jobs in transactions of 100: first with one `enqueue` per job (as
+//! most application code calls it), then with one `enqueue_many` per transaction (imports,
+//! newsletter sends). The figure is jobs enqueued and run, from the first enqueue until the
+//! queue is empty, per second.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,40 +89,80 @@ pub async fn run() -> anyhow::Result<()> {
     // Let the runners open their LISTEN connections.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let started = Instant::now();
-    try_join_all((0..PRODUCERS).map(|p| {
-        let url = database_url.clone();
-        async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
-            let per_producer = JOBS / PRODUCERS;
-            for chunk in 0..per_producer / PER_TRANSACTION {
-                conn.transaction(async |conn| {
-                    for i in 0..PER_TRANSACTION {
-                        let n = p * per_producer + chunk * PER_TRANSACTION + i;
-                        jobs::enqueue(conn, &Noop { n }).await?;
-                    }
-                    Ok::<_, jobs::EnqueueError>(())
-                })
-                .await?;
-            }
-            anyhow::Ok(())
+    println!(
+        "{JOBS} no-op jobs, {PRODUCERS} producers ({PER_TRANSACTION} per transaction), 2 runners"
+    );
+    for batched in [false, true] {
+        ran.store(0, Ordering::Relaxed);
+        let (enqueued, empty) = measure(&database_url, &ran, batched).await?;
+        println!(
+            "  {}: enqueued in {:.2} s ({:.0}/s), queue empty after {:.2} s: {:.0} jobs enqueued+run per second (target >= 5,000)",
+            if batched {
+                "enqueue_many (one statement per transaction)"
+            } else {
+                "enqueue (one statement per job)"
+            },
+            enqueued.as_secs_f64(),
+            JOBS as f64 / enqueued.as_secs_f64(),
+            empty.as_secs_f64(),
+            JOBS as f64 / empty.as_secs_f64()
+        );
+        let ran = AtomicU64::load(&ran, Ordering::Relaxed);
+        if ran != JOBS {
+            bail!("{ran} runs for {JOBS} jobs");
         }
+    }
+    stop.send_replace(true);
+    for runner in runners {
+        let _ = runner.await;
+    }
+    Ok(())
+}
+
+/// Enqueues `JOBS` (one `enqueue` per job, or one `enqueue_many` per transaction) and waits until
+/// all ran and the queue is empty: (time to enqueue, time until empty).
+async fn measure(
+    database_url: &str,
+    ran: &AtomicU64,
+    batched: bool,
+) -> anyhow::Result<(Duration, Duration)> {
+    let started = Instant::now();
+    try_join_all((0..PRODUCERS).map(|p| async move {
+        let mut conn = AsyncPgConnection::establish(database_url).await?;
+        let per_producer = JOBS / PRODUCERS;
+        for chunk in 0..per_producer / PER_TRANSACTION {
+            let first = p * per_producer + chunk * PER_TRANSACTION;
+            conn.transaction(async |conn| {
+                if batched {
+                    let batch: Vec<Noop> = (0..PER_TRANSACTION)
+                        .map(|i| Noop { n: first + i })
+                        .collect();
+                    jobs::enqueue_many(conn, &batch).await?;
+                } else {
+                    for i in 0..PER_TRANSACTION {
+                        jobs::enqueue(conn, &Noop { n: first + i }).await?;
+                    }
+                }
+                Ok::<_, jobs::EnqueueError>(())
+            })
+            .await?;
+        }
+        anyhow::Ok(())
     }))
     .await?;
     let enqueued = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while AtomicU64::load(&ran, Ordering::Relaxed) < JOBS {
+    while ran.load(Ordering::Relaxed) < JOBS {
         if Instant::now() > deadline {
             bail!(
                 "only {} of {JOBS} jobs ran in time",
-                AtomicU64::load(&ran, Ordering::Relaxed)
+                ran.load(Ordering::Relaxed)
             );
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let all_ran = started.elapsed();
     // The last deletes land just after the last run.
-    let mut conn = AsyncPgConnection::establish(&database_url).await?;
+    let mut conn = AsyncPgConnection::establish(database_url).await?;
     loop {
         let left: Count = diesel::sql_query("SELECT count(*) AS n FROM background_jobs")
             .get_result(&mut conn)
@@ -134,28 +175,5 @@ pub async fn run() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let empty = started.elapsed();
-    stop.send_replace(true);
-    for runner in runners {
-        let _ = runner.await;
-    }
-    let ran = AtomicU64::load(&ran, Ordering::Relaxed);
-    println!(
-        "{JOBS} no-op jobs, {PRODUCERS} producers ({PER_TRANSACTION} per transaction), 2 runners"
-    );
-    println!(
-        "  enqueued in {:.2} s ({:.0}/s)",
-        enqueued.as_secs_f64(),
-        JOBS as f64 / enqueued.as_secs_f64()
-    );
-    println!(
-        "  all run after {:.2} s, queue empty after {:.2} s: {:.0} jobs enqueued+run per second (target >= 5,000)",
-        all_ran.as_secs_f64(),
-        empty.as_secs_f64(),
-        JOBS as f64 / empty.as_secs_f64()
-    );
-    if ran != JOBS {
-        bail!("{ran} runs for {JOBS} jobs");
-    }
-    Ok(())
+    Ok((enqueued, started.elapsed()))
 }

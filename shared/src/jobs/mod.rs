@@ -130,6 +130,19 @@ pub async fn enqueue<J: Job>(conn: &mut AsyncPgConnection, job: &J) -> Result<i6
     Ok(id.unwrap_or_default())
 }
 
+/// Queues many jobs of one type to run now, in one statement (an import, a newsletter's
+/// recipients): inside the caller's transaction like [`enqueue`]. Returns how many were queued.
+pub async fn enqueue_many<J: Job>(
+    conn: &mut AsyncPgConnection,
+    jobs: &[J],
+) -> Result<i64, EnqueueError> {
+    let payloads = jobs
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(store::insert_many(conn, J::JOB_TYPE, &payloads, J::PRIORITY, J::MAX_ATTEMPTS).await?)
+}
+
 /// Queues `job` with `options`: `None` when a pending duplicate was kept instead.
 pub async fn enqueue_with<J: Job>(
     conn: &mut AsyncPgConnection,

@@ -57,6 +57,38 @@ pub(super) async fn insert(
     Ok(rows.into_iter().next().map(|r| r.id))
 }
 
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Inserts many jobs of one type to run now, in one statement and one NOTIFY (no dedupe keys).
+pub(super) async fn insert_many(
+    conn: &mut AsyncPgConnection,
+    job_type: &str,
+    payloads: &[serde_json::Value],
+    priority: i16,
+    max_attempts: i32,
+) -> diesel::QueryResult<i64> {
+    let sql = format!(
+        "WITH written AS ( \
+           INSERT INTO background_jobs (job_type, payload, priority, run_at, max_attempts) \
+           SELECT $1, p, $3, now(), $4 FROM unnest($2::jsonb[]) AS p RETURNING 1), \
+         counted AS (SELECT count(*) AS n FROM written) \
+         SELECT n FROM counted, LATERAL (SELECT pg_notify('{channel}', '')) AS woken",
+        channel = super::CHANNEL
+    );
+    let written: Written = diesel::sql_query(sql)
+        .bind::<Text, _>(job_type)
+        .bind::<Array<Jsonb>, _>(payloads)
+        .bind::<Int2, _>(priority)
+        .bind::<Int4, _>(max_attempts)
+        .get_result(conn)
+        .await?;
+    Ok(written.n)
+}
+
 /// A job a runner holds the lease of.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {

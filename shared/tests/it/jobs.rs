@@ -219,6 +219,36 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists() {
 }
 
 #[actix_web::test]
+async fn jobs_enqueued_many_at_once_follow_the_transaction_and_each_run_once() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let batch: Vec<Count> = (0..50).map(|n| Count { n }).collect();
+    let rolled_back = conn
+        .transaction(async |conn| {
+            jobs::enqueue_many(conn, &batch).await.unwrap();
+            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    testing::assert_queue_empty(&db).await;
+
+    let queued = conn
+        .transaction(async |conn| {
+            Ok::<_, diesel::result::Error>(jobs::enqueue_many(conn, &batch).await.unwrap())
+        })
+        .await
+        .unwrap();
+    assert_eq!(queued, 50);
+    let ctx = Ctx::default();
+    let runner = start(&db, ctx.clone(), quick());
+    testing::assert_queue_drains(&db, 10).await;
+    stop(runner).await;
+    let runs = ctx.runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 50);
+    assert!(runs.values().all(|r| r.len() == 1), "each ran once");
+}
+
+#[actix_web::test]
 async fn two_runners_run_every_job_exactly_once() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
