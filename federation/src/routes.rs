@@ -9,8 +9,10 @@ use shared::models::users::{self as user_rows, User};
 use shared::{AppContext, AppError, PageRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/@{username}", web::get().to(profile));
+    cfg.route("/", web::get().to(index)).route(
+        shared::infrastructure::link_catalog::routes::PROFILE,
+        web::get().to(profile),
+    );
 }
 
 #[derive(Debug, Serialize)]

@@ -76,6 +76,12 @@ async fn follow_form(
     let remote = remote::resolve(&ctx, &form.handle).await?;
     follow(&ctx, &LocalActor::User(user.username.clone()), &remote).await?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/@{}?following=1", user.username)))
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "{}?following=1",
+                shared::infrastructure::link_catalog::profile(&user.username).path
+            ),
+        ))
         .finish())
 }

@@ -252,7 +252,7 @@ pub async fn user_claims(ctx: &AppContext, user_id: i64, scope: &str) -> Result<
         claims["name"] = json!(user.display_name);
         claims["preferred_username"] = json!(user.username);
         claims["profile"] =
-            json!(ctx.url(shared::AppName::Federation, &format!("/@{}", user.username)));
+            json!(shared::infrastructure::link_catalog::profile(&user.username).url(ctx));
         if let Some(avatar) = &user.avatar_url {
             claims["picture"] = json!(avatar);
         }

@@ -16,6 +16,7 @@ use crate::apps::AppName;
 use crate::db::schema::{posts, users};
 use crate::infrastructure::app::AppContext;
 use crate::infrastructure::errors::AppError;
+use crate::infrastructure::link_catalog;
 
 const PAGE_SIZE: i64 = 20;
 
@@ -108,7 +109,7 @@ async fn webfinger(
     };
     let profile_url = match &actor {
         LocalActor::App(app) => ctx.url(*app, "/"),
-        LocalActor::User(name) => ctx.url(AppName::Federation, &format!("/@{name}")),
+        LocalActor::User(name) => link_catalog::profile(name).url(&ctx),
     };
     Ok(HttpResponse::Ok()
         .content_type("application/jrd+json")
@@ -202,7 +203,7 @@ async fn actor_document(
                 crate::models::users::by_username(&mut conn, username).await?
             }
             .ok_or_else(|| AppError::not_found("No such member."))?;
-            let url = ctx.url(AppName::Federation, &format!("/@{username}"));
+            let url = link_catalog::profile(username).url(ctx);
             let summary = crate::infrastructure::templates::escape_html(&user.bio);
             actors::document(
                 config,
@@ -250,7 +251,7 @@ async fn user_actor(
     if !member_exists(&ctx, &name).await? {
         return Err(AppError::not_found("No such member."));
     }
-    let profile = ctx.url(AppName::Federation, &format!("/@{name}"));
+    let profile = link_catalog::profile(&name).url(&ctx);
     serve_actor(&req, &ctx, LocalActor::User(name), profile).await
 }
 
