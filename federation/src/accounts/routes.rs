@@ -223,20 +223,19 @@ async fn signup(
     if problems.is_empty() && existing_name.is_some() {
         problems.push("That username is taken.");
     }
-    if !problems.is_empty() {
+    // The form again, filled in as sent, with what is wrong.
+    let again = |errors: &[&str], status: StatusCode| {
         let mut context = ctx.base_context();
-        context.insert("errors", &problems);
+        context.insert("errors", errors);
         context.insert("username", &username);
         context.insert("email", &email);
         context.insert("display_name", &display_name);
         context.insert("return_to", &return_to);
         context.insert("csrf_token", &session.as_ref().map(|s| s.data.csrf.clone()));
-        return page(
-            &ctx,
-            "accounts/signup.html",
-            &context,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        page(&ctx, "accounts/signup.html", &context, status)
+    };
+    if !problems.is_empty() {
+        return again(&problems, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Counted per IP and per address, whether or not the address has an account.
     let ip = client_ip(&req);
@@ -247,20 +246,8 @@ async fn signup(
     )
     .await?
     {
-        let mut context = ctx.base_context();
-        context.insert(
-            "errors",
+        return again(
             &["Too many sign-ups from here or for this address. Please wait 15 minutes."],
-        );
-        context.insert("username", &username);
-        context.insert("email", &email);
-        context.insert("display_name", &display_name);
-        context.insert("return_to", &return_to);
-        context.insert("csrf_token", &session.as_ref().map(|s| s.data.csrf.clone()));
-        return page(
-            &ctx,
-            "accounts/signup.html",
-            &context,
             StatusCode::TOO_MANY_REQUESTS,
         );
     }

@@ -314,25 +314,13 @@ impl Fetcher {
             let response = request.send().await?;
             let status = response.status();
             if status.is_redirection() {
-                let location = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .ok_or(FetchError::Status(status.as_u16()))?;
-                url = url
-                    .join(location)
-                    .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+                url = redirect_target(&url, &response)?;
                 continue;
             }
             if status != reqwest::StatusCode::OK {
                 return Err(FetchError::Status(status.as_u16()));
             }
-            let content_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
+            let content_type = content_type(&response);
             if !is_activity_content_type(&content_type) {
                 return Err(FetchError::ContentType(content_type));
             }
@@ -387,26 +375,14 @@ impl Fetcher {
                 .await?;
             let status = response.status();
             if status.is_redirection() {
-                let location = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .ok_or(FetchError::Status(status.as_u16()))?;
-                url = url
-                    .join(location)
-                    .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+                url = redirect_target(&url, &response)?;
                 url.set_fragment(None);
                 continue;
             }
             if status != reqwest::StatusCode::OK {
                 return Err(FetchError::Status(status.as_u16()));
             }
-            let content_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
+            let content_type = content_type(&response);
             if !is_html_content_type(&content_type) {
                 return Err(FetchError::NotHtml(content_type));
             }
@@ -448,6 +424,27 @@ impl Fetcher {
         }
         Ok(request.send().await?.status().as_u16())
     }
+}
+
+/// Where a redirect points, resolved against the address that answered it.
+fn redirect_target(url: &url::Url, response: &reqwest::Response) -> Result<url::Url, FetchError> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .ok_or(FetchError::Status(response.status().as_u16()))?;
+    url.join(location)
+        .map_err(|e| FetchError::BadUrl(e.to_string()))
+}
+
+/// The response's `Content-Type` ("" when absent or unreadable).
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 #[cfg(test)]
