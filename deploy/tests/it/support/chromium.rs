@@ -108,7 +108,7 @@ async fn a_browser_signs_up_signs_in_everywhere_with_one_click_and_signs_out_eve
     };
     let t = TestFleet::start().await;
     let client = browser(&driver).await;
-    let email = crate::sso::address(&t, "marie");
+    let email = crate::support::people::address(&t, "marie");
 
     // Sign up on federation.
     client

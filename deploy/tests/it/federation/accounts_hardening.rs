@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use shared::AppName;
 use shared::models::users::{self, NewUser};
 
-use crate::browser::{Browser, form_value};
+use crate::support::browser::{Browser, form_value};
 use crate::support::{Page, TestFleet, mail_sink, page};
 
 const PASSWORD: &str = "clara plays schumann";
@@ -475,7 +475,7 @@ async fn sign_up_from(t: &TestFleet, ip: Ipv4Addr, username: &str, email: &str) 
 #[actix_web::test]
 async fn sign_up_is_rate_limited_per_address_and_per_ip() {
     let t = TestFleet::start().await;
-    let email = crate::sso::address(&t, "target");
+    let email = crate::support::people::address(&t, "target");
     let one = Ipv4Addr::new(127, 0, 4, 1);
     for i in 0..5 {
         let ok = sign_up_from(&t, one, &format!("same{i}"), &email).await;
@@ -487,11 +487,11 @@ async fn sign_up_is_rate_limited_per_address_and_per_ip() {
 
     let other = Ipv4Addr::new(127, 0, 4, 3);
     for i in 0..20 {
-        let address = crate::sso::address(&t, &format!("many{i}"));
+        let address = crate::support::people::address(&t, &format!("many{i}"));
         let ok = sign_up_from(&t, other, &format!("many{i}"), &address).await;
         assert_eq!(ok.status, 200, "{i}: {}", ok.body);
     }
-    let address = crate::sso::address(&t, "many20");
+    let address = crate::support::people::address(&t, "many20");
     let refused = sign_up_from(&t, other, "many20", &address).await;
     assert_eq!(refused.status, 429, "per IP");
     t.stop().await;
@@ -616,7 +616,7 @@ async fn verified(t: &TestFleet, username: &str) -> bool {
 #[actix_web::test]
 async fn the_confirmation_link_works_in_any_browser_confirms_on_a_post_and_signs_nobody_in() {
     let t = TestFleet::start().await;
-    let email = crate::sso::address(&t, "amy");
+    let email = crate::support::people::address(&t, "amy");
     let signed_up_here = Browser::new();
     browser_sign_up(&t, &signed_up_here, "amy", &email).await;
     let link = confirmation_link(&email, 1).await;
@@ -663,11 +663,12 @@ async fn the_confirmation_link_works_in_any_browser_confirms_on_a_post_and_signs
     );
 
     // Same browser from the start: confirm, sign in, land where the visit was going.
-    let email = crate::sso::address(&t, "bea");
+    let email = crate::support::people::address(&t, "bea");
     let browser = Browser::new();
     browser_sign_up(&t, &browser, "bea", &email).await;
     let link = confirmation_link(&email, 1).await;
-    let landed = crate::sso::confirm_and_sign_in(&t, &browser, &link, "bea", PASSWORD).await;
+    let landed =
+        crate::support::people::confirm_and_sign_in(&t, &browser, &link, "bea", PASSWORD).await;
     assert_eq!(landed, t.fleet.at(AppName::Federation, "/account/profile"));
 
     // A link that never existed (or expired) is a clear 400.

@@ -19,10 +19,10 @@ use shared::db::schema::{
     ap_activities, ap_objects, ap_reactions, ap_remote_actors, post_comments, posts,
 };
 
-use crate::activitypub::post_signed;
-use crate::blog::{api, person};
-use crate::federation::eventually;
 use crate::support::TestFleet;
+use crate::support::eventually;
+use crate::support::peer::post_signed;
+use crate::support::people::{api, person};
 
 const AS_JSON: &str = "application/activity+json";
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";

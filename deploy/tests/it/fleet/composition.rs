@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 use shared::AppName;
 use shared::testing;
 
-use crate::fixtures::{self, EVENT_TITLE, NAV_LABEL, POST_TITLE, PRODUCT_TITLE, USER_NAME};
 use crate::support::TestFleet;
+use crate::support::fixtures::{
+    self, EVENT_TITLE, NAV_LABEL, POST_TITLE, PRODUCT_TITLE, USER_NAME,
+};
 
 #[actix_web::test]
 async fn every_app_is_live_and_ready() {

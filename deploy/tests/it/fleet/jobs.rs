@@ -13,9 +13,9 @@ use shared::AppName;
 use shared::jobs::store;
 use shared::testing;
 
-use crate::blog::{api, person};
-use crate::federation::eventually;
 use crate::support::TestFleet;
+use crate::support::eventually;
+use crate::support::people::{api, person};
 
 async fn jobs(t: &TestFleet) -> Vec<store::JobRow> {
     store::all(&mut t.db.conn().await).await.unwrap()

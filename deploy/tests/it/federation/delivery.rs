@@ -13,8 +13,8 @@ use shared::activitypub::actors::LocalActor;
 use shared::activitypub::{outbox, store};
 use shared::db::schema::ap_deliveries;
 
-use crate::federation::eventually;
 use crate::support::TestFleet;
+use crate::support::eventually;
 
 /// `per_host` followers of the blog on each of `hosts` (all sharing their host's inbox).
 async fn followers_on(t: &TestFleet, sink: &InboxSink, hosts: &[String], per_host: usize) {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use shared::AppName;
 use shared::testing::{self, TestDb, TestRedis};
 
-use crate::fixtures;
 use crate::support::TestFleet;
+use crate::support::fixtures;
 
 #[actix_web::test]
 async fn sigterm_drains_every_accepted_request() {

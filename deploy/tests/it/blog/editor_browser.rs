@@ -17,9 +17,9 @@ use shared::AppName;
 use shared::db::schema::posts;
 use shared::testing::TestSession;
 
-use crate::blog::{api, person};
-use crate::chromium::{browser, start_driver};
 use crate::support::TestFleet;
+use crate::support::chromium::{browser, start_driver};
+use crate::support::people::{api, person};
 
 /// How long any one thing may take to show up.
 const PATIENCE: Duration = Duration::from_secs(10);

@@ -16,8 +16,8 @@ use shared::activitypub::actors::LocalActor;
 use shared::activitypub::outbox;
 use shared::db::schema::{ap_activities, ap_followers, ap_following, ap_objects};
 
-use crate::federation::{eventually, member};
 use crate::support::TestFleet;
+use crate::support::{eventually, people::member};
 
 const BOVINE: &str = "bovine[server]==0.5.19";
 

@@ -3,90 +3,9 @@
 
 use shared::AppName;
 
-use crate::browser::{Browser, form_value};
+use crate::support::browser::{Browser, form_value};
+use crate::support::people::{address, sign_up};
 use crate::support::{TestFleet, mail_sink};
-
-/// A unique address per test (all tests share one SMTP sink).
-pub fn address(t: &TestFleet, who: &str) -> String {
-    format!("{who}.{}@example.org", t.db.name.replace('_', "-"))
-}
-
-/// Signs up through federation's forms and follows the confirmation link; returns the browser,
-/// signed in at federation.
-pub async fn sign_up(t: &TestFleet, username: &str, email: &str, password: &str) -> Browser {
-    let browser = Browser::new();
-    let signup_url = t.fleet.at(AppName::Federation, "/signup");
-    let (_, form) = browser.visit(&signup_url).await;
-    let csrf = form_value(&form.body, "csrf_token").expect("a CSRF token on the sign-up form");
-    let (_, done) = browser
-        .submit(
-            &signup_url,
-            &signup_url,
-            &[
-                ("csrf_token", &csrf),
-                ("username", username),
-                ("email", email),
-                ("display_name", "Nadia Boulanger"),
-                ("password", password),
-                ("return_to", "/"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("Check your e-mail"));
-    let mail = mail_sink()
-        .wait_for(email, 1)
-        .await
-        .expect("a confirmation mail");
-    assert_eq!(mail.subject(), Some("Confirm your Rose Ash account"));
-    let link = mail
-        .links()
-        .into_iter()
-        .find(|l| l.contains("/verify-email/"))
-        .expect("a confirmation link");
-    confirm_and_sign_in(t, &browser, &link, username, password).await;
-    browser
-}
-
-/// Opens a confirmation link (a page with a button), presses the button, then signs in from
-/// the link the page offers; returns where the browser landed.
-pub async fn confirm_and_sign_in(
-    t: &TestFleet,
-    browser: &Browser,
-    link: &str,
-    login: &str,
-    password: &str,
-) -> String {
-    let (_, confirm) = browser.visit(link).await;
-    assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let csrf = form_value(&confirm.body, "csrf_token").expect("a confirm button's form");
-    let (_, confirmed) = browser.submit(link, link, &[("csrf_token", &csrf)]).await;
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
-    let sign_in = confirmed
-        .body
-        .split("href=\"")
-        .map(|h| h.split('"').next().unwrap_or_default())
-        .find(|h| h.starts_with("/login?"))
-        .expect("a sign-in link")
-        .replace("&amp;", "&");
-    let sign_in = t.fleet.at(AppName::Federation, &sign_in);
-    let (_, form) = browser.visit(&sign_in).await;
-    let csrf = form_value(&form.body, "csrf_token").expect("the sign-in form");
-    let return_to = form_value(&form.body, "return_to").unwrap_or_default();
-    let (landed, _) = browser
-        .submit(
-            &sign_in,
-            &t.fleet.at(AppName::Federation, "/login"),
-            &[
-                ("csrf_token", &csrf),
-                ("login", login),
-                ("password", password),
-                ("return_to", &return_to),
-            ],
-        )
-        .await;
-    landed
-}
 
 fn signed_in_as(body: &str, name: &str) -> bool {
     body.contains(&format!(">{name}</a>")) && body.contains("class=\"who\"")
@@ -656,7 +575,7 @@ async fn rotating_the_signing_key_keeps_sign_in_working() {
 #[actix_web::test]
 async fn signing_in_on_the_cart_adopts_the_anonymous_cart() {
     let t = TestFleet::start().await;
-    crate::fixtures::world(&mut t.db.conn().await).await;
+    crate::support::fixtures::world(&mut t.db.conn().await).await;
     let email = address(&t, "louise");
     let browser = sign_up(&t, "louise", &email, "farrenc symphonies").await;
     // Anonymous on the cart app: add from a market page.

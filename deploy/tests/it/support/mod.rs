@@ -1,8 +1,16 @@
 //! A fleet per test.
 
+pub mod browser;
+pub mod chromium;
+pub mod fixtures;
+pub mod peer;
+pub mod people;
+
 use std::net::{IpAddr, Ipv4Addr};
 
+use std::future::Future;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use deploy::fleet::Fleet;
 use deploy::mail_sink::MailSink;
@@ -123,4 +131,19 @@ pub async fn page(res: reqwest::Response) -> Page {
         headers,
         body: res.text().await.unwrap(),
     }
+}
+
+/// Polls `check` until it holds (or panics after `secs`).
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..secs * 10 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }

@@ -8,8 +8,8 @@ use shared::db::schema::newsletter_subscriptions;
 use shared::infrastructure::link_catalog::{self, Link};
 use shared::models::users::{self, NewUser};
 
-use crate::fixtures;
 use crate::support::TestFleet;
+use crate::support::fixtures;
 
 /// The absolute URL of `link` on the test fleet.
 fn at(t: &TestFleet, link: &Link) -> String {

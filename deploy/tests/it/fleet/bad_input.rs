@@ -5,8 +5,8 @@ use diesel_async::RunQueryDsl;
 use shared::AppName;
 use shared::db::schema::{cart_items, newsletter_subscriptions};
 
-use crate::fixtures;
 use crate::support::TestFleet;
+use crate::support::fixtures;
 
 async fn counts(t: &TestFleet) -> (i64, i64, i64) {
     let mut conn = t.db.conn().await;

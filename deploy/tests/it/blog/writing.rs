@@ -10,61 +10,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::db::schema::{ap_activities, posts};
-use shared::models::users::{self, NewUser};
 use shared::testing::TestSession;
 
-use crate::federation::eventually;
 use crate::support::TestFleet;
-
-pub async fn person(t: &TestFleet, username: &str, role: &str) -> i64 {
-    let email = format!("{username}@example.org");
-    users::insert(
-        &mut t.db.conn().await,
-        &NewUser {
-            username,
-            email: &email,
-            display_name: &format!("{username} (display)"),
-            avatar_url: None,
-            bio: "Writes about orchards.",
-            role,
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
-
-/// A request to the blog as its editor page sends it (same origin, CSRF header, JSON).
-pub async fn api(
-    t: &TestFleet,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    session: Option<&TestSession>,
-) -> (StatusCode, Value) {
-    let origin = t.fleet.url(AppName::Blog).origin().ascii_serialization();
-    let mut req = t
-        .client
-        .request(method, t.fleet.at(AppName::Blog, path))
-        .header("origin", origin)
-        .header("sec-fetch-site", "same-origin")
-        .header("accept", "application/json");
-    if let Some(s) = session {
-        req = req
-            .header("cookie", &s.cookie)
-            .header("x-csrf-token", &s.csrf);
-    }
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use crate::support::eventually;
+use crate::support::people::{api, person};
 
 async fn outbound(t: &TestFleet, kind: &str) -> Vec<Value> {
     ap_activities::table
@@ -857,7 +807,7 @@ async fn a_site_may_federate_its_posts_as_notes() {
 
 #[actix_web::test]
 async fn replies_from_the_fediverse_become_comments_once_an_editor_approves_them() {
-    use crate::activitypub::{Peer, post_signed};
+    use crate::support::peer::{Peer, post_signed};
 
     let t = TestFleet::start().await;
     let editor = t
@@ -1000,7 +950,7 @@ async fn replies_from_the_fediverse_become_comments_once_an_editor_approves_them
 #[actix_web::test]
 async fn posts_embed_events_from_the_events_app() {
     let t = TestFleet::start().await;
-    crate::fixtures::world(&mut t.db.conn().await).await;
+    crate::support::fixtures::world(&mut t.db.conn().await).await;
     let ann = t
         .sign_in(AppName::Blog, person(&t, "ann", "author").await)
         .await;
@@ -1026,7 +976,9 @@ async fn posts_embed_events_from_the_events_app() {
         page.body
     );
     assert_eq!(
-        page.body.matches(crate::fixtures::EVENT_TITLE).count(),
+        page.body
+            .matches(crate::support::fixtures::EVENT_TITLE)
+            .count(),
         2,
         "the card and the list"
     );

@@ -5,8 +5,8 @@
 use shared::AppName;
 use shared::models::users::{self, NewUser};
 
-use crate::fixtures;
 use crate::support::TestFleet;
+use crate::support::fixtures;
 
 async fn member(t: &TestFleet, username: &str, role: &str) -> i64 {
     let mut conn = t.db.conn().await;

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use serde_json::{Value, json};
 use shared::AppName;
@@ -13,8 +13,7 @@ use shared::activitypub::httpsig::{self, Message};
 use shared::db::schema::ap_activities;
 
 use crate::support::TestFleet;
-
-const AS_JSON: &str = "application/activity+json";
+use crate::support::peer::{AS_JSON, Peer, PeerActor, post_signed};
 
 async fn get_json(t: &TestFleet, app: AppName, path: &str) -> (u16, Value, String) {
     let res = t
@@ -127,11 +126,11 @@ async fn every_app_has_an_actor_mastodon_can_read() {
 #[actix_web::test]
 async fn members_are_person_actors_on_federation_and_nodeinfo_describes_the_server() {
     let t = TestFleet::start().await;
-    crate::fixtures::world(&mut t.db.conn().await).await;
+    crate::support::fixtures::world(&mut t.db.conn().await).await;
     let (status, person, _) = get_json(&t, AppName::Federation, "/users/marta").await;
     assert_eq!(status, 200);
     assert_eq!(person["type"], "Person");
-    assert_eq!(person["name"], crate::fixtures::USER_NAME);
+    assert_eq!(person["name"], crate::support::fixtures::USER_NAME);
     assert_eq!(
         person["endpoints"]["sharedInbox"],
         t.fleet.at(AppName::Federation, "/inbox")
@@ -200,115 +199,6 @@ async fn members_are_person_actors_on_federation_and_nodeinfo_describes_the_serv
     assert_eq!(page["type"], "OrderedCollectionPage");
     assert_eq!(page["partOf"], t.fleet.at(AppName::Blog, "/actor/outbox"));
     t.stop().await;
-}
-
-/// A remote server for the inbox tests: it only serves its actors' documents.
-pub struct Peer {
-    pub base: String,
-    handle: actix_web::dev::ServerHandle,
-}
-
-pub struct PeerActor {
-    pub id: String,
-    pub key: PKey<Private>,
-}
-
-impl PeerActor {
-    pub fn key_id(&self) -> String {
-        format!("{}#main-key", self.id)
-    }
-}
-
-impl Peer {
-    /// Serves `names` as Person actors at `http://peer.localhost:<port>/users/<name>`.
-    pub async fn start(names: &[&str]) -> (Peer, Vec<PeerActor>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!(
-            "http://peer.localhost:{}",
-            listener.local_addr().unwrap().port()
-        );
-        let mut docs = std::collections::HashMap::new();
-        let mut actors = Vec::new();
-        for name in names {
-            let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-            let id = format!("{base}/users/{name}");
-            let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
-            docs.insert(
-                (*name).to_owned(),
-                json!({
-                    "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-                    "id": id, "type": "Person", "preferredUsername": name, "inbox": format!("{id}/inbox"),
-                    "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
-                }),
-            );
-            actors.push(PeerActor { id, key });
-        }
-        let docs = web::Data::new(docs);
-        let server = HttpServer::new(move || {
-            App::new().app_data(docs.clone()).route(
-                "/users/{name}",
-                web::get().to(|name: web::Path<String>, docs: web::Data<std::collections::HashMap<String, Value>>| async move {
-                    match docs.get(name.as_str()) {
-                        Some(doc) => HttpResponse::Ok().content_type(AS_JSON).body(doc.to_string()),
-                        None => HttpResponse::NotFound().finish(),
-                    }
-                }),
-            )
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        (Peer { base, handle }, actors)
-    }
-
-    pub async fn stop(&self) {
-        self.handle.stop(false).await;
-    }
-}
-
-/// Signs and POSTs `body` to `url` as `actor` (Mastodon's header set), with `tweak` applied to
-/// the headers before sending.
-pub async fn post_signed(
-    client: &reqwest::Client,
-    url: &str,
-    body: &[u8],
-    key: &PKey<Private>,
-    key_id: &str,
-    tweak: impl FnOnce(&mut Vec<(String, String)>),
-) -> u16 {
-    let parsed = url::Url::parse(url).unwrap();
-    let host = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
-    let mut headers = vec![
-        ("host".to_owned(), host),
-        ("date".to_owned(), httpsig::http_date(chrono::Utc::now())),
-        ("digest".to_owned(), httpsig::digest_header(body)),
-        ("content-type".to_owned(), AS_JSON.to_owned()),
-    ];
-    let lookup = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let message = Message {
-        method: "POST",
-        path_and_query: parsed.path(),
-        headers: &lookup,
-    };
-    let signature = httpsig::sign(
-        key,
-        key_id,
-        &message,
-        &["(request-target)", "host", "date", "digest", "content-type"],
-    )
-    .unwrap();
-    headers.push(("signature".into(), signature));
-    tweak(&mut headers);
-    let mut req = client.post(url).body(body.to_vec());
-    for (k, v) in &headers {
-        if k != "host" {
-            req = req.header(k.as_str(), v.as_str());
-        }
-    }
-    req.send().await.unwrap().status().as_u16()
 }
 
 async fn stored(t: &TestFleet) -> i64 {
@@ -485,7 +375,7 @@ async fn the_inbox_refuses_what_it_must_and_stores_each_activity_once() {
     assert_eq!(stored(&t).await, 1);
     // Delivered to a member's inbox though addressed to the blog: never refused for that.
     let to_member = follow("4", &alice.id);
-    crate::fixtures::world(&mut t.db.conn().await).await;
+    crate::support::fixtures::world(&mut t.db.conn().await).await;
     assert_eq!(
         post_signed(
             &t.client,

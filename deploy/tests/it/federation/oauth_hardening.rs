@@ -11,7 +11,7 @@ use shared::infrastructure::sso::form_encode;
 use shared::models::oauth::{self, NewClient};
 use shared::models::users::{self, NewUser};
 
-use crate::browser::{Browser, form_value};
+use crate::support::browser::{Browser, form_value};
 use crate::support::{Page, TestFleet};
 
 const PASSWORD: &str = "a quiet orchard path";
@@ -364,7 +364,7 @@ async fn age_sign_in(t: &TestFleet, browser: &Browser, secs: i64) -> i64 {
 
 /// Submits the "confirm it's you" form on `page` (at `url`) with `password`.
 async fn reauthenticate(browser: &Browser, url: &str, page: &Page, password: &str) -> String {
-    let action = crate::browser::absolute(url, "/login");
+    let action = crate::support::browser::absolute(url, "/login");
     let (landed, _) = browser
         .submit(
             url,
@@ -553,7 +553,7 @@ async fn max_age_reauthenticates_once_and_never_loops() {
         };
         assert!(is_reauth_page(&page), "max_age={max_age}: {}", page.body);
         let before = now();
-        let action = crate::browser::absolute(&at, "/login");
+        let action = crate::support::browser::absolute(&at, "/login");
         let (_, location) = browser
             .submit_raw(
                 &at,

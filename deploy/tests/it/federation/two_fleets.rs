@@ -1,7 +1,6 @@
 //! Federation for real: two fleets (two databases, two sets of ports) following and delivering
 //! to each other through their processors and delivery queues.
 
-use std::future::Future;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -11,43 +10,9 @@ use shared::AppName;
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::outbox;
 use shared::db::schema::{ap_activities, ap_deliveries, ap_following, ap_objects};
-use shared::models::users::{self, NewUser};
 
-use crate::support::TestFleet;
-
-/// Polls `check` until it holds (or panics after `secs`).
-pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..secs * 10 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-pub async fn member(t: &TestFleet, username: &str) -> i64 {
-    let mut conn = t.db.conn().await;
-    let email = format!("{username}@example.org");
-    users::insert(
-        &mut conn,
-        &NewUser {
-            username,
-            email: &email,
-            display_name: username,
-            avatar_url: None,
-            bio: "",
-            role: "member",
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
+use crate::support::people::member;
+use crate::support::{TestFleet, eventually};
 
 async fn count<T>(t: &TestFleet, query: T) -> i64
 where

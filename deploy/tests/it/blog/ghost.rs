@@ -16,8 +16,8 @@ use shared::AppName;
 use shared::db::schema::{ap_activities, ghost_sites, posts, tags};
 use shared::testing::TestSession;
 
-use crate::blog::person;
 use crate::support::TestFleet;
+use crate::support::people::person;
 
 const KEY: &str = "a1b2c3d4e5f60718293a4b5c6d";
 /// Ghost's default page size is 15; this fake pages by 2 so that a handful of posts spans pages.

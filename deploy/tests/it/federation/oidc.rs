@@ -14,9 +14,9 @@ use shared::AppName;
 use shared::crypto::token_digest;
 use shared::models::oauth::{self, NewClient};
 
-use crate::browser::{Browser, absolute, form_value};
-use crate::sso::{address, sign_up};
 use crate::support::TestFleet;
+use crate::support::browser::{Browser, absolute, form_value};
+use crate::support::people::{address, sign_up};
 
 const CLIENT_ID: &str = "quince-app";
 const CLIENT_SECRET: &str = "quince-app-secret-0123456789abcdef";
@@ -281,9 +281,9 @@ mod abuse {
     use shared::infrastructure::jose::b64url;
 
     use super::{CLIENT_ID, CLIENT_SECRET, REDIRECT, register_third_party};
-    use crate::browser::Browser;
-    use crate::sso::{address, sign_up};
     use crate::support::TestFleet;
+    use crate::support::browser::Browser;
+    use crate::support::people::{address, sign_up};
 
     const VERIFIER: &str = "a-perfectly-good-pkce-verifier-of-enough-length-0123456789";
 

@@ -190,14 +190,14 @@ async fn a_crawler_cannot_grow_the_page_cache_which_lives_apart_from_security_st
     let ann = t
         .sign_in(
             AppName::Blog,
-            crate::blog::person(&t, "ann", "author").await,
+            crate::support::people::person(&t, "ann", "author").await,
         )
         .await;
     let body = serde_json::json!({
         "title": "Crawled pears", "markdown": "Words.", "tags": ["Orchard"],
         "excerpt": "", "status": "published"
     });
-    let (status, _) = crate::blog::api(
+    let (status, _) = crate::support::people::api(
         &t,
         reqwest::Method::POST,
         "/editor/api/posts",
@@ -316,7 +316,7 @@ async fn the_apps_open_the_dedicated_connections_the_stack_is_sized_for() {
             .find(|(name, _)| name.is_empty())
             .map_or(0, |(_, n)| *n)
     };
-    crate::federation::eventually(10, "the LISTEN connections", || async {
+    crate::support::eventually(10, "the LISTEN connections", || async {
         unnamed(&connections(&t).await) >= expected
     })
     .await;

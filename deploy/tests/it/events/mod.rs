@@ -1,0 +1,3 @@
+//! Events: the calendar pages.
+
+mod pages;

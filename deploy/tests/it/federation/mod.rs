@@ -1,0 +1,11 @@
+//! Federation: ActivityPub with peers, one login for six apps, and accounts.
+
+mod accounts_hardening;
+mod activitypub;
+mod ap_hardening;
+mod bovine;
+mod delivery;
+mod oauth_hardening;
+mod oidc;
+mod sso;
+mod two_fleets;
