@@ -1,11 +1,11 @@
 //! The dashboard and newsletter subscriptions.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::contracts::dtos::CartSummary;
 use shared::contracts::email;
 use shared::infrastructure::link_catalog;
+use shared::infrastructure::redirect::see_other;
 use shared::models::account;
 use shared::models::cart::CartOwner;
 use shared::{AppContext, AppError, PageRequest};
@@ -116,10 +116,5 @@ async fn subscribe(
         .filter(|u| u.email.eq_ignore_ascii_case(&email))
         .map(|u| u.id);
     account::subscribe(&mut conn, newsletter.id, &email, user_id).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("/?subscribed={}", newsletter.slug),
-        ))
-        .finish())
+    Ok(see_other(format!("/?subscribed={}", newsletter.slug)).finish())
 }

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::contracts::dtos::{CartSummary, ProductDto};
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::{Session, ensure_session};
 use shared::infrastructure::{fragment_catalog, link_catalog};
 use shared::models::cart::{self, CartOwner, MAX_QUANTITY};
@@ -123,8 +123,7 @@ async fn after_change(ctx: &AppContext, session: &Session, new_session: bool) ->
     {
         tracing::warn!(error = %err, "could not purge the mini-cart fragment");
     }
-    let mut res = HttpResponse::SeeOther();
-    res.insert_header((header::LOCATION, "/"));
+    let mut res = see_other("/");
     if new_session {
         res.cookie(ctx.sessions().cookie(session.id.clone()));
     }

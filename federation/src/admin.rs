@@ -1,11 +1,12 @@
 //! Administration (admins only): third-party OAuth clients, signing-key rotation, roles, and the
 //! event bus's dead letter (retry).
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::activitypub::bus::dead_letter;
 use shared::contracts::dtos::Role;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::oauth::{self, NewClient};
 use shared::models::users;
@@ -219,9 +220,7 @@ async fn delete_client(
         return Err(AppError::not_found("No such third-party client."));
     }
     state.forget_clients();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other("/admin").finish())
 }
 
 async fn rotate_keys(
@@ -231,9 +230,7 @@ async fn rotate_keys(
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
     state.rotate_keys(&ctx).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other("/admin").finish())
 }
 
 /// Re-queues a dead-lettered bus event (and those held behind it); its consumer runs it again.
@@ -252,9 +249,7 @@ async fn retry_event(
             "No such event in the dead letter (it may have been retried already).",
         ));
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other("/admin").finish())
 }
 
 /// Gives a dead job (`shared::jobs`) a fresh set of tries, due now.
@@ -273,9 +268,7 @@ async fn retry_job(
             "No such dead job (it may have been retried already).",
         ));
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other("/admin").finish())
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,9 +298,7 @@ async fn set_role(
     if changed == 0 {
         return Err(AppError::not_found("No such member."));
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
-        .finish())
+    Ok(see_other("/admin").finish())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog;
 use shared::{AppContext, AppError, AppName, PageRequest};
@@ -96,7 +97,7 @@ pub async fn save_navigation(
         tracing::warn!(error = %e, "could not purge the nav fragment");
     }
     service::purge(&ctx).await;
-    Ok(super::see_other("/admin/navigation?saved=1"))
+    Ok(see_other("/admin/navigation?saved=1").finish())
 }
 
 /// `GET /admin/settings`.
@@ -152,7 +153,7 @@ pub async fn save_settings(
         blog::update_settings(&mut conn, title, form.description.trim(), &form.federate_as).await?;
     }
     service::purge(&ctx).await;
-    Ok(super::see_other("/admin/settings?saved=1"))
+    Ok(see_other("/admin/settings?saved=1").finish())
 }
 
 /// `GET /admin/comments`: replies waiting for moderation first.
@@ -213,7 +214,7 @@ pub async fn moderate(
         return Err(AppError::not_found("There is no such comment."));
     }
     service::purge(&ctx).await;
-    Ok(super::see_other("/admin/comments"))
+    Ok(see_other("/admin/comments").finish())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::ghost;
 use shared::{AppContext, AppError, AppName, PageRequest};
@@ -115,7 +116,7 @@ pub async fn connect(
         let mut conn = ctx.conn().await?;
         ghost::set_webhooks(&mut conn, &ids, problem.as_deref()).await?;
     }
-    Ok(super::see_other("/admin/ghost"))
+    Ok(see_other("/admin/ghost").finish())
 }
 
 /// `POST /admin/ghost/sync`: a full sync now (import, then the deletion scan).
@@ -130,13 +131,14 @@ pub async fn sync_now(
     let task = actix_web::rt::spawn(async move { sync::run(&task_ctx, true).await });
     let outcome = match tokio::time::timeout(SYNC_WAIT, task).await {
         Ok(joined) => joined.map_err(AppError::internal)?,
-        Err(_still_running) => return Ok(super::see_other("/admin/ghost?running=1")),
+        Err(_still_running) => return Ok(see_other("/admin/ghost?running=1").finish()),
     };
     match outcome {
-        Ok(r) => Ok(super::see_other(&format!(
+        Ok(r) => Ok(see_other(format!(
             "/admin/ghost?synced={}+new,+{}+updated,+{}+unchanged,+{}+removed",
             r.created, r.updated, r.unchanged, r.removed
-        ))),
+        ))
+        .finish()),
         Err(SyncError::NotConnected) => Err(AppError::bad_request("Connect a Ghost site first.")),
         Err(SyncError::Busy) => Err(AppError::Conflict("A sync is already running.".into())),
         Err(SyncError::Ghost(e)) => Err(AppError::BadRequest(format!("The sync failed: {e}."))),
@@ -159,7 +161,7 @@ pub async fn disconnect(
     }
     let mut conn = ctx.conn().await?;
     ghost::disconnect(&mut conn).await?;
-    Ok(super::see_other("/admin/ghost"))
+    Ok(see_other("/admin/ghost").finish())
 }
 
 /// Removes the webhooks registered under a connection (best effort).

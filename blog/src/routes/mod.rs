@@ -13,13 +13,6 @@ use actix_web::web;
 use shared::AppError;
 use shared::infrastructure::link_catalog;
 
-/// 303 to `to` (after a form post).
-fn see_other(to: &str) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, to.to_owned()))
-        .finish()
-}
-
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)

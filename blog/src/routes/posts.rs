@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use shared::activitypub::wants_activity_json;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::fragments::FragmentRequest;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::{self, Resolved};
 use shared::models::blog::{self, PostWithAuthor};
 use shared::{AppContext, AppError, PageRequest};
@@ -123,8 +124,7 @@ async fn show_kind(
             blog::published_by_slug(&mut conn, kind, slug).await?
         };
         return match post.and_then(|p| p.post.ap_object_id) {
-            Some(object_id) => Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, object_id))
+            Some(object_id) => Ok(see_other(object_id)
                 .insert_header((header::VARY, "Accept"))
                 .finish()),
             None => Err(AppError::not_found("This is not an ActivityPub object.")),
@@ -219,9 +219,7 @@ pub async fn object(
                 .content_type("application/activity+json")
                 .body(object.to_string()))
         }
-        Some(p) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/posts/{}", p.post.slug)))
-            .finish()),
+        Some(p) => Ok(see_other(format!("/posts/{}", p.post.slug)).finish()),
         None if deleted => Ok(HttpResponse::Gone()
             .content_type("application/activity+json")
             .body(

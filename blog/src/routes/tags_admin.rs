@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::blog;
 use shared::{AppContext, AppError, PageRequest};
@@ -77,7 +78,7 @@ pub async fn update(
         return Err(AppError::not_found("There is no such tag."));
     }
     service::purge(&ctx).await;
-    Ok(super::see_other("/admin/tags"))
+    Ok(see_other("/admin/tags").finish())
 }
 
 pub async fn delete(
@@ -94,5 +95,5 @@ pub async fn delete(
         return Err(AppError::not_found("There is no such tag."));
     }
     service::purge(&ctx).await;
-    Ok(super::see_other("/admin/tags"))
+    Ok(see_other("/admin/tags").finish())
 }

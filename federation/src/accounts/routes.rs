@@ -15,6 +15,7 @@ use shared::crypto::{random_token, token_digest};
 use shared::infrastructure::errors::ErrorMessage;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::mail::SendMail;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::{Session, SessionData, ensure_session};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
 use shared::models::users::{self, Credentials, NewUser};
@@ -93,11 +94,9 @@ fn password_failure(err: passwords::PasswordError) -> Result<HttpResponse, AppEr
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    let mut res = HttpResponse::SeeOther();
-    protect(&mut res)
-        .insert_header((header::LOCATION, location))
-        .finish()
+/// A 303 with the account pages' protective headers (no framing, no caching, no referrer).
+fn protected_redirect(location: &str) -> HttpResponse {
+    protect(&mut see_other(location)).finish()
 }
 
 fn with_cookie(
@@ -140,7 +139,7 @@ async fn complete_sign_in(
         data.idle_secs = Some(ctx.config().session_idle_timeout.as_secs());
     }
     let sid = ctx.sessions().create(&data).await?;
-    let mut res = see_other(&safe_return_to(Some(return_to)));
+    let mut res = protected_redirect(&safe_return_to(Some(return_to)));
     let _ = res.add_cookie(&ctx.sessions().cookie(sid));
     Ok(res)
 }
@@ -436,7 +435,7 @@ async fn login_form(
 ) -> Result<HttpResponse, AppError> {
     let return_to = safe_return_to(q.return_to.as_deref());
     if session.as_ref().is_some_and(|s| s.data.user_id.is_some()) {
-        return Ok(see_other(&return_to));
+        return Ok(protected_redirect(&return_to));
     }
     let (session, new) = ensure_session(&ctx, session).await?;
     let mut context = ctx.base_context();
@@ -546,7 +545,12 @@ async fn login(
             "/login/second-factor?{}",
             serde_urlencoded::to_string(query).map_err(AppError::internal)?
         );
-        return Ok(with_cookie(&ctx, see_other(&location), &session, new));
+        return Ok(with_cookie(
+            &ctx,
+            protected_redirect(&location),
+            &session,
+            new,
+        ));
     }
     complete_sign_in(&ctx, session.as_ref(), user.id, &return_to, remember).await
 }
@@ -557,7 +561,7 @@ async fn second_factor_form(
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(session) = session.filter(|s| s.data.pending_user_id.is_some()) else {
-        return Ok(see_other("/login"));
+        return Ok(protected_redirect("/login"));
     };
     let mut context = ctx.base_context();
     context.insert("csrf_token", &session.data.csrf);
@@ -585,7 +589,7 @@ async fn second_factor(
     form: web::Form<SecondFactorForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(session) = session.filter(|s| s.data.pending_user_id.is_some()) else {
-        return Ok(see_other("/login"));
+        return Ok(protected_redirect("/login"));
     };
     let user_id = session.data.pending_user_id.unwrap_or_default();
     let return_to = safe_return_to(form.return_to.as_deref());
@@ -612,7 +616,7 @@ async fn second_factor(
     let Some(secret) =
         credentials.and_then(|c| c.totp_secret.filter(|_| c.totp_enabled_at.is_some()))
     else {
-        return Ok(see_other("/login"));
+        return Ok(protected_redirect("/login"));
     };
     let code = form.code.trim().replace([' ', '-'], "");
     let accepted = match totp::verify(&secret, &code, chrono::Utc::now().timestamp()) {
@@ -654,7 +658,7 @@ async fn logout(
         }
         ctx.sessions().destroy(&session.id).await?;
     }
-    let mut res = see_other("/logged-out");
+    let mut res = protected_redirect("/logged-out");
     let _ = res.add_cookie(&ctx.sessions().removal_cookie());
     Ok(res)
 }
@@ -811,7 +815,7 @@ async fn reset(
     drop(conn);
     // Whoever knew the old password is signed out everywhere, this browser included.
     sign_ons::end_all_except(&ctx, &state, user.id, None).await?;
-    Ok(see_other("/login?reset=1"))
+    Ok(protected_redirect("/login?reset=1"))
 }
 
 async fn change_password_form(
@@ -874,7 +878,7 @@ async fn change_password(
     }
     // Every other sign-on session ends; the one that made the change goes on.
     sign_ons::end_all_except(&ctx, &state, user.id, session.data.sso_sid.as_deref()).await?;
-    Ok(see_other("/account/security?changed=password"))
+    Ok(protected_redirect("/account/security?changed=password"))
 }
 
 // ---------------------------------------------------------------- profile
@@ -954,7 +958,7 @@ async fn update_profile(
             tracing::warn!(error = %e, "could not purge the user menu");
         }
     }
-    Ok(see_other("/account/profile?saved=1"))
+    Ok(protected_redirect("/account/profile?saved=1"))
 }
 
 // ---------------------------------------------------------------- second factor
@@ -1159,7 +1163,7 @@ async fn totp_disable(
     let mut conn = ctx.conn().await?;
     users::set_totp(&mut conn, user.id, None, false).await?;
     users::replace_recovery_codes(&mut conn, user.id, &[]).await?;
-    Ok(see_other("/account/security?changed=totp"))
+    Ok(protected_redirect("/account/security?changed=totp"))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ pub mod handlers;
 pub mod processor;
 pub mod remote;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
@@ -14,6 +13,7 @@ use serde_json::json;
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::{AS_CONTEXT, outbox, store};
 use shared::infrastructure::background::Task;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError};
 
@@ -75,13 +75,9 @@ async fn follow_form(
 ) -> Result<HttpResponse, AppError> {
     let remote = remote::resolve(&ctx, &form.handle).await?;
     follow(&ctx, &LocalActor::User(user.username.clone()), &remote).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!(
-                "{}?following=1",
-                shared::infrastructure::link_catalog::profile(&user.username).path
-            ),
-        ))
-        .finish())
+    Ok(see_other(format!(
+        "{}?following=1",
+        shared::infrastructure::link_catalog::profile(&user.username).path
+    ))
+    .finish())
 }

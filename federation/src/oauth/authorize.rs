@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::crypto::{random_token, token_digest};
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::Session;
 use shared::models::oauth::{self, Client};
 use shared::models::users;
@@ -57,10 +57,7 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
             pairs.append_pair(k, v);
         }
     }
-    let mut res = HttpResponse::SeeOther();
-    protect(&mut res)
-        .insert_header((header::LOCATION, url.as_str()))
-        .finish()
+    protect(&mut see_other(url.as_str())).finish()
 }
 
 fn error_redirect(
@@ -302,10 +299,7 @@ async fn start_login(
         .arg(PENDING_TTL_SECS)
         .query_async::<()>(&mut conn)
         .await?;
-    let mut res = HttpResponse::SeeOther();
-    Ok(protect(&mut res)
-        .insert_header((header::LOCATION, continue_path(&id)?))
-        .finish())
+    Ok(protect(&mut see_other(continue_path(&id)?)).finish())
 }
 
 #[derive(Debug, Deserialize)]
@@ -339,10 +333,7 @@ pub async fn resume(
             "/login?{}",
             serde_urlencoded::to_string([("return_to", &here)]).map_err(AppError::internal)?
         );
-        let mut res = HttpResponse::SeeOther();
-        return Ok(protect(&mut res)
-            .insert_header((header::LOCATION, location))
-            .finish());
+        return Ok(protect(&mut see_other(location)).finish());
     };
     // Signed in, but not since the request (or without a sign-on session): the password again,
     // on a form of our own (the sign-in form sends a signed-in member straight back here).

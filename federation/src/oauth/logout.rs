@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::{LocalBoxFuture, join_all};
 use serde::Deserialize;
 use serde_json::json;
 use shared::crypto::random_token;
 use shared::infrastructure::jose;
+use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::{Session, revoke_sso_session};
 use shared::infrastructure::sso::BACKCHANNEL_EVENT;
 use shared::models::oauth;
@@ -258,11 +258,7 @@ async fn logout_now(
         }
         ctx.sessions().destroy(&session.id).await?;
     }
-    let mut res = HttpResponse::SeeOther();
-    res.insert_header((
-        header::LOCATION,
-        destination.unwrap_or_else(|| "/logged-out".to_owned()),
-    ));
+    let mut res = see_other(destination.unwrap_or_else(|| "/logged-out".to_owned()));
     Ok(protect(&mut res)
         .cookie(ctx.sessions().removal_cookie())
         .finish())
@@ -270,10 +266,7 @@ async fn logout_now(
 
 fn signed_out(ctx: &AppContext, destination: Option<String>) -> Result<HttpResponse, AppError> {
     if let Some(uri) = destination {
-        let mut res = HttpResponse::SeeOther();
-        return Ok(protect(&mut res)
-            .insert_header((header::LOCATION, uri))
-            .finish());
+        return Ok(protect(&mut see_other(uri)).finish());
     }
     let html = ctx
         .templates()

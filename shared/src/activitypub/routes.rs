@@ -17,6 +17,7 @@ use crate::db::schema::{posts, users};
 use crate::infrastructure::app::AppContext;
 use crate::infrastructure::errors::AppError;
 use crate::infrastructure::link_catalog;
+use crate::infrastructure::redirect::see_other;
 
 const PAGE_SIZE: i64 = 20;
 
@@ -229,8 +230,7 @@ async fn serve_actor(
     html_at: String,
 ) -> Result<HttpResponse, AppError> {
     if !wants_json(req) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, html_at))
+        return Ok(see_other(html_at)
             .insert_header((header::VARY, "Accept"))
             .finish());
     }

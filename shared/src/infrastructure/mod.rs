@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod page;
 pub mod page_cache;
 pub mod qr;
+pub mod redirect;
 pub mod redis;
 pub mod request_id;
 pub mod session;

@@ -30,6 +30,7 @@ use crate::apps::AppName;
 use crate::config::{Config, Secret};
 use crate::contracts::dtos::{Role, UserDto};
 use crate::crypto::{CryptoError, random_token};
+use crate::infrastructure::redirect::see_other;
 
 /// How long a login may take from `/auth/login` to `/auth/callback`.
 const TRANSACTION_TTL: Duration = Duration::from_secs(600);
@@ -367,10 +368,7 @@ async fn callback(
     if let Some(error) = &query.error {
         // prompt=none and the user is not signed in at federation, or they declined: stay anonymous.
         tracing::info!(%error, "sign-in ended without a code");
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, return_to))
-            .cookie(clear_tx)
-            .finish());
+        return Ok(see_other(return_to).cookie(clear_tx).finish());
     }
     let code = query
         .code
@@ -443,8 +441,7 @@ async fn callback(
     data.id_token = Some(id_token);
     let sid = ctx.sessions().create(&data).await?;
     (ctx.sso().on_sign_in)(&ctx, old.as_ref(), user_id).await;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, return_to))
+    Ok(see_other(return_to)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .cookie(ctx.sessions().cookie(sid))
@@ -472,9 +469,7 @@ async fn logout_confirm(
     session: Option<Session>,
 ) -> Result<HttpResponse, AppError> {
     let Some(session) = session.filter(|s| s.data.user_id.is_some()) else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/"))
-            .finish());
+        return Ok(see_other("/").finish());
     };
     let mut context = ctx.base_context();
     context.insert("csrf_token", &session.data.csrf);
@@ -528,8 +523,7 @@ async fn logout(
             );
         }
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+    Ok(see_other(location)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(ctx.sessions().removal_cookie())
         .finish())
@@ -652,9 +646,7 @@ pub fn sign_in_redirect(req: &HttpRequest) -> HttpResponse {
         "/auth/login?{}",
         serde_urlencoded::to_string([("return_to", here)]).unwrap_or_default()
     );
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    see_other(location).finish()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -674,9 +666,7 @@ impl actix_web::ResponseError for AuthRequired {
     }
     fn error_response(&self) -> HttpResponse {
         match self {
-            AuthRequired::SignIn(location) => HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location.as_str()))
-                .finish(),
+            AuthRequired::SignIn(location) => see_other(location.as_str()).finish(),
             AuthRequired::Other(e) => e.error_response(),
         }
     }
