@@ -11,16 +11,9 @@ use shared::{AppContext, AppName, AppSpec};
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 pub static APP: AppSpec = AppSpec {
-    name: AppName::Account,
-    templates: &TEMPLATES,
-    static_files: None,
-    migrates: false,
     configure,
     fragments: fragments::configure,
-    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
-    background: shared::infrastructure::background::none,
-    jobs: shared::jobs::none,
-    cross_app_forms: &[],
+    ..AppSpec::new(AppName::Account, &TEMPLATES)
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {

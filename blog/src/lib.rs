@@ -21,16 +21,13 @@ static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
 /// The blog app. It is the one that runs the migrations (`RUN_MIGRATIONS=true`).
 pub static APP: AppSpec = AppSpec {
-    name: AppName::Blog,
-    templates: &TEMPLATES,
     static_files: Some(&STATIC),
     migrates: true,
     configure,
     fragments: fragments::configure,
-    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background,
     jobs: jobs::registry,
-    cross_app_forms: &[],
+    ..AppSpec::new(AppName::Blog, &TEMPLATES)
 };
 
 /// The generation of the blog's content (`purge_kind(Blog, POSTS_KIND)` after any post, menu,

@@ -15,17 +15,12 @@ use shared::{AppContext, AppError, AppName, AppSpec, Viewer};
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 pub static APP: AppSpec = AppSpec {
-    name: AppName::Cart,
-    templates: &TEMPLATES,
-    static_files: None,
-    migrates: false,
     configure,
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
-    background: shared::infrastructure::background::none,
-    jobs: shared::jobs::none,
     // Market pages post "add to cart" here.
     cross_app_forms: &[shared::infrastructure::link_catalog::routes::CART_ITEMS],
+    ..AppSpec::new(AppName::Cart, &TEMPLATES)
 };
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart

@@ -16,16 +16,10 @@ use shared::{AppContext, AppName, AppSpec};
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 pub static APP: AppSpec = AppSpec {
-    name: AppName::Federation,
-    templates: &TEMPLATES,
-    static_files: None,
-    migrates: false,
     configure,
-    fragments: no_fragments,
-    on_sign_in: shared::infrastructure::sso::no_sign_in_hook,
     background: ap::background,
     jobs: mail_jobs,
-    cross_app_forms: &[],
+    ..AppSpec::new(AppName::Federation, &TEMPLATES)
 };
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
@@ -47,5 +41,3 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
 fn mail_jobs() -> shared::jobs::JobRegistry<AppContext> {
     shared::jobs::JobRegistry::new().register::<shared::infrastructure::mail::SendMail>()
 }
-
-fn no_fragments(_cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {}

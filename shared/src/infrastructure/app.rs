@@ -59,6 +59,27 @@ pub struct AppSpec {
     pub cross_app_forms: &'static [&'static str],
 }
 
+impl AppSpec {
+    /// An app with no routes, hooks or state: what an app literal starts from, so it names only
+    /// what it adds (`AppSpec { configure, ..AppSpec::new(AppName::Blog, &TEMPLATES) }`).
+    pub const fn new(name: AppName, templates: &'static Dir<'static>) -> AppSpec {
+        AppSpec {
+            name,
+            templates,
+            static_files: None,
+            migrates: false,
+            configure: no_routes,
+            fragments: no_routes,
+            on_sign_in: sso::no_sign_in_hook,
+            background: super::background::none,
+            jobs: crate::jobs::none,
+            cross_app_forms: &[],
+        }
+    }
+}
+
+fn no_routes(_: &mut web::ServiceConfig, _: &AppContext) {}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("configuration: {0}")]
