@@ -2,10 +2,40 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{
+    Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz, Untyped,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::OnDuplicate;
+
+/// A `sql_query` whose prepared statement the connection keeps. Diesel never caches a
+/// `sql_query` (its text might be built from input without bound); every query of this module
+/// has a fixed text, and re-preparing them cost a second round trip and a fresh plan per job:
+/// half the enqueue throughput.
+struct Prepared<Q>(Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    // Cached by its SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> Query for Prepared<Q> {
+    type SqlType = Untyped;
+}
 
 pub(super) struct NewJob<'a> {
     pub job_type: &'a str,
@@ -45,15 +75,17 @@ pub(super) async fn insert(
          SELECT id FROM written, LATERAL (SELECT pg_notify('{channel}', '')) AS woken",
         channel = super::CHANNEL
     );
-    let rows: Vec<Id> = diesel::sql_query(sql)
-        .bind::<Text, _>(job.job_type)
-        .bind::<Jsonb, _>(&job.payload)
-        .bind::<Int2, _>(job.priority)
-        .bind::<Nullable<Timestamptz>, _>(job.run_at)
-        .bind::<Int4, _>(job.max_attempts)
-        .bind::<Nullable<Text>, _>(job.dedupe.as_ref().map(|(key, _)| key.as_str()))
-        .load(conn)
-        .await?;
+    let rows: Vec<Id> = Prepared(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(job.job_type)
+            .bind::<Jsonb, _>(&job.payload)
+            .bind::<Int2, _>(job.priority)
+            .bind::<Nullable<Timestamptz>, _>(job.run_at)
+            .bind::<Int4, _>(job.max_attempts)
+            .bind::<Nullable<Text>, _>(job.dedupe.as_ref().map(|(key, _)| key.as_str())),
+    )
+    .load(conn)
+    .await?;
     Ok(rows.into_iter().next().map(|r| r.id))
 }
 
@@ -79,13 +111,15 @@ pub(super) async fn insert_many(
          SELECT n FROM counted, LATERAL (SELECT pg_notify('{channel}', '')) AS woken",
         channel = super::CHANNEL
     );
-    let written: Written = diesel::sql_query(sql)
-        .bind::<Text, _>(job_type)
-        .bind::<Array<Jsonb>, _>(payloads)
-        .bind::<Int2, _>(priority)
-        .bind::<Int4, _>(max_attempts)
-        .get_result(conn)
-        .await?;
+    let written: Written = Prepared(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(job_type)
+            .bind::<Array<Jsonb>, _>(payloads)
+            .bind::<Int2, _>(priority)
+            .bind::<Int4, _>(max_attempts),
+    )
+    .get_result(conn)
+    .await?;
     Ok(written.n)
 }
 
@@ -106,7 +140,12 @@ pub struct Claimed {
 }
 
 /// Leases up to `limit` due jobs of `types` to `worker` for `lease_secs`: pending ones whose
-/// time has come, and running ones whose worker's lease ran out (it died). Each claim is a try.
+/// time has come, and running ones whose worker's lease ran out (it died), highest priority
+/// first. Each claim is a try.
+///
+/// The two kinds are locked apart so that each walks its own partial index and stops after
+/// `limit` rows (one `OR` of both was a sort of the whole queue per claim: 50 ms at 60,000
+/// queued jobs), and the rows are updated through the primary key.
 pub(super) async fn claim(
     conn: &mut AsyncPgConnection,
     types: &[String],
@@ -114,23 +153,29 @@ pub(super) async fn claim(
     limit: i64,
     lease_secs: f64,
 ) -> diesel::QueryResult<Vec<Claimed>> {
-    diesel::sql_query(
-        "UPDATE background_jobs SET status = 'running', attempts = attempts + 1, \
-           locked_by = $2, locked_until = now() + make_interval(secs => $4), updated_at = now() \
-         WHERE id IN ( \
-           SELECT id FROM background_jobs \
-           WHERE job_type = ANY($1) \
-             AND ((status = 'pending' AND run_at <= now()) \
-                  OR (status = 'running' AND locked_until < now())) \
-           ORDER BY priority DESC, run_at, id \
-           LIMIT $3 \
-           FOR UPDATE SKIP LOCKED) \
-         RETURNING id, job_type, payload, attempts, max_attempts",
+    Prepared(
+        diesel::sql_query(
+            "WITH due AS ( \
+               SELECT id, priority, run_at FROM background_jobs \
+               WHERE status = 'pending' AND run_at <= now() AND job_type = ANY($1) \
+               ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED), \
+             expired AS ( \
+               SELECT id, priority, run_at FROM background_jobs \
+               WHERE status = 'running' AND locked_until < now() AND job_type = ANY($1) \
+               ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE background_jobs SET status = 'running', attempts = attempts + 1, \
+               locked_by = $2, locked_until = now() + make_interval(secs => $4), \
+               updated_at = now() \
+             WHERE id = ANY(ARRAY( \
+               SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) AS claimable \
+               ORDER BY priority DESC, run_at, id LIMIT $3)) \
+             RETURNING id, job_type, payload, attempts, max_attempts",
+        )
+        .bind::<Array<Text>, _>(types)
+        .bind::<Text, _>(worker)
+        .bind::<BigInt, _>(limit)
+        .bind::<Double, _>(lease_secs),
     )
-    .bind::<Array<Text>, _>(types)
-    .bind::<Text, _>(worker)
-    .bind::<BigInt, _>(limit)
-    .bind::<Double, _>(lease_secs)
     .load(conn)
     .await
 }
@@ -141,11 +186,11 @@ pub(super) async fn succeeded(
     worker: &str,
     ids: &[i64],
 ) -> diesel::QueryResult<usize> {
-    diesel::sql_query(
+    Prepared(diesel::sql_query(
         "DELETE FROM background_jobs WHERE id = ANY($1) AND status = 'running' AND locked_by = $2",
     )
     .bind::<Array<BigInt>, _>(ids)
-    .bind::<Text, _>(worker)
+    .bind::<Text, _>(worker))
     .execute(conn)
     .await
 }
@@ -166,31 +211,35 @@ pub(super) async fn unclaim(
     let worker = worker.to_owned();
     let error = error.map(str::to_owned);
     conn.transaction(async move |conn| {
-        diesel::sql_query(
-            "DELETE FROM background_jobs j WHERE j.id = ANY($1) AND j.status = 'running' \
+        Prepared(
+            diesel::sql_query(
+                "DELETE FROM background_jobs j WHERE j.id = ANY($1) AND j.status = 'running' \
                AND j.locked_by = $2 AND $3 IS NOT NULL AND j.dedupe_key IS NOT NULL \
                AND EXISTS (SELECT 1 FROM background_jobs p WHERE p.status = 'pending' \
                            AND p.job_type = j.job_type AND p.dedupe_key = j.dedupe_key)",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Text, _>(&worker)
+            .bind::<Nullable<Timestamptz>, _>(retry_at),
         )
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Text, _>(&worker)
-        .bind::<Nullable<Timestamptz>, _>(retry_at)
         .execute(conn)
         .await?;
-        diesel::sql_query(
-            "UPDATE background_jobs SET \
+        Prepared(
+            diesel::sql_query(
+                "UPDATE background_jobs SET \
                status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'pending' END, \
                run_at = COALESCE($3, run_at), \
                attempts = CASE WHEN $5 THEN greatest(attempts - 1, 0) ELSE attempts END, \
                last_error = COALESCE($4, last_error), \
                locked_by = NULL, locked_until = NULL, updated_at = now() \
              WHERE id = ANY($1) AND status = 'running' AND locked_by = $2",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Text, _>(&worker)
+            .bind::<Nullable<Timestamptz>, _>(retry_at)
+            .bind::<Nullable<Text>, _>(error.as_deref())
+            .bind::<diesel::sql_types::Bool, _>(refund),
         )
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Text, _>(&worker)
-        .bind::<Nullable<Timestamptz>, _>(retry_at)
-        .bind::<Nullable<Text>, _>(error.as_deref())
-        .bind::<diesel::sql_types::Bool, _>(refund)
         .execute(conn)
         .await?;
         Ok(())
@@ -209,11 +258,13 @@ pub(super) async fn next_due_in(
     conn: &mut AsyncPgConnection,
     types: &[String],
 ) -> diesel::QueryResult<Option<f64>> {
-    let row: NextDue = diesel::sql_query(
-        "SELECT greatest(extract(epoch FROM min(run_at) - now()), 0)::float8 AS secs \
+    let row: NextDue = Prepared(
+        diesel::sql_query(
+            "SELECT greatest(extract(epoch FROM min(run_at) - now()), 0)::float8 AS secs \
          FROM background_jobs WHERE status = 'pending' AND job_type = ANY($1)",
+        )
+        .bind::<Array<Text>, _>(types),
     )
-    .bind::<Array<Text>, _>(types)
     .get_result(conn)
     .await?;
     Ok(row.secs)
@@ -239,16 +290,18 @@ pub async fn stats(
     conn: &mut AsyncPgConnection,
     types: &[String],
 ) -> diesel::QueryResult<JobStats> {
-    diesel::sql_query(
-        "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, \
+    Prepared(
+        diesel::sql_query(
+            "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, \
                 count(*) FILTER (WHERE status = 'running') AS running, \
                 count(*) FILTER (WHERE status = 'dead') AS dead, \
                 COALESCE(extract(epoch FROM now() - min(run_at) \
                   FILTER (WHERE status = 'pending' AND run_at <= now())), 0)::float8 \
                   AS oldest_pending_seconds \
          FROM background_jobs WHERE job_type = ANY($1)",
+        )
+        .bind::<Array<Text>, _>(types),
     )
-    .bind::<Array<Text>, _>(types)
     .get_result(conn)
     .await
 }
@@ -273,11 +326,13 @@ pub struct DeadJob {
 
 /// The newest dead jobs of the fleet, at most `limit`.
 pub async fn dead(conn: &mut AsyncPgConnection, limit: i64) -> diesel::QueryResult<Vec<DeadJob>> {
-    diesel::sql_query(
-        "SELECT id, job_type, attempts, last_error, created_at, updated_at \
+    Prepared(
+        diesel::sql_query(
+            "SELECT id, job_type, attempts, last_error, created_at, updated_at \
          FROM background_jobs WHERE status = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1",
+        )
+        .bind::<BigInt, _>(limit),
     )
-    .bind::<BigInt, _>(limit)
     .load(conn)
     .await
 }
@@ -287,23 +342,27 @@ pub async fn dead(conn: &mut AsyncPgConnection, limit: i64) -> diesel::QueryResu
 pub async fn retry_dead(conn: &mut AsyncPgConnection, id: i64) -> diesel::QueryResult<bool> {
     use diesel_async::AsyncConnection;
     conn.transaction(async move |conn| {
-        let superseded = diesel::sql_query(
-            "DELETE FROM background_jobs j WHERE j.id = $1 AND j.status = 'dead' \
+        let superseded = Prepared(
+            diesel::sql_query(
+                "DELETE FROM background_jobs j WHERE j.id = $1 AND j.status = 'dead' \
                AND j.dedupe_key IS NOT NULL \
                AND EXISTS (SELECT 1 FROM background_jobs p WHERE p.status = 'pending' \
                            AND p.job_type = j.job_type AND p.dedupe_key = j.dedupe_key)",
+            )
+            .bind::<BigInt, _>(id),
         )
-        .bind::<BigInt, _>(id)
         .execute(conn)
         .await?;
-        let revived = diesel::sql_query(
-            "WITH revived AS ( \
+        let revived = Prepared(
+            diesel::sql_query(
+                "WITH revived AS ( \
                UPDATE background_jobs SET status = 'pending', attempts = 0, run_at = now(), \
                  updated_at = now() \
                WHERE id = $1 AND status = 'dead' RETURNING id) \
              SELECT id FROM revived, LATERAL (SELECT pg_notify('background_jobs', '')) AS woken",
+            )
+            .bind::<BigInt, _>(id),
         )
-        .bind::<BigInt, _>(id)
         .load::<Id>(conn)
         .await?;
         Ok(superseded > 0 || !revived.is_empty())
@@ -333,10 +392,10 @@ pub struct JobRow {
 }
 
 pub async fn all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<JobRow>> {
-    diesel::sql_query(
+    Prepared(diesel::sql_query(
         "SELECT id, job_type, status, attempts, run_at, last_error, dedupe_key, payload::text AS payload \
          FROM background_jobs ORDER BY id",
-    )
+    ))
     .load(conn)
     .await
 }
@@ -346,10 +405,12 @@ pub(super) async fn release_worker(
     conn: &mut AsyncPgConnection,
     worker: &str,
 ) -> diesel::QueryResult<()> {
-    let held: Vec<Id> = diesel::sql_query(
-        "SELECT id FROM background_jobs WHERE status = 'running' AND locked_by = $1",
+    let held: Vec<Id> = Prepared(
+        diesel::sql_query(
+            "SELECT id FROM background_jobs WHERE status = 'running' AND locked_by = $1",
+        )
+        .bind::<Text, _>(worker),
     )
-    .bind::<Text, _>(worker)
     .load(conn)
     .await?;
     let ids: Vec<i64> = held.into_iter().map(|r| r.id).collect();

@@ -1,6 +1,7 @@
 //! The job queue (`shared::jobs`) against real PostgreSQL: enqueued in the caller's
 //! transaction, each job run once by any number of runners, retries with backoff, the dead
-//! letter and its retry, scheduled jobs, dedupe keys, and shutdown handing jobs back.
+//! letter and its retry, scheduled jobs, dedupe keys, priorities, dead workers' expired leases,
+//! and shutdown handing jobs back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,8 @@ struct Ctx {
     runs: Arc<Mutex<HashMap<u32, Vec<&'static str>>>>,
     tries: Arc<Mutex<Vec<Instant>>>,
     healed: Arc<Mutex<bool>>,
+    /// The `Ordered` jobs, in the order they ran.
+    order: Arc<Mutex<Vec<u32>>>,
 }
 
 impl Ctx {
@@ -117,9 +120,25 @@ impl Job for Slow {
     }
 }
 
+/// Records when it ran among the others.
+#[derive(Serialize, Deserialize)]
+struct Ordered {
+    n: u32,
+}
+
+impl Job for Ordered {
+    const JOB_TYPE: &'static str = "test.ordered";
+    type Context = Ctx;
+    async fn run(&self, ctx: &Ctx) -> Result<(), JobError> {
+        ctx.order.lock().unwrap().push(self.n);
+        Ok(())
+    }
+}
+
 fn registry() -> JobRegistry<Ctx> {
     JobRegistry::new()
         .register::<Count>()
+        .register::<Ordered>()
         .register::<Flaky>()
         .register::<Broken>()
         .register::<Slow>()
@@ -499,4 +518,66 @@ async fn shutdown_hands_back_claimed_jobs_and_lets_the_running_one_finish() {
     let runs = ctx.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 5);
     assert!(runs.values().all(|by| by.len() == 1), "{runs:?}");
+}
+
+#[actix_web::test]
+async fn claims_go_by_priority_and_take_over_a_dead_workers_expired_lease() {
+    // Here only: its `first` would shadow the slices' elsewhere.
+    use diesel_async::RunQueryDsl;
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    jobs::enqueue(&mut conn, &Ordered { n: 1 }).await.unwrap();
+    jobs::enqueue_with(&mut conn, &Ordered { n: 2 }, Enqueue::default().priority(5))
+        .await
+        .unwrap();
+    jobs::enqueue(&mut conn, &Ordered { n: 3 }).await.unwrap();
+    // Claimed (its first try) by a worker that died: its lease ran out a second ago.
+    let orphan = jobs::enqueue_with(&mut conn, &Ordered { n: 4 }, Enqueue::default().priority(1))
+        .await
+        .unwrap()
+        .unwrap();
+    diesel::sql_query(
+        "UPDATE background_jobs SET status = 'running', attempts = 1, locked_by = 'gone', \
+           locked_until = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(orphan)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // Not yet due: claimed by nobody.
+    jobs::enqueue_with(
+        &mut conn,
+        &Ordered { n: 5 },
+        Enqueue::default()
+            .priority(9)
+            .run_at(chrono::Utc::now() + chrono::Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+
+    let ctx = Ctx::default();
+    // One job per claim, so the runs follow the claims.
+    let runner = start(
+        &db,
+        ctx.clone(),
+        RunnerConfig {
+            concurrency: 1,
+            batch: 1,
+            ..quick()
+        },
+    );
+    eventually(10, "the due jobs to run", || async {
+        ctx.order.lock().unwrap().len() >= 4
+    })
+    .await;
+    stop(runner).await;
+    assert_eq!(
+        *ctx.order.lock().unwrap(),
+        vec![2, 4, 1, 3],
+        "highest priority first, then the oldest; the orphan among them by its priority"
+    );
+    let left = rows(&mut conn).await;
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert_eq!(left[0].payload, r#"{"n": 5}"#);
+    assert_eq!(left[0].status, "pending");
 }
