@@ -7,7 +7,8 @@
 //! - [`crypto`]: randomness, digests, HMAC and constant-time comparison, all fallible.
 //! - [`services`]: those traits on the shared database, and the [`services::Registry`].
 //! - [`infrastructure`]: the app factory and what it brings (fragments, sessions, errors, ...).
-//! - [`devenv`]: finding or starting PostgreSQL and Redis for `deploy dev` and the tests.
+//! - `devenv` (feature `devenv`): finding or starting PostgreSQL and Redis for `deploy dev` and
+//!   the tests.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod contracts;
 pub mod crypto;
 pub mod db;
+#[cfg(feature = "devenv")]
 pub mod devenv;
 pub mod infrastructure;
 pub mod jobs;

@@ -162,7 +162,8 @@ pub fn safe_return_to(return_to: Option<&str>) -> String {
 fn local_target(raw: &str) -> Option<String> {
     const BASE: &str = "https://return-to.invalid/";
     let forbidden = |b: u8| b.is_ascii_control() || b == b'\\';
-    let decoded = percent_decode(raw);
+    // `%XX` decoded to bytes (a malformed `%` kept as is), to look for hidden characters.
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
     // `/%2F/x` is `//x` to anything that decodes before redirecting.
     if raw.len() >= 2048
         || !raw.starts_with('/')
@@ -188,31 +189,6 @@ fn local_target(raw: &str) -> Option<String> {
         local.push_str(f);
     }
     Some(local)
-}
-
-/// `%XX` sequences decoded to bytes (anything else kept as is), to look for hidden characters.
-fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 fn pkce_challenge(verifier: &str) -> String {
