@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use federation::db::users;
 use futures_util::StreamExt;
 use openssl::hash::{MessageDigest, hash};
 use shared::AppName;
@@ -21,7 +22,7 @@ use shared::db::migrate;
 use shared::devenv;
 use shared::infrastructure::jose::b64url;
 use shared::infrastructure::sso;
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 
 use crate::fleet::Fleet;
 

@@ -4,15 +4,16 @@
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use federation::db::users as user_rows;
 use shared::AppName;
 use shared::config::Config;
 use shared::db::schema::users;
+use shared::models::account;
 use shared::models::blog::{self, NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
 use shared::models::users::NewUser;
-use shared::models::{account, users as user_rows};
 
 /// What [`seed`] did.
 #[derive(Debug, PartialEq, Eq)]

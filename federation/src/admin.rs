@@ -9,9 +9,9 @@ use shared::contracts::dtos::Role;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::models::oauth::{self, NewClient};
-use shared::models::users;
 use shared::{AppContext, AppError};
 
+use crate::db::users;
 use crate::oauth::protect;
 use crate::state::{FederationState, secret_hash};
 

@@ -6,6 +6,7 @@
 pub mod accounts;
 mod admin;
 pub mod ap;
+pub mod db;
 pub mod oauth;
 mod routes;
 pub mod state;

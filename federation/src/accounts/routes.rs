@@ -18,10 +18,11 @@ use shared::infrastructure::mail::SendMail;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::{Session, SessionData, ensure_session};
 use shared::infrastructure::sso::{CurrentUser, safe_return_to};
-use shared::models::users::{self, Credentials, NewUser};
+use shared::models::users::NewUser;
 use shared::{AppContext, AppError, AppName, Viewer};
 
 use super::{confirmation, jobs, passwords, rate_limit, sign_ons, totp};
+use crate::db::users::{self, Credentials};
 use crate::oauth::{end_sso_session, protect};
 use crate::state::FederationState;
 
@@ -217,7 +218,7 @@ async fn signup(
     }
     let existing_name = {
         let mut conn = ctx.conn().await?;
-        users::by_username(&mut conn, &username).await?
+        shared::models::users::by_username(&mut conn, &username).await?
     };
     if problems.is_empty() && existing_name.is_some() {
         problems.push("That username is taken.");
@@ -780,7 +781,7 @@ async fn reset(
     let owner = {
         let mut conn = ctx.conn().await?;
         match users::password_reset_user(&mut conn, &digest).await? {
-            Some(id) => users::by_id(&mut conn, id).await?,
+            Some(id) => shared::models::users::by_id(&mut conn, id).await?,
             None => None,
         }
     };
@@ -889,7 +890,7 @@ async fn profile_form(
 ) -> Result<HttpResponse, AppError> {
     let row = {
         let mut conn = ctx.conn().await?;
-        users::by_id(&mut conn, user.id).await?
+        shared::models::users::by_id(&mut conn, user.id).await?
     }
     .ok_or(AppError::Unauthorized)?;
     let mut context = ctx.base_context();

@@ -262,7 +262,7 @@ pub async fn user_claims(ctx: &AppContext, user_id: i64, scope: &str) -> Result<
     if has_scope(scope, "email") {
         let verified = {
             let mut conn = ctx.conn().await?;
-            shared::models::users::credentials_by_id(&mut conn, user_id)
+            crate::db::users::credentials_by_id(&mut conn, user_id)
                 .await?
                 .is_some_and(|c| c.email_verified_at.is_some())
         };

@@ -4,10 +4,11 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use federation::db::users;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use shared::AppName;
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 
 use crate::support::browser::{Browser, form_value};
 use crate::support::{Page, TestFleet, mail_sink, page};

@@ -519,7 +519,7 @@ async fn rotating_the_signing_key_keeps_sign_in_working() {
             .await
             .unwrap()
             .unwrap();
-        shared::models::users::set_role(&mut conn, user.id, "admin")
+        federation::db::users::set_role(&mut conn, user.id, "admin")
             .await
             .unwrap();
     }

@@ -3,10 +3,11 @@
 
 use diesel::QueryDsl;
 use diesel_async::RunQueryDsl;
+use federation::db::users;
 use shared::AppName;
 use shared::db::schema::newsletter_subscriptions;
 use shared::infrastructure::link_catalog::{self, Link};
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 
 use crate::support::TestFleet;
 use crate::support::fixtures;

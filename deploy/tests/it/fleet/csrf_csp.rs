@@ -10,7 +10,7 @@ use crate::support::fixtures;
 
 async fn member(t: &TestFleet, username: &str, role: &str) -> i64 {
     let mut conn = t.db.conn().await;
-    users::insert(
+    federation::db::users::insert(
         &mut conn,
         &NewUser {
             username,

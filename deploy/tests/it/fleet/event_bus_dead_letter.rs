@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use federation::db::users;
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
@@ -16,7 +17,7 @@ use shared::activitypub::bus::{self, Subscriptions, dead_letter};
 use shared::activitypub::outbox;
 use shared::activitypub::store::Activity;
 use shared::contracts::events::{BusEvent, Reply};
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 use shared::{AppContext, AppError, AppName};
 
 use crate::support::TestFleet;

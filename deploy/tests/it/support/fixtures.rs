@@ -2,11 +2,12 @@
 
 use chrono::{Duration, Utc};
 use diesel_async::AsyncPgConnection;
+use federation::db::users;
 use shared::models::blog::{self, NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 
 pub struct World {
     pub user_id: i64,

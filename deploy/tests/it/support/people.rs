@@ -1,10 +1,11 @@
 //! Members for tests: rows written straight to the database, people who sign up through
 //! federation's forms like a browser would, and the blog's editor API as its page calls it.
 
+use federation::db::users;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use shared::AppName;
-use shared::models::users::{self, NewUser};
+use shared::models::users::NewUser;
 use shared::testing::TestSession;
 
 use super::TestFleet;
