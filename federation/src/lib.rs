@@ -7,6 +7,7 @@ pub mod accounts;
 mod admin;
 pub mod ap;
 pub mod db;
+pub mod jobs;
 pub mod oauth;
 mod routes;
 pub mod state;
@@ -19,7 +20,7 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub static APP: AppSpec = AppSpec {
     configure,
     background: ap::background,
-    jobs: mail_jobs,
+    jobs: jobs::registry,
     ..AppSpec::new(AppName::Federation, &TEMPLATES)
 };
 
@@ -38,7 +39,3 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
     routes::configure(cfg);
 }
 
-/// Federation's jobs: the fleet's mail (sign-up, confirmation, password reset).
-fn mail_jobs() -> shared::jobs::JobRegistry<AppContext> {
-    shared::jobs::JobRegistry::new().register::<shared::infrastructure::mail::SendMail>()
-}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shared::crypto::token_digest;
-use shared::{AppContext, AppError};
+use shared::infrastructure::redis::Redis;
+
+use super::domain::AccountsError;
 
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -28,18 +30,18 @@ pub enum State {
     Used(Link),
 }
 
-fn keys(ctx: &AppContext, token: &str) -> (String, String) {
+fn keys(redis: &Redis, token: &str) -> (String, String) {
     let digest = token_digest(token);
     (
-        ctx.redis().key(format!("verify-email:{digest}")),
-        ctx.redis().key(format!("verify-email-used:{digest}")),
+        redis.key(format!("verify-email:{digest}")),
+        redis.key(format!("verify-email-used:{digest}")),
     )
 }
 
-pub async fn create(ctx: &AppContext, token: &str, link: &Link) -> Result<(), AppError> {
-    let (record, _) = keys(ctx, token);
-    let json = serde_json::to_string(link).map_err(AppError::internal)?;
-    let mut conn = ctx.redis().conn();
+pub async fn create(redis: &Redis, token: &str, link: &Link) -> Result<(), AccountsError> {
+    let (record, _) = keys(redis, token);
+    let json = serde_json::to_string(link)?;
+    let mut conn = redis.conn();
     redis::cmd("SET")
         .arg(record)
         .arg(json)
@@ -59,9 +61,9 @@ fn state(record: Option<String>, used: bool) -> State {
 }
 
 /// The link's state, changing nothing.
-pub async fn peek(ctx: &AppContext, token: &str) -> Result<State, AppError> {
-    let (record, used) = keys(ctx, token);
-    let mut conn = ctx.redis().conn();
+pub async fn peek(redis: &Redis, token: &str) -> Result<State, AccountsError> {
+    let (record, used) = keys(redis, token);
+    let mut conn = redis.conn();
     let (record, used): (Option<String>, Option<String>) = redis::pipe()
         .cmd("GET")
         .arg(record)
@@ -82,9 +84,9 @@ local first = redis.call('SET', KEYS[2], '1', 'NX', 'PX', ttl)
 if first then return {v, 1} else return {v, 0} end
 ";
 
-pub async fn take(ctx: &AppContext, token: &str) -> Result<State, AppError> {
-    let (record, used) = keys(ctx, token);
-    let mut conn = ctx.redis().conn();
+pub async fn take(redis: &Redis, token: &str) -> Result<State, AccountsError> {
+    let (record, used) = keys(redis, token);
+    let mut conn = redis.conn();
     let taken: Option<(String, i64)> = redis::Script::new(TAKE)
         .key(record)
         .key(used)

@@ -7,30 +7,48 @@ use diesel_async::RunQueryDsl;
 use shared::AppContext;
 use shared::AppError;
 use shared::db::schema::oauth_refresh_tokens;
+use shared::infrastructure::redis::Redis;
 use shared::infrastructure::session::SESSION_TTL;
 
 use crate::oauth::end_sso_session;
 use crate::state::FederationState;
 
-fn key(ctx: &AppContext, user_id: i64) -> String {
-    ctx.redis().key(format!("user-sign-ons:{user_id}"))
+fn key(redis: &Redis, user_id: i64) -> String {
+    redis.key(format!("user-sign-ons:{user_id}"))
 }
 
 /// Records that `sid` is one of `user_id`'s sign-on sessions (at every sign-in).
-pub async fn remember(ctx: &AppContext, user_id: i64, sid: &str) -> Result<(), AppError> {
-    let mut conn = ctx.redis().conn();
+pub async fn remember(redis: &Redis, user_id: i64, sid: &str) -> redis::RedisResult<()> {
+    let mut conn = redis.conn();
     redis::pipe()
         .cmd("SADD")
-        .arg(key(ctx, user_id))
+        .arg(key(redis, user_id))
         .arg(sid)
         .ignore()
         .cmd("EXPIRE")
-        .arg(key(ctx, user_id))
+        .arg(key(redis, user_id))
         .arg(SESSION_TTL.as_secs())
         .ignore()
         .query_async::<()>(&mut conn)
-        .await?;
-    Ok(())
+        .await
+}
+
+/// What ending a member's sign-on sessions needs: the app (each app's back channel) and
+/// federation's state (the clients it reached).
+pub struct SignOns<'a> {
+    pub ctx: &'a AppContext,
+    pub state: &'a FederationState,
+}
+
+impl SignOns<'_> {
+    /// See [`end_all_except`].
+    pub async fn end_all_except(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+    ) -> Result<usize, AppError> {
+        end_all_except(self.ctx, self.state, user_id, keep).await
+    }
 }
 
 /// Ends every sign-on session of `user_id` except `keep`, each as a sign-out would (revocation
@@ -46,7 +64,7 @@ pub async fn end_all_except(
     let mut sids: Vec<String> = {
         let mut conn = ctx.redis().conn();
         redis::cmd("SMEMBERS")
-            .arg(key(ctx, user_id))
+            .arg(key(ctx.redis(), user_id))
             .query_async(&mut conn)
             .await?
     };
@@ -68,7 +86,7 @@ pub async fn end_all_except(
         end_sso_session(ctx, state, sid, user_id).await?;
         let mut conn = ctx.redis().conn();
         redis::cmd("SREM")
-            .arg(key(ctx, user_id))
+            .arg(key(ctx.redis(), user_id))
             .arg(sid)
             .query_async::<()>(&mut conn)
             .await?;

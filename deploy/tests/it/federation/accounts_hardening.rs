@@ -565,6 +565,38 @@ async fn sign_up_and_reset_answer_without_waiting_for_mail_known_address_or_not(
     t.stop().await;
 }
 
+/// The half of a sign-up that looks the address up is a durable job: with federation's workers
+/// down (a crash, a deploy) the answer comes at once, the sign-up waits in the queue (holding
+/// the password's hash, never the password), and finishes once a worker runs.
+#[actix_web::test]
+async fn a_sign_up_waits_in_the_queue_while_no_worker_runs_and_finishes_once_one_does() {
+    let mut t = TestFleet::start().await;
+    t.fleet.stop_workers(AppName::Federation).await;
+    let email = crate::support::people::address(&t, "queued");
+    let answer = sign_up_from(&t, Ipv4Addr::new(127, 0, 6, 1), "queued", &email).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let queued = shared::jobs::store::all(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].job_type, "federation.finish_sign_up");
+    assert_eq!(queued[0].status, "pending");
+    assert!(!queued[0].payload.contains("a long enough phrase"));
+    assert!(queued[0].payload.contains("$argon2id$"));
+    let account = users::credentials_by_login(&mut t.db.conn().await, "queued")
+        .await
+        .unwrap();
+    assert!(account.is_none(), "no account before the job runs");
+
+    t.fleet.restart_workers(AppName::Federation).await.unwrap();
+    let link = confirmation_link(&email, 1).await;
+    assert!(link.contains("/verify-email/"), "{link}");
+    assert!(!verified(&t, "queued").await);
+    shared::testing::assert_queue_drains(&t.db, 10).await;
+    assert_eq!(mail_sink().to(&email).len(), 1, "one mail");
+    t.stop().await;
+}
+
 async fn timed(fut: impl std::future::Future<Output = Page>) -> (Page, Duration) {
     let started = Instant::now();
     let page = fut.await;

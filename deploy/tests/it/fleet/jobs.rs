@@ -257,8 +257,12 @@ async fn mail_waits_in_the_queue_while_no_worker_runs_and_is_sent_once_one_does(
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    eventually(10, "the mail job", || async {
-        jobs(&t).await.iter().any(|j| j.job_type == "mail.send")
+    // The reset is a job of its own (it looks the address up, then queues the mail).
+    eventually(10, "the reset job", || async {
+        jobs(&t)
+            .await
+            .iter()
+            .any(|j| j.job_type == "federation.send_password_reset")
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
