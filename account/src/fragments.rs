@@ -1,13 +1,20 @@
-//! Fragments the account app serves to the fleet.
+//! Fragments the account app serves to the fleet (`/internal/fragments/<type>`).
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::link_catalog;
-use shared::models::account;
 use shared::{AppContext, AppError, AppName, Viewer};
 
+use crate::db;
+use crate::routes::FLEET_SUBSCRIBE;
+use crate::views::{self, ListView, SubscribeFragment, UserMenuFragment};
+
+/// How long other apps may cache an account fragment, in seconds.
+const MAX_AGE: u32 = 60;
+
 pub fn configure(cfg: &mut web::ServiceConfig, _ctx: &AppContext) {
-    cfg.route("/user-menu", web::get().to(user_menu));
+    cfg.route("/user-menu", web::get().to(user_menu))
+        .route("/newsletter-subscribe", web::get().to(newsletter_subscribe));
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,32 +41,57 @@ async fn user_menu(
         .as_deref()
         .and_then(Viewer::from_token)
         .unwrap_or(Viewer::Anonymous);
-    let mut context = tera::Context::new();
-    context.insert("account_url", &link_catalog::account().url(&ctx));
-    context.insert("editor_url", &link_catalog::editor().url(&ctx));
-    context.insert("sign_in_url", &link_catalog::sign_in(on).url(&ctx));
-    context.insert("sign_out_url", &link_catalog::sign_out(on).url(&ctx));
     let user = match viewer.user_id() {
         Some(id) => ctx.registry().users.user(id).await?,
         None => None,
     };
-    match user {
-        Some(user) => {
-            context.insert("writes", &user.role.is_writer());
-            context.insert("user", &user);
-        }
+    let newsletter = match user {
+        Some(_) => None,
         None => {
-            let newsletter = {
-                let mut conn = ctx.conn().await?;
-                account::newsletters(&mut conn).await?.into_iter().next()
-            };
-            if let Some(n) = newsletter {
-                context.insert(
-                    "newsletter",
-                    &serde_json::json!({ "slug": n.slug, "name": n.name }),
-                );
-            }
+            let mut conn = ctx.conn().await?;
+            db::newsletters::public(&mut conn).await?.into_iter().next()
         }
-    }
-    ctx.render_fragment("fragments/user-menu.html", &context, 60)
+    };
+    let view = UserMenuFragment {
+        account_url: link_catalog::account().url(&ctx),
+        editor_url: link_catalog::editor().url(&ctx),
+        sign_in_url: link_catalog::sign_in(on).url(&ctx),
+        sign_out_url: link_catalog::sign_out(on).url(&ctx),
+        writes: user.as_ref().is_some_and(|u| u.role.is_writer()),
+        user,
+        newsletter: newsletter.as_ref().map(ListView::from),
+    };
+    ctx.render_fragment("fragments/user-menu.html", &views::context(&view)?, MAX_AGE)
+}
+
+#[derive(Debug, Deserialize)]
+struct SubscribeQuery {
+    /// The list's slug; without it, the first public list.
+    newsletter: Option<String>,
+}
+
+/// `newsletter-subscribe`: a public list's subscribe form (by address) for other apps' pages.
+/// It posts to account's `/subscribe`, which accepts the fleet's forms without a CSRF token;
+/// nothing per viewer, so one cached copy serves everyone. Empty for a private or unknown list.
+async fn newsletter_subscribe(
+    ctx: web::Data<AppContext>,
+    query: web::Query<SubscribeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let newsletter = {
+        let mut conn = ctx.conn().await?;
+        let public = db::newsletters::public(&mut conn).await?;
+        match &query.newsletter {
+            Some(slug) => public.into_iter().find(|n| &n.slug == slug),
+            None => public.into_iter().next(),
+        }
+    };
+    let view = SubscribeFragment {
+        newsletter: newsletter.as_ref().map(ListView::from),
+        action: ctx.url(AppName::Account, FLEET_SUBSCRIBE),
+    };
+    ctx.render_fragment(
+        "fragments/newsletter-subscribe.html",
+        &views::context(&view)?,
+        MAX_AGE,
+    )
 }

@@ -1,6 +1,7 @@
 //! Demo content for `deploy dev`: members, posts, a navigation menu, products, events,
 //! newsletters and a demo member's cart. Idempotent: a database with users is left alone.
 
+use ::account::db::newsletters::NewNewsletter;
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -8,7 +9,6 @@ use federation::db::users as user_rows;
 use shared::AppName;
 use shared::config::Config;
 use shared::db::schema::users;
-use shared::models::account;
 use shared::models::blog::{self, NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
@@ -374,21 +374,30 @@ async fn seed_all(
         .await?;
     }
 
-    let letter = account::insert_newsletter(
+    let letter = ::account::db::newsletters::insert(
         conn,
-        "rose-ash-letter",
-        "The Rose Ash Letter",
-        "A monthly letter from the cooperative: news, recipes and dates.",
+        &NewNewsletter::public(
+            "rose-ash-letter",
+            "The Rose Ash Letter",
+            "A monthly letter from the cooperative: news, recipes and dates.",
+        ),
     )
     .await?;
-    account::insert_newsletter(
+    ::account::db::newsletters::insert(
         conn,
-        "market-day",
-        "Market Day",
-        "What is on the stall this Saturday.",
+        &NewNewsletter::public(
+            "market-day",
+            "Market Day",
+            "What is on the stall this Saturday.",
+        ),
     )
     .await?;
-    account::subscribe(conn, letter.id, &demo.email, Some(demo.id)).await?;
+    // The demo member subscribed while signed in, with a confirmed address.
+    let reader =
+        ::account::db::subscribers::find_or_create(conn, &demo.email, Some(demo.id)).await?;
+    let subscription =
+        ::account::db::subscriptions::find_or_create_locked(conn, letter.id, reader.id).await?;
+    ::account::db::subscriptions::confirm(conn, subscription.id).await?;
 
     let demo_cart = cart::find_or_create(conn, &CartOwner::User(demo.id)).await?;
     if let (Some(jelly), Some(loaf)) = (<[i64]>::first(&product_ids), <[i64]>::get(&product_ids, 1))

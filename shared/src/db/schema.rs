@@ -272,6 +272,18 @@ diesel::table! {
         name -> Text,
         description -> Text,
         created_at -> Timestamptz,
+        opt_in -> Text,
+        visibility -> Text,
+    }
+}
+
+diesel::table! {
+    newsletter_subscribers (id) {
+        id -> Int8,
+        email -> Text,
+        user_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -279,11 +291,21 @@ diesel::table! {
     newsletter_subscriptions (id) {
         id -> Int8,
         newsletter_id -> Int8,
-        email -> Text,
-        user_id -> Nullable<Int8>,
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        subscriber_id -> Int8,
+        confirmed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    newsletter_confirmations (token_digest) {
+        token_digest -> Text,
+        subscription_id -> Int8,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -466,7 +488,9 @@ diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(newsletter_subscriptions -> newsletters (newsletter_id));
-diesel::joinable!(newsletter_subscriptions -> users (user_id));
+diesel::joinable!(newsletter_subscriptions -> newsletter_subscribers (subscriber_id));
+diesel::joinable!(newsletter_subscribers -> users (user_id));
+diesel::joinable!(newsletter_confirmations -> newsletter_subscriptions (subscription_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(oauth_consents -> users (user_id));
@@ -495,6 +519,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     newsletters,
     newsletter_subscriptions,
+    newsletter_subscribers,
+    newsletter_confirmations,
     recovery_codes,
     password_resets,
     oauth_clients,

@@ -40,6 +40,9 @@ const EXEMPT_PREFIXES: &[&str] = &[
     "/inbox",
     "/actor/inbox",
     "/users/",
+    // RFC 8058 one-click unsubscribe (account): mail providers post from anywhere, without
+    // cookies; the signed link is the credential.
+    "/unsubscribe/",
 ];
 pub const TOKEN_FIELD: &str = "csrf_token";
 pub const TOKEN_HEADER: &str = "x-csrf-token";

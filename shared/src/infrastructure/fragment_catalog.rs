@@ -16,6 +16,15 @@ pub fn user_menu(on: AppName, viewer: Viewer) -> FragmentRequest {
         .per_viewer(viewer)
 }
 
+/// account `newsletter-subscribe`: a public list's subscribe form (`slug`; `None`: the first).
+pub fn newsletter_subscribe(slug: Option<&str>) -> FragmentRequest {
+    let request = FragmentRequest::new(AppName::Account, "newsletter-subscribe");
+    match slug {
+        Some(slug) => request.param("newsletter", slug),
+        None => request,
+    }
+}
+
 /// cart `mini-cart`: the viewer's cart at a glance.
 pub fn mini_cart(viewer: Viewer) -> FragmentRequest {
     FragmentRequest::new(AppName::Cart, "mini-cart").per_viewer(viewer)

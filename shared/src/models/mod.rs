@@ -59,6 +59,8 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("events", AppName::Events),
     ("newsletters", AppName::Account),
     ("newsletter_subscriptions", AppName::Account),
+    ("newsletter_subscribers", AppName::Account),
+    ("newsletter_confirmations", AppName::Account),
 ];
 
 /// The owner of `table`, if it is recorded.

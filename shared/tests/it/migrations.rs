@@ -118,6 +118,8 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         events,
         newsletters,
         newsletter_subscriptions,
+        newsletter_subscribers,
+        newsletter_confirmations,
         recovery_codes,
         password_resets,
         oauth_clients,

@@ -32,9 +32,12 @@ async fn counts(t: &TestFleet) -> (i64, i64, i64) {
 async fn bad_requests_get_clear_errors_and_change_nothing() {
     let t = TestFleet::start().await;
     let world = fixtures::world(&mut t.db.conn().await).await;
-    shared::models::account::insert_newsletter(&mut t.db.conn().await, "letter", "The Letter", "")
-        .await
-        .unwrap();
+    account::db::newsletters::insert(
+        &mut t.db.conn().await,
+        &account::db::newsletters::NewNewsletter::public("letter", "The Letter", ""),
+    )
+    .await
+    .unwrap();
     let cart_cookie = t.sign_in(AppName::Cart, world.user_id).await;
     let before = counts(&t).await;
 

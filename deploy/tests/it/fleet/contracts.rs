@@ -95,9 +95,12 @@ async fn every_writer_and_only_writers_get_the_editor_link() {
 #[actix_web::test]
 async fn account_refuses_addresses_federation_refuses() {
     let t = TestFleet::start().await;
-    shared::models::account::insert_newsletter(&mut t.db.conn().await, "letter", "The Letter", "")
-        .await
-        .unwrap();
+    account::db::newsletters::insert(
+        &mut t.db.conn().await,
+        &account::db::newsletters::NewNewsletter::public("letter", "The Letter", ""),
+    )
+    .await
+    .unwrap();
     let count = || async {
         newsletter_subscriptions::table
             .count()

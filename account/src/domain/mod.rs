@@ -1,0 +1,149 @@
+//! The account app's rules, free of HTTP: the newsletter service handlers call, signed links,
+//! the subscribe form's rate limit, and the errors, turned into responses in exactly one place
+//! (below).
+
+pub mod links;
+mod newsletters;
+pub mod rate_limit;
+
+pub use newsletters::{Answer, Member, Newsletters, Preferences, Unsubscribed};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use shared::AppError;
+use shared::infrastructure::errors::ErrorMessage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NewsletterError {
+    #[error("There is no such newsletter.")]
+    NoSuchNewsletter,
+    #[error("Please give an e-mail address.")]
+    NoAddress,
+    #[error("That does not look like an e-mail address.")]
+    BadAddress,
+    #[error("This confirmation link is not valid. Please check that it was copied whole.")]
+    UnknownConfirmation,
+    #[error(
+        "This confirmation link has expired (links work for 48 hours). Please subscribe again to get a new one."
+    )]
+    ConfirmationExpired,
+    #[error("This confirmation link has already been used.")]
+    ConfirmationUsed,
+    #[error("This link is not valid. Please check that it was copied whole.")]
+    BadLink,
+    #[error(
+        "Too many subscriptions from here or for this address. Please wait 15 minutes and try again."
+    )]
+    TooMany,
+    #[error("A one-click unsubscribe must send List-Unsubscribe=One-Click.")]
+    NotOneClick,
+    /// Everything the shared layers already know how to answer (database, Redis, templates).
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl NewsletterError {
+    fn own_status(&self) -> Option<StatusCode> {
+        Some(match self {
+            NewsletterError::NoSuchNewsletter
+            | NewsletterError::UnknownConfirmation
+            | NewsletterError::BadLink => StatusCode::NOT_FOUND,
+            NewsletterError::NoAddress
+            | NewsletterError::BadAddress
+            | NewsletterError::NotOneClick => StatusCode::BAD_REQUEST,
+            // The link was good once: it is gone, not wrong.
+            NewsletterError::ConfirmationExpired | NewsletterError::ConfirmationUsed => {
+                StatusCode::GONE
+            }
+            NewsletterError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            NewsletterError::App(_) => return None,
+        })
+    }
+}
+
+impl ResponseError for NewsletterError {
+    fn status_code(&self) -> StatusCode {
+        match (self, self.own_status()) {
+            (_, Some(status)) => status,
+            (NewsletterError::App(e), None) => e.status_code(),
+            (_, None) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Plain text with the message for the shared error pages to render (HTML or problem+json).
+    fn error_response(&self) -> HttpResponse {
+        if let NewsletterError::App(e) = self {
+            return e.error_response();
+        }
+        let message = self.to_string();
+        let mut res = HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{message}\n"));
+        res.extensions_mut().insert(ErrorMessage(message));
+        res
+    }
+}
+
+// What a pool, database, Redis or RNG failure means is decided once, in `shared`.
+impl From<diesel::result::Error> for NewsletterError {
+    fn from(e: diesel::result::Error) -> Self {
+        NewsletterError::App(e.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for NewsletterError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        NewsletterError::App(e.into())
+    }
+}
+
+impl From<redis::RedisError> for NewsletterError {
+    fn from(e: redis::RedisError) -> Self {
+        NewsletterError::App(e.into())
+    }
+}
+
+impl From<shared::crypto::CryptoError> for NewsletterError {
+    fn from(e: shared::crypto::CryptoError) -> Self {
+        NewsletterError::App(e.into())
+    }
+}
+
+impl From<shared::jobs::EnqueueError> for NewsletterError {
+    fn from(e: shared::jobs::EnqueueError) -> Self {
+        NewsletterError::App(AppError::internal(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_has_its_status() {
+        for (err, status) in [
+            (NewsletterError::NoSuchNewsletter, 404),
+            (NewsletterError::BadAddress, 400),
+            (NewsletterError::UnknownConfirmation, 404),
+            (NewsletterError::ConfirmationExpired, 410),
+            (NewsletterError::ConfirmationUsed, 410),
+            (NewsletterError::BadLink, 404),
+            (NewsletterError::TooMany, 429),
+            (NewsletterError::NotOneClick, 400),
+        ] {
+            assert_eq!(err.status_code().as_u16(), status, "{err}");
+            let res = err.error_response();
+            assert_eq!(
+                res.extensions().get::<ErrorMessage>().unwrap().0,
+                err.to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn shared_errors_answer_as_shared_answers_them() {
+        let ours = NewsletterError::from(diesel::result::Error::NotFound);
+        let shared = AppError::from(diesel::result::Error::NotFound);
+        assert_eq!(ours.status_code(), shared.status_code());
+    }
+}

@@ -1,0 +1,55 @@
+//! Thin handlers, one file per resource: parse the request, call the newsletter service,
+//! render a view. No queries and no rules here.
+
+mod confirmation;
+mod dashboard;
+mod preferences;
+mod subscribe;
+mod unsubscribe;
+
+use actix_web::web;
+use shared::{AppContext, AppName};
+
+use crate::domain::Newsletters;
+use crate::state::AccountState;
+
+/// Where other apps' pages post the `newsletter-subscribe` fragment's form (a fixed path, so
+/// it can be listed in `AppSpec::cross_app_forms`).
+pub const FLEET_SUBSCRIBE: &str = "/subscribe";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(dashboard::show))
+        .route(
+            "/newsletters/{slug}/subscribe",
+            web::post().to(subscribe::from_account),
+        )
+        .route(FLEET_SUBSCRIBE, web::post().to(subscribe::from_fleet))
+        .route(
+            "/newsletters/{slug}/check-email",
+            web::get().to(subscribe::check_email),
+        )
+        .route("/confirm/{token}", web::get().to(confirmation::show))
+        .route("/confirm/{token}", web::post().to(confirmation::confirm))
+        .route("/preferences/{token}", web::get().to(preferences::show))
+        .route("/preferences/{token}", web::post().to(preferences::save))
+        .route("/unsubscribe/{token}", web::get().to(unsubscribe::show))
+        .route(
+            "/unsubscribe/{token}",
+            web::post().to(unsubscribe::one_click),
+        );
+}
+
+/// The newsletter service for one request.
+fn newsletters<'a>(ctx: &'a AppContext, state: &'a AccountState) -> Newsletters<'a> {
+    Newsletters::new(
+        ctx.db(),
+        ctx.redis(),
+        &state.links,
+        ctx.url(AppName::Account, "/"),
+    )
+}
+
+/// A subscriber's preferences page, absolute (links in pages and mail).
+fn preferences_url(ctx: &AppContext, token: &str) -> String {
+    ctx.url(AppName::Account, &format!("/preferences/{token}"))
+}

@@ -1,0 +1,153 @@
+//! Typed views: what each template receives, one struct per template.
+
+use serde::Serialize;
+use shared::AppError;
+use shared::contracts::dtos::{SubscriptionDto, UserDto};
+use shared::models::account::Newsletter;
+
+/// A list as forms and pages show it.
+#[derive(Debug, Serialize)]
+pub struct ListView<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub double_opt_in: bool,
+}
+
+impl<'a> From<&'a Newsletter> for ListView<'a> {
+    fn from(n: &'a Newsletter) -> Self {
+        ListView {
+            slug: &n.slug,
+            name: &n.name,
+            description: &n.description,
+            double_opt_in: n.double_opt_in(),
+        }
+    }
+}
+
+/// An upcoming event on the dashboard.
+#[derive(Debug, Serialize)]
+pub struct EventLink {
+    pub url: String,
+    pub title: String,
+    pub starts_at: String,
+}
+
+/// The signed-in member's part of the dashboard.
+#[derive(Debug, Serialize)]
+pub struct MemberView {
+    pub user: UserDto,
+    /// Whether their address is confirmed (then subscribing is one click).
+    pub verified: bool,
+    pub cart_count: i64,
+    pub cart_totals: Vec<String>,
+    pub events: Vec<EventLink>,
+    pub subscriptions: Vec<SubscriptionDto>,
+    /// Their newsletter preferences page, once they have subscribed.
+    pub preferences_url: Option<String>,
+}
+
+/// `dashboard.html`.
+#[derive(Debug, Serialize)]
+pub struct DashboardPage<'a> {
+    pub newsletters: Vec<ListView<'a>>,
+    /// The list just subscribed to, for the notice.
+    pub subscribed: Option<&'a str>,
+    pub member: Option<MemberView>,
+    pub cart_url: String,
+}
+
+/// `check-email.html`: the answer to a double opt-in subscribe (whatever the address).
+#[derive(Debug, Serialize)]
+pub struct CheckEmailPage<'a> {
+    pub newsletter: ListView<'a>,
+}
+
+/// `confirm.html`: a button before anything changes, then the confirmation.
+#[derive(Debug, Serialize)]
+pub struct ConfirmPage<'a> {
+    pub newsletter: ListView<'a>,
+    /// Where the button posts (the same link).
+    pub action: String,
+    pub confirmed: bool,
+    pub preferences_url: Option<String>,
+}
+
+/// One list on the preferences page.
+#[derive(Debug, Serialize)]
+pub struct PreferenceView<'a> {
+    pub list: ListView<'a>,
+    /// Confirmed, or waiting for confirmation.
+    pub on: bool,
+    pub pending: bool,
+}
+
+/// `preferences.html`.
+#[derive(Debug, Serialize)]
+pub struct PreferencesPage<'a> {
+    pub email: &'a str,
+    pub lists: Vec<PreferenceView<'a>>,
+    pub action: String,
+    pub saved: bool,
+}
+
+impl<'a> PreferencesPage<'a> {
+    pub fn new(prefs: &'a crate::domain::Preferences, action: String, saved: bool) -> Self {
+        PreferencesPage {
+            email: &prefs.subscriber.email,
+            lists: prefs
+                .lists
+                .iter()
+                .map(|(n, status)| PreferenceView {
+                    list: ListView::from(n),
+                    on: matches!(status.as_deref(), Some("confirmed" | "unconfirmed")),
+                    pending: status.as_deref() == Some("unconfirmed"),
+                })
+                .collect(),
+            action,
+            saved,
+        }
+    }
+}
+
+/// `unsubscribe.html`: the button (GET), or the result (POST).
+#[derive(Debug, Serialize)]
+pub struct UnsubscribePage<'a> {
+    pub newsletter: ListView<'a>,
+    pub email: &'a str,
+    pub off: bool,
+    pub action: String,
+    pub preferences_url: String,
+}
+
+/// `fragments/newsletter-subscribe.html`: a list's subscribe form for other apps' pages.
+#[derive(Debug, Serialize)]
+pub struct SubscribeFragment<'a> {
+    pub newsletter: Option<ListView<'a>>,
+    pub action: String,
+}
+
+/// `fragments/user-menu.html`.
+#[derive(Debug, Serialize)]
+pub struct UserMenuFragment<'a> {
+    pub account_url: String,
+    pub editor_url: String,
+    pub sign_in_url: String,
+    pub sign_out_url: String,
+    pub user: Option<UserDto>,
+    pub writes: bool,
+    /// The list offered to visitors who are not signed in.
+    pub newsletter: Option<ListView<'a>>,
+}
+
+/// A view as a tera context.
+pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
+    Ok(tera::Context::from_serialize(view)?)
+}
+
+/// A page view laid over the app's base context (site name, URLs, assets).
+pub fn page_context(base: tera::Context, view: &impl Serialize) -> Result<tera::Context, AppError> {
+    let mut context = base;
+    context.extend(self::context(view)?);
+    Ok(context)
+}

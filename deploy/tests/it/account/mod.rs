@@ -1,0 +1,4 @@
+//! Account: newsletters (double opt-in through the real mail, preferences, one-click
+//! unsubscribe).
+
+mod newsletters;
