@@ -8,10 +8,10 @@ use shared::activitypub::bus::dead_letter;
 use shared::contracts::dtos::Role;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::oauth::{self, NewClient};
+use shared::models::oauth::NewClient;
 use shared::{AppContext, AppError};
 
-use crate::db::users;
+use crate::db::{oauth, users};
 use crate::oauth::protect;
 use crate::state::{FederationState, secret_hash};
 
@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn admin(user: &CurrentUser) -> Result<(), AppError> {
-    if user.role == Role::Admin {
+    if user.role.is_admin() {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -85,6 +85,15 @@ async fn render(
             .collect::<Vec<_>>(),
     );
     context.insert("dead_letters", &dead_letters);
+    // Least powerful first, as the role picker lists them.
+    context.insert(
+        "roles",
+        &Role::ALL
+            .iter()
+            .rev()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>(),
+    );
     let html = ctx.templates().render("admin/index.html", &context)?;
     let mut res = HttpResponse::build(status);
     Ok(protect(&mut res)
@@ -283,17 +292,20 @@ async fn set_role(
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
-    if !matches!(form.role.as_str(), "admin" | "editor" | "author" | "member") {
-        return Err(AppError::bad_request("A role is admin, editor or member."));
-    }
-    if *id == user.id && form.role != "admin" {
+    let Some(role) = Role::named(&form.role) else {
+        return Err(AppError::bad_request(format!(
+            "A role is {}.",
+            role_names()
+        )));
+    };
+    if *id == user.id && !role.is_admin() {
         return Err(AppError::bad_request(
             "You cannot remove your own administrator role.",
         ));
     }
     let changed = {
         let mut conn = ctx.conn().await?;
-        users::set_role(&mut conn, *id, &form.role).await?
+        users::set_role(&mut conn, *id, role.as_str()).await?
     };
     if changed == 0 {
         return Err(AppError::not_found("No such member."));
@@ -301,9 +313,24 @@ async fn set_role(
     Ok(see_other("/admin").finish())
 }
 
+/// "admin, editor, author or member": the roles there are, for a message.
+fn role_names() -> String {
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::acceptable_uri;
+    use super::{acceptable_uri, role_names};
+
+    #[test]
+    fn the_role_message_names_every_role() {
+        assert_eq!(role_names(), "admin, editor, author or member");
+    }
 
     #[test]
     fn client_uris() {

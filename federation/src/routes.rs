@@ -1,12 +1,11 @@
 //! The members directory and profiles.
 
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
-use shared::db::schema::users;
 use shared::models::users::{self as user_rows, User};
 use shared::{AppContext, AppError, PageRequest};
+
+use crate::db::members;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index)).route(
@@ -41,12 +40,7 @@ impl<'a> From<&'a User> for MemberView<'a> {
 async fn index(ctx: web::Data<AppContext>, page: PageRequest) -> Result<HttpResponse, AppError> {
     let members: Vec<User> = {
         let mut conn = ctx.conn().await?;
-        users::table
-            .order(users::created_at)
-            .limit(100)
-            .select(User::as_select())
-            .load(&mut conn)
-            .await?
+        members::directory(&mut conn, 100).await?
     };
     let mut context = ctx.base_context();
     context.insert(

@@ -9,9 +9,11 @@ use shared::crypto::CryptoError;
 use shared::infrastructure::jose::{JwkSet, SigningKey};
 use shared::infrastructure::mail::Mailer;
 use shared::infrastructure::sso;
-use shared::models::oauth::{self, NewClient};
+use shared::models::oauth::{Client, NewClient};
 use shared::{AppContext, AppError, AppName};
 use tokio::sync::OnceCell;
+
+use crate::db::oauth;
 
 /// Retired keys stay published this long (longer than any token they signed lives).
 pub const RETIRED_KEY_GRACE: Duration = Duration::from_secs(24 * 3600);
@@ -23,7 +25,7 @@ const KEY_RELOAD: Duration = Duration::from_secs(30);
 pub struct FederationState {
     init: OnceCell<()>,
     /// Client registrations by id, cached for [`CLIENT_CACHE`] (a hot lookup on every token request).
-    clients: std::sync::Mutex<std::collections::HashMap<String, (Instant, Option<oauth::Client>)>>,
+    clients: std::sync::Mutex<std::collections::HashMap<String, (Instant, Option<Client>)>>,
     active: RwLock<Option<(SigningKey, Instant)>>,
     pub mailer: Mailer,
 }
@@ -65,7 +67,7 @@ impl FederationState {
         &self,
         ctx: &AppContext,
         client_id: &str,
-    ) -> Result<Option<oauth::Client>, AppError> {
+    ) -> Result<Option<Client>, AppError> {
         if let Ok(cache) = self.clients.lock()
             && let Some((at, client)) = cache.get(client_id)
             && at.elapsed() < CLIENT_CACHE

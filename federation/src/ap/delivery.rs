@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::fetch::Signer;
-use shared::activitypub::store::{self, Delivery};
+use shared::activitypub::store::Delivery;
 use shared::infrastructure::background;
 use shared::{AppContext, AppError};
 use tokio::sync::Semaphore;
+
+use crate::db::deliveries;
 
 const BATCH: i64 = 100;
 const LEASE_SECS: i64 = 120;
@@ -108,12 +110,12 @@ pub async fn run(ctx: AppContext) {
 
 async fn claim(ctx: &AppContext) -> Result<Vec<Delivery>, AppError> {
     let mut conn = ctx.conn().await?;
-    Ok(store::claim_deliveries(&mut conn, BATCH, LEASE_SECS).await?)
+    Ok(deliveries::claim_deliveries(&mut conn, BATCH, LEASE_SECS).await?)
 }
 
 async fn release(ctx: &AppContext, ids: &[i64]) -> Result<(), AppError> {
     let mut conn = ctx.conn().await?;
-    store::release_deliveries(&mut conn, ids).await?;
+    deliveries::release_deliveries(&mut conn, ids).await?;
     Ok(())
 }
 
@@ -121,7 +123,7 @@ async fn release(ctx: &AppContext, ids: &[i64]) -> Result<(), AppError> {
 pub async fn deliver(ctx: &AppContext, delivery: &Delivery) -> Result<(), AppError> {
     let (actor, payload) = {
         let mut conn = ctx.conn().await?;
-        store::activity_payload(&mut conn, delivery.activity_id).await?
+        deliveries::activity_payload(&mut conn, delivery.activity_id).await?
     };
     let config = ctx.config();
     let outcome = match LocalActor::from_id(config, &actor) {
@@ -147,14 +149,14 @@ pub async fn deliver(ctx: &AppContext, delivery: &Delivery) -> Result<(), AppErr
     let mut conn = ctx.conn().await?;
     match outcome {
         Ok(status) if (200..300).contains(&status) => {
-            store::delivered(&mut conn, delivery.id, i32::from(status)).await?
+            deliveries::delivered(&mut conn, delivery.id, i32::from(status)).await?
         }
         Ok(status) => {
             let retry = (retryable(status) && delivery.attempts < MAX_ATTEMPTS).then(|| {
                 chrono::Utc::now()
                     + chrono::Duration::seconds(backoff_secs(delivery.attempts, jitter()))
             });
-            store::undelivered(
+            deliveries::undelivered(
                 &mut conn,
                 delivery.id,
                 Some(i32::from(status)),
@@ -168,7 +170,7 @@ pub async fn deliver(ctx: &AppContext, delivery: &Delivery) -> Result<(), AppErr
                 chrono::Utc::now()
                     + chrono::Duration::seconds(backoff_secs(delivery.attempts, jitter()))
             });
-            store::undelivered(&mut conn, delivery.id, None, &error, retry).await?;
+            deliveries::undelivered(&mut conn, delivery.id, None, &error, retry).await?;
         }
     }
     Ok(())

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use shared::activitypub::actors::LocalActor;
-use shared::activitypub::store::{self, Activity, Object};
+use shared::activitypub::store::{Activity, Object, RemoteActor};
 use shared::activitypub::{bus, id_of, outbox, sanitize};
 use shared::contracts::events::{self, BusEvent};
 use shared::{AppContext, AppError};
 
 use super::remote;
+use crate::db::{follows, objects, reactions, remote_actors};
 
 /// Object types stored as posts.
 const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
@@ -29,7 +30,7 @@ pub async fn inbound(ctx: &AppContext, activity: &Activity) -> Result<(), AppErr
         "Like" | "Announce" => {
             if let Some(object) = id_of(&payload["object"]) {
                 let mut conn = ctx.conn().await?;
-                store::add_reaction(
+                reactions::add_reaction(
                     &mut conn,
                     &activity.actor,
                     object,
@@ -71,7 +72,7 @@ async fn follow(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     let follow_id = activity.activity_id.clone();
     let follower_id = activity.actor.clone();
     conn.transaction(async |conn| {
-        store::add_follower(
+        follows::add_follower(
             conn,
             &target_id,
             &follower_id,
@@ -98,9 +99,9 @@ async fn undo(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     if kind == "Follow" || kind.is_empty() {
         // Undo{Follow}: the follow's target is named inside it; without it, every follow goes.
         match object.get("object").and_then(id_of) {
-            Some(target) => store::remove_follower(&mut conn, target, &activity.actor).await?,
+            Some(target) => follows::remove_follower(&mut conn, target, &activity.actor).await?,
             None if kind == "Follow" => {
-                store::remove_follower_everywhere(&mut conn, &activity.actor).await?
+                follows::remove_follower_everywhere(&mut conn, &activity.actor).await?
             }
             None => 0,
         };
@@ -108,12 +109,14 @@ async fn undo(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     // Undo{Like|Announce}: only the undoing actor's own reaction goes (the inbox checked that
     // an embedded activity's actor is them).
     let reaction = match (kind, object.get("object").and_then(id_of)) {
-        ("Like" | "Announce", Some(object_id)) => Some(store::ReactionRef::Of { object_id, kind }),
-        ("Like" | "Announce" | "", _) => id_of(object).map(store::ReactionRef::Activity),
+        ("Like" | "Announce", Some(object_id)) => {
+            Some(reactions::ReactionRef::Of { object_id, kind })
+        }
+        ("Like" | "Announce" | "", _) => id_of(object).map(reactions::ReactionRef::Activity),
         _ => None,
     };
     if let Some(which) = reaction {
-        store::remove_reaction(&mut conn, &activity.actor, which).await?;
+        reactions::remove_reaction(&mut conn, &activity.actor, which).await?;
     }
     Ok(())
 }
@@ -126,9 +129,9 @@ async fn accept(ctx: &AppContext, activity: &Activity, accepted: bool) -> Result
     };
     let mut conn = ctx.conn().await?;
     if accepted {
-        store::accept_following(&mut conn, follow_id, &activity.actor).await?;
+        follows::accept_following(&mut conn, follow_id, &activity.actor).await?;
     } else {
-        store::remove_following(&mut conn, follow_id, &activity.actor).await?;
+        follows::remove_following(&mut conn, follow_id, &activity.actor).await?;
     }
     Ok(())
 }
@@ -212,7 +215,7 @@ async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     };
     let mut conn = ctx.conn().await?;
     conn.transaction(async |conn| {
-        let new = store::insert_object(conn, &row).await?;
+        let new = objects::insert_object(conn, &row).await?;
         if let (true, Some(author)) = (new, &author) {
             announce_reply(ctx, conn, reply_event(&row, author)).await?;
         }
@@ -254,7 +257,7 @@ async fn announce_reply<E: BusEvent>(
 // Addresses are checked again when announced: actors and objects stored before the check may
 // hold anything. `None` for an object that answers nothing (never announced).
 
-fn reply_event(row: &Object, author: &store::RemoteActor) -> Option<events::Reply> {
+fn reply_event(row: &Object, author: &RemoteActor) -> Option<events::Reply> {
     let name = author
         .name
         .clone()
@@ -319,9 +322,9 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         return Ok(());
     }
     let mut conn = ctx.conn().await?;
-    match store::object(&mut conn, &row.id).await? {
+    match objects::object(&mut conn, &row.id).await? {
         None => {
-            store::insert_object(&mut conn, &row).await?;
+            objects::insert_object(&mut conn, &row).await?;
             return Ok(());
         }
         // Only the object's author edits it, not anyone else on its host.
@@ -338,7 +341,7 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         .as_deref()
         .is_some_and(|target| is_ours(ctx, target));
     conn.transaction(async |conn| {
-        let applied = store::update_object(
+        let applied = objects::update_object(
             conn,
             &row.id,
             updated,
@@ -363,13 +366,13 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     };
     let mut conn = ctx.conn().await?;
     if object == activity.actor {
-        if let Some(gone) = store::remote_actor(&mut conn, object).await? {
+        if let Some(gone) = remote_actors::remote_actor(&mut conn, object).await? {
             ctx.activitypub().public_keys.forget(&gone.key_id);
         }
-        store::delete_remote_actor(&mut conn, object).await?;
-        store::remove_follower_everywhere(&mut conn, object).await?;
+        remote_actors::delete_remote_actor(&mut conn, object).await?;
+        follows::remove_follower_everywhere(&mut conn, object).await?;
     } else {
-        let stored = store::object(&mut conn, object).await?;
+        let stored = objects::object(&mut conn, object).await?;
         // Only the object's author deletes it, not anyone else on its host.
         if stored
             .as_ref()
@@ -383,7 +386,7 @@ async fn delete(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
                 && o.in_reply_to.as_deref().is_some_and(|t| is_ours(ctx, t))
         });
         conn.transaction(async |conn| {
-            store::tombstone(conn, object).await?;
+            objects::tombstone(conn, object).await?;
             if let (true, Some(row)) = (reply_to_ours, &stored) {
                 announce_reply(ctx, conn, reply_deleted_event(row)).await?;
             }

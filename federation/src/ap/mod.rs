@@ -11,11 +11,13 @@ use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use serde_json::json;
 use shared::activitypub::actors::LocalActor;
-use shared::activitypub::{AS_CONTEXT, outbox, store};
+use shared::activitypub::{AS_CONTEXT, outbox};
 use shared::infrastructure::background::Task;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError};
+
+use crate::db::follows;
 
 /// Federation's background work.
 pub fn background(ctx: &AppContext) -> Vec<Task> {
@@ -54,7 +56,7 @@ pub async fn follow(
     let mut conn = ctx.conn().await?;
     let recorded = follow_id.clone();
     conn.transaction(async |conn| {
-        store::add_following(conn, &local, &remote, &recorded).await?;
+        follows::add_following(conn, &local, &remote, &recorded).await?;
         outbox::emit(conn, &activity).await?;
         Ok::<_, diesel::result::Error>(())
     })

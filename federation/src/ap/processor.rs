@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shared::activitypub::actors::LocalActor;
-use shared::activitypub::store::{self, Activity};
+use shared::activitypub::store::Activity;
 use shared::activitypub::{PUBLIC, id_of};
 use shared::infrastructure::background;
 use shared::{AppContext, AppError};
 
 use super::{handlers, remote};
+use crate::db::{activities, deliveries, follows};
 
 const BATCH: i64 = 50;
 const LEASE_SECS: i64 = 120;
@@ -52,7 +53,7 @@ pub async fn run(ctx: AppContext) {
 pub async fn process_batch(ctx: &AppContext) -> Result<usize, AppError> {
     let claimed = {
         let mut conn = ctx.conn().await?;
-        store::claim_activities(&mut conn, BATCH, LEASE_SECS).await?
+        activities::claim_activities(&mut conn, BATCH, LEASE_SECS).await?
     };
     let n = claimed.len();
     for activity in claimed {
@@ -63,12 +64,18 @@ pub async fn process_batch(ctx: &AppContext) -> Result<usize, AppError> {
         };
         let mut conn = ctx.conn().await?;
         match outcome {
-            Ok(()) => store::finish_activity(&mut conn, activity.id).await?,
+            Ok(()) => activities::finish_activity(&mut conn, activity.id).await?,
             Err(e) => {
                 tracing::warn!(activity = %activity.activity_id, error = %e, "activity failed");
                 let retry = 30 * i64::from(activity.attempts.max(1)).pow(2);
-                store::fail_activity(&mut conn, activity.id, &e.to_string(), retry, MAX_ATTEMPTS)
-                    .await?;
+                activities::fail_activity(
+                    &mut conn,
+                    activity.id,
+                    &e.to_string(),
+                    retry,
+                    MAX_ATTEMPTS,
+                )
+                .await?;
             }
         }
     }
@@ -101,7 +108,7 @@ async fn fan_out(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> 
     let followers = sender.followers(config);
     if addressed.iter().any(|a| a == &followers || a == PUBLIC) {
         let mut conn = ctx.conn().await?;
-        inboxes.extend(store::follower_inboxes(&mut conn, &activity.actor).await?);
+        inboxes.extend(follows::follower_inboxes(&mut conn, &activity.actor).await?);
     }
     // Actors named directly: the followed actor of a Follow, the follower of an Accept, mentions.
     let mut direct: Vec<String> = addressed
@@ -136,7 +143,7 @@ async fn fan_out(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> 
     inboxes.sort();
     inboxes.dedup();
     let mut conn = ctx.conn().await?;
-    let queued = store::queue_deliveries(&mut conn, activity.id, &inboxes).await?;
+    let queued = deliveries::queue_deliveries(&mut conn, activity.id, &inboxes).await?;
     tracing::debug!(activity = %activity.activity_id, queued, "deliveries queued");
     Ok(())
 }

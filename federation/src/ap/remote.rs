@@ -5,6 +5,8 @@ use shared::activitypub::actors::LocalActor;
 use shared::activitypub::fetch::Signer;
 use shared::activitypub::inbox::parse_actor;
 use shared::activitypub::store::{self, RemoteActor};
+
+use crate::db::remote_actors;
 use shared::{AppContext, AppError, AppName};
 
 /// How long a fetched actor is trusted before it is fetched again.
@@ -13,7 +15,7 @@ const FRESH_FOR: chrono::Duration = chrono::Duration::days(1);
 pub async fn actor(ctx: &AppContext, iri: &str) -> Result<RemoteActor, AppError> {
     let known = {
         let mut conn = ctx.conn().await?;
-        store::remote_actor(&mut conn, iri).await?
+        remote_actors::remote_actor(&mut conn, iri).await?
     };
     match known {
         Some(a) if a.deleted_at.is_none() && chrono::Utc::now() - a.fetched_at < FRESH_FOR => Ok(a),

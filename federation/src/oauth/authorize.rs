@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use shared::crypto::{random_token, token_digest};
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::Session;
-use shared::models::oauth::{self, Client};
+use shared::models::oauth::Client;
 use shared::models::users;
 use shared::{AppContext, AppError};
 
-use super::tokens::{self, CodeGrant};
+use super::issued_tokens::{self, CodeGrant};
 use super::{SUPPORTED_SCOPES, issuer, protect};
+use crate::db::oauth;
 use crate::state::FederationState;
 
 const PENDING_TTL_SECS: u64 = 600;
@@ -432,12 +433,12 @@ async fn issue(
     sid: &str,
     auth_time: i64,
 ) -> Result<HttpResponse, AppError> {
-    let profile = if tokens::has_scope(&request.scope, "profile") {
-        tokens::Profile::of(ctx, user_id).await?
+    let profile = if issued_tokens::has_scope(&request.scope, "profile") {
+        issued_tokens::Profile::of(ctx, user_id).await?
     } else {
         None
     };
-    let code = tokens::issue_code(
+    let code = issued_tokens::issue_code(
         ctx,
         &CodeGrant {
             client_id: request.client_id.clone(),

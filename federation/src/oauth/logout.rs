@@ -13,10 +13,10 @@ use shared::infrastructure::jose;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::session::{Session, revoke_sso_session};
 use shared::infrastructure::sso::BACKCHANNEL_EVENT;
-use shared::models::oauth;
 use shared::{AppContext, AppError};
 
 use super::{issuer, protect};
+use crate::db::oauth;
 use crate::state::FederationState;
 
 const SESSION_CLIENTS_TTL_SECS: u64 = 14 * 24 * 3600;
@@ -61,7 +61,7 @@ pub async fn end_sso_session(
         oauth::revoke_sid(&mut conn, sid).await?
     };
     for family in families {
-        super::tokens::revoke_family(ctx, &family).await?;
+        super::issued_tokens::revoke_family(ctx, &family).await?;
     }
     let mut conn = ctx.redis().conn();
     let clients: Vec<String> = redis::cmd("SMEMBERS")

@@ -7,9 +7,9 @@
 
 mod authorize;
 mod discovery;
+pub mod issued_tokens;
 mod logout;
-mod token;
-pub mod tokens;
+mod token_endpoints;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -49,11 +49,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/oauth/authorize/consent",
         web::post().to(authorize::consent),
     )
-    .route("/oauth/token", web::post().to(token::token))
-    .route("/oauth/revoke", web::post().to(token::revoke))
-    .route("/oauth/introspect", web::post().to(token::introspect))
-    .route("/oauth/userinfo", web::get().to(token::userinfo))
-    .route("/oauth/userinfo", web::post().to(token::userinfo))
+    .route("/oauth/token", web::post().to(token_endpoints::token))
+    .route("/oauth/revoke", web::post().to(token_endpoints::revoke))
+    .route(
+        "/oauth/introspect",
+        web::post().to(token_endpoints::introspect),
+    )
+    .route("/oauth/userinfo", web::get().to(token_endpoints::userinfo))
+    .route("/oauth/userinfo", web::post().to(token_endpoints::userinfo))
     .route("/oauth/logout", web::get().to(logout::end_session))
     .route(
         "/oauth/logout",

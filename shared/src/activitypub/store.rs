@@ -1,4 +1,7 @@
-//! The ActivityPub tables: activities, deliveries, follows, remote actors and objects, blocks.
+//! The ActivityPub row types every app may read, and the queries shared code runs: the key
+//! store, the inbox (remote actors, blocks, storing activities), the outbox, the event bus, the
+//! actor collections and `/metrics`. Federation's own queries and writes (the processor's and the
+//! delivery worker's claims, follows, objects, reactions) live in `federation::db`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,7 +11,7 @@ use serde_json::Value;
 
 use crate::db::schema::{
     ap_activities, ap_blocks, ap_deliveries, ap_event_cursors, ap_followers, ap_following, ap_keys,
-    ap_objects, ap_reactions, ap_remote_actors,
+    ap_objects, ap_remote_actors,
 };
 
 // ---------------------------------------------------------------- keys
@@ -48,7 +51,7 @@ pub async fn insert_key(
 
 // ---------------------------------------------------------------- activities
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = ap_activities)]
 pub struct Activity {
     pub id: i64,
@@ -93,100 +96,6 @@ pub async fn insert_activity(
         .get_result(conn)
         .await
         .optional()
-}
-
-/// Claims up to `limit` pending activities for `lease` (a crashed worker's claim lapses and
-/// they are processed again: at least once). Safe with several processors.
-pub async fn claim_activities(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    lease_secs: i64,
-) -> QueryResult<Vec<Activity>> {
-    diesel::sql_query(
-        "UPDATE ap_activities SET available_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM ap_activities WHERE status = 'pending' AND available_at <= now() \
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING *",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .bind::<diesel::sql_types::BigInt, _>(lease_secs)
-    .load::<ActivityRow>(conn)
-    .await
-    .map(|rows| rows.into_iter().map(Activity::from).collect())
-}
-
-#[derive(QueryableByName)]
-#[diesel(table_name = ap_activities)]
-struct ActivityRow {
-    id: i64,
-    activity_id: String,
-    kind: String,
-    actor: String,
-    object_id: Option<String>,
-    direction: String,
-    payload: Value,
-    status: String,
-    attempts: i32,
-    last_error: Option<String>,
-    available_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    processed_at: Option<DateTime<Utc>>,
-    txid: i64,
-}
-
-impl From<ActivityRow> for Activity {
-    fn from(r: ActivityRow) -> Self {
-        Activity {
-            id: r.id,
-            activity_id: r.activity_id,
-            kind: r.kind,
-            actor: r.actor,
-            object_id: r.object_id,
-            direction: r.direction,
-            payload: r.payload,
-            status: r.status,
-            attempts: r.attempts,
-            last_error: r.last_error,
-            available_at: r.available_at,
-            created_at: r.created_at,
-            processed_at: r.processed_at,
-            txid: r.txid,
-        }
-    }
-}
-
-pub async fn finish_activity(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
-    diesel::update(ap_activities::table.find(id))
-        .set((
-            ap_activities::status.eq("done"),
-            ap_activities::processed_at.eq(diesel::dsl::now),
-            ap_activities::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// Records a failure: retried later, or given up after `max_attempts`.
-pub async fn fail_activity(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    error: &str,
-    retry_in_secs: i64,
-    max_attempts: i32,
-) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE ap_activities SET last_error = $2, \
-            status = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'pending' END, \
-            available_at = now() + make_interval(secs => $3) WHERE id = $1",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(id)
-    .bind::<diesel::sql_types::Text, _>(error)
-    .bind::<diesel::sql_types::BigInt, _>(retry_in_secs)
-    .bind::<diesel::sql_types::Integer, _>(max_attempts)
-    .execute(conn)
-    .await
-    .map(drop)
 }
 
 pub async fn activity_by_id(
@@ -263,9 +172,8 @@ pub async fn bus_events(
     .bind::<diesel::sql_types::BigInt, _>(after.1)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
     .bind::<diesel::sql_types::BigInt, _>(limit)
-    .load::<ActivityRow>(conn)
+    .load(conn)
     .await
-    .map(|rows| rows.into_iter().map(Activity::from).collect())
 }
 
 /// Takes `consumer`'s cursor for this transaction (`None`: another replica holds it). An
@@ -340,121 +248,6 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-/// Queues `activity` for each inbox (once per inbox, whatever happens).
-pub async fn queue_deliveries(
-    conn: &mut AsyncPgConnection,
-    activity: i64,
-    inboxes: &[String],
-) -> QueryResult<usize> {
-    let rows: Vec<_> = inboxes
-        .iter()
-        .filter_map(|inbox| {
-            let host = super::host_of(inbox)?;
-            Some((
-                ap_deliveries::activity_id.eq(activity),
-                ap_deliveries::inbox.eq(inbox.clone()),
-                ap_deliveries::host.eq(host),
-            ))
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    diesel::insert_into(ap_deliveries::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await
-}
-
-/// Claims up to `limit` due deliveries under a lease (see [`claim_activities`]).
-pub async fn claim_deliveries(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    lease_secs: i64,
-) -> QueryResult<Vec<Delivery>> {
-    diesel::sql_query(
-        "UPDATE ap_deliveries SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM ap_deliveries WHERE status = 'pending' AND next_attempt_at <= now() \
-                      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING *",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .bind::<diesel::sql_types::BigInt, _>(lease_secs)
-    .load(conn)
-    .await
-}
-
-/// Gives claimed deliveries that were never attempted back to the queue, due now.
-pub async fn release_deliveries(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<usize> {
-    diesel::update(
-        ap_deliveries::table
-            .filter(ap_deliveries::id.eq_any(ids))
-            .filter(ap_deliveries::status.eq("pending")),
-    )
-    .set((
-        ap_deliveries::next_attempt_at.eq(diesel::dsl::now),
-        ap_deliveries::attempts.eq(ap_deliveries::attempts - 1),
-    ))
-    .execute(conn)
-    .await
-}
-
-pub async fn delivered(conn: &mut AsyncPgConnection, id: i64, status: i32) -> QueryResult<()> {
-    diesel::update(ap_deliveries::table.find(id))
-        .set((
-            ap_deliveries::status.eq("delivered"),
-            ap_deliveries::last_status.eq(status),
-            ap_deliveries::delivered_at.eq(diesel::dsl::now),
-            ap_deliveries::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// Schedules another attempt, or (`retry_at` none) gives up: the dead letter.
-pub async fn undelivered(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    status: Option<i32>,
-    error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> QueryResult<()> {
-    let target = ap_deliveries::table.find(id);
-    match retry_at {
-        Some(at) => diesel::update(target)
-            .set((
-                ap_deliveries::next_attempt_at.eq(at),
-                ap_deliveries::last_status.eq(status),
-                ap_deliveries::last_error.eq(error),
-            ))
-            .execute(conn)
-            .await
-            .map(drop),
-        None => diesel::update(target)
-            .set((
-                ap_deliveries::status.eq("dead"),
-                ap_deliveries::last_status.eq(status),
-                ap_deliveries::last_error.eq(error),
-            ))
-            .execute(conn)
-            .await
-            .map(drop),
-    }
-}
-
-pub async fn activity_payload(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-) -> QueryResult<(String, Value)> {
-    ap_activities::table
-        .find(id)
-        .select((ap_activities::actor, ap_activities::payload))
-        .first(conn)
-        .await
-}
-
 /// The queues at a glance, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, QueryableByName)]
 pub struct QueueStats {
@@ -500,76 +293,6 @@ pub struct Follower {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn add_follower(
-    conn: &mut AsyncPgConnection,
-    local_actor: &str,
-    follower: &str,
-    inbox: &str,
-    shared_inbox: Option<&str>,
-    follow_activity_id: &str,
-    state: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(ap_followers::table)
-        .values((
-            ap_followers::local_actor.eq(local_actor),
-            ap_followers::follower.eq(follower),
-            ap_followers::inbox.eq(inbox),
-            ap_followers::shared_inbox.eq(shared_inbox),
-            ap_followers::follow_activity_id.eq(follow_activity_id),
-            ap_followers::state.eq(state),
-        ))
-        .on_conflict((ap_followers::local_actor, ap_followers::follower))
-        .do_update()
-        .set((
-            ap_followers::inbox.eq(inbox),
-            ap_followers::shared_inbox.eq(shared_inbox),
-            ap_followers::follow_activity_id.eq(follow_activity_id),
-            ap_followers::state.eq(state),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-pub async fn remove_follower(
-    conn: &mut AsyncPgConnection,
-    local_actor: &str,
-    follower: &str,
-) -> QueryResult<usize> {
-    diesel::delete(ap_followers::table.find((local_actor, follower)))
-        .execute(conn)
-        .await
-}
-
-pub async fn remove_follower_everywhere(
-    conn: &mut AsyncPgConnection,
-    follower: &str,
-) -> QueryResult<usize> {
-    diesel::delete(ap_followers::table.filter(ap_followers::follower.eq(follower)))
-        .execute(conn)
-        .await
-}
-
-/// One inbox per server: the shared inbox where there is one.
-pub async fn follower_inboxes(
-    conn: &mut AsyncPgConnection,
-    local_actor: &str,
-) -> QueryResult<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = ap_followers::table
-        .filter(ap_followers::local_actor.eq(local_actor))
-        .filter(ap_followers::state.eq("accepted"))
-        .select((ap_followers::inbox, ap_followers::shared_inbox))
-        .load(conn)
-        .await?;
-    let mut inboxes: Vec<String> = rows
-        .into_iter()
-        .map(|(inbox, shared)| shared.unwrap_or(inbox))
-        .collect();
-    inboxes.sort();
-    inboxes.dedup();
-    Ok(inboxes)
-}
-
 pub async fn followers_page(
     conn: &mut AsyncPgConnection,
     local_actor: &str,
@@ -596,56 +319,6 @@ pub async fn followers_count(conn: &mut AsyncPgConnection, local_actor: &str) ->
         .await
 }
 
-pub async fn add_following(
-    conn: &mut AsyncPgConnection,
-    local_actor: &str,
-    remote: &str,
-    follow_activity_id: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(ap_following::table)
-        .values((
-            ap_following::local_actor.eq(local_actor),
-            ap_following::remote_actor.eq(remote),
-            ap_following::follow_activity_id.eq(follow_activity_id),
-        ))
-        .on_conflict((ap_following::local_actor, ap_following::remote_actor))
-        .do_update()
-        .set(ap_following::follow_activity_id.eq(follow_activity_id))
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// Marks a follow accepted by the followed actor (matched by the Follow's id).
-pub async fn accept_following(
-    conn: &mut AsyncPgConnection,
-    follow_activity_id: &str,
-    remote: &str,
-) -> QueryResult<usize> {
-    diesel::update(
-        ap_following::table
-            .filter(ap_following::follow_activity_id.eq(follow_activity_id))
-            .filter(ap_following::remote_actor.eq(remote)),
-    )
-    .set(ap_following::state.eq("accepted"))
-    .execute(conn)
-    .await
-}
-
-pub async fn remove_following(
-    conn: &mut AsyncPgConnection,
-    follow_activity_id: &str,
-    remote: &str,
-) -> QueryResult<usize> {
-    diesel::delete(
-        ap_following::table
-            .filter(ap_following::follow_activity_id.eq(follow_activity_id))
-            .filter(ap_following::remote_actor.eq(remote)),
-    )
-    .execute(conn)
-    .await
-}
-
 pub async fn following_page(
     conn: &mut AsyncPgConnection,
     local_actor: &str,
@@ -670,21 +343,6 @@ pub async fn following_count(conn: &mut AsyncPgConnection, local_actor: &str) ->
         .count()
         .get_result(conn)
         .await
-}
-
-/// Whether `local_actor` follows `remote` (accepted).
-pub async fn follows(
-    conn: &mut AsyncPgConnection,
-    local_actor: &str,
-    remote: &str,
-) -> QueryResult<bool> {
-    ap_following::table
-        .find((local_actor, remote))
-        .filter(ap_following::state.eq("accepted"))
-        .count()
-        .get_result::<i64>(conn)
-        .await
-        .map(|n| n > 0)
 }
 
 // ---------------------------------------------------------------- remote actors
@@ -721,18 +379,6 @@ pub async fn upsert_remote_actor(
         .map(drop)
 }
 
-pub async fn remote_actor(
-    conn: &mut AsyncPgConnection,
-    id: &str,
-) -> QueryResult<Option<RemoteActor>> {
-    ap_remote_actors::table
-        .find(id)
-        .select(RemoteActor::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
 pub async fn remote_actor_by_key(
     conn: &mut AsyncPgConnection,
     key_id: &str,
@@ -744,13 +390,6 @@ pub async fn remote_actor_by_key(
         .first(conn)
         .await
         .optional()
-}
-
-pub async fn delete_remote_actor(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<usize> {
-    diesel::update(ap_remote_actors::table.find(id))
-        .set(ap_remote_actors::deleted_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await
 }
 
 // ---------------------------------------------------------------- objects
@@ -776,196 +415,7 @@ pub struct Object {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn object(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<Object>> {
-    ap_objects::table
-        .find(id)
-        .select(Object::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Stores a new object (an existing id is left alone: Create is idempotent).
-pub async fn insert_object(conn: &mut AsyncPgConnection, object: &Object) -> QueryResult<bool> {
-    diesel::insert_into(ap_objects::table)
-        .values(object)
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await
-        .map(|n| n > 0)
-}
-
-/// Applies an edit if it is newer than what is stored (Update only counts with `updated`).
-pub async fn update_object(
-    conn: &mut AsyncPgConnection,
-    id: &str,
-    updated: DateTime<Utc>,
-    name: Option<&str>,
-    summary: Option<&str>,
-    content: &str,
-    payload: &Value,
-) -> QueryResult<bool> {
-    diesel::update(
-        ap_objects::table
-            .find(id)
-            .filter(ap_objects::deleted_at.is_null())
-            .filter(
-                ap_objects::updated
-                    .is_null()
-                    .or(ap_objects::updated.lt(updated)),
-            ),
-    )
-    .set((
-        ap_objects::updated.eq(updated),
-        ap_objects::name.eq(name),
-        ap_objects::summary.eq(summary),
-        ap_objects::content.eq(content),
-        ap_objects::payload.eq(payload),
-    ))
-    .execute(conn)
-    .await
-    .map(|n| n > 0)
-}
-
-/// Leaves a Tombstone: the content goes, the id stays (and answers 410).
-pub async fn tombstone(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool> {
-    diesel::update(
-        ap_objects::table
-            .find(id)
-            .filter(ap_objects::deleted_at.is_null()),
-    )
-    .set((
-        ap_objects::deleted_at.eq(diesel::dsl::now),
-        ap_objects::content.eq(""),
-        ap_objects::summary.eq(None::<String>),
-        ap_objects::name.eq(None::<String>),
-        ap_objects::payload.eq(serde_json::json!({ "id": id, "type": "Tombstone" })),
-    ))
-    .execute(conn)
-    .await
-    .map(|n| n > 0)
-}
-
-/// Moves an object's Like or Announce counter one up or (never below zero) one down.
-async fn bump_reaction_count(
-    conn: &mut AsyncPgConnection,
-    object_id: &str,
-    kind: &str,
-    up: bool,
-) -> QueryResult<usize> {
-    let target = ap_objects::table.find(object_id);
-    match (kind == "Like", up) {
-        (true, true) => {
-            diesel::update(target)
-                .set(ap_objects::likes.eq(ap_objects::likes + 1))
-                .execute(conn)
-                .await
-        }
-        (true, false) => {
-            diesel::update(target.filter(ap_objects::likes.gt(0)))
-                .set(ap_objects::likes.eq(ap_objects::likes - 1))
-                .execute(conn)
-                .await
-        }
-        (false, true) => {
-            diesel::update(target)
-                .set(ap_objects::announces.eq(ap_objects::announces + 1))
-                .execute(conn)
-                .await
-        }
-        (false, false) => {
-            diesel::update(target.filter(ap_objects::announces.gt(0)))
-                .set(ap_objects::announces.eq(ap_objects::announces - 1))
-                .execute(conn)
-                .await
-        }
-    }
-}
-
-/// Records `actor`'s Like or Announce of `object_id` once; the object's counter moves only when
-/// it is new. Returns whether it was new.
-pub async fn add_reaction(
-    conn: &mut AsyncPgConnection,
-    actor: &str,
-    object_id: &str,
-    kind: &str,
-    activity_id: &str,
-) -> QueryResult<bool> {
-    use diesel_async::AsyncConnection;
-    conn.transaction(async |conn| {
-        let added = diesel::insert_into(ap_reactions::table)
-            .values((
-                ap_reactions::actor.eq(actor),
-                ap_reactions::object_id.eq(object_id),
-                ap_reactions::kind.eq(kind),
-                ap_reactions::activity_id.eq(activity_id),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?
-            > 0;
-        if added {
-            bump_reaction_count(conn, object_id, kind, true).await?;
-        }
-        Ok(added)
-    })
-    .await
-}
-
-/// Which reaction an Undo names: by what it was about, or by the Like/Announce's own id.
-pub enum ReactionRef<'a> {
-    Of { object_id: &'a str, kind: &'a str },
-    Activity(&'a str),
-}
-
-/// Removes `actor`'s reaction (only theirs) and moves the counter back. Returns whether one went.
-pub async fn remove_reaction(
-    conn: &mut AsyncPgConnection,
-    actor: &str,
-    which: ReactionRef<'_>,
-) -> QueryResult<bool> {
-    use diesel_async::AsyncConnection;
-    conn.transaction(async |conn| {
-        let mine = ap_reactions::table.filter(ap_reactions::actor.eq(actor));
-        let removed: Option<(String, String)> = match which {
-            ReactionRef::Of { object_id, kind } => {
-                diesel::delete(
-                    mine.filter(ap_reactions::object_id.eq(object_id))
-                        .filter(ap_reactions::kind.eq(kind)),
-                )
-                .returning((ap_reactions::object_id, ap_reactions::kind))
-                .get_result(conn)
-                .await
-            }
-            ReactionRef::Activity(id) => {
-                diesel::delete(mine.filter(ap_reactions::activity_id.eq(id)))
-                    .returning((ap_reactions::object_id, ap_reactions::kind))
-                    .get_result(conn)
-                    .await
-            }
-        }
-        .optional()?;
-        if let Some((object_id, kind)) = &removed {
-            bump_reaction_count(conn, object_id, kind, false).await?;
-        }
-        Ok(removed.is_some())
-    })
-    .await
-}
-
 // ---------------------------------------------------------------- blocks
-
-pub async fn block(conn: &mut AsyncPgConnection, kind: &str, value: &str) -> QueryResult<()> {
-    diesel::insert_into(ap_blocks::table)
-        .values((
-            ap_blocks::kind.eq(kind),
-            ap_blocks::value.eq(value.to_ascii_lowercase()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await
-        .map(drop)
-}
 
 /// Whether an actor, or its domain, is blocked.
 pub async fn is_blocked(conn: &mut AsyncPgConnection, actor: &str) -> QueryResult<bool> {

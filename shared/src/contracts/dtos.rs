@@ -33,6 +33,14 @@ impl Role {
         }
     }
 
+    /// Every role, most powerful first.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Editor, Role::Author, Role::Member];
+
+    /// The role called `name`; `None` for any other name (where [`Role::parse`] reads a member).
+    pub fn named(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     /// The roles that write on the blog (Ghost's staff), most powerful first.
     pub const WRITERS: [Role; 3] = [Role::Admin, Role::Editor, Role::Author];
 
@@ -186,7 +194,7 @@ mod tests {
 
     #[test]
     fn who_writes_edits_and_administers() {
-        let roles = [Role::Admin, Role::Editor, Role::Author, Role::Member];
+        let roles = Role::ALL;
         let writers: Vec<Role> = roles.into_iter().filter(|r| r.is_writer()).collect();
         assert_eq!(writers, Role::WRITERS);
         let editors: Vec<Role> = roles.into_iter().filter(|r| r.is_editor()).collect();
@@ -195,7 +203,10 @@ mod tests {
         assert_eq!(admins, [Role::Admin]);
         for role in roles {
             assert_eq!(Role::parse(role.as_str()), role);
+            assert_eq!(Role::named(role.as_str()), Some(role));
         }
+        assert_eq!(Role::named("owner"), None);
+        assert_eq!(Role::parse("owner"), Role::Member);
     }
 
     #[test]

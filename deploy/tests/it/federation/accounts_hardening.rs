@@ -224,7 +224,7 @@ async fn refresh_token_for(t: &TestFleet, browser: &Browser, user_id: i64) -> St
         .unwrap();
     let hash = shared::crypto::token_digest(&sid);
     let now = chrono::Utc::now();
-    shared::models::oauth::insert_refresh_token(
+    federation::db::oauth::insert_refresh_token(
         &mut t.db.conn().await,
         &shared::models::oauth::NewRefreshToken {
             token_hash: &hash,
@@ -243,7 +243,7 @@ async fn refresh_token_for(t: &TestFleet, browser: &Browser, user_id: i64) -> St
 }
 
 async fn refresh_token_revoked(t: &TestFleet, hash: &str) -> bool {
-    shared::models::oauth::refresh_token(&mut t.db.conn().await, hash)
+    federation::db::oauth::refresh_token(&mut t.db.conn().await, hash)
         .await
         .unwrap()
         .unwrap()

@@ -7,10 +7,11 @@ use std::time::Duration;
 use deploy::inbox_sink::InboxSink;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use federation::db::{deliveries, follows};
 use serde_json::json;
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
-use shared::activitypub::{outbox, store};
+use shared::activitypub::outbox;
 use shared::db::schema::ap_deliveries;
 
 use crate::support::TestFleet;
@@ -24,7 +25,7 @@ async fn followers_on(t: &TestFleet, sink: &InboxSink, hosts: &[String], per_hos
     for host in hosts {
         for n in 0..per_host {
             let actor = format!("http://{host}:{}/users/u{n}", sink.port());
-            store::add_follower(
+            follows::add_follower(
                 &mut conn,
                 &blog,
                 &actor,
@@ -177,7 +178,7 @@ async fn restarting_mid_queue_loses_nothing_and_sends_nothing_twice() {
     assert_eq!(deliveries(&t, "pending").await, 200);
 
     // A worker on another replica claims 20 and dies holding them.
-    let lost = store::claim_deliveries(&mut t.db.conn().await, 20, 600)
+    let lost = deliveries::claim_deliveries(&mut t.db.conn().await, 20, 600)
         .await
         .unwrap();
     assert_eq!(lost.len(), 20);

@@ -2,14 +2,14 @@
 //! `return_to`, forged logout links, signing out of federation itself, and re-authentication
 //! (`prompt=login`, `max_age`) that must really ask for the password.
 
-use federation::db::users;
+use federation::db::{oauth, users};
 use openssl::hash::{MessageDigest, hash};
 use shared::AppName;
 use shared::crypto::token_digest;
 use shared::infrastructure::jose::{SigningKey, b64url, b64url_decode};
 use shared::infrastructure::session::SessionData;
 use shared::infrastructure::sso::form_encode;
-use shared::models::oauth::{self, NewClient};
+use shared::models::oauth::NewClient;
 use shared::models::users::NewUser;
 
 use crate::support::browser::{Browser, form_value};

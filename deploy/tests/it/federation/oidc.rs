@@ -1,6 +1,7 @@
 //! Federation driven by a third-party OpenID Connect client library (`openidconnect`), and
 //! protocol abuse answered with the right OAuth errors.
 
+use federation::db::oauth;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenIntrospectionResponse,
     CoreUserInfoClaims,
@@ -12,7 +13,7 @@ use openidconnect::{
 };
 use shared::AppName;
 use shared::crypto::token_digest;
-use shared::models::oauth::{self, NewClient};
+use shared::models::oauth::NewClient;
 
 use crate::support::TestFleet;
 use crate::support::browser::{Browser, absolute, form_value};
@@ -330,7 +331,7 @@ mod abuse {
                 .id
         };
         let mut conn = t.db.conn().await;
-        shared::models::oauth::grant_consent(&mut conn, user_id, CLIENT_ID, "openid profile email")
+        federation::db::oauth::grant_consent(&mut conn, user_id, CLIENT_ID, "openid profile email")
             .await
             .unwrap();
         (t, browser)

@@ -266,7 +266,7 @@ async fn back_channel_logout_tokens_are_validated_before_anything_is_dropped() {
     assert_eq!(jwks.status(), 200);
     let row = {
         let mut conn = t.db.conn().await;
-        shared::models::oauth::signing_keys(&mut conn)
+        federation::db::oauth::signing_keys(&mut conn)
             .await
             .unwrap()
             .remove(0)

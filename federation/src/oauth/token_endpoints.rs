@@ -1,5 +1,6 @@
-//! The token endpoint (code and refresh grants), revocation (RFC 7009), introspection
-//! (RFC 7662) and userinfo.
+//! The back-channel endpoints that take or answer with tokens: `/oauth/token` (code and refresh
+//! grants), `/oauth/revoke` (RFC 7009), `/oauth/introspect` (RFC 7662) and `/oauth/userinfo`.
+//! What a token is and how it is stored lives in `issued_tokens`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -7,11 +8,12 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::crypto::{random_token, token_digest};
 use shared::infrastructure::jose::b64url;
-use shared::models::oauth;
+use shared::models::oauth::Client;
 use shared::{AppContext, AppError};
 
-use super::tokens::{self, ACCESS_TOKEN_TTL, AccessGrant, Redeemed};
+use super::issued_tokens::{self, ACCESS_TOKEN_TTL, AccessGrant, Redeemed};
 use super::{authenticate_client, issuer, oauth_error, unavailable};
+use crate::db::oauth;
 use crate::state::FederationState;
 
 #[derive(Debug, Deserialize)]
@@ -108,12 +110,12 @@ async fn code_grant(
     };
     // The code is spent from here on, whatever happens next.
     let family = random_token()?;
-    let grant = match tokens::redeem_code(ctx, code, &family).await? {
+    let grant = match issued_tokens::redeem_code(ctx, code, &family).await? {
         Redeemed::Grant(g) => g,
         Redeemed::Replayed(first) => {
             // A replayed code may be stolen: what it issued is revoked (RFC 9700 §4.2.4).
             if let Some(first) = first {
-                tokens::revoke_family(ctx, &first).await?;
+                issued_tokens::revoke_family(ctx, &first).await?;
             }
             return Ok(invalid_grant("the code was already used"));
         }
@@ -163,10 +165,10 @@ async fn respond_with_tokens(
     family: &str,
     nonce: Option<&str>,
     auth_time: chrono::DateTime<chrono::Utc>,
-    profile: Option<&tokens::Profile>,
+    profile: Option<&issued_tokens::Profile>,
 ) -> Result<HttpResponse, AppError> {
-    let access_token = tokens::issue_access_token(ctx, access).await?;
-    let refresh_token = tokens::issue_refresh_token(ctx, family, access, auth_time).await?;
+    let access_token = issued_tokens::issue_access_token(ctx, access).await?;
+    let refresh_token = issued_tokens::issue_refresh_token(ctx, family, access, auth_time).await?;
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -174,9 +176,10 @@ async fn respond_with_tokens(
         "refresh_token": refresh_token,
         "scope": access.scope,
     });
-    if tokens::has_scope(&access.scope, "openid") {
+    if issued_tokens::has_scope(&access.scope, "openid") {
         body["id_token"] = json!(
-            tokens::id_token(ctx, state, access, nonce, auth_time.timestamp(), profile).await?
+            issued_tokens::id_token(ctx, state, access, nonce, auth_time.timestamp(), profile)
+                .await?
         );
     }
     Ok(no_store_json(body))
@@ -212,7 +215,7 @@ async fn refresh_grant(
     }
     if row.rotated_at.is_some() {
         // Reuse of a rotated token: someone holds a copy. The whole family goes.
-        tokens::revoke_family(ctx, &row.family_id).await?;
+        issued_tokens::revoke_family(ctx, &row.family_id).await?;
         return Ok(invalid_grant("the refresh token was already used"));
     }
     if row.expires_at <= chrono::Utc::now() {
@@ -222,7 +225,7 @@ async fn refresh_grant(
         Some(requested) => {
             if !requested
                 .split_ascii_whitespace()
-                .all(|s| tokens::has_scope(&row.scope, s))
+                .all(|s| issued_tokens::has_scope(&row.scope, s))
             {
                 return Ok(oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -240,7 +243,7 @@ async fn refresh_grant(
     };
     if !rotated {
         // Two refreshes raced with the same token: treat the second as reuse.
-        tokens::revoke_family(ctx, &row.family_id).await?;
+        issued_tokens::revoke_family(ctx, &row.family_id).await?;
         return Ok(invalid_grant("the refresh token was already used"));
     }
     let now = chrono::Utc::now().timestamp();
@@ -253,8 +256,8 @@ async fn refresh_grant(
         iat: now,
         exp: now + ACCESS_TOKEN_TTL.as_secs() as i64,
     };
-    let profile = if tokens::has_scope(&access.scope, "profile") {
-        tokens::Profile::of(ctx, row.user_id).await?
+    let profile = if issued_tokens::has_scope(&access.scope, "profile") {
+        issued_tokens::Profile::of(ctx, row.user_id).await?
     } else {
         None
     };
@@ -285,7 +288,7 @@ async fn authenticated_token<'f>(
     state: &FederationState,
     req: &HttpRequest,
     form: &'f TokenOnlyForm,
-) -> Result<(oauth::Client, &'f str), HttpResponse> {
+) -> Result<(Client, &'f str), HttpResponse> {
     let client = authenticate_client(
         ctx,
         state,
@@ -322,11 +325,11 @@ pub async fn revoke(
         };
         if let Some(row) = refresh.filter(|r| r.client_id == client.client_id) {
             // Revoking a refresh token revokes its access tokens too.
-            tokens::revoke_family(&ctx, &row.family_id).await?;
-        } else if let Some(grant) = tokens::access_grant(&ctx, token).await?
+            issued_tokens::revoke_family(&ctx, &row.family_id).await?;
+        } else if let Some(grant) = issued_tokens::access_grant(&ctx, token).await?
             && grant.client_id == client.client_id
         {
-            tokens::revoke_access_token(&ctx, token).await?;
+            issued_tokens::revoke_access_token(&ctx, token).await?;
         }
         Ok::<(), AppError>(())
     }
@@ -353,7 +356,7 @@ pub async fn introspect(
     };
     let may_see = |owner: &str| client.first_party || owner == client.client_id;
     let result = async {
-        if let Some(grant) = tokens::access_grant(&ctx, token)
+        if let Some(grant) = issued_tokens::access_grant(&ctx, token)
             .await?
             .filter(|g| may_see(&g.client_id))
         {
@@ -427,12 +430,12 @@ pub async fn userinfo(req: HttpRequest, ctx: web::Data<AppContext>) -> HttpRespo
     let Some(token) = bearer else {
         return challenge("invalid_request");
     };
-    let grant = match tokens::access_grant(&ctx, token).await {
+    let grant = match issued_tokens::access_grant(&ctx, token).await {
         Ok(Some(g)) => g,
         Ok(None) => return challenge("invalid_token"),
         Err(e) => return unavailable(e),
     };
-    if !tokens::has_scope(&grant.scope, "openid") {
+    if !issued_tokens::has_scope(&grant.scope, "openid") {
         return HttpResponse::Forbidden()
             .insert_header((
                 header::WWW_AUTHENTICATE,
@@ -440,7 +443,7 @@ pub async fn userinfo(req: HttpRequest, ctx: web::Data<AppContext>) -> HttpRespo
             ))
             .finish();
     }
-    match tokens::user_claims(&ctx, grant.user_id, &grant.scope).await {
+    match issued_tokens::user_claims(&ctx, grant.user_id, &grant.scope).await {
         Ok(claims) => no_store_json(claims),
         Err(AppError::NotFound(_)) => challenge("invalid_token"),
         Err(e) => unavailable(e),

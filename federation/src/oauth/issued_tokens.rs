@@ -1,4 +1,6 @@
-//! Codes, access tokens, refresh tokens and id_tokens.
+//! The tokens the provider issues: authorization codes, access tokens, refresh tokens and
+//! id_tokens, as they are minted, stored (by digest), redeemed and revoked. The HTTP endpoints
+//! that exchange and inspect them are in `token_endpoints`.
 
 use std::time::Duration;
 
@@ -6,9 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::crypto::{random_token, token_digest};
-use shared::models::oauth::{self, NewRefreshToken};
+use shared::models::oauth::NewRefreshToken;
 use shared::{AppContext, AppError};
 
+use crate::db::oauth;
 use crate::state::FederationState;
 
 pub const CODE_TTL: Duration = Duration::from_secs(60);
