@@ -9,11 +9,9 @@ pub mod ghost;
 mod jobs;
 mod page_cache;
 mod routes;
-
-use std::time::Duration;
+mod state;
 
 use include_dir::{Dir, include_dir};
-use shared::infrastructure::versioned_cache::VersionedCache;
 use shared::{AppContext, AppName, AppSpec};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -27,6 +25,11 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     background,
     jobs: jobs::registry,
+    start: state::start,
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Service",
+        summary: "Stories, recipes and notes from the cooperative's blog.",
+    },
     ..AppSpec::new(AppName::Blog, &TEMPLATES)
 };
 
@@ -34,26 +37,9 @@ pub static APP: AppSpec = AppSpec {
 /// setting or comment changes): versions the in-process listing cache and the page cache.
 pub const POSTS_KIND: &str = "posts";
 
-/// The blog's own state.
-pub struct BlogState {
-    listings: VersionedCache<u32, routes::home::Listing>,
-    pages: std::sync::Arc<shared::infrastructure::page_cache::PageCache>,
-}
+pub use state::BlogState;
 
-impl BlogState {
-    fn new() -> Self {
-        BlogState {
-            listings: VersionedCache::new(64, Duration::from_secs(300)),
-            pages: std::sync::Arc::new(shared::infrastructure::page_cache::PageCache::new(
-                page_cache::CONFIG,
-            )),
-        }
-    }
-}
-
-fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
-    let state = ctx.app_state(BlogState::new);
-    cfg.app_data(actix_web::web::Data::from(state));
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
 }
 

@@ -22,8 +22,9 @@ fn is_listing(path: &str) -> bool {
     path == "/" || path.starts_with("/tag/") || path.starts_with("/author/")
 }
 
-fn cache(ctx: &AppContext) -> Arc<crate::BlogState> {
-    ctx.app_state(crate::BlogState::new)
+/// The cache lives in the blog's state (built at start-up, so always there once serving).
+fn cache(ctx: &AppContext) -> Option<Arc<crate::BlogState>> {
+    ctx.state::<crate::BlogState>()
 }
 
 /// Serves `req` from the cache when it can, else renders it with `render` and keeps a copy.
@@ -36,17 +37,26 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<HttpResponse, AppError>>,
 {
-    cache(ctx).pages.serve(ctx, req, render).await
+    match cache(ctx) {
+        Some(state) => state.pages.serve(ctx, req, render).await,
+        None => render().await,
+    }
 }
 
 /// Everything cached is out of date (after any write to the blog's content).
 pub async fn purge(ctx: &AppContext) -> redis::RedisResult<()> {
-    cache(ctx).pages.purge(ctx).await
+    match cache(ctx) {
+        Some(state) => state.pages.purge(ctx).await,
+        None => Ok(()),
+    }
 }
 
 /// Follows purges made by other replicas (background task).
 pub async fn follow_generations(ctx: AppContext) {
-    let pages = cache(&ctx).pages.clone();
+    let Some(state) = cache(&ctx) else {
+        return;
+    };
+    let pages = state.pages.clone();
     pages.follow_generations(ctx).await;
 }
 

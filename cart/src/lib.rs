@@ -20,6 +20,10 @@ pub static APP: AppSpec = AppSpec {
     on_sign_in: merge_on_sign_in,
     // Market pages post "add to cart" here.
     cross_app_forms: &[shared::infrastructure::link_catalog::routes::CART_ITEMS],
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Service",
+        summary: "The cooperative's shop till.",
+    },
     ..AppSpec::new(AppName::Cart, &TEMPLATES)
 };
 

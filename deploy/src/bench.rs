@@ -141,7 +141,7 @@ impl ReleaseFleet {
             ));
         }
         let lookup: std::collections::HashMap<_, _> = env.iter().cloned().collect();
-        let config = Config::from_lookup(|k| lookup.get(k).cloned())?;
+        let config = Config::from_lookup(move |k| lookup.get(k).cloned())?;
         crate::seed::seed(&database_url, &config).await?;
         Ok((database_url, env, config))
     }

@@ -62,7 +62,7 @@ pub async fn run() -> anyhow::Result<()> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let config = Config::from_lookup(|k| vars.get(k).cloned())?;
+    let config = Config::from_lookup(move |k| vars.get(k).cloned())?;
     let mut fleet = Fleet::start(config, IpAddr::V4(Ipv4Addr::LOCALHOST), None).await?;
     let result = measure(&mut fleet, &database_url).await;
     fleet.stop().await;

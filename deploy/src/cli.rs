@@ -126,10 +126,13 @@ fn database_url() -> anyhow::Result<String> {
         .to_owned())
 }
 
-/// The README's configuration table.
+/// The README's configuration table: the fleet's variables, then each app's own section.
 pub fn config_table() -> String {
     let mut out = String::from("| Variable | Default | Meaning |\n|---|---|---|\n");
-    for v in VARIABLES {
+    let apps = shared::AppName::ALL
+        .iter()
+        .flat_map(|app| crate::fleet::spec(*app).config_variables);
+    for v in VARIABLES.iter().chain(apps) {
         let default = if v.default.contains(' ') || v.default.contains('`') {
             v.default.to_owned()
         } else {

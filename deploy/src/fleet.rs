@@ -88,9 +88,10 @@ impl Fleet {
             }
         }))
         .await;
+        // One app that cannot start stops the fleet before any app serves.
+        let contexts = contexts.into_iter().collect::<Result<Vec<_>, _>>()?;
         let mut apps = Vec::with_capacity(6);
         for ((app, ctx), listener) in AppName::ALL.into_iter().zip(contexts).zip(listeners) {
-            let ctx = ctx?;
             let server =
                 app::server(ctx.clone(), listener, false).map_err(|source| FleetError::Start {
                     app,

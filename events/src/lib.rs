@@ -53,6 +53,10 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Group",
+        summary: "What's on: markets, workshops and gatherings.",
+    },
     ..AppSpec::new(AppName::Events, &TEMPLATES)
 };
 

@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
+pub mod config;
 mod admin;
 pub mod ap;
 pub mod db;
@@ -21,21 +22,40 @@ pub static APP: AppSpec = AppSpec {
     configure,
     background: ap::background,
     jobs: jobs::registry,
+    start: state::start,
+    config_variables: config::VARIABLES,
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Application",
+        summary: "The Rose Ash cooperative's server.",
+    },
+    person_actors: true,
+    metrics,
     ..AppSpec::new(AppName::Federation, &TEMPLATES)
 };
 
-fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
-    match state::FederationState::new(ctx) {
-        Ok(state) => {
-            let state = ctx.app_state(|| state);
-            cfg.app_data(actix_web::web::Data::from(state));
+/// The ActivityPub queues are the fleet's, reported once, by the service that works them.
+fn metrics(ctx: &AppContext) -> futures_util::future::LocalBoxFuture<'_, String> {
+    Box::pin(async move {
+        let Ok(mut conn) = ctx.conn().await else {
+            return String::new();
+        };
+        let mut body = String::new();
+        if let Ok(stats) = shared::activitypub::store::queue_stats(&mut conn).await {
+            body.push_str(&shared::infrastructure::metrics::render_queue_stats(&stats));
         }
-        Err(e) => tracing::error!(error = %e, "federation state could not be built"),
-    }
+        if let Ok(counts) = shared::activitypub::bus::dead_letter::counts(&mut conn).await {
+            body.push_str(&shared::activitypub::bus::dead_letter::render_metrics(
+                &counts,
+            ));
+        }
+        body
+    })
+}
+
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     accounts::routes::configure(cfg);
     oauth::configure(cfg);
     ap::configure(cfg);
     admin::configure(cfg);
     routes::configure(cfg);
 }
-

@@ -1,18 +1,20 @@
-//! Federation's own state: the OpenID provider's signing keys and client registrations, made
-//! ready once per process on first use.
+//! Federation's own state: its config section, the OpenID provider's signing keys and client
+//! registrations. Built once at start-up ([`FederationState::start`], the app's start hook):
+//! the first-party clients registered and a readable active key in place, or the app does not
+//! start.
 
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use shared::config::Config;
+use shared::config::{Config, ConfigError};
 use shared::crypto::CryptoError;
-use shared::infrastructure::jose::{JwkSet, SigningKey};
-use shared::infrastructure::mail::Mailer;
+use shared::infrastructure::app::{AppState, StartFuture};
+use shared::infrastructure::jose::{JoseError, JwkSet, SigningKey};
 use shared::infrastructure::sso;
 use shared::models::oauth::{Client, NewClient};
 use shared::{AppContext, AppError, AppName};
-use tokio::sync::OnceCell;
 
+use crate::config::FederationConfig;
 use crate::db::oauth;
 
 /// Retired keys stay published this long (longer than any token they signed lives).
@@ -23,43 +25,73 @@ const CLIENT_CACHE: Duration = Duration::from_secs(30);
 const KEY_RELOAD: Duration = Duration::from_secs(30);
 
 pub struct FederationState {
-    init: OnceCell<()>,
+    /// Federation's own settings (`config.rs`).
+    pub config: FederationConfig,
     /// Client registrations by id, cached for [`CLIENT_CACHE`] (a hot lookup on every token request).
     clients: std::sync::Mutex<std::collections::HashMap<String, (Instant, Option<Client>)>>,
     active: RwLock<Option<(SigningKey, Instant)>>,
-    pub mailer: Mailer,
+}
+
+/// Why federation could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("the {app} app's OAuth client secret: {source}")]
+    ClientSecret { app: AppName, source: CryptoError },
+    #[error("registering the first-party OAuth clients: {0}")]
+    Clients(#[source] AppError),
+    #[error("the signing keys: {0}")]
+    Keys(#[source] AppError),
+    #[error("the active OpenID signing key `{kid}` cannot be read: {source}")]
+    UnreadableKey { kid: String, source: JoseError },
+}
+
+/// The app's start hook: see [`FederationState::start`].
+pub fn start(ctx: &AppContext) -> StartFuture<'_> {
+    Box::pin(async move {
+        let state = FederationState::start(ctx).await?;
+        Ok(AppState::new(state))
+    })
 }
 
 impl FederationState {
-    pub fn new(ctx: &AppContext) -> Result<FederationState, AppError> {
+    /// Reads federation's config section, registers the six first-party clients from config,
+    /// creates a signing key if none is active, and loads the active one (a key that cannot be
+    /// read stops the app rather than failing every sign-in).
+    pub async fn start(ctx: &AppContext) -> Result<FederationState, StartError> {
+        let config = ctx.config().section::<FederationConfig>()?;
+        let mut conn = ctx.conn().await.map_err(StartError::Clients)?;
+        for app in AppName::ALL {
+            let client = first_party_client(ctx.config(), app)
+                .map_err(|source| StartError::ClientSecret { app, source })?;
+            oauth::upsert_client(&mut conn, &client)
+                .await
+                .map_err(|e| StartError::Clients(e.into()))?;
+        }
+        let keys = oauth::signing_keys(&mut conn)
+            .await
+            .map_err(|e| StartError::Keys(e.into()))?;
+        let active = match keys.iter().find(|k| k.retired_at.is_none()) {
+            Some(row) => SigningKey::from_pem(&row.kid, &row.private_pem).map_err(|source| {
+                StartError::UnreadableKey {
+                    kid: row.kid.clone(),
+                    source,
+                }
+            })?,
+            None => create_key(&mut conn).await.map_err(StartError::Keys)?,
+        };
         Ok(FederationState {
-            init: OnceCell::new(),
+            config,
             clients: std::sync::Mutex::new(std::collections::HashMap::new()),
-            active: RwLock::new(None),
-            mailer: Mailer::from_config(ctx.config()).map_err(AppError::internal)?,
+            active: RwLock::new(Some((active, Instant::now()))),
         })
     }
 
-    /// Registers the six first-party clients from config and makes sure a signing key exists.
-    pub async fn ready(&self, ctx: &AppContext) -> Result<(), AppError> {
-        self.init
-            .get_or_try_init(|| async {
-                let mut conn = ctx.conn().await?;
-                for app in AppName::ALL {
-                    oauth::upsert_client(&mut conn, &first_party_client(ctx.config(), app)?)
-                        .await?;
-                }
-                if oauth::signing_keys(&mut conn)
-                    .await?
-                    .iter()
-                    .all(|k| k.retired_at.is_some())
-                {
-                    create_key(&mut conn).await?;
-                }
-                Ok::<(), AppError>(())
-            })
-            .await
-            .map(drop)
+    /// The state built at start-up, for code that has the context but not `web::Data`.
+    pub fn of(ctx: &AppContext) -> Result<std::sync::Arc<FederationState>, AppError> {
+        ctx.state::<FederationState>()
+            .ok_or_else(|| AppError::internal("federation's state was not built at start-up"))
     }
 
     /// A client registration (cached briefly).
@@ -96,7 +128,6 @@ impl FederationState {
 
     /// The key new tokens are signed with.
     pub async fn signing_key(&self, ctx: &AppContext) -> Result<SigningKey, AppError> {
-        self.ready(ctx).await?;
         if let Ok(slot) = self.active.read()
             && let Some((key, loaded)) = slot.as_ref()
             && loaded.elapsed() < KEY_RELOAD
@@ -118,7 +149,6 @@ impl FederationState {
 
     /// The published keys: the active one and those retired less than a day ago.
     pub async fn jwks(&self, ctx: &AppContext) -> Result<JwkSet, AppError> {
-        self.ready(ctx).await?;
         let mut conn = ctx.conn().await?;
         let cutoff =
             chrono::Utc::now() - chrono::Duration::from_std(RETIRED_KEY_GRACE).unwrap_or_default();
@@ -137,9 +167,8 @@ impl FederationState {
 
     /// A new active key; the old ones stay published for [`RETIRED_KEY_GRACE`].
     pub async fn rotate_keys(&self, ctx: &AppContext) -> Result<String, AppError> {
-        self.ready(ctx).await?;
         let mut conn = ctx.conn().await?;
-        let kid = create_key(&mut conn).await?;
+        let kid = create_key(&mut conn).await?.kid;
         oauth::retire_keys_except(&mut conn, &kid).await?;
         let cutoff = chrono::Utc::now()
             - chrono::Duration::from_std(RETIRED_KEY_GRACE * 2).unwrap_or_default();
@@ -151,7 +180,8 @@ impl FederationState {
     }
 }
 
-async fn create_key(conn: &mut diesel_async::AsyncPgConnection) -> Result<String, AppError> {
+/// A new active key, stored.
+async fn create_key(conn: &mut diesel_async::AsyncPgConnection) -> Result<SigningKey, AppError> {
     let kid = format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M%S%3f"));
     let key = tokio::task::spawn_blocking({
         let kid = kid.clone();
@@ -162,7 +192,7 @@ async fn create_key(conn: &mut diesel_async::AsyncPgConnection) -> Result<String
     .map_err(AppError::internal)?;
     oauth::insert_signing_key(conn, &kid, &key.to_pem().map_err(AppError::internal)?).await?;
     tracing::info!(%kid, "new signing key");
-    Ok(kid)
+    Ok(key)
 }
 
 /// A client secret is stored as its SHA-256 (secrets are 256-bit random, so a slow hash adds

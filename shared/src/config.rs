@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -144,11 +145,6 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "HTTP worker threads per app.",
     },
     Variable {
-        name: "SESSION_IDLE_TIMEOUT_SECS",
-        default: "1800",
-        meaning: "Federation: a sign-in without \"Keep me signed in\" ends after this long without a request (every session also ends 14 days after sign-in).",
-    },
-    Variable {
         name: "STARTUP_WAIT_SECS",
         default: "120",
         meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up.",
@@ -280,11 +276,31 @@ pub struct Config {
     pub run_migrations: bool,
     pub workers: usize,
     pub startup_wait: Duration,
-    /// `SESSION_IDLE_TIMEOUT_SECS`: federation's idle timeout for sign-ins not remembered.
-    pub session_idle_timeout: Duration,
     pub log_format: LogFormat,
     /// `TRUSTED_PROXIES`: whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
+    /// Where the variables came from, for the apps' own sections ([`Config::section`]).
+    source: Source,
+}
+
+/// The variables a [`Config`] was read from (the environment, or a test's map).
+#[derive(Clone)]
+struct Source(Arc<Lookup>);
+
+/// Looks a variable up by name.
+type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Source(..)")
+    }
+}
+
+/// An app's own config section (`<app>/src/config.rs`): typed settings only that app reads,
+/// from the same variables as [`Config`]; its variables are listed through
+/// `AppSpec::config_variables` so the README table shows them.
+pub trait FromEnv: Sized {
+    fn from_env(vars: &Vars<'_>) -> Result<Self, ConfigError>;
 }
 
 impl Config {
@@ -294,8 +310,11 @@ impl Config {
     }
 
     /// Builds a config from any variable source (tests pass a map).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Vars { lookup: &lookup };
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
+        let source = Source(Arc::new(lookup));
+        let vars = Vars { lookup: &*source.0 };
         let env = match vars.get("APP_ENV")?.as_deref() {
             None | Some("dev") | Some("development") => Environment::Dev,
             Some("production") | Some("prod") => Environment::Production,
@@ -426,11 +445,9 @@ impl Config {
             run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,
             workers,
             startup_wait: Duration::from_secs(vars.parse("STARTUP_WAIT_SECS", Some(120u64))?),
-            session_idle_timeout: Duration::from_secs(
-                vars.parse("SESSION_IDLE_TIMEOUT_SECS", Some(1800u64))?,
-            ),
             log_format,
             trusted_proxies,
+            source: source.clone(),
         };
         if config.is_production() {
             config.refuse_dev_settings()?;
@@ -474,15 +491,23 @@ impl Config {
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
     }
+
+    /// An app's own section, read from the variables this config came from.
+    pub fn section<T: FromEnv>(&self) -> Result<T, ConfigError> {
+        T::from_env(&Vars {
+            lookup: &*self.source.0,
+        })
+    }
 }
 
-struct Vars<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
+/// The variables a config is read from: by name, or from the file `<NAME>_FILE` names.
+pub struct Vars<'a> {
+    lookup: &'a Lookup,
 }
 
 impl Vars<'_> {
     /// The variable's value, or the trimmed contents of the file named by `<NAME>_FILE`.
-    fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
+    pub fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
         if let Some(v) = (self.lookup)(name).filter(|v| !v.is_empty()) {
             return Ok(Some(v));
         }
@@ -499,7 +524,7 @@ impl Vars<'_> {
         }
     }
 
-    fn parse_opt<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError>
+    pub fn parse_opt<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError>
     where
         T::Err: fmt::Display,
     {
@@ -512,7 +537,11 @@ impl Vars<'_> {
             .transpose()
     }
 
-    fn parse<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T, ConfigError>
+    pub fn parse<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: Option<T>,
+    ) -> Result<T, ConfigError>
     where
         T::Err: fmt::Display,
     {
@@ -570,7 +599,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        Config::from_lookup(move |k| map.get(k).cloned())
     }
 
     #[test]

@@ -304,7 +304,7 @@ pub fn config(db: &TestDb, redis: &TestRedis, overrides: &[(&str, &str)]) -> Con
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+    Config::from_lookup(move |k| vars.get(k).cloned()).expect("test config")
 }
 
 /// Binds 127.0.0.1 on an ephemeral port.

@@ -1,12 +1,13 @@
 //! Our actors: one per app on its own host (`https://blog.example.com/actor`, `blog@blog.example.com`),
-//! all sharing the fleet key with one key id each, and a `Person` per member on the federation
-//! host (`/users/<name>`) with a key of their own.
+//! all sharing the fleet key with one key id each, and a `Person` per member on the host the
+//! link catalogue names (`link_catalog::routes::PERSON`) with a key of their own.
 
 use serde_json::{Value, json};
 
 use super::{AS_CONTEXT, SECURITY_CONTEXT};
 use crate::apps::AppName;
 use crate::config::Config;
+use crate::infrastructure::link_catalog;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LocalActor {
@@ -37,14 +38,17 @@ impl LocalActor {
     pub fn app(&self) -> AppName {
         match self {
             LocalActor::App(app) => *app,
-            LocalActor::User(_) => AppName::Federation,
+            LocalActor::User(name) => link_catalog::person(name).app,
         }
     }
 
     pub fn id(&self, config: &Config) -> String {
         match self {
             LocalActor::App(app) => format!("{}/actor", base(config, *app)),
-            LocalActor::User(name) => format!("{}/users/{name}", base(config, AppName::Federation)),
+            LocalActor::User(name) => {
+                let person = link_catalog::person(name);
+                format!("{}{}", base(config, person.app), person.path)
+            }
         }
     }
 
@@ -87,7 +91,12 @@ impl LocalActor {
                 return Some(LocalActor::App(app));
             }
         }
-        let users = format!("{}/users/", base(config, AppName::Federation));
+        // `/users/` of `/users/{name}`, on the app that hosts members.
+        let prefix = link_catalog::routes::PERSON
+            .split('{')
+            .next()
+            .unwrap_or(link_catalog::routes::PERSON);
+        let users = format!("{}{prefix}", base(config, link_catalog::person("").app));
         iri.strip_prefix(&users)
             .filter(|name| {
                 !name.is_empty()
@@ -152,21 +161,6 @@ pub fn document(config: &Config, actor: &LocalActor, profile: &Profile<'_>) -> V
         doc["icon"] = json!({ "type": "Image", "url": icon });
     }
     doc
-}
-
-/// The actor type and description of an app's actor.
-pub fn app_profile(app: AppName) -> (&'static str, &'static str) {
-    match app {
-        AppName::Blog => (
-            "Service",
-            "Stories, recipes and notes from the cooperative's blog.",
-        ),
-        AppName::Market => ("Service", "New goods in the cooperative's market."),
-        AppName::Cart => ("Service", "The cooperative's shop till."),
-        AppName::Events => ("Group", "What's on: markets, workshops and gatherings."),
-        AppName::Federation => ("Application", "The Rose Ash cooperative's server."),
-        AppName::Account => ("Service", "Members' accounts and newsletters."),
-    }
 }
 
 /// A WebFinger JRD for an actor.

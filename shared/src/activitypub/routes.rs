@@ -1,6 +1,6 @@
 //! The ActivityPub endpoints every app serves (the app factory mounts them): WebFinger, NodeInfo,
-//! the app's actor with its inbox, outbox, followers and following, the shared inbox; and on
-//! federation, members' Person actors under `/users/<name>`.
+//! the app's actor with its inbox, outbox, followers and following, the shared inbox; and on the
+//! app whose `AppSpec::person_actors` says so, members' Person actors (`link_catalog::routes::PERSON`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,7 +21,7 @@ use crate::infrastructure::redirect::see_other;
 
 const PAGE_SIZE: i64 = 20;
 
-pub fn configure(cfg: &mut web::ServiceConfig, app: AppName) {
+pub fn configure(cfg: &mut web::ServiceConfig, person_actors: bool) {
     let inbox_body = web::PayloadConfig::new(MAX_DOCUMENT_BYTES);
     cfg.route("/.well-known/webfinger", web::get().to(webfinger))
         .route("/.well-known/nodeinfo", web::get().to(nodeinfo_links))
@@ -41,17 +41,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: AppName) {
                 .app_data(inbox_body.clone())
                 .route(web::post().to(inbox_post)),
         );
-    if app == AppName::Federation {
-        cfg.route("/users/{name}", web::get().to(user_actor))
-            .route("/users/{name}/outbox", web::get().to(user_outbox))
-            .route("/users/{name}/followers", web::get().to(user_followers))
-            .route("/users/{name}/following", web::get().to(user_following))
+    if person_actors {
+        let person = link_catalog::routes::PERSON;
+        cfg.route(person, web::get().to(user_actor))
+            .route(&format!("{person}/outbox"), web::get().to(user_outbox))
             .route(
-                "/users/{name}/activities/{id}",
+                &format!("{person}/followers"),
+                web::get().to(user_followers),
+            )
+            .route(
+                &format!("{person}/following"),
+                web::get().to(user_following),
+            )
+            .route(
+                &format!("{person}/activities/{{id}}"),
                 web::get().to(user_activity),
             )
             .service(
-                web::resource("/users/{name}/inbox")
+                web::resource(format!("{person}/inbox"))
                     .app_data(inbox_body)
                     .route(web::post().to(inbox_post)),
             );
@@ -97,7 +104,7 @@ async fn webfinger(
         }
         if name == ctx.name().as_str() {
             LocalActor::App(ctx.name())
-        } else if ctx.name() == AppName::Federation && member_exists(&ctx, name).await? {
+        } else if ctx.spec().person_actors && member_exists(&ctx, name).await? {
             LocalActor::User(name.to_owned())
         } else {
             return Err(AppError::not_found("No such account."));
@@ -181,16 +188,16 @@ async fn actor_document(
     let config = ctx.config();
     Ok(match actor {
         LocalActor::App(app) => {
-            let (kind, summary) = actors::app_profile(*app);
+            let profile = ctx.spec().actor;
             let name = format!("Rose Ash {}", app.title());
             let url = ctx.url(*app, "/");
             actors::document(
                 config,
                 actor,
                 &Profile {
-                    kind,
+                    kind: profile.kind,
                     name: &name,
-                    summary,
+                    summary: profile.summary,
                     url: &url,
                     icon: None,
                     public_key_pem: &key.public_pem,

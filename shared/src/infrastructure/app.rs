@@ -5,6 +5,7 @@
 //! `/readyz`, static files, the credential check on `/internal/*`, the fragment client, sessions —
 //! comes from here, the same for all six.
 
+use std::any::Any;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
+use futures_util::future::LocalBoxFuture;
 use include_dir::Dir;
 use tera::Tera;
 
@@ -57,6 +59,78 @@ pub struct AppSpec {
     /// Exact paths whose forms the fleet's other apps post to (e.g. add-to-cart from a market
     /// page): only these accept a sibling's post without this app's CSRF token.
     pub cross_app_forms: &'static [&'static str],
+    /// Runs once after the app has connected and before it listens: builds the app's typed
+    /// state (handlers take it as `web::Data<T>`, background tasks and jobs via
+    /// [`AppContext::state`]). An error stops the app.
+    pub start: StartHook,
+    /// The app's own configuration variables (its `config.rs` section), for the README table.
+    pub config_variables: &'static [crate::config::Variable],
+    /// What the app's ActivityPub actor (`/actor`) says it is.
+    pub actor: ActorProfile,
+    /// Whether this app hosts the members' `Person` actors (`link_catalog::routes::PERSON`,
+    /// WebFinger `acct:<member>@<host>`).
+    pub person_actors: bool,
+    /// Prometheus lines the app adds to its `/metrics` (e.g. the queues it works).
+    pub metrics: MetricsHook,
+}
+
+/// The type and description of an app's actor document.
+#[derive(Debug, Clone, Copy)]
+pub struct ActorProfile {
+    /// `Service`, `Group`, `Application`...
+    pub kind: &'static str,
+    pub summary: &'static str,
+}
+
+/// See [`AppSpec::metrics`].
+pub type MetricsHook = for<'a> fn(&'a AppContext) -> LocalBoxFuture<'a, String>;
+
+fn no_metrics(_: &AppContext) -> LocalBoxFuture<'_, String> {
+    Box::pin(async { String::new() })
+}
+
+/// See [`AppSpec::start`].
+pub type StartHook = for<'a> fn(&'a AppContext) -> StartFuture<'a>;
+
+/// What a start hook returns (`Box::pin(async move { Ok(AppState::new(...)) })`).
+pub type StartFuture<'a> = LocalBoxFuture<'a, Result<AppState, StartFailure>>;
+
+/// Why an app's start-up hook failed (any error of the app's own).
+pub type StartFailure = Box<dyn std::error::Error + Send + Sync>;
+
+/// What an app's start-up hook built: one value of the app's own type, registered for its
+/// handlers as `web::Data<T>`.
+pub struct AppState {
+    value: Arc<dyn Any + Send + Sync>,
+    register: fn(&Arc<dyn Any + Send + Sync>, &mut web::ServiceConfig),
+}
+
+impl AppState {
+    pub fn new<T: Any + Send + Sync>(value: T) -> AppState {
+        AppState {
+            value: Arc::new(value),
+            register: register_data::<T>,
+        }
+    }
+
+    /// For apps without state of their own.
+    pub fn none() -> AppState {
+        AppState::new(())
+    }
+}
+
+fn register_data<T: Any + Send + Sync>(
+    value: &Arc<dyn Any + Send + Sync>,
+    cfg: &mut web::ServiceConfig,
+) {
+    if let Ok(value) = value.clone().downcast::<T>() {
+        cfg.app_data(web::Data::from(value));
+    }
+}
+
+/// The start hook of apps without state.
+pub fn no_state(_: &AppContext) -> StartFuture<'_> {
+    Box::pin(async { Ok(AppState::none()) })
 }
 
 impl AppSpec {
@@ -74,6 +148,14 @@ impl AppSpec {
             background: super::background::none,
             jobs: crate::jobs::none,
             cross_app_forms: &[],
+            start: no_state,
+            config_variables: &[],
+            actor: ActorProfile {
+                kind: "Service",
+                summary: "",
+            },
+            person_actors: false,
+            metrics: no_metrics,
         }
     }
 }
@@ -96,6 +178,9 @@ pub enum StartError {
     Http(#[from] reqwest::Error),
     #[error("could not listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The app's own start-up hook failed (its state could not be built).
+    #[error("{app}'s start-up failed: {cause}")]
+    App { app: AppName, cause: StartFailure },
 }
 
 /// ActivityPub state every app holds: signing keys and the guarded client for remote servers.
@@ -129,11 +214,13 @@ struct ContextInner {
     activitypub: ActivityPub,
     shutdown: tokio::sync::watch::Sender<bool>,
     metrics: Metrics,
-    app_state: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
+    /// Set once, by [`AppContext::build`], from the app's start hook.
+    state: std::sync::OnceLock<AppState>,
 }
 
 impl AppContext {
-    /// Waits for PostgreSQL and Redis, migrates if this app is the one that does, and connects.
+    /// Waits for PostgreSQL and Redis, migrates if this app is the one that does, connects, and
+    /// runs the app's start hook ([`AppSpec::start`]), whose error is the app's.
     pub async fn build(spec: &'static AppSpec, mut config: Config) -> Result<Self, StartError> {
         // `OAUTH_CLIENT_SECRET` is this app's own secret.
         if let Some(own) = config.oauth_client_secret.clone()
@@ -170,7 +257,7 @@ impl AppContext {
         let registry = Registry::on_database(db.clone());
         let wake = crate::activitypub::wake::ProcessorWake::new(db.clone());
         let sessions = SessionStore::new(redis.clone(), spec.name, config.apps.public(spec.name));
-        Ok(AppContext {
+        let ctx = AppContext {
             inner: Arc::new(ContextInner {
                 spec,
                 config,
@@ -194,9 +281,16 @@ impl AppContext {
                 },
                 shutdown: tokio::sync::watch::channel(false).0,
                 metrics: Metrics::default(),
-                app_state: std::sync::OnceLock::new(),
+                state: std::sync::OnceLock::new(),
             }),
-        })
+        };
+        let state = (spec.start)(&ctx).await.map_err(|cause| StartError::App {
+            app: spec.name,
+            cause,
+        })?;
+        // Nothing else sets it: this context was made above.
+        let _ = ctx.inner.state.set(state);
+        Ok(ctx)
     }
 
     pub fn spec(&self) -> &'static AppSpec {
@@ -248,21 +342,16 @@ impl AppContext {
         self.inner.shutdown.send_replace(true);
     }
 
-    /// The app's own state, made once per app and shared by all its workers (`configure` runs
-    /// once per worker). Register it with `web::Data::from(ctx.app_state(...))`.
-    #[expect(
-        clippy::expect_used,
-        reason = "one app has one state type: a start-up programming error"
-    )]
-    pub fn app_state<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
-        let any = self
-            .inner
-            .app_state
-            .get_or_init(|| Arc::new(init()))
-            .clone();
-        any.downcast::<T>()
-            .map_err(drop)
-            .expect("an app asked for two different state types")
+    /// The state the app's start hook built (`None` for another type, or while the hook runs).
+    pub fn state<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.inner.state.get()?.value.clone().downcast::<T>().ok()
+    }
+
+    /// Registers the app's state for its handlers (`web::Data<T>`).
+    fn register_state(&self, cfg: &mut web::ServiceConfig) {
+        if let Some(state) = self.inner.state.get() {
+            (state.register)(&state.value, cfg);
+        }
     }
 
     /// A database connection, or 503.
@@ -344,13 +433,14 @@ pub fn app(
     let fragments_ctx = ctx.clone();
     App::new()
         .app_data(data)
+        .configure(|cfg| ctx.register_state(cfg))
         .configure(extractor_configs)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(sso::configure)
-        .configure(|cfg| crate::activitypub::routes::configure(cfg, spec.name))
+        .configure(|cfg| crate::activitypub::routes::configure(cfg, spec.person_actors))
         .service(
             web::scope("/internal")
                 .wrap(RequireInternalCredential::new(secret))

@@ -64,26 +64,8 @@ pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
         ctx.fragments().stats(),
         ctx.db().status(),
     );
-    // The ActivityPub queues are the fleet's, reported once, by the service that works them.
-    if ctx.name() == crate::AppName::Federation {
-        let (stats, dead_letters) = match ctx.conn().await {
-            Ok(mut conn) => (
-                crate::activitypub::store::queue_stats(&mut conn).await.ok(),
-                crate::activitypub::bus::dead_letter::counts(&mut conn)
-                    .await
-                    .ok(),
-            ),
-            Err(_) => (None, None),
-        };
-        if let Some(stats) = stats {
-            body.push_str(&super::metrics::render_queue_stats(&stats));
-        }
-        if let Some(counts) = dead_letters {
-            body.push_str(&crate::activitypub::bus::dead_letter::render_metrics(
-                &counts,
-            ));
-        }
-    }
+    // What the app adds (federation: the ActivityPub queues, which it alone works).
+    body.push_str(&(ctx.spec().metrics)(&ctx).await);
     // This app's jobs (each app reports the job types it runs).
     let job_types = (ctx.spec().jobs)().types();
     if !job_types.is_empty()

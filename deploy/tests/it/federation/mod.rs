@@ -8,4 +8,5 @@ mod delivery;
 mod oauth_hardening;
 mod oidc;
 mod sso;
+mod start_up;
 mod two_fleets;

@@ -161,7 +161,12 @@ async fn complete_sign_in(
     data.sso_sid = Some(sso_sid);
     data.auth_time = Some(chrono::Utc::now().timestamp());
     if !remember {
-        data.idle_secs = Some(ctx.config().session_idle_timeout.as_secs());
+        data.idle_secs = Some(
+            crate::state::FederationState::of(ctx)?
+                .config
+                .session_idle_timeout
+                .as_secs(),
+        );
     }
     let sid = ctx.sessions().create(&data).await?;
     let mut res = protected_redirect(&safe_return_to(Some(return_to)));
