@@ -37,15 +37,14 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     cross_app_forms: &[routes::FLEET_SUBSCRIBE],
+    start: state::start,
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Service",
+        summary: "Members' accounts and newsletters.",
+    },
     ..AppSpec::new(AppName::Account, &TEMPLATES)
 };
 
-fn configure(cfg: &mut actix_web::web::ServiceConfig, ctx: &AppContext) {
-    match state::AccountState::new(ctx) {
-        Ok(state) => {
-            cfg.app_data(actix_web::web::Data::from(ctx.app_state(|| state)));
-        }
-        Err(e) => tracing::error!(error = %e, "account state could not be built"),
-    }
+fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
 }

@@ -3,6 +3,7 @@
 
 use shared::AppContext;
 use shared::crypto::CryptoError;
+use shared::infrastructure::app::{AppState, StartFuture};
 
 use crate::domain::links::LinkSigner;
 
@@ -18,3 +19,7 @@ impl AccountState {
     }
 }
 
+/// The app's start hook: a signer that cannot be made stops the app.
+pub fn start(ctx: &AppContext) -> StartFuture<'_> {
+    Box::pin(async move { Ok(AppState::new(AccountState::new(ctx)?)) })
+}

@@ -13,6 +13,10 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
+    actor: shared::infrastructure::app::ActorProfile {
+        kind: "Service",
+        summary: "New goods in the cooperative's market.",
+    },
     ..AppSpec::new(AppName::Market, &TEMPLATES)
 };
 
