@@ -8,10 +8,11 @@ use futures_util::future::LocalBoxFuture;
 use shared::activitypub::bus::{self, Subscriptions};
 use shared::activitypub::sanitize;
 use shared::contracts::events::{BusEvent, Reply, ReplyDeleted, ReplyUpdated};
-use shared::models::blog::{self, NewComment};
+use shared::models::blog::NewComment;
 use shared::{AppContext, AppError};
 
 use crate::content::service;
+use crate::db;
 
 pub static SUBSCRIPTIONS: Subscriptions = Subscriptions {
     consumer: "blog-comments",
@@ -30,7 +31,7 @@ pub static SUBSCRIPTIONS: Subscriptions = Subscriptions {
 
 async fn reply(ctx: &AppContext, event: Reply) -> Result<(), AppError> {
     let mut conn = ctx.conn().await?;
-    let Some(post) = blog::post_by_object_id(&mut conn, &event.in_reply_to).await? else {
+    let Some(post) = db::posts::post_by_object_id(&mut conn, &event.in_reply_to).await? else {
         return Ok(()); // a reply to something else of ours
     };
     let author_name: String = event
@@ -41,7 +42,7 @@ async fn reply(ctx: &AppContext, event: Reply) -> Result<(), AppError> {
         .take(100)
         .collect();
     let author_url = event.author_url.as_deref().and_then(sanitize::web_url);
-    blog::insert_comment(
+    db::comments::insert_comment(
         &mut conn,
         &NewComment {
             post_id: post.id,
@@ -61,8 +62,13 @@ async fn reply(ctx: &AppContext, event: Reply) -> Result<(), AppError> {
 async fn reply_updated(ctx: &AppContext, event: ReplyUpdated) -> Result<(), AppError> {
     let changed = {
         let mut conn = ctx.conn().await?;
-        blog::update_comment_html(&mut conn, &event.id, &event.attributed_to, &event.content)
-            .await?
+        db::comments::update_comment_html(
+            &mut conn,
+            &event.id,
+            &event.attributed_to,
+            &event.content,
+        )
+        .await?
     };
     if changed.is_some() {
         service::purge(ctx).await;
@@ -73,7 +79,7 @@ async fn reply_updated(ctx: &AppContext, event: ReplyUpdated) -> Result<(), AppE
 async fn reply_deleted(ctx: &AppContext, event: ReplyDeleted) -> Result<(), AppError> {
     let removed = {
         let mut conn = ctx.conn().await?;
-        blog::delete_comment(&mut conn, &event.id, &event.attributed_to).await?
+        db::comments::delete_comment(&mut conn, &event.id, &event.attributed_to).await?
     };
     if removed.is_some() {
         service::purge(ctx).await;

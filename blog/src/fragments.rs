@@ -4,6 +4,8 @@ use actix_web::{HttpResponse, web};
 use shared::models::blog;
 use shared::{AppContext, AppError, AppName};
 
+use crate::db;
+
 pub fn configure(cfg: &mut web::ServiceConfig, _ctx: &AppContext) {
     cfg.route("/nav", web::get().to(nav));
 }
@@ -14,8 +16,8 @@ async fn nav(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> {
     let (primary, secondary) = {
         let mut conn = ctx.conn().await?;
         (
-            blog::menu(&mut conn, "primary").await?,
-            blog::menu(&mut conn, "secondary").await?,
+            db::navigation::menu(&mut conn, "primary").await?,
+            db::navigation::menu(&mut conn, "secondary").await?,
         )
     };
     let items = |menu: &[blog::NavItem]| {

@@ -4,6 +4,7 @@
 
 mod comments;
 pub mod content;
+pub mod db;
 mod fragments;
 pub mod ghost;
 mod jobs;

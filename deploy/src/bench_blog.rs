@@ -20,7 +20,7 @@ use shared::AppName;
 use shared::config::Config;
 use shared::infrastructure::redis::Redis;
 use shared::infrastructure::session::SessionStore;
-use shared::models::blog::{self, NewPost};
+use shared::models::blog::NewPost;
 use shared::models::users;
 
 use crate::bench::{Options, ReleaseFleet, WrkResult, port, run_wrk, static_ceiling, which};
@@ -201,10 +201,10 @@ async fn seed_posts(database_url: &str) -> anyhow::Result<String> {
     let now = Utc::now();
     conn.transaction(async |conn| {
         for (i, post) in posts.iter().enumerate() {
-            if let Some(earlier) = blog::post_by_slug(conn, &post.slug).await? {
-                blog::delete_post(conn, earlier.id).await?;
+            if let Some(earlier) = blog::db::posts::post_by_slug(conn, &post.slug).await? {
+                blog::db::posts::delete_post(conn, earlier.id).await?;
             }
-            let row = blog::insert_post(
+            let row = blog::db::posts::insert_post(
                 conn,
                 &NewPost {
                     slug: &post.slug,
@@ -220,9 +220,13 @@ async fn seed_posts(database_url: &str) -> anyhow::Result<String> {
             .await?;
             let mut ids = Vec::new();
             for name in &post.tags {
-                ids.push(blog::upsert_tag(conn, &name.to_lowercase(), name).await?.id);
+                ids.push(
+                    blog::db::tags::upsert_tag(conn, &name.to_lowercase(), name)
+                        .await?
+                        .id,
+                );
             }
-            blog::set_post_tags(conn, row.id, &ids).await?;
+            blog::db::tags::set_post_tags(conn, row.id, &ids).await?;
         }
         Ok::<_, diesel::result::Error>(())
     })

@@ -9,7 +9,7 @@ use federation::db::users as user_rows;
 use shared::AppName;
 use shared::config::Config;
 use shared::db::schema::users;
-use shared::models::blog::{self, NewNavItem, NewPost};
+use shared::models::blog::{NewNavItem, NewPost, PostFields};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
@@ -162,7 +162,7 @@ async fn seed_all(
     ];
     for (slug, title, excerpt, html, author, days_ago) in posts {
         let published = days_ago >= 0;
-        let post = blog::insert_post(
+        let post = blog::db::posts::insert_post(
             conn,
             &NewPost {
                 slug,
@@ -179,14 +179,18 @@ async fn seed_all(
         if let Some((_, names)) = tags.iter().find(|(s, _)| *s == slug) {
             let mut ids = Vec::new();
             for name in *names {
-                ids.push(blog::upsert_tag(conn, &name.to_lowercase(), name).await?.id);
+                ids.push(
+                    blog::db::tags::upsert_tag(conn, &name.to_lowercase(), name)
+                        .await?
+                        .id,
+                );
             }
-            blog::set_post_tags(conn, post.id, &ids).await?;
+            blog::db::tags::set_post_tags(conn, post.id, &ids).await?;
         }
     }
-    blog::insert_post_fields(
+    blog::db::posts::insert_post_fields(
         conn,
-        &blog::PostFields {
+        &PostFields {
             kind: "page",
             slug: "about",
             title: "About Rose Ash",
@@ -207,7 +211,7 @@ async fn seed_all(
         ("Atom", url(AppName::Blog, "/atom.xml")),
     ];
     for (position, (label, link)) in secondary.iter().enumerate() {
-        blog::insert_nav_item(
+        blog::db::navigation::insert_nav_item(
             conn,
             &NewNavItem {
                 menu: "secondary",
@@ -227,7 +231,7 @@ async fn seed_all(
         ("About", url(AppName::Blog, "/about")),
     ];
     for (position, (label, link)) in menu.iter().enumerate() {
-        blog::insert_nav_item(
+        blog::db::navigation::insert_nav_item(
             conn,
             &NewNavItem {
                 menu: "primary",

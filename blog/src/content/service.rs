@@ -7,10 +7,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 use shared::activitypub::{outbox, store};
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::blog::{self, Post, PostFields, PostMeta, Tag};
+use shared::models::blog::{Post, PostFields, PostMeta, Tag};
 use shared::{AppContext, AppError};
 
 use super::{federate, permissions, render, slug};
+
+use crate::db;
 
 const MAX_TITLE: usize = 300;
 const MAX_EXCERPT: usize = 500;
@@ -227,7 +229,7 @@ pub(crate) async fn free_slug(
     post_id: Option<i64>,
 ) -> Result<String, SaveError> {
     if let Some(slug) = requested {
-        if blog::slug_taken(conn, slug, post_id).await? {
+        if db::slugs::slug_taken(conn, slug, post_id).await? {
             return Err(invalid(format!(
                 "The slug “{slug}” is already used by another post."
             )));
@@ -237,7 +239,7 @@ pub(crate) async fn free_slug(
     let base = slug::slugify(title);
     let mut candidate = base.clone();
     for n in 2.. {
-        if !blog::slug_taken(conn, &candidate, post_id).await? {
+        if !db::slugs::slug_taken(conn, &candidate, post_id).await? {
             break;
         }
         candidate = format!("{base}-{n}");
@@ -252,10 +254,10 @@ async fn save_tags(
 ) -> Result<Vec<Tag>, SaveError> {
     let mut saved = Vec::with_capacity(tags.len());
     for (slug, name) in tags {
-        saved.push(blog::upsert_tag(conn, slug, name).await?);
+        saved.push(db::tags::upsert_tag(conn, slug, name).await?);
     }
     let ids: Vec<i64> = saved.iter().map(|t| t.id).collect();
-    blog::set_post_tags(conn, post_id, &ids).await?;
+    db::tags::set_post_tags(conn, post_id, &ids).await?;
     Ok(saved)
 }
 
@@ -272,7 +274,7 @@ async fn federate_change(
     }
     let config = ctx.config();
     let live = post.status == "published";
-    let as_note = blog::settings(conn).await?.federate_as == "Note";
+    let as_note = db::settings::settings(conn).await?.federate_as == "Note";
     let activity = match (post.ap_object_id.as_deref(), live) {
         (None, true) => {
             let first = federate::object_id(config, post.id);
@@ -281,7 +283,7 @@ async fn federate_change(
             } else {
                 first
             };
-            blog::set_ap_object_id(conn, post.id, Some(&object_id)).await?;
+            db::posts::set_ap_object_id(conn, post.id, Some(&object_id)).await?;
             let object = federate::object(config, post, &object_id, tags, as_note, false);
             outbox::activity(config, &federate::BLOG, "Create", object)
         }
@@ -291,7 +293,7 @@ async fn federate_change(
         }
         (Some(object_id), false) => {
             let object = federate::tombstone(object_id, as_note);
-            blog::set_ap_object_id(conn, post.id, None).await?;
+            db::posts::set_ap_object_id(conn, post.id, None).await?;
             outbox::activity(config, &federate::BLOG, "Delete", object)
         }
         (None, false) => return Ok(()),
@@ -320,7 +322,7 @@ async fn author_list(
             "A post has at most {MAX_AUTHORS} authors."
         )));
     }
-    let writers = blog::writers_among(conn, &list).await?;
+    let writers = db::authors::writers_among(conn, &list).await?;
     if list.iter().any(|id| !writers.contains(id)) {
         return Err(invalid(
             "Every author must be a member who writes (an author, editor or administrator).",
@@ -375,12 +377,14 @@ pub async fn create(
         .transaction(async |conn| {
             let authors = author_list(conn, author_id, &co_authors).await?;
             let slug = free_slug(conn, checked.slug.as_deref(), &checked.title, None).await?;
-            let post =
-                blog::insert_post_fields(conn, &fields(&kind, &slug, &checked, Some(author_id)))
-                    .await?;
-            blog::set_post_authors(conn, post.id, &authors).await?;
+            let post = db::posts::insert_post_fields(
+                conn,
+                &fields(&kind, &slug, &checked, Some(author_id)),
+            )
+            .await?;
+            db::authors::set_post_authors(conn, post.id, &authors).await?;
             let tags = save_tags(conn, post.id, &checked.tags).await?;
-            blog::set_post_meta(conn, post.id, &checked.meta).await?;
+            db::meta::set_post_meta(conn, post.id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
             crate::jobs::schedule(conn, &post).await?;
             Ok::<_, SaveError>(post)
@@ -428,10 +432,10 @@ pub async fn save(
     let mut conn = ctx.conn().await?;
     let post = conn
         .transaction(async |conn| {
-            let Some(old) = blog::post_for_update(conn, id).await? else {
+            let Some(old) = db::posts::post_for_update(conn, id).await? else {
                 return Err(SaveError::NotFound);
             };
-            let old_authors = blog::author_ids_of(conn, id).await?;
+            let old_authors = db::authors::author_ids_of(conn, id).await?;
             if !permissions::can_edit(user, &old, &old_authors) {
                 return Err(SaveError::Forbidden("You may not edit this post."));
             }
@@ -473,15 +477,16 @@ pub async fn save(
                 slug
             };
             if slug != old.slug && old.status == "published" {
-                blog::record_slug_change(conn, id, &old.slug, &slug).await?;
+                db::slugs::record_slug_change(conn, id, &old.slug, &slug).await?;
             }
             let post =
-                blog::update_post(conn, id, &fields(&old.kind, &slug, &checked, author_id)).await?;
+                db::posts::update_post(conn, id, &fields(&old.kind, &slug, &checked, author_id))
+                    .await?;
             if authors != old_authors {
-                blog::set_post_authors(conn, id, &authors).await?;
+                db::authors::set_post_authors(conn, id, &authors).await?;
             }
             let tags = save_tags(conn, id, &checked.tags).await?;
-            blog::set_post_meta(conn, id, &checked.meta).await?;
+            db::meta::set_post_meta(conn, id, &checked.meta).await?;
             federate_change(ctx, conn, &post, &tags).await?;
             crate::jobs::schedule(conn, &post).await?;
             Ok(post)
@@ -504,20 +509,20 @@ pub async fn remove(ctx: &AppContext, id: i64) -> Result<(), SaveError> {
 async fn delete_as(ctx: &AppContext, user: Option<&CurrentUser>, id: i64) -> Result<(), SaveError> {
     let mut conn = ctx.conn().await?;
     conn.transaction(async |conn| {
-        let Some(old) = blog::post_for_update(conn, id).await? else {
+        let Some(old) = db::posts::post_for_update(conn, id).await? else {
             return Err(SaveError::NotFound);
         };
-        let authors = blog::author_ids_of(conn, id).await?;
+        let authors = db::authors::author_ids_of(conn, id).await?;
         if user.is_some_and(|user| !permissions::can_edit(user, &old, &authors)) {
             return Err(SaveError::Forbidden("You may not delete this post."));
         }
         if let Some(object_id) = &old.ap_object_id {
-            let as_note = blog::settings(conn).await?.federate_as == "Note";
+            let as_note = db::settings::settings(conn).await?.federate_as == "Note";
             let object = federate::tombstone(object_id, as_note);
             let activity = outbox::activity(ctx.config(), &federate::BLOG, "Delete", object);
             outbox::emit(conn, &activity).await?;
         }
-        blog::delete_post(conn, id).await?;
+        db::posts::delete_post(conn, id).await?;
         Ok::<_, SaveError>(())
     })
     .await?;
@@ -532,7 +537,7 @@ pub async fn publish_scheduled(ctx: &AppContext, id: i64) -> Result<bool, SaveEr
     let mut conn = ctx.conn().await?;
     let published = conn
         .transaction(async |conn| {
-            let Some(post) = blog::post_for_update(conn, id).await? else {
+            let Some(post) = db::posts::post_for_update(conn, id).await? else {
                 return Ok(false);
             };
             match post.published_at {
@@ -543,8 +548,8 @@ pub async fn publish_scheduled(ctx: &AppContext, id: i64) -> Result<bool, SaveEr
                 }
                 _ => return Ok(false),
             }
-            let post = blog::mark_published(conn, id).await?;
-            let tags: Vec<Tag> = blog::tags_of(conn, &[post.id])
+            let post = db::posts::mark_published(conn, id).await?;
+            let tags: Vec<Tag> = db::tags::tags_of(conn, &[post.id])
                 .await?
                 .into_iter()
                 .map(|(_, t)| t)

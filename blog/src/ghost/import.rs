@@ -7,14 +7,14 @@
 
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use shared::models::blog::{self, PostFields, PostMeta};
-use shared::models::ghost;
+use shared::models::blog::{PostFields, PostMeta};
 use shared::{AppContext, AppError};
 
 use super::api::{GhostAuthor, GhostPost};
 use crate::content::render;
 use crate::content::service::{self, SaveError};
 use crate::content::slug;
+use crate::db;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -121,7 +121,7 @@ async fn import_in(
     authors: &[i64],
 ) -> Result<Outcome, SaveError> {
     let author_id = authors.first().copied();
-    let existing = ghost::imported(conn, &post.id).await?;
+    let existing = db::ghost::imported(conn, &post.id).await?;
     if let Some((_, version)) = existing
         && version == post.updated_at
     {
@@ -168,17 +168,17 @@ async fn import_in(
     };
     let (id, outcome) = match post_id {
         Some(id) => {
-            let Some(old) = blog::post_for_update(conn, id).await? else {
+            let Some(old) = db::posts::post_for_update(conn, id).await? else {
                 return Err(SaveError::NotFound);
             };
             if old.slug != slug && old.status == "published" {
-                blog::record_slug_change(conn, id, &old.slug, &slug).await?;
+                db::slugs::record_slug_change(conn, id, &old.slug, &slug).await?;
             }
-            blog::update_post(conn, id, &fields).await?;
+            db::posts::update_post(conn, id, &fields).await?;
             (id, Outcome::Updated)
         }
         None => (
-            blog::insert_post_fields(conn, &fields).await?.id,
+            db::posts::insert_post_fields(conn, &fields).await?.id,
             Outcome::Created,
         ),
     };
@@ -200,11 +200,11 @@ async fn import_in(
             n => n,
         };
         let description = cut(tag.description.as_deref().unwrap_or(""), 500);
-        tag_ids.push(ghost::upsert_tag(conn, &tag.id, &tag_slug, &name, &description).await?);
+        tag_ids.push(db::ghost::upsert_tag(conn, &tag.id, &tag_slug, &name, &description).await?);
     }
     tag_ids.dedup();
-    blog::set_post_tags(conn, id, &tag_ids).await?;
-    blog::set_post_authors(conn, id, authors).await?;
+    db::tags::set_post_tags(conn, id, &tag_ids).await?;
+    db::authors::set_post_authors(conn, id, authors).await?;
     let meta = PostMeta {
         meta_title: text(post.meta_title.as_deref(), 300),
         meta_description: text(post.meta_description.as_deref(), 300),
@@ -213,8 +213,8 @@ async fn import_in(
         og_description: text(post.og_description.as_deref(), 300),
         og_image: web_url(post.og_image.as_deref()),
     };
-    blog::set_post_meta(conn, id, &meta).await?;
-    ghost::remember_import(conn, &post.id, id, post.updated_at).await?;
+    db::meta::set_post_meta(conn, id, &meta).await?;
+    db::ghost::remember_import(conn, &post.id, id, post.updated_at).await?;
     Ok(outcome)
 }
 
@@ -222,7 +222,7 @@ async fn import_in(
 pub async fn remove(ctx: &AppContext, ghost_id: &str) -> Result<bool, AppError> {
     let found = {
         let mut conn = ctx.conn().await?;
-        ghost::imported(&mut conn, ghost_id).await?
+        db::ghost::imported(&mut conn, ghost_id).await?
     };
     match found {
         Some((post_id, _)) => {

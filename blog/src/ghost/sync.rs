@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool};
 use diesel_async::RunQueryDsl;
-use shared::models::ghost::{self, GhostSite};
+use shared::models::ghost::GhostSite;
 use shared::{AppContext, AppError};
 
 use super::api::{Browse, BrowseIds};
 use super::client::{GhostClient, GhostError, PAGE_SIZE, Resource};
 use super::import::{self, Outcome};
 use crate::content::service;
+use crate::db;
 
 /// Guards against a server that never stops paging.
 const MAX_PAGES: u32 = 10_000;
@@ -89,7 +90,7 @@ pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
 async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     let site = {
         let mut conn = ctx.conn().await?;
-        ghost::site(&mut conn).await.map_err(AppError::from)?
+        db::ghost::site(&mut conn).await.map_err(AppError::from)?
     }
     .ok_or(SyncError::NotConnected)?;
     let mut report = Report::default();
@@ -105,7 +106,7 @@ async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     let mut conn = ctx.conn().await?;
     match result {
         Ok(newest) => {
-            ghost::record_sync(&mut conn, newest, full, None)
+            db::ghost::record_sync(&mut conn, newest, full, None)
                 .await
                 .map_err(AppError::from)?;
             tracing::info!(?report, full, "Ghost sync done");
@@ -113,7 +114,7 @@ async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
         }
         Err(e) => {
             let message = e.to_string();
-            ghost::record_sync(&mut conn, None, false, Some(&message))
+            db::ghost::record_sync(&mut conn, None, false, Some(&message))
                 .await
                 .map_err(AppError::from)?;
             tracing::warn!(error = %message, "Ghost sync failed");
@@ -191,7 +192,7 @@ async fn scan_deletions(
     }
     let ours = {
         let mut conn = ctx.conn().await?;
-        ghost::imported_of_kind(&mut conn, resource.kind())
+        db::ghost::imported_of_kind(&mut conn, resource.kind())
             .await
             .map_err(AppError::from)?
     };
@@ -213,7 +214,7 @@ pub async fn background(ctx: AppContext) {
             _ = shutdown.changed() => return,
         }
         let site = match ctx.conn().await {
-            Ok(mut conn) => ghost::site(&mut conn).await.ok().flatten(),
+            Ok(mut conn) => db::ghost::site(&mut conn).await.ok().flatten(),
             Err(_) => None,
         };
         let Some(site) = site else { continue };

@@ -5,13 +5,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use shared::infrastructure::jose::hmac_sha256;
-use shared::models::ghost;
 use shared::{AppContext, AppError};
 
 use super::api::GhostPost;
 use super::client::GhostClient;
 use super::import;
 use crate::content::service;
+use crate::db;
 
 /// How far a signature's timestamp may be from now (replays older than this are refused).
 const WINDOW_MS: i64 = 5 * 60 * 1000;
@@ -114,7 +114,7 @@ pub async fn receive(
 ) -> Result<HttpResponse, AppError> {
     let Some(site) = ({
         let mut conn = ctx.conn().await?;
-        ghost::site(&mut conn).await?
+        db::ghost::site(&mut conn).await?
     }) else {
         // 410 tells Ghost to delete the webhook.
         return Ok(HttpResponse::Gone().json(serde_json::json!({

@@ -9,6 +9,7 @@ use shared::models::blog;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use crate::content::{permissions, service};
+use crate::db;
 
 const MAX_ITEMS: usize = 20;
 
@@ -22,8 +23,8 @@ pub async fn navigation(
     let (primary, secondary) = {
         let mut conn = ctx.conn().await?;
         (
-            blog::menu(&mut conn, "primary").await?,
-            blog::menu(&mut conn, "secondary").await?,
+            db::navigation::menu(&mut conn, "primary").await?,
+            db::navigation::menu(&mut conn, "secondary").await?,
         )
     };
     let rows = |items: &[blog::NavItem]| -> Vec<serde_json::Value> {
@@ -87,8 +88,8 @@ pub async fn save_navigation(
         let mut conn = ctx.conn().await?;
         use diesel_async::AsyncConnection;
         conn.transaction(async |conn| {
-            blog::replace_menu(conn, "primary", &primary).await?;
-            blog::replace_menu(conn, "secondary", &secondary).await?;
+            db::navigation::replace_menu(conn, "primary", &primary).await?;
+            db::navigation::replace_menu(conn, "secondary", &secondary).await?;
             Ok::<_, diesel::result::Error>(())
         })
         .await?;
@@ -109,7 +110,7 @@ pub async fn settings(
     permissions::require_admin(&user, "Only administrators change the site.")?;
     let settings = {
         let mut conn = ctx.conn().await?;
-        blog::settings(&mut conn).await?
+        db::settings::settings(&mut conn).await?
     };
     let mut context = ctx.base_context();
     context.insert("title", &settings.title);
@@ -150,7 +151,8 @@ pub async fn save_settings(
     }
     {
         let mut conn = ctx.conn().await?;
-        blog::update_settings(&mut conn, title, form.description.trim(), &form.federate_as).await?;
+        db::settings::update_settings(&mut conn, title, form.description.trim(), &form.federate_as)
+            .await?;
     }
     service::purge(&ctx).await;
     Ok(see_other("/admin/settings?saved=1").finish())
@@ -165,7 +167,7 @@ pub async fn comments(
     permissions::require_editor(&user, "Only editors and administrators moderate comments.")?;
     let rows = {
         let mut conn = ctx.conn().await?;
-        blog::comments_for_moderation(&mut conn, 200).await?
+        db::comments::comments_for_moderation(&mut conn, 200).await?
     };
     let rows: Vec<_> = rows
         .iter()
@@ -208,7 +210,7 @@ pub async fn moderate(
     }
     let changed = {
         let mut conn = ctx.conn().await?;
-        blog::set_comment_status(&mut conn, *id, &form.status).await?
+        db::comments::set_comment_status(&mut conn, *id, &form.status).await?
     };
     if changed.is_none() {
         return Err(AppError::not_found("There is no such comment."));

@@ -5,12 +5,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::blog::{self, Post, PostMeta, PostWithAuthor};
+use shared::models::blog::{Post, PostMeta};
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::content::permissions;
 use crate::content::render;
 use crate::content::service::{self, PostInput, SaveError};
+use crate::db;
+use crate::db::posts::PostWithAuthor;
 
 const WRITERS_ONLY: &str = "The editor is for authors, editors and administrators.";
 
@@ -47,13 +49,13 @@ pub fn version(t: chrono::DateTime<chrono::Utc>) -> String {
 
 async fn document(ctx: &AppContext, post: Post) -> Result<Document, AppError> {
     let mut conn = ctx.conn().await?;
-    let tags = blog::tags_of(&mut conn, &[post.id])
+    let tags = db::tags::tags_of(&mut conn, &[post.id])
         .await?
         .into_iter()
         .map(|(_, t)| t.name)
         .collect();
-    let meta = blog::post_meta(&mut conn, post.id).await?;
-    let co_author_ids = blog::author_ids_of(&mut conn, post.id)
+    let meta = db::meta::post_meta(&mut conn, post.id).await?;
+    let co_author_ids = db::authors::author_ids_of(&mut conn, post.id)
         .await?
         .into_iter()
         .filter(|a| Some(*a) != post.author_id)
@@ -91,10 +93,10 @@ async fn editable(
     id: i64,
 ) -> Result<PostWithAuthor, AppError> {
     let mut conn = ctx.conn().await?;
-    let post = blog::post_with_author(&mut conn, id)
+    let post = db::posts::post_with_author(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such post."))?;
-    let authors = blog::author_ids_of(&mut conn, id).await?;
+    let authors = db::authors::author_ids_of(&mut conn, id).await?;
     if !permissions::can_edit(user, &post.post, &authors) {
         return Err(AppError::Forbidden("You may not edit this post.".into()));
     }
@@ -111,7 +113,7 @@ pub async fn index(
     let posts = {
         let mut conn = ctx.conn().await?;
         let only = (!permissions::is_editor(&user)).then_some(user.id);
-        blog::editor_list(&mut conn, only, 200).await?
+        db::posts::editor_list(&mut conn, only, 200).await?
     };
     let rows: Vec<_> = posts
         .iter()

@@ -8,6 +8,7 @@ use shared::models::blog;
 use shared::{AppContext, AppError, AppName};
 
 use super::view::{PostView, posts_with_tags};
+use crate::db;
 use crate::page_cache;
 
 const FEED_SIZE: i64 = 20;
@@ -42,10 +43,10 @@ fn xml(content_type: &str, body: String) -> HttpResponse {
 
 async fn latest(
     ctx: &AppContext,
-) -> Result<(blog::BlogSettings, Vec<blog::PostWithAuthor>), AppError> {
+) -> Result<(blog::BlogSettings, Vec<db::posts::PostWithAuthor>), AppError> {
     let mut conn = ctx.conn().await?;
-    let settings = blog::settings(&mut conn).await?;
-    let posts = blog::published(&mut conn, FEED_SIZE, 0).await?;
+    let settings = db::settings::settings(&mut conn).await?;
+    let posts = db::posts::published(&mut conn, FEED_SIZE, 0).await?;
     Ok((settings, posts))
 }
 
@@ -161,7 +162,7 @@ pub async fn sitemap(
     page_cache::serve(&ctx, &req, || async {
         let index = {
             let mut conn = ctx.conn().await?;
-            blog::published_index(&mut conn).await?
+            db::posts::published_index(&mut conn).await?
         };
         let mut out = String::with_capacity(256 + index.len() * 160);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");

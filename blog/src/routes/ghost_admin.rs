@@ -4,10 +4,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::ghost;
+use shared::models::ghost::GhostSite;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use crate::content::permissions;
+use crate::db;
 use crate::ghost::api::BrowseIds;
 use crate::ghost::client::{GhostClient, Resource};
 use crate::ghost::sync::{self, SyncError};
@@ -31,7 +32,7 @@ pub async fn show(
     permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     let site = {
         let mut conn = ctx.conn().await?;
-        ghost::site(&mut conn).await?
+        db::ghost::site(&mut conn).await?
     };
     let mut context = ctx.base_context();
     if let Some(site) = &site {
@@ -86,7 +87,7 @@ pub async fn connect(
         .map_err(|e| AppError::BadRequest(format!("Not connected: {e}.")))?;
     let previous = {
         let mut conn = ctx.conn().await?;
-        ghost::site(&mut conn).await?
+        db::ghost::site(&mut conn).await?
     };
     if let Some(previous) = &previous {
         remove_webhooks(&ctx, previous).await;
@@ -97,7 +98,7 @@ pub async fn connect(
     };
     {
         let mut conn = ctx.conn().await?;
-        ghost::connect(
+        db::ghost::connect(
             &mut conn,
             form.url.trim(),
             form.content_key.trim(),
@@ -114,7 +115,7 @@ pub async fn connect(
     };
     {
         let mut conn = ctx.conn().await?;
-        ghost::set_webhooks(&mut conn, &ids, problem.as_deref()).await?;
+        db::ghost::set_webhooks(&mut conn, &ids, problem.as_deref()).await?;
     }
     Ok(see_other("/admin/ghost").finish())
 }
@@ -154,18 +155,18 @@ pub async fn disconnect(
     permissions::require_admin(&user, "Only administrators connect a Ghost site.")?;
     let site = {
         let mut conn = ctx.conn().await?;
-        ghost::site(&mut conn).await?
+        db::ghost::site(&mut conn).await?
     };
     if let Some(site) = &site {
         remove_webhooks(&ctx, site).await;
     }
     let mut conn = ctx.conn().await?;
-    ghost::disconnect(&mut conn).await?;
+    db::ghost::disconnect(&mut conn).await?;
     Ok(see_other("/admin/ghost").finish())
 }
 
 /// Removes the webhooks registered under a connection (best effort).
-async fn remove_webhooks(ctx: &AppContext, site: &ghost::GhostSite) {
+async fn remove_webhooks(ctx: &AppContext, site: &GhostSite) {
     if site.webhook_ids.is_empty() {
         return;
     }

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::page::{PageQuery, Pagination};
-use shared::models::blog;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::view::posts_with_tags;
+use crate::db;
 use crate::{BlogState, page_cache};
 
 pub const PER_PAGE: u32 = 10;
@@ -22,9 +22,9 @@ pub struct Listing {
 
 async fn load_listing(ctx: &AppContext, page: Option<u32>) -> Result<Listing, AppError> {
     let mut conn = ctx.conn().await?;
-    let total = blog::count_published(&mut conn).await?;
+    let total = db::posts::count_published(&mut conn).await?;
     let pagination = Pagination::new(page, PER_PAGE, total)?;
-    let posts = blog::published(&mut conn, pagination.limit(), pagination.offset()).await?;
+    let posts = db::posts::published(&mut conn, pagination.limit(), pagination.offset()).await?;
     let views = posts_with_tags(&mut conn, ctx.config(), &posts).await?;
     Ok(Listing {
         posts: serde_json::to_value(views).map_err(AppError::internal)?,

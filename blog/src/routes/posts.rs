@@ -7,12 +7,13 @@ use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::fragments::FragmentRequest;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::{self, Resolved};
-use shared::models::blog::{self, PostWithAuthor};
 use shared::{AppContext, AppError, PageRequest};
 
 use super::view::{PostView, TagView};
 use crate::content::federate;
 use crate::content::render::{self, Embed, Part};
+use crate::db;
+use crate::db::posts::PostWithAuthor;
 use crate::page_cache;
 
 /// At most this many event embeds per post are rendered.
@@ -40,10 +41,10 @@ pub async fn render_post(
         let (mut c1, mut c2, mut c3, mut c4) = (shared, shared, shared, shared);
         let id = post.post.id;
         let (tags, meta, comments, authors) = futures_util::future::try_join4(
-            blog::tags_of(&mut c1, &[id]),
-            blog::post_meta(&mut c2, id),
-            blog::approved_comments(&mut c3, id),
-            blog::authors_of(&mut c4, &[id]),
+            db::tags::tags_of(&mut c1, &[id]),
+            db::meta::post_meta(&mut c2, id),
+            db::comments::approved_comments(&mut c3, id),
+            db::authors::authors_of(&mut c4, &[id]),
         )
         .await?;
         let tags: Vec<TagView> = tags.iter().map(|(_, t)| TagView::from(t)).collect();
@@ -121,7 +122,7 @@ async fn show_kind(
     if wants_activity_json(accept) {
         let post = {
             let mut conn = ctx.conn().await?;
-            blog::published_by_slug(&mut conn, kind, slug).await?
+            db::posts::published_by_slug(&mut conn, kind, slug).await?
         };
         return match post.and_then(|p| p.post.ap_object_id) {
             Some(object_id) => Ok(see_other(object_id)
@@ -136,8 +137,8 @@ async fn show_kind(
             slug::resolve(
                 &mut *conn,
                 slug,
-                async |c, s| blog::published_by_slug(c, kind, s).await,
-                async |c, s| blog::redirect_for(c, s).await,
+                async |c, s| db::posts::published_by_slug(c, kind, s).await,
+                async |c, s| db::slugs::redirect_for(c, s).await,
             )
             .await?
         };
@@ -190,9 +191,9 @@ pub async fn object(
     let requested = ctx.url(shared::AppName::Blog, req.path());
     let (post, as_note, tags, deleted) = {
         let mut conn = ctx.conn().await?;
-        let post = blog::post_with_author(&mut conn, *id).await?;
-        let as_note = blog::settings(&mut conn).await?.federate_as == "Note";
-        let tags = blog::tags_of(&mut conn, &[*id])
+        let post = db::posts::post_with_author(&mut conn, *id).await?;
+        let as_note = db::settings::settings(&mut conn).await?.federate_as == "Note";
+        let tags = db::tags::tags_of(&mut conn, &[*id])
             .await?
             .into_iter()
             .map(|(_, t)| t)

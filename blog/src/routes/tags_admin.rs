@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
-use shared::models::blog;
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::content::{permissions, service, slug};
+use crate::db;
 
 pub async fn index(
     ctx: web::Data<AppContext>,
@@ -17,7 +17,7 @@ pub async fn index(
     permissions::require_editor(&user, "Only editors and administrators manage tags.")?;
     let tags = {
         let mut conn = ctx.conn().await?;
-        blog::tags_with_counts(&mut conn).await?
+        db::tags::tags_with_counts(&mut conn).await?
     };
     let rows: Vec<_> = tags
         .iter()
@@ -64,7 +64,7 @@ pub async fn update(
     }
     let updated = {
         let mut conn = ctx.conn().await?;
-        if blog::tag_by_slug(&mut conn, slug)
+        if db::tags::tag_by_slug(&mut conn, slug)
             .await?
             .is_some_and(|t| t.id != *id)
         {
@@ -72,7 +72,7 @@ pub async fn update(
                 "Another tag is called “{slug}”."
             )));
         }
-        blog::update_tag(&mut conn, *id, slug, name, form.description.trim()).await?
+        db::tags::update_tag(&mut conn, *id, slug, name, form.description.trim()).await?
     };
     if updated.is_none() {
         return Err(AppError::not_found("There is no such tag."));
@@ -89,7 +89,7 @@ pub async fn delete(
     permissions::require_editor(&user, "Only editors and administrators manage tags.")?;
     let removed = {
         let mut conn = ctx.conn().await?;
-        blog::delete_tag(&mut conn, *id).await?
+        db::tags::delete_tag(&mut conn, *id).await?
     };
     if removed == 0 {
         return Err(AppError::not_found("There is no such tag."));

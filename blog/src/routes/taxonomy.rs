@@ -2,12 +2,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::infrastructure::page::{PageQuery, Pagination};
-use shared::models::blog::{self, Listing};
 use shared::models::users;
 use shared::{AppContext, AppError, PageRequest};
 
 use super::home::PER_PAGE;
 use super::view::posts_with_tags;
+use crate::db;
+use crate::db::posts::Listing;
 use crate::page_cache;
 
 /// Who or what a listing page is about.
@@ -29,7 +30,7 @@ async fn listing_page(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = ctx.conn().await?;
     let requested = query.page.unwrap_or(1).max(1);
-    let (posts, total) = blog::published_listing(
+    let (posts, total) = db::posts::published_listing(
         &mut conn,
         listing,
         i64::from(PER_PAGE),
@@ -66,7 +67,7 @@ pub async fn tag(
     page_cache::serve(&ctx, &req, || async {
         let tag = {
             let mut conn = ctx.conn().await?;
-            blog::tag_by_slug(&mut conn, &slug).await?
+            db::tags::tag_by_slug(&mut conn, &slug).await?
         }
         .ok_or_else(|| AppError::not_found("There is no such tag."))?;
         let heading = Heading {

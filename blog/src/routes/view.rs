@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 use shared::config::Config;
-use shared::models::blog::{PostWithAuthor, Tag};
+use shared::models::blog::Tag;
 
 use crate::content::federate;
+use crate::db;
+use crate::db::posts::PostWithAuthor;
 
 #[derive(Debug, Serialize)]
 pub struct TagView {
@@ -98,7 +100,7 @@ pub async fn posts_with_tags<'a>(
     posts: &'a [PostWithAuthor],
 ) -> diesel::QueryResult<Vec<PostView<'a>>> {
     let ids: Vec<i64> = posts.iter().map(|p| p.post.id).collect();
-    let tags = shared::models::blog::tags_of(conn, &ids).await?;
+    let tags = db::tags::tags_of(conn, &ids).await?;
     let authors = authors_by_post(conn, &ids).await?;
     Ok(posts
         .iter()
@@ -123,7 +125,7 @@ pub async fn authors_by_post(
     conn: &mut diesel_async::AsyncPgConnection,
     ids: &[i64],
 ) -> diesel::QueryResult<Vec<(i64, AuthorView)>> {
-    Ok(shared::models::blog::authors_of(conn, ids)
+    Ok(db::authors::authors_of(conn, ids)
         .await?
         .into_iter()
         .map(|(id, name, username)| (id, AuthorView { name, username }))

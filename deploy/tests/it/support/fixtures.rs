@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use diesel_async::AsyncPgConnection;
 use federation::db::users;
-use shared::models::blog::{self, NewNavItem, NewPost};
+use shared::models::blog::{NewNavItem, NewPost};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
 use shared::models::market::{self, NewProduct};
@@ -33,7 +33,7 @@ pub async fn world(conn: &mut AsyncPgConnection) -> World {
     )
     .await
     .unwrap();
-    blog::insert_nav_item(
+    blog::db::navigation::insert_nav_item(
         conn,
         &NewNavItem {
             menu: "primary",
@@ -44,7 +44,7 @@ pub async fn world(conn: &mut AsyncPgConnection) -> World {
     )
     .await
     .unwrap();
-    blog::insert_post(
+    blog::db::posts::insert_post(
         conn,
         &NewPost {
             slug: "pressing-the-last-pears",
