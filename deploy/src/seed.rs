@@ -9,6 +9,7 @@ use federation::db::users as user_rows;
 use shared::AppName;
 use shared::config::Config;
 use shared::db::schema::users;
+use shared::infrastructure::link_catalog::{self, Link};
 use shared::models::blog::{NewNavItem, NewPost, PostFields};
 use shared::models::cart::{self, CartOwner};
 use shared::models::events::NewEvent;
@@ -223,11 +224,13 @@ async fn seed_all(
         .await?;
     }
 
+    // Links into other apps come from the link catalogue, so they follow their owners' routes.
+    let link = |to: Link| url(to.app, &to.path);
     let menu = [
         ("Home", url(AppName::Blog, "/")),
-        ("Market", url(AppName::Market, "/")),
-        ("What's on", url(AppName::Events, "/")),
-        ("Newsletter", url(AppName::Account, "/")),
+        ("Market", link(link_catalog::market())),
+        ("What's on", link(link_catalog::events())),
+        ("Newsletter", link(link_catalog::account())),
         ("About", url(AppName::Blog, "/about")),
     ];
     for (position, (label, link)) in menu.iter().enumerate() {
