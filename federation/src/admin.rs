@@ -107,7 +107,6 @@ async fn index(
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     admin(&user)?;
-    state.ready(&ctx).await?;
     render(&ctx, &state, &user, tera::Context::new(), StatusCode::OK).await
 }
 

@@ -89,10 +89,8 @@ fn error_page(message: &str) -> AppError {
 pub async fn authorize(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
-    state: web::Data<FederationState>,
     session: Option<Session>,
 ) -> Result<HttpResponse, AppError> {
-    state.ready(&ctx).await?;
     let (params, repeated) = parse_unique(req.query_string());
     if repeated
         .iter()
@@ -317,7 +315,6 @@ pub async fn resume(
     session: Option<Session>,
     query: web::Query<ContinueQuery>,
 ) -> Result<HttpResponse, AppError> {
-    state.ready(&ctx).await?;
     let key = login_key(&ctx, &query.request);
     let mut conn = ctx.redis().conn();
     let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;

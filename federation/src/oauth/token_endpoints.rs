@@ -57,9 +57,6 @@ pub async fn token(
     state: web::Data<FederationState>,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
-    if let Err(e) = state.ready(&ctx).await {
-        return unavailable(e);
-    }
     let client = match authenticate_client(
         &ctx,
         &state,
