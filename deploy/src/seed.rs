@@ -314,6 +314,7 @@ async fn seed_all(
         .await?;
         product_ids.push(p.id);
     }
+    seed_stalls(conn, &product_ids, grace.id, demo.id).await?;
 
     let day = |d: i64, hour: u32| {
         let date = (now + Duration::days(d)).date_naive();
@@ -412,5 +413,76 @@ async fn seed_all(
         cart::add_item(conn, demo_cart.id, *jelly, 2).await?;
         cart::add_item(conn, demo_cart.id, *loaf, 1).await?;
     }
+    Ok(())
+}
+
+/// The market's stalls: the orchard's (its products above move there, kept by Grace) and a
+/// knitter's with a product in two options (kept by the demo member, so signing in as them
+/// shows the owner's forms).
+async fn seed_stalls(
+    conn: &mut AsyncPgConnection,
+    orchard_products: &[i64],
+    orchard_keeper: i64,
+    knitter: i64,
+) -> Result<(), diesel::result::Error> {
+    use ::market::db::products::{self as market_products, ImageDraft, ProductDraft, VariantDraft};
+    use ::market::db::stalls::{self, StallFields};
+    let orchard = stalls::insert(
+        conn,
+        &StallFields {
+            slug: "orchard",
+            name: "The orchard stall",
+            description: "Fruit, preserves and bread from the **cooperative's orchard** and oven.",
+            image_url: None,
+            contact: "orchard@rose-ash.localhost",
+            location: "Stall 1, Saturday market",
+        },
+    )
+    .await?;
+    stalls::add_owner(conn, orchard.id, orchard_keeper).await?;
+    for id in orchard_products {
+        market_products::set_stall(conn, *id, orchard.id, &["orchard"]).await?;
+    }
+    let knits = stalls::insert(
+        conn,
+        &StallFields {
+            slug: "fell-knits",
+            name: "Fell Knits",
+            description: "Hats and socks knitted from *local* wool.",
+            image_url: None,
+            contact: "",
+            location: "Stall 4, Saturday market",
+        },
+    )
+    .await?;
+    stalls::add_owner(conn, knits.id, knitter).await?;
+    let variant = |size: &str, colour: &str, price_cents: i64, stock: Option<i32>| VariantDraft {
+        options: [Some(size.to_owned()), Some(colour.to_owned()), None],
+        sku: Some(format!("HAT-{size}-{}", &colour[..1])),
+        price_cents,
+        currency: "GBP".into(),
+        stock,
+        image_url: None,
+    };
+    market_products::insert(
+        conn,
+        knits.id,
+        &ProductDraft {
+            slug: "wool-hat".into(),
+            title: "Wool hat".into(),
+            description: "A ribbed hat in undyed wool from the fell flock.".into(),
+            status: "active".into(),
+            tags: vec!["wool".into(), "hats".into()],
+            options: vec!["Size".into(), "Colour".into()],
+            variants: vec![
+                variant("S", "Grey", 1800, Some(3)),
+                variant("M", "Grey", 1900, Some(5)),
+                variant("M", "Brown", 1900, Some(0)),
+                variant("L", "Brown", 2000, None),
+            ],
+            images: Vec::<ImageDraft>::new(),
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -1,9 +1,21 @@
-//! The market: product listings and product pages.
+//! The market: stalls (members' shops), products with options, variants and images, search,
+//! importing a product from another shop's page, and stock reservations (the `Inventory`
+//! contract, implemented in `shared::services`, whose expiry job the market runs).
+//!
+//! Laid out as the reference app shape (see `events/src/lib.rs`): `routes/` (home, stall,
+//! product, import), `views.rs`, `domain/` (the [`domain::Market`] service, the product form,
+//! the import extractor, `MarketError`), `db/` (stalls, products and search), `jobs.rs`,
+//! `fragments.rs`, and `state.rs` (empty: nothing market-only outlives a request).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod db;
+pub mod domain;
 mod fragments;
+mod jobs;
 mod routes;
+mod state;
+mod views;
 
 use include_dir::{Dir, include_dir};
 use shared::{AppContext, AppName, AppSpec};
@@ -13,6 +25,7 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
+    jobs: jobs::registry,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Service",
         summary: "New goods in the cooperative's market.",

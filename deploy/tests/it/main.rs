@@ -12,4 +12,5 @@ mod blog;
 mod events;
 mod federation;
 mod fleet;
+mod market;
 mod support;

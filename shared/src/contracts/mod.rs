@@ -3,6 +3,7 @@
 //! - [`dtos`]: plain serde types, the only values that cross app lines, and the rules every app
 //!   shares on them (who writes: [`dtos::Role`]; how a cart adds up: [`dtos::CartSummary::of`]).
 //! - [`email`]: what the fleet accepts as an e-mail address.
+//! - [`inventory`]: stock reservations for checkout (reserve / commit / release by key).
 //! - [`protocols`]: the service traits apps call through the [`crate::services::Registry`]. They
 //!   take and return DTOs only and fail with their own [`protocols::ServiceError`].
 //! - Links into another app come from [`crate::infrastructure::link_catalog`], fragments from
@@ -15,4 +16,5 @@
 pub mod dtos;
 pub mod email;
 pub mod events;
+pub mod inventory;
 pub mod protocols;

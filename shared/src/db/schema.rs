@@ -229,6 +229,94 @@ diesel::table! {
         stock -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        stall_id -> Nullable<Int8>,
+        status -> Text,
+        tags -> Array<Text>,
+    }
+}
+
+diesel::table! {
+    stalls (id) {
+        id -> Int8,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        image_url -> Nullable<Text>,
+        contact -> Text,
+        location -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stall_owners (stall_id, user_id) {
+        stall_id -> Int8,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    product_slug_history (slug) {
+        slug -> Text,
+        product_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    product_options (product_id, position) {
+        product_id -> Int8,
+        position -> Int2,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    product_variants (id) {
+        id -> Int8,
+        product_id -> Int8,
+        sku -> Nullable<Text>,
+        option1 -> Nullable<Text>,
+        option2 -> Nullable<Text>,
+        option3 -> Nullable<Text>,
+        price_cents -> Int8,
+        currency -> Text,
+        stock -> Nullable<Int4>,
+        image_url -> Nullable<Text>,
+        position -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    product_images (id) {
+        id -> Int8,
+        product_id -> Int8,
+        url -> Text,
+        alt -> Text,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    inventory_reservations (id) {
+        id -> Int8,
+        key -> Text,
+        state -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory_reservation_lines (reservation_id, variant_id) {
+        reservation_id -> Int8,
+        variant_id -> Int8,
+        quantity -> Int4,
     }
 }
 
@@ -487,6 +575,15 @@ diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(products -> stalls (stall_id));
+diesel::joinable!(stall_owners -> stalls (stall_id));
+diesel::joinable!(stall_owners -> users (user_id));
+diesel::joinable!(product_slug_history -> products (product_id));
+diesel::joinable!(product_options -> products (product_id));
+diesel::joinable!(product_variants -> products (product_id));
+diesel::joinable!(product_images -> products (product_id));
+diesel::joinable!(inventory_reservation_lines -> inventory_reservations (reservation_id));
+diesel::joinable!(inventory_reservation_lines -> product_variants (variant_id));
 diesel::joinable!(newsletter_subscriptions -> newsletters (newsletter_id));
 diesel::joinable!(newsletter_subscriptions -> newsletter_subscribers (subscriber_id));
 diesel::joinable!(newsletter_subscribers -> users (user_id));
@@ -514,6 +611,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_comments,
     nav_items,
     products,
+    stalls,
+    stall_owners,
+    product_slug_history,
+    product_options,
+    product_variants,
+    product_images,
+    inventory_reservations,
+    inventory_reservation_lines,
     carts,
     cart_items,
     events,

@@ -3,8 +3,10 @@
 #[cfg(test)]
 mod contracts_check;
 mod errors;
+mod inventory;
 pub mod on_database;
 mod registry;
 
+pub use inventory::ReleaseExpiredStock;
 pub use on_database::DbServices;
 pub use registry::Registry;

@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
 use crate::contracts::dtos::{
     CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto,
@@ -13,13 +11,12 @@ use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, ServiceResult, UserDirectory,
 };
 use crate::db::DbPool;
-use crate::db::schema::products;
 use crate::models::cart::CartOwner;
 use crate::models::market::Product;
 use crate::models::{account, blog, cart, events, users};
 
 pub struct DbServices {
-    pool: DbPool,
+    pub(super) pool: DbPool,
 }
 
 impl DbServices {
@@ -126,11 +123,7 @@ impl Catalog for DbServices {
             return Ok(Vec::new());
         }
         let mut conn = self.pool.get().await?;
-        let rows: Vec<Product> = products::table
-            .filter(products::id.eq_any(ids))
-            .select(Product::as_select())
-            .load(&mut conn)
-            .await?;
+        let rows = crate::models::market::by_ids(&mut conn, ids).await?;
         Ok(rows.into_iter().map(ProductDto::from).collect())
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::DbServices;
+use crate::contracts::inventory::Inventory;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, UserDirectory,
 };
@@ -16,6 +17,7 @@ pub struct Registry {
     pub carts: Arc<dyn Carts>,
     pub calendar: Arc<dyn Calendar>,
     pub newsletters: Arc<dyn Newsletters>,
+    pub inventory: Arc<dyn Inventory>,
 }
 
 impl Registry {
@@ -28,7 +30,8 @@ impl Registry {
             catalog: db.clone(),
             carts: db.clone(),
             calendar: db.clone(),
-            newsletters: db,
+            newsletters: db.clone(),
+            inventory: db,
         }
     }
 }

@@ -1,0 +1,210 @@
+//! Importing a product from a shop's page, against a local server playing the shops: JSON-LD
+//! shaped like Shopify's (`ProductGroup`, `AggregateOffer`, `hasVariant`) and WooCommerce's
+//! (`@graph`, an offer list), OpenGraph only, and the failures (garbage, over the size cap, a
+//! 500, a redirect to a private address), each a clear 400 that saves nothing. The preview is
+//! a draft the owner saves; it stays unpublished.
+
+use std::net::TcpListener;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use shared::AppName;
+use shared::db::schema::products;
+
+use crate::support::TestFleet;
+use crate::support::people::person;
+
+const SHOPIFY: &str = r#"<!doctype html><html><head><title>Wool Hat – Fell Knits</title>
+<meta property="og:title" content="Wool Hat">
+<script type="application/ld+json">{"@context":"http://schema.org/","@type":"ProductGroup",
+ "name":"Wool Hat","description":"Warm &amp; soft.","brand":{"@type":"Brand","name":"Fell Knits"},
+ "image":["/cdn/hat.jpg",{"@type":"ImageObject","url":"/cdn/hat-2.jpg"}],
+ "offers":{"@type":"AggregateOffer","lowPrice":"18.00","highPrice":"22.00","priceCurrency":"GBP"},
+ "hasVariant":[
+  {"@type":"Product","name":"Wool Hat - Red","sku":"HAT-R","image":"/cdn/red.jpg",
+   "offers":{"@type":"Offer","price":"18.00","priceCurrency":"GBP","availability":"http://schema.org/InStock"}},
+  {"@type":"Product","name":"Wool Hat - Blue","sku":"HAT-B",
+   "offers":{"@type":"Offer","price":22,"priceCurrency":"GBP","availability":"https://schema.org/OutOfStock"}}]}
+</script></head><body><h1>Wool Hat</h1></body></html>"#;
+
+const WOO: &str = r#"<html><head><script type="application/ld+json" class="yoast-schema-graph">
+{"@context":"https://schema.org","@graph":[{"@type":"WebPage","@id":"/p/"},
+ {"@type":"Product","name":"Quince paste","description":"Set quince.","image":"/wp-content/uploads/quince.jpg","sku":"QP-1",
+  "offers":[{"@type":"Offer","price":"4.50","priceCurrency":"EUR","availability":"http://schema.org/InStock"}]}]}
+</script></head><body></body></html>"#;
+
+const OPENGRAPH: &str = r#"<html><head><script type="application/ld+json">{"@type": "Product", "name": </script>
+<meta property="og:type" content="product"><meta property="og:title" content="Medlar jelly">
+<meta property="og:image" content="/j.jpg"><meta property="product:price:amount" content="6.50">
+<meta property="product:price:currency" content="GBP"></head></html>"#;
+
+struct Shop {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn shop() -> Shop {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://shop.localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let html = |body: &'static str| {
+        move || async move {
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(body)
+        }
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .route("/shopify", web::get().to(html(SHOPIFY)))
+            .route("/woo", web::get().to(html(WOO)))
+            .route("/og", web::get().to(html(OPENGRAPH)))
+            .route("/garbage", web::get().to(html("<html><body>just words")))
+            .route(
+                "/huge",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/html")
+                        .body(format!("<html>{}</html>", "x".repeat(3 * 1024 * 1024)))
+                }),
+            )
+            .route(
+                "/broken",
+                web::get().to(|| async { HttpResponse::InternalServerError().finish() }),
+            )
+            .route(
+                "/private",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("location", "http://10.0.0.1/admin"))
+                        .finish()
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Shop { base, handle }
+}
+
+#[actix_web::test]
+async fn an_owner_imports_a_product_as_a_draft_and_failures_save_nothing() {
+    let t = TestFleet::start().await;
+    let shop = shop().await;
+    let owner = person(&t, "fell", "member").await;
+    let other = person(&t, "nosy", "member").await;
+    {
+        let mut conn = t.db.conn().await;
+        let stall = market::db::stalls::insert(
+            &mut conn,
+            &market::db::stalls::StallFields {
+                slug: "fell-knits",
+                name: "Fell Knits",
+                description: "",
+                image_url: None,
+                contact: "",
+                location: "",
+            },
+        )
+        .await
+        .unwrap();
+        market::db::stalls::add_owner(&mut conn, stall.id, owner)
+            .await
+            .unwrap();
+    }
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let other_s = t.sign_in(AppName::Market, other).await;
+    let import = |path: &str, who| {
+        let url = format!("{}{path}", shop.base);
+        let t = &t;
+        async move {
+            t.post_form(
+                AppName::Market,
+                "/stalls/fell-knits/import",
+                &[("url", url.as_str())],
+                Some(who),
+                AppName::Market,
+            )
+            .await
+        }
+    };
+    let products_now = || {
+        let t = &t;
+        async move {
+            products::table
+                .count()
+                .get_result::<i64>(&mut t.db.conn().await)
+                .await
+                .unwrap()
+        }
+    };
+
+    assert_eq!(import("/shopify", &other_s).await.status, 403);
+
+    let shopify = import("/shopify", &owner_s).await;
+    assert_eq!(shopify.status, 200, "{}", shopify.body);
+    assert!(
+        shopify.body.contains(r#"value="Wool Hat""#),
+        "{}",
+        shopify.body
+    );
+    assert!(shopify.body.contains("Red | HAT-R | 18.00 GBP |  |"));
+    assert!(shopify.body.contains("Blue | HAT-B | 22.00 GBP | 0 |"));
+    assert!(
+        shopify
+            .body
+            .contains(&format!("{}/cdn/hat-2.jpg | Wool Hat", shop.base))
+    );
+    let woo = import("/woo", &owner_s).await;
+    assert!(woo.body.contains(r#"value="Quince paste""#) && woo.body.contains("QP-1 | 4.50 EUR"));
+    let og = import("/og", &owner_s).await;
+    assert!(og.body.contains(r#"value="Medlar jelly""#) && og.body.contains("6.50 GBP"));
+    assert_eq!(products_now().await, 0, "a preview saves nothing");
+
+    for (path, says) in [
+        ("/garbage", "names no product"),
+        ("/huge", "over 2 MB"),
+        ("/broken", "500"),
+        ("/private", "not a public address"),
+    ] {
+        let failed = import(path, &owner_s).await;
+        assert_eq!(failed.status, 400, "{path}: {}", failed.body);
+        assert!(failed.body.contains(says), "{path}: {}", failed.body);
+    }
+    assert_eq!(products_now().await, 0);
+
+    // Saving the reviewed draft: saved, but not public until published.
+    let saved = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/products",
+            &[
+                ("title", "Wool Hat"),
+                ("status", "draft"),
+                ("option1", "Variant"),
+                (
+                    "variants",
+                    "Red | HAT-R | 18.00 GBP |  |\nBlue | HAT-B | 22.00 GBP | 0 |",
+                ),
+            ],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(products_now().await, 1);
+    assert_eq!(
+        t.get(AppName::Market, "/products/wool-hat", None)
+            .await
+            .status,
+        404
+    );
+    shop.handle.stop(false).await;
+    t.stop().await;
+}

@@ -1,0 +1,6 @@
+//! Market: stock reservations through the `Inventory` contract, stalls and products as owners
+//! and others see them, search, and importing a product from a shop's page.
+
+mod import;
+mod inventory;
+mod stalls;

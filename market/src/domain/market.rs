@@ -1,0 +1,273 @@
+//! The market service: what visitors see (drafts only to their stall's owners) and who may
+//! change what (administrators make stalls and name owners; owners edit their stall and its
+//! products; anyone else is refused and nothing changes).
+
+use diesel_async::AsyncPgConnection;
+use shared::db::DbPool;
+use shared::infrastructure::slug::{self, Resolved};
+use shared::models::market::{Product, ProductImage, ProductOption, Stall, Variant};
+
+use super::MarketError;
+use super::form::{ProductForm, StallForm};
+use crate::db::products::{self, Filter};
+use crate::db::stalls::{self, StallFields};
+
+/// Who is asking: a signed-in member and whether they run the site.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub id: i64,
+    pub admin: bool,
+}
+
+pub struct StallPage {
+    pub stall: Stall,
+    pub owners: Vec<String>,
+    pub products: Vec<Product>,
+    pub can_edit: bool,
+}
+
+pub struct ProductPage {
+    pub product: Product,
+    pub stall: Option<Stall>,
+    pub options: Vec<ProductOption>,
+    pub variants: Vec<Variant>,
+    pub images: Vec<ProductImage>,
+    pub can_edit: bool,
+}
+
+pub struct Home {
+    pub stalls: Vec<Stall>,
+    pub tags: Vec<String>,
+    pub products: Vec<Product>,
+    pub total: i64,
+}
+
+pub struct Market<'a> {
+    pool: &'a DbPool,
+}
+
+/// Unique-slug clashes are the user's to fix; other database errors stay as they are.
+fn taken(what: &str) -> impl Fn(diesel::result::Error) -> MarketError + '_ {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => MarketError::Taken(what.to_owned()),
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::CheckViolation,
+            info,
+        ) => MarketError::Invalid(format!(
+            "That breaks a rule ({}).",
+            info.constraint_name().unwrap_or("check")
+        )),
+        other => MarketError::Db(other),
+    }
+}
+
+async fn may_edit(
+    conn: &mut AsyncPgConnection,
+    stall_id: Option<i64>,
+    actor: Option<Actor>,
+) -> Result<bool, MarketError> {
+    Ok(match (actor, stall_id) {
+        (None, _) => false,
+        (Some(a), _) if a.admin => true,
+        (Some(a), Some(stall)) => stalls::is_owner(conn, stall, a.id).await?,
+        (Some(_), None) => false,
+    })
+}
+
+impl<'a> Market<'a> {
+    pub fn new(pool: &'a DbPool) -> Self {
+        Market { pool }
+    }
+
+    pub async fn home(
+        &self,
+        filter: &Filter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Home, MarketError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Home {
+            stalls: stalls::all(&mut conn).await?,
+            tags: products::tags(&mut conn).await?,
+            total: products::count(&mut conn, filter).await?,
+            products: products::list(&mut conn, filter, limit, offset).await?,
+        })
+    }
+
+    pub async fn count(&self, filter: &Filter) -> Result<i64, MarketError> {
+        let mut conn = self.pool.get().await?;
+        Ok(products::count(&mut conn, filter).await?)
+    }
+
+    pub async fn stall_id(&self, slug: &str) -> Result<i64, MarketError> {
+        let mut conn = self.pool.get().await?;
+        Ok(stalls::by_slug(&mut conn, slug)
+            .await?
+            .ok_or(MarketError::NoSuchStall)?
+            .id)
+    }
+
+    pub async fn stall(&self, slug: &str, actor: Option<Actor>) -> Result<StallPage, MarketError> {
+        let mut conn = self.pool.get().await?;
+        let stall = stalls::by_slug(&mut conn, slug)
+            .await?
+            .ok_or(MarketError::NoSuchStall)?;
+        let can_edit = may_edit(&mut conn, Some(stall.id), actor).await?;
+        let mut listed = products::of_stall(&mut conn, stall.id).await?;
+        if !can_edit {
+            listed.retain(Product::is_active);
+        }
+        Ok(StallPage {
+            owners: stalls::owner_names(&mut conn, stall.id).await?,
+            stall,
+            products: listed,
+            can_edit,
+        })
+    }
+
+    /// A stall its owner (or an administrator) may edit; [`MarketError::NotOwner`] otherwise.
+    pub async fn editable_stall(&self, slug: &str, actor: Actor) -> Result<Stall, MarketError> {
+        let mut conn = self.pool.get().await?;
+        let stall = stalls::by_slug(&mut conn, slug)
+            .await?
+            .ok_or(MarketError::NoSuchStall)?;
+        if !may_edit(&mut conn, Some(stall.id), Some(actor)).await? {
+            return Err(MarketError::NotOwner);
+        }
+        Ok(stall)
+    }
+
+    /// A product page, or where its slug moved to. Drafts and archived products are shown
+    /// only to those who may edit them.
+    pub async fn product(
+        &self,
+        slug: &str,
+        actor: Option<Actor>,
+    ) -> Result<Resolved<ProductPage, String>, MarketError> {
+        let mut conn = self.pool.get().await?;
+        let found = slug::resolve(
+            &mut *conn,
+            slug,
+            async |c, s| products::by_slug(c, s).await,
+            async |c, s| products::moved_from(c, s).await,
+        )
+        .await?;
+        let product = match found {
+            Resolved::Current(p) => p,
+            Resolved::Moved(to) => return Ok(Resolved::Moved(to)),
+            Resolved::Missing => return Err(MarketError::NoSuchProduct),
+        };
+        let can_edit = may_edit(&mut conn, product.stall_id, actor).await?;
+        if !product.is_active() && !can_edit {
+            return Err(MarketError::NoSuchProduct);
+        }
+        let stall = match product.stall_id {
+            Some(id) => stalls::by_id(&mut conn, id).await?,
+            None => None,
+        };
+        Ok(Resolved::Current(ProductPage {
+            options: products::options_of(&mut conn, product.id).await?,
+            variants: products::variants_of(&mut conn, product.id).await?,
+            images: products::images_of(&mut conn, product.id).await?,
+            product,
+            stall,
+            can_edit,
+        }))
+    }
+
+    /// A product its stall's owner (or an administrator) may edit.
+    pub async fn editable_product(
+        &self,
+        slug: &str,
+        actor: Actor,
+    ) -> Result<ProductPage, MarketError> {
+        match self.product(slug, Some(actor)).await? {
+            Resolved::Current(page) if page.can_edit => Ok(page),
+            Resolved::Current(_) => Err(MarketError::NotOwner),
+            _ => Err(MarketError::NoSuchProduct),
+        }
+    }
+
+    /// Administrators open a stall and name its owners (usernames that must exist).
+    pub async fn create_stall(&self, actor: Actor, form: &StallForm) -> Result<Stall, MarketError> {
+        if !actor.admin {
+            return Err(MarketError::NotAdmin);
+        }
+        let slug = form.check()?;
+        let names = form.owner_names();
+        let mut conn = self.pool.get().await?;
+        let found = stalls::user_ids_by_name(&mut conn, &names).await?;
+        if let Some(missing) = names.iter().find(|n| !found.iter().any(|(f, _)| f == *n)) {
+            return Err(MarketError::Invalid(format!(
+                "There is no member called {missing}."
+            )));
+        }
+        use diesel_async::AsyncConnection;
+        let fields = fields(form, &slug);
+        conn.transaction(async |conn| {
+            let stall = stalls::insert(conn, &fields).await.map_err(taken(&slug))?;
+            for (_, user_id) in &found {
+                stalls::add_owner(conn, stall.id, *user_id).await?;
+            }
+            Ok(stall)
+        })
+        .await
+    }
+
+    pub async fn update_stall(
+        &self,
+        actor: Actor,
+        slug: &str,
+        form: &StallForm,
+    ) -> Result<Stall, MarketError> {
+        let stall = self.editable_stall(slug, actor).await?;
+        let new_slug = form.check()?;
+        let mut conn = self.pool.get().await?;
+        stalls::update(&mut conn, stall.id, &fields(form, &new_slug))
+            .await
+            .map_err(taken(&new_slug))
+    }
+
+    pub async fn create_product(
+        &self,
+        actor: Actor,
+        stall_slug: &str,
+        form: &ProductForm,
+    ) -> Result<Product, MarketError> {
+        let stall = self.editable_stall(stall_slug, actor).await?;
+        let draft = form.draft()?;
+        let mut conn = self.pool.get().await?;
+        products::insert(&mut conn, stall.id, &draft)
+            .await
+            .map_err(taken(&draft.slug))
+    }
+
+    pub async fn update_product(
+        &self,
+        actor: Actor,
+        slug: &str,
+        form: &ProductForm,
+    ) -> Result<Product, MarketError> {
+        let page = self.editable_product(slug, actor).await?;
+        let draft = form.draft()?;
+        let mut conn = self.pool.get().await?;
+        products::update(&mut conn, &page.product, &draft)
+            .await
+            .map_err(taken(&draft.slug))
+    }
+}
+
+fn fields<'f>(form: &'f StallForm, slug: &'f str) -> StallFields<'f> {
+    let image = form.image_url.trim();
+    StallFields {
+        slug,
+        name: form.name.trim(),
+        description: form.description.trim(),
+        image_url: (!image.is_empty()).then_some(image),
+        contact: form.contact.trim(),
+        location: form.location.trim(),
+    }
+}

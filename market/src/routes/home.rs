@@ -1,0 +1,67 @@
+//! `/`: the market home: stalls, tag filters, search, and the products that match.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use shared::infrastructure::page::Pagination;
+use shared::infrastructure::sso::CurrentUser;
+use shared::{AppContext, AppError, PageRequest};
+
+use crate::db::products::Filter;
+use crate::domain::Market;
+use crate::views::{self, Filters, HomePage};
+
+const PER_PAGE: u32 = 24;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HomeQuery {
+    stall: String,
+    tag: String,
+    q: String,
+    page: Option<u32>,
+}
+
+pub async fn index(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: Option<CurrentUser>,
+    query: web::Query<HomeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let market = Market::new(ctx.db());
+    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    if query.q.len() > 200 {
+        return Err(AppError::bad_request("That search is too long."));
+    }
+    let stall_id = match nonempty(&query.stall) {
+        Some(slug) => Some(market.stall_id(&slug).await?),
+        None => None,
+    };
+    let filter = Filter {
+        stall_id,
+        tag: nonempty(&query.tag).map(|t| t.to_lowercase()),
+        text: nonempty(&query.q),
+    };
+    // Counted first so a page past the end is a 404 before the list is read.
+    let total = market.count(&filter).await?;
+    let pagination = Pagination::new(query.page, PER_PAGE, total)?;
+    let home = market
+        .home(&filter, pagination.limit(), pagination.offset())
+        .await?;
+    let filters = Filters {
+        stall: query.stall.trim().to_owned(),
+        tag: query.tag.trim().to_owned(),
+        q: query.q.trim().to_owned(),
+    };
+    let view = HomePage::new(
+        &home.stalls,
+        &home.tags,
+        &home.products,
+        filters,
+        home.total,
+        pagination,
+        user.as_ref().is_some_and(CurrentUser::is_admin),
+    );
+    let context = views::page_context(ctx.base_context(), &view)?;
+    ctx.render_page(&page, "index.html", context, Vec::new())
+        .await
+}

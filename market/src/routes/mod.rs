@@ -1,0 +1,50 @@
+//! Thin handlers, one file per resource: parse the request, call the domain service,
+//! render a view. No queries and no rules here.
+
+mod home;
+mod import;
+mod product;
+mod stall;
+
+use actix_web::web;
+use shared::AppName;
+use shared::infrastructure::link_catalog;
+use shared::infrastructure::sso::CurrentUser;
+
+use crate::domain::market::Actor;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::index))
+        .route("/stalls/new", web::get().to(stall::new))
+        .route("/stalls", web::post().to(stall::create))
+        .route("/stalls/{slug}", web::get().to(stall::show))
+        .route("/stalls/{slug}", web::post().to(stall::update))
+        .route("/stalls/{slug}/edit", web::get().to(stall::edit))
+        .route("/stalls/{slug}/products/new", web::get().to(product::new))
+        .route("/stalls/{slug}/products", web::post().to(product::create))
+        .route("/stalls/{slug}/import", web::get().to(import::form))
+        .route("/stalls/{slug}/import", web::post().to(import::preview))
+        .route(link_catalog::routes::PRODUCT, web::get().to(product::show))
+        .route(
+            link_catalog::routes::PRODUCT,
+            web::post().to(product::update),
+        )
+        .route("/products/{slug}/edit", web::get().to(product::edit));
+}
+
+fn actor(user: &CurrentUser) -> Actor {
+    Actor {
+        id: user.id,
+        admin: user.is_admin(),
+    }
+}
+
+/// A change to what the market shows: the `featured` fragment other apps embed is stale.
+async fn purge(ctx: &shared::AppContext) {
+    if let Err(e) =
+        shared::infrastructure::fragments::purge_kind(ctx.redis(), AppName::Market, "featured")
+            .await
+    {
+        tracing::warn!(error = %e, "could not purge the featured fragment");
+    }
+}

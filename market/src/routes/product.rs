@@ -1,0 +1,156 @@
+//! `/products/{slug}`: a product's page (old slugs answer 301), and its owners' forms.
+
+use actix_web::{HttpResponse, web};
+use shared::infrastructure::link_catalog;
+use shared::infrastructure::redirect::see_other;
+use shared::infrastructure::slug::{Resolved, moved_permanently};
+use shared::infrastructure::sso::CurrentUser;
+use shared::{AppContext, AppError, AppName, PageRequest};
+
+use super::{actor, purge};
+use crate::domain::Market;
+use crate::domain::form::ProductForm;
+use crate::views::{self, ProductFormPage, ProductPageView};
+
+pub async fn show(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: Option<CurrentUser>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let found = Market::new(ctx.db())
+        .product(&slug, user.as_ref().map(actor))
+        .await?;
+    let product = match found {
+        Resolved::Current(p) => p,
+        Resolved::Moved(to) => return Ok(moved_permanently(&format!("/products/{to}"))),
+        Resolved::Missing => return Err(AppError::not_found("There is no such product.")),
+    };
+    let url = ctx.url(
+        AppName::Market,
+        &format!("/products/{}", product.product.slug),
+    );
+    let view = ProductPageView::new(&product, &url, link_catalog::add_to_cart().url(&ctx));
+    let context = views::page_context(ctx.base_context(), &view)?;
+    ctx.render_page(&page, "product.html", context, Vec::new())
+        .await
+}
+
+pub async fn new(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: CurrentUser,
+    stall: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let stall = Market::new(ctx.db())
+        .editable_stall(&stall, actor(&user))
+        .await?;
+    let form = ProductForm {
+        status: "draft".into(),
+        ..ProductForm::default()
+    };
+    render_form(&ctx, &page, "Add a product", &stall.slug, &form, None).await
+}
+
+/// The product form, new or pre-filled (an edit, or an imported draft).
+pub async fn render_form(
+    ctx: &AppContext,
+    page: &PageRequest,
+    heading: &str,
+    stall_slug: &str,
+    form: &ProductForm,
+    imported_from: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let view = ProductFormPage {
+        heading,
+        action: format!("/stalls/{stall_slug}/products"),
+        form,
+        stall_slug,
+        imported_from,
+    };
+    let context = views::page_context(ctx.base_context(), &view)?;
+    ctx.render_page(page, "product_form.html", context, Vec::new())
+        .await
+}
+
+pub async fn create(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    stall: web::Path<String>,
+    form: web::Form<ProductForm>,
+) -> Result<HttpResponse, AppError> {
+    let product = Market::new(ctx.db())
+        .create_product(actor(&user), &stall, &form)
+        .await?;
+    purge(&ctx).await;
+    Ok(see_other(format!("/products/{}", product.slug)).finish())
+}
+
+pub async fn edit(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let p = Market::new(ctx.db())
+        .editable_product(&slug, actor(&user))
+        .await?;
+    let option = |i: usize| p.options.get(i).map(|o| o.name.clone()).unwrap_or_default();
+    let variants = p
+        .variants
+        .iter()
+        .map(|v| {
+            format!(
+                "{} | {} | {}.{:02} {} | {} | {}",
+                v.options().join(" / "),
+                v.sku.as_deref().unwrap_or(""),
+                v.price_cents / 100,
+                v.price_cents % 100,
+                v.currency,
+                v.stock.map_or("untracked".to_owned(), |s| s.to_string()),
+                v.image_url.as_deref().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let form = ProductForm {
+        title: p.product.title.clone(),
+        slug: p.product.slug.clone(),
+        description: p.product.description.clone(),
+        status: p.product.status.clone(),
+        tags: p.product.tags.join(", "),
+        option1: option(0),
+        option2: option(1),
+        option3: option(2),
+        variants,
+        images: p
+            .images
+            .iter()
+            .map(|i| format!("{} | {}", i.url, i.alt))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let view = ProductFormPage {
+        heading: "Edit the product",
+        action: format!("/products/{}", p.product.slug),
+        form: &form,
+        stall_slug: p.stall.as_ref().map_or("", |s| s.slug.as_str()),
+        imported_from: None,
+    };
+    let context = views::page_context(ctx.base_context(), &view)?;
+    ctx.render_page(&page, "product_form.html", context, Vec::new())
+        .await
+}
+
+pub async fn update(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    form: web::Form<ProductForm>,
+) -> Result<HttpResponse, AppError> {
+    let product = Market::new(ctx.db())
+        .update_product(actor(&user), &slug, &form)
+        .await?;
+    purge(&ctx).await;
+    Ok(see_other(format!("/products/{}", product.slug)).finish())
+}

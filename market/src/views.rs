@@ -1,0 +1,324 @@
+//! Typed views: what each template receives. A template's variables are the fields of one
+//! struct here, so a renamed field is a compile error in the handler, not a blank in the page.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use shared::AppError;
+use shared::contracts::dtos::Money;
+use shared::infrastructure::markdown;
+use shared::infrastructure::page::Pagination;
+use shared::models::market::{Product, Stall, Variant};
+
+use crate::domain::form::{ProductForm, StallForm};
+use crate::domain::{ProductPage, StallPage};
+
+fn money(cents: i64, currency: &str) -> Money {
+    Money {
+        cents,
+        currency: currency.to_owned(),
+    }
+}
+
+/// One product in a list.
+#[derive(Debug, Serialize)]
+pub struct ProductCard<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub price: String,
+    pub image_url: Option<&'a str>,
+    pub in_stock: bool,
+    pub status: &'a str,
+}
+
+impl<'a> From<&'a Product> for ProductCard<'a> {
+    fn from(p: &'a Product) -> Self {
+        ProductCard {
+            slug: &p.slug,
+            title: &p.title,
+            price: money(p.price_cents, &p.currency).to_string(),
+            image_url: p.image_url.as_deref(),
+            in_stock: p.stock > 0,
+            status: &p.status,
+        }
+    }
+}
+
+fn cards(rows: &[Product]) -> Vec<ProductCard<'_>> {
+    rows.iter().map(ProductCard::from).collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct StallView<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    /// Markdown rendered and sanitised.
+    pub description_html: String,
+    pub image_url: Option<&'a str>,
+    pub contact: &'a str,
+    pub location: &'a str,
+}
+
+impl<'a> From<&'a Stall> for StallView<'a> {
+    fn from(s: &'a Stall) -> Self {
+        StallView {
+            slug: &s.slug,
+            name: &s.name,
+            description_html: markdown::markdown(&s.description),
+            image_url: s.image_url.as_deref(),
+            contact: &s.contact,
+            location: &s.location,
+        }
+    }
+}
+
+/// The filters the home page was asked for, echoed into its form.
+#[derive(Debug, Default, Serialize)]
+pub struct Filters {
+    pub stall: String,
+    pub tag: String,
+    pub q: String,
+}
+
+/// `index.html`: stalls, filters and products.
+#[derive(Debug, Serialize)]
+pub struct HomePage<'a> {
+    pub stalls: Vec<StallView<'a>>,
+    pub tags: &'a [String],
+    pub products: Vec<ProductCard<'a>>,
+    pub filters: Filters,
+    pub total: i64,
+    pub pagination: Pagination,
+    pub is_admin: bool,
+}
+
+impl<'a> HomePage<'a> {
+    pub fn new(
+        stalls: &'a [Stall],
+        tags: &'a [String],
+        products: &'a [Product],
+        filters: Filters,
+        total: i64,
+        pagination: Pagination,
+        is_admin: bool,
+    ) -> Self {
+        HomePage {
+            stalls: stalls.iter().map(StallView::from).collect(),
+            tags,
+            products: cards(products),
+            filters,
+            total,
+            pagination,
+            is_admin,
+        }
+    }
+}
+
+/// `stall.html`.
+#[derive(Debug, Serialize)]
+pub struct StallPageView<'a> {
+    pub stall: StallView<'a>,
+    pub owners: &'a [String],
+    pub products: Vec<ProductCard<'a>>,
+    pub can_edit: bool,
+}
+
+impl<'a> StallPageView<'a> {
+    pub fn new(page: &'a StallPage) -> Self {
+        StallPageView {
+            stall: StallView::from(&page.stall),
+            owners: &page.owners,
+            products: cards(&page.products),
+            can_edit: page.can_edit,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VariantView<'a> {
+    pub id: i64,
+    pub label: String,
+    pub sku: Option<&'a str>,
+    pub price: String,
+    pub in_stock: bool,
+    pub stock: Option<i32>,
+    pub image_url: Option<&'a str>,
+}
+
+impl<'a> From<&'a Variant> for VariantView<'a> {
+    fn from(v: &'a Variant) -> Self {
+        VariantView {
+            id: v.id,
+            label: v.options().join(" / "),
+            sku: v.sku.as_deref(),
+            price: money(v.price_cents, &v.currency).to_string(),
+            in_stock: v.in_stock(),
+            stock: v.stock,
+            image_url: v.image_url.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageView<'a> {
+    pub url: &'a str,
+    pub alt: &'a str,
+}
+
+/// `product.html`.
+#[derive(Debug, Serialize)]
+pub struct ProductPageView<'a> {
+    pub product: ProductCard<'a>,
+    pub description_html: String,
+    pub tags: &'a [String],
+    pub stall: Option<StallView<'a>>,
+    pub options: Vec<&'a str>,
+    pub variants: Vec<VariantView<'a>>,
+    pub images: Vec<ImageView<'a>>,
+    pub can_edit: bool,
+    pub add_to_cart: String,
+    /// schema.org `Product` with its offers, for search engines; `<` escaped, so it is safe
+    /// inside `<script>`.
+    pub json_ld: String,
+}
+
+impl<'a> ProductPageView<'a> {
+    pub fn new(page: &'a ProductPage, url: &str, add_to_cart: String) -> Self {
+        ProductPageView {
+            product: ProductCard::from(&page.product),
+            description_html: markdown::markdown(&page.product.description),
+            tags: &page.product.tags,
+            stall: page.stall.as_ref().map(StallView::from),
+            options: page.options.iter().map(|o| o.name.as_str()).collect(),
+            variants: page.variants.iter().map(VariantView::from).collect(),
+            images: page
+                .images
+                .iter()
+                .map(|i| ImageView {
+                    url: &i.url,
+                    alt: &i.alt,
+                })
+                .collect(),
+            can_edit: page.can_edit,
+            add_to_cart,
+            json_ld: json_ld(page, url),
+        }
+    }
+}
+
+fn decimal(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// The product as schema.org `Product`: one `Offer`, or an `AggregateOffer` over variants.
+pub fn json_ld(page: &ProductPage, url: &str) -> String {
+    let p = &page.product;
+    let availability = |v: &Variant| {
+        if v.in_stock() {
+            "https://schema.org/InStock"
+        } else {
+            "https://schema.org/OutOfStock"
+        }
+    };
+    let offer = |v: &Variant| {
+        let mut o = json!({
+            "@type": "Offer",
+            "price": decimal(v.price_cents),
+            "priceCurrency": v.currency,
+            "availability": availability(v),
+            "url": url,
+        });
+        if let Some(sku) = &v.sku {
+            o["sku"] = json!(sku);
+        }
+        o
+    };
+    let offers: Value = match page.variants.as_slice() {
+        [one] => offer(one),
+        many => {
+            let low = many.iter().map(|v| v.price_cents).min().unwrap_or(0);
+            let high = many.iter().map(|v| v.price_cents).max().unwrap_or(0);
+            json!({
+                "@type": "AggregateOffer",
+                "lowPrice": decimal(low),
+                "highPrice": decimal(high),
+                "priceCurrency": many.first().map_or("GBP", |v| v.currency.as_str()),
+                "offerCount": many.len(),
+                "offers": many.iter().map(offer).collect::<Vec<_>>(),
+            })
+        }
+    };
+    let mut doc = json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.title,
+        "description": markdown::plain_text(&markdown::markdown(&p.description)),
+        "url": url,
+        "image": page.images.iter().map(|i| i.url.as_str()).collect::<Vec<_>>(),
+        "offers": offers,
+    });
+    if let Some(sku) = page.variants.first().and_then(|v| v.sku.as_deref()) {
+        doc["sku"] = json!(sku);
+    }
+    if let Some(stall) = &page.stall {
+        doc["brand"] = json!({"@type": "Brand", "name": stall.name});
+    }
+    doc.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// `product_form.html`: new, edit, or an imported draft to review.
+#[derive(Debug, Serialize)]
+pub struct ProductFormPage<'a> {
+    pub heading: &'a str,
+    pub action: String,
+    pub form: &'a ProductForm,
+    pub stall_slug: &'a str,
+    /// Where an imported draft came from.
+    pub imported_from: Option<&'a str>,
+}
+
+/// `stall_form.html`: an administrator's new stall, or an owner's edit.
+#[derive(Debug, Serialize)]
+pub struct StallFormPage<'a> {
+    pub heading: &'a str,
+    pub action: String,
+    pub form: &'a StallForm,
+    pub is_admin: bool,
+}
+
+/// `import.html`: paste a shop page's address.
+#[derive(Debug, Serialize)]
+pub struct ImportPage<'a> {
+    pub stall_slug: &'a str,
+    pub url: &'a str,
+}
+
+/// `fragments/featured.html`.
+#[derive(Debug, Serialize)]
+pub struct FeaturedFragment<'a> {
+    pub products: Vec<ProductCard<'a>>,
+    pub market: String,
+}
+
+impl<'a> FeaturedFragment<'a> {
+    pub fn new(rows: &'a [Product], market: String) -> Self {
+        FeaturedFragment {
+            products: cards(rows),
+            market,
+        }
+    }
+}
+
+/// A view as a tera context.
+pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
+    Ok(tera::Context::from_serialize(view)?)
+}
+
+/// A page view laid over the app's base context (site name, URLs, assets).
+pub fn page_context(base: tera::Context, view: &impl Serialize) -> Result<tera::Context, AppError> {
+    let mut context = base;
+    context.extend(self::context(view)?);
+    Ok(context)
+}

@@ -1,0 +1,14 @@
+DROP TABLE inventory_reservation_lines;
+DROP TABLE inventory_reservations;
+DROP TRIGGER product_variants_mirror ON product_variants;
+DROP FUNCTION market_mirror_variants();
+DROP TABLE product_images;
+DROP TABLE product_variants;
+DROP TABLE product_options;
+DROP TABLE product_slug_history;
+DROP INDEX products_title_trgm_idx;
+DROP INDEX products_search_idx;
+DROP FUNCTION market_tags_text(TEXT[]);
+ALTER TABLE products DROP COLUMN tags, DROP COLUMN status, DROP COLUMN stall_id;
+DROP TABLE stall_owners;
+DROP TABLE stalls;
