@@ -4,9 +4,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
-pub mod config;
 mod admin;
 pub mod ap;
+pub mod config;
 pub mod db;
 pub mod jobs;
 pub mod oauth;

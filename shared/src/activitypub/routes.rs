@@ -4,16 +4,13 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::actors::{self, LocalActor, Profile};
 use super::inbox::{self, Received};
 use super::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, store, wants_activity_json};
-use crate::apps::AppName;
-use crate::db::schema::{posts, users};
+
 use crate::infrastructure::app::AppContext;
 use crate::infrastructure::errors::AppError;
 use crate::infrastructure::link_catalog;
@@ -150,19 +147,15 @@ async fn nodeinfo(
     if version != "2.0" && version != "2.1" {
         return Err(AppError::not_found("Unknown NodeInfo version."));
     }
-    let (members, local_posts) = {
-        let mut conn = ctx.conn().await?;
-        let members: i64 = users::table.count().get_result(&mut conn).await?;
-        let posts: i64 = posts::table
-            .filter(posts::status.eq("published"))
-            .count()
-            .get_result(&mut conn)
-            .await?;
-        (members, posts)
-    };
+    // Every app's NodeInfo describes the whole fleet, read through the owners' contracts.
+    let registry = ctx.registry();
+    let (members, local_posts) = tokio::try_join!(
+        registry.users.member_count(),
+        registry.publications.published_count(),
+    )?;
     let mut software = json!({ "name": "rose-ash", "version": env!("CARGO_PKG_VERSION") });
     if version == "2.1" {
-        software["homepage"] = json!(ctx.url(AppName::Blog, "/"));
+        software["homepage"] = json!(link_catalog::home().url(&ctx));
     }
     let body = json!({
         "version": version,

@@ -36,6 +36,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
+    /// How many accounts there are (NodeInfo's `usage.users.total`).
+    async fn member_count(&self) -> ServiceResult<i64>;
     /// Everyone who may write on the blog (authors, editors, administrators), by name.
     async fn writers(&self) -> ServiceResult<Vec<UserDto>>;
     /// The account of an author imported from elsewhere (Ghost): the member with this username
@@ -53,6 +55,13 @@ pub trait UserDirectory: Send + Sync {
 #[async_trait]
 pub trait Navigation: Send + Sync {
     async fn menu(&self, menu: &str) -> ServiceResult<Vec<NavItemDto>>;
+}
+
+/// What the fleet has published (blog owns posts).
+#[async_trait]
+pub trait Publications: Send + Sync {
+    /// Published posts (NodeInfo's `usage.localPosts`).
+    async fn published_count(&self) -> ServiceResult<i64>;
 }
 
 /// Products (market owns them).

@@ -66,6 +66,11 @@ fn fill(pattern: &str, value: &str) -> String {
     }
 }
 
+/// The fleet's front page (the blog's home), e.g. NodeInfo's homepage.
+pub fn home() -> Link {
+    Link::new(AppName::Blog, "/")
+}
+
 /// cart: its page (the viewer's cart).
 pub fn cart() -> Link {
     Link::new(AppName::Cart, "/")

@@ -154,3 +154,12 @@ pub async fn menu(conn: &mut AsyncPgConnection, menu: &str) -> QueryResult<Vec<N
         .load(conn)
         .await
 }
+
+/// Published posts and pages, counted for the fleet's NodeInfo (`usage.localPosts`).
+pub async fn published_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    posts::table
+        .filter(posts::status.eq("published"))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -104,3 +104,8 @@ pub async fn imported_author(
             .ok_or(diesel::result::Error::NotFound),
     }
 }
+
+/// Every account, counted for the fleet's NodeInfo (`usage.users.total`).
+pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn).await
+}

@@ -8,7 +8,7 @@ use crate::contracts::dtos::{
     CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto,
 };
 use crate::contracts::protocols::{
-    Calendar, Carts, Catalog, Navigation, Newsletters, ServiceResult, UserDirectory,
+    Calendar, Carts, Catalog, Navigation, Newsletters, Publications, ServiceResult, UserDirectory,
 };
 use crate::db::DbPool;
 use crate::models::cart::CartOwner;
@@ -73,6 +73,11 @@ impl UserDirectory for DbServices {
         Ok(users::by_id(&mut conn, id).await?.map(UserDto::from))
     }
 
+    async fn member_count(&self) -> ServiceResult<i64> {
+        let mut conn = self.pool.get().await?;
+        Ok(users::count(&mut conn).await?)
+    }
+
     async fn writers(&self) -> ServiceResult<Vec<UserDto>> {
         let mut conn = self.pool.get().await?;
         Ok(users::writers(&mut conn)
@@ -106,6 +111,14 @@ impl Navigation for DbServices {
                 url: i.url,
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl Publications for DbServices {
+    async fn published_count(&self) -> ServiceResult<i64> {
+        let mut conn = self.pool.get().await?;
+        Ok(blog::published_count(&mut conn).await?)
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::DbServices;
 use crate::contracts::inventory::Inventory;
 use crate::contracts::protocols::{
-    Calendar, Carts, Catalog, Navigation, Newsletters, UserDirectory,
+    Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
 use crate::db::DbPool;
 
@@ -13,6 +13,7 @@ use crate::db::DbPool;
 pub struct Registry {
     pub users: Arc<dyn UserDirectory>,
     pub navigation: Arc<dyn Navigation>,
+    pub publications: Arc<dyn Publications>,
     pub catalog: Arc<dyn Catalog>,
     pub carts: Arc<dyn Carts>,
     pub calendar: Arc<dyn Calendar>,
@@ -27,6 +28,7 @@ impl Registry {
         Registry {
             users: db.clone(),
             navigation: db.clone(),
+            publications: db.clone(),
             catalog: db.clone(),
             carts: db.clone(),
             calendar: db.clone(),
