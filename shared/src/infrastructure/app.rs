@@ -37,6 +37,10 @@ use crate::config::{Config, ConfigError};
 use crate::db::{self, DbError, DbPool};
 use crate::services::Registry;
 
+/// How long the server keeps an idle connection open: longer than any client pools one (our
+/// internal client 60 s, Caddy 120 s), so only the client ever ends an idle connection.
+pub const KEEP_ALIVE_SECS: u64 = 130;
+
 /// One app of the fleet: its identity and what it adds to the common infrastructure.
 pub struct AppSpec {
     pub name: AppName,
@@ -482,6 +486,9 @@ pub fn server(
         .workers(workers)
         .shutdown_timeout(25)
         .client_request_timeout(Duration::from_secs(10))
+        // With actix's default 5 s the server closed idle connections a client was just
+        // reusing, and that request failed (a fragment fell back to its stale copy).
+        .keep_alive(Duration::from_secs(KEEP_ALIVE_SECS))
         .listen(listener)?;
     let server = if handle_signals {
         server

@@ -144,3 +144,38 @@ async fn metrics_expose_the_named_series_and_they_move() {
     );
     t.stop().await;
 }
+
+/// A client that pools an idle connection (ours for 60 s, Caddy for 120 s) must find it still
+/// open: with actix's default 5 s keep-alive the server closed it under the client, and the
+/// next request on it failed (`IncompleteMessage`).
+#[actix_web::test]
+async fn idle_connections_stay_open_longer_than_clients_pool_them() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let t = TestFleet::start().await;
+    let url = t.fleet.url(AppName::Blog);
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", url.port().unwrap()))
+        .await
+        .unwrap();
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n",
+        url.host_str().unwrap()
+    );
+    for round in 0..2 {
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        let head = String::from_utf8_lossy(&buf[..n]);
+        assert!(
+            head.starts_with("HTTP/1.1 200"),
+            "round {round}: {head:?} (0 bytes: the server closed the idle connection)"
+        );
+        if round == 0 {
+            tokio::time::sleep(Duration::from_secs(7)).await;
+        }
+    }
+    t.stop().await;
+}
