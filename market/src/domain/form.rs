@@ -101,13 +101,14 @@ pub fn minor_units(amount: &str) -> Option<i64> {
     whole.checked_mul(100)?.checked_add(frac)
 }
 
+/// An image is an http(s) address (the one check every remote URL passes) or an upload of ours.
 fn image_url(url: &str) -> Result<String, MarketError> {
     let url = url.trim();
-    if url.starts_with("https://") || url.starts_with("http://") || url.starts_with("/content/") {
-        Ok(url.to_owned())
-    } else {
-        Err(invalid(format!("“{url}” is not an image address.")))
+    if url.starts_with("/content/") {
+        return Ok(url.to_owned());
     }
+    shared::activitypub::sanitize::web_url(url)
+        .ok_or_else(|| invalid(format!("“{url}” is not an image address.")))
 }
 
 fn parse_variant(line: &str, options: usize) -> Result<VariantDraft, MarketError> {
