@@ -14,7 +14,7 @@ use shared::{AppContext, AppError};
 use crate::content::service;
 use crate::db;
 
-pub static SUBSCRIPTIONS: Subscriptions = Subscriptions {
+pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
     consumer: "blog-comments",
     handlers: &[
         (Reply::KIND, |ctx, e| {

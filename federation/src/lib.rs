@@ -41,7 +41,7 @@ fn metrics(ctx: &AppContext) -> futures_util::future::LocalBoxFuture<'_, String>
         };
         let mut body = String::new();
         if let Ok(stats) = shared::activitypub::store::queue_stats(&mut conn).await {
-            body.push_str(&shared::infrastructure::metrics::render_queue_stats(&stats));
+            body.push_str(&stats.render());
         }
         if let Ok(counts) = shared::activitypub::bus::dead_letter::counts(&mut conn).await {
             body.push_str(&shared::activitypub::bus::dead_letter::render_metrics(

@@ -128,7 +128,7 @@ pub async fn deliver(ctx: &AppContext, delivery: &Delivery) -> Result<(), AppErr
     let config = ctx.config();
     let outcome = match LocalActor::from_id(config, &actor) {
         Some(sender) => {
-            let key = ctx.activitypub().keys.of(ctx, &sender).await?;
+            let key = ctx.activitypub().key_of(&sender).await?;
             let key_id = sender.key_id(config);
             let body = payload.to_string();
             ctx.activitypub()

@@ -26,7 +26,7 @@ pub async fn actor(ctx: &AppContext, iri: &str) -> Result<RemoteActor, AppError>
 /// Fetches an actor again (its key may have changed).
 pub async fn refresh(ctx: &AppContext, iri: &str) -> Result<RemoteActor, AppError> {
     let me = LocalActor::App(AppName::Federation);
-    let key = ctx.activitypub().keys.of(ctx, &me).await?;
+    let key = ctx.activitypub().key_of(&me).await?;
     let key_id = me.key_id(ctx.config());
     let doc = ctx
         .activitypub()

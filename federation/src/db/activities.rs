@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::activitypub::store::Activity;
+use shared::db::prepared::Prepared;
 use shared::db::schema::ap_activities;
 
 /// Claims up to `limit` pending activities for `lease` (a crashed worker's claim lapses and
@@ -12,14 +13,16 @@ pub async fn claim_activities(
     limit: i64,
     lease_secs: i64,
 ) -> QueryResult<Vec<Activity>> {
-    diesel::sql_query(
-        "UPDATE ap_activities SET available_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM ap_activities WHERE status = 'pending' AND available_at <= now() \
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING *",
+    Prepared(
+        diesel::sql_query(
+            "UPDATE ap_activities SET available_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM ap_activities WHERE status = 'pending' AND available_at <= now() \
+                          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .bind::<diesel::sql_types::BigInt, _>(lease_secs),
     )
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .bind::<diesel::sql_types::BigInt, _>(lease_secs)
     .load(conn)
     .await
 }
@@ -44,15 +47,17 @@ pub async fn fail_activity(
     retry_in_secs: i64,
     max_attempts: i32,
 ) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE ap_activities SET last_error = $2, \
-            status = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'pending' END, \
-            available_at = now() + make_interval(secs => $3) WHERE id = $1",
+    Prepared(
+        diesel::sql_query(
+            "UPDATE ap_activities SET last_error = $2, \
+                status = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'pending' END, \
+                available_at = now() + make_interval(secs => $3) WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .bind::<diesel::sql_types::Text, _>(error)
+        .bind::<diesel::sql_types::BigInt, _>(retry_in_secs)
+        .bind::<diesel::sql_types::Integer, _>(max_attempts),
     )
-    .bind::<diesel::sql_types::BigInt, _>(id)
-    .bind::<diesel::sql_types::Text, _>(error)
-    .bind::<diesel::sql_types::BigInt, _>(retry_in_secs)
-    .bind::<diesel::sql_types::Integer, _>(max_attempts)
     .execute(conn)
     .await
     .map(drop)

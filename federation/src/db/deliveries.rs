@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use shared::activitypub::store::Delivery;
+use shared::db::prepared::Prepared;
 use shared::db::schema::{ap_activities, ap_deliveries};
 
 /// Queues `activity` for each inbox (once per inbox, whatever happens).
@@ -41,14 +42,16 @@ pub async fn claim_deliveries(
     limit: i64,
     lease_secs: i64,
 ) -> QueryResult<Vec<Delivery>> {
-    diesel::sql_query(
-        "UPDATE ap_deliveries SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM ap_deliveries WHERE status = 'pending' AND next_attempt_at <= now() \
-                      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING *",
+    Prepared(
+        diesel::sql_query(
+            "UPDATE ap_deliveries SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM ap_deliveries WHERE status = 'pending' AND next_attempt_at <= now() \
+                          ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .bind::<diesel::sql_types::BigInt, _>(lease_secs),
     )
-    .bind::<diesel::sql_types::BigInt, _>(limit)
-    .bind::<diesel::sql_types::BigInt, _>(lease_secs)
     .load(conn)
     .await
 }

@@ -27,7 +27,7 @@ use super::outbox;
 use super::store::{self, Activity, Position};
 use crate::config::Config;
 use crate::contracts::events::BusEvent;
-use crate::infrastructure::app::AppContext;
+use crate::db::DbPool;
 use crate::infrastructure::background;
 use crate::infrastructure::errors::AppError;
 
@@ -64,19 +64,27 @@ pub fn decode<E: BusEvent>(event: &Activity) -> Result<E, AppError> {
     })
 }
 
-/// Handles one event.
-pub type Handler =
-    for<'a> fn(&'a AppContext, &'a Activity) -> LocalBoxFuture<'a, Result<(), AppError>>;
+/// What the bus needs of the context its handlers run in (an app's context implements it), so
+/// the bus names no app type and runs with whatever context a consumer's handlers want.
+pub trait BusContext: 'static {
+    fn pool(&self) -> &DbPool;
+    fn config(&self) -> &Config;
+    /// Changes to `true` when the consumer should stop.
+    fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool>;
+}
 
-/// What one app's consumer listens for.
-pub struct Subscriptions {
+/// Handles one event.
+pub type Handler<C> = for<'a> fn(&'a C, &'a Activity) -> LocalBoxFuture<'a, Result<(), AppError>>;
+
+/// What one app's consumer listens for, with handlers that take the context `C`.
+pub struct Subscriptions<C: 'static> {
     /// The cursor's name (one per consuming app).
     pub consumer: &'static str,
     /// Handlers by activity type.
-    pub handlers: &'static [(&'static str, Handler)],
+    pub handlers: &'static [(&'static str, Handler<C>)],
 }
 
-impl Subscriptions {
+impl<C> Subscriptions<C> {
     fn kinds(&self) -> Vec<&'static str> {
         let mut kinds: Vec<_> = self.handlers.iter().map(|(k, _)| *k).collect();
         kinds.sort_unstable();
@@ -96,7 +104,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Runs `subs` until the app shuts down.
-pub async fn consume(ctx: AppContext, subs: &'static Subscriptions) {
+pub async fn consume<C: BusContext>(ctx: C, subs: &'static Subscriptions<C>) {
     let mut shutdown = ctx.shutdown_signal();
     let mut woken = background::listen(
         ctx.config().database.url.expose().to_owned(),
@@ -125,8 +133,11 @@ pub async fn consume(ctx: AppContext, subs: &'static Subscriptions) {
 }
 
 /// Handles one batch under the consumer's lock; returns how many events it handled.
-pub async fn step(ctx: &AppContext, subs: &'static Subscriptions) -> Result<usize, AppError> {
-    let mut conn = ctx.conn().await?;
+pub async fn step<C: BusContext>(
+    ctx: &C,
+    subs: &'static Subscriptions<C>,
+) -> Result<usize, AppError> {
+    let mut conn = ctx.pool().get().await?;
     // By hand rather than `transaction()`: handlers' futures need not be `Send`.
     AnsiTransactionManager::begin_transaction(&mut *conn).await?;
     let outcome = batch(ctx, subs, &mut conn).await;
@@ -142,9 +153,9 @@ pub async fn step(ctx: &AppContext, subs: &'static Subscriptions) -> Result<usiz
     }
 }
 
-async fn batch(
-    ctx: &AppContext,
-    subs: &Subscriptions,
+async fn batch<C: BusContext>(
+    ctx: &C,
+    subs: &Subscriptions<C>,
     conn: &mut AsyncPgConnection,
 ) -> Result<usize, AppError> {
     let Some(mut position): Option<Position> = store::lock_cursor(conn, subs.consumer).await?
@@ -201,9 +212,9 @@ const HELD: &str = "held behind an earlier event about the same object in the de
 /// Runs `event` through every handler of its kind, each up to [`MAX_ATTEMPTS`] times with
 /// backoff; a handler that fails every time gives its tries and last error. (A retry runs every
 /// handler of the kind again: handlers are idempotent.)
-async fn handle(
-    ctx: &AppContext,
-    subs: &Subscriptions,
+async fn handle<C: BusContext>(
+    ctx: &C,
+    subs: &Subscriptions<C>,
     event: &Activity,
 ) -> Result<(), (i32, String)> {
     let mut failed = None;

@@ -5,12 +5,12 @@ use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
+use super::ActivityPub;
 use super::actors::LocalActor;
 use super::fetch::Signer;
 use super::httpsig::{self, Message, SigError};
 use super::store::{self, RemoteActor};
 use super::{host_of, id_of, sanitize};
-use crate::infrastructure::app::AppContext;
 use crate::infrastructure::errors::AppError;
 
 #[derive(Debug, thiserror::Error)]
@@ -114,17 +114,17 @@ pub fn parse_actor(doc: &Value, key_id: &str) -> Result<RemoteActor, String> {
 
 /// Fetches (signed, as this app's actor) the actor owning `key_id` and stores it.
 pub async fn fetch_actor_for_key(
-    ctx: &AppContext,
+    ap: &ActivityPub,
     key_id: &str,
 ) -> Result<RemoteActor, InboxError> {
-    let me = LocalActor::App(ctx.name());
-    let key = ctx.activitypub().keys.of(ctx, &me).await?;
-    let my_key_id = me.key_id(ctx.config());
+    let me = ap.app_actor();
+    let key = ap.key_of(&me).await?;
+    let my_key_id = me.key_id(&ap.config);
     let signer = Signer {
         key: &key,
         key_id: &my_key_id,
     };
-    let fetcher = &ctx.activitypub().fetcher;
+    let fetcher = &ap.fetcher;
     let doc = fetcher
         .document(key_id, Some(&signer))
         .await
@@ -141,7 +141,7 @@ pub async fn fetch_actor_for_key(
         doc
     };
     let actor = parse_actor(&actor_doc, key_id).map_err(InboxError::Unauthorized)?;
-    let mut conn = ctx.conn().await?;
+    let mut conn = ap.conn().await?;
     store::upsert_remote_actor(&mut conn, &actor).await?;
     Ok(actor)
 }
@@ -158,7 +158,7 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
 
 /// Receives one delivery.
 pub async fn receive(
-    ctx: &AppContext,
+    ap: &ActivityPub,
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<Received, InboxError> {
@@ -204,13 +204,13 @@ pub async fn receive(
         return Err(InboxError::BadRequest("actor and id must be URLs".into()));
     }
     // Our own actors never deliver to us: anything claiming so is a loop or a forgery.
-    if LocalActor::is_local_iri(ctx.config(), &actor_id)
-        || LocalActor::is_local_iri(ctx.config(), &sig.key_id)
+    if LocalActor::is_local_iri(&ap.config, &actor_id)
+        || LocalActor::is_local_iri(&ap.config, &sig.key_id)
     {
         return Ok(Received::Ignored);
     }
     {
-        let mut conn = ctx.conn().await?;
+        let mut conn = ap.conn().await?;
         if store::is_blocked(&mut conn, &actor_id).await? {
             return Err(InboxError::Forbidden("blocked".into()));
         }
@@ -218,9 +218,9 @@ pub async fn receive(
 
     // The key: remembered, else stored, else fetched; on a failed verification, refetched once
     // (keys rotate).
-    let owner = match ctx.activitypub().public_keys.recent(&sig.key_id) {
+    let owner = match ap.public_keys.recent(&sig.key_id) {
         Some((owner, key)) if httpsig::verify_with(&sig, &message, &key).is_ok() => owner,
-        _ => verified_owner(ctx, &sig, &message).await?,
+        _ => verified_owner(ap, &sig, &message).await?,
     };
 
     // Origins: the key's owner is the actor; the activity and its object live on its host.
@@ -280,7 +280,7 @@ pub async fn receive(
     }
 
     let object_id = id_of(object).map(str::to_owned);
-    let mut conn = ctx.conn().await?;
+    let mut conn = ap.conn().await?;
     match store::insert_activity(
         &mut conn,
         &activity_id,
@@ -293,7 +293,7 @@ pub async fn receive(
     .await?
     {
         Some(row) => {
-            ctx.activitypub().wake.wake();
+            ap.wake.wake();
             Ok(Received::Stored(row))
         }
         None => Ok(Received::Duplicate),
@@ -313,27 +313,27 @@ pub fn updated_in_future(updated: Option<&Value>, now: chrono::DateTime<chrono::
 
 /// The owner of the signing key, from the database or a fetch, once the signature verifies.
 async fn verified_owner(
-    ctx: &AppContext,
+    ap: &ActivityPub,
     sig: &httpsig::Signature,
     message: &Message<'_>,
 ) -> Result<String, InboxError> {
     let stored = {
-        let mut conn = ctx.conn().await?;
+        let mut conn = ap.conn().await?;
         store::remote_actor_by_key(&mut conn, &sig.key_id).await?
     };
     if let Some(actor) = stored
-        && verify_against(ctx, sig, message, &actor).is_ok()
+        && verify_against(ap, sig, message, &actor).is_ok()
     {
         return Ok(actor.id);
     }
-    let keys = &ctx.activitypub().public_keys;
+    let keys = &ap.public_keys;
     if keys.cooling_off(&sig.key_id) {
         return Err(InboxError::Unauthorized(
             "signature: does not verify (the key was refetched a moment ago)".into(),
         ));
     }
-    let verified = match fetch_actor_for_key(ctx, &sig.key_id).await {
-        Ok(fresh) => verify_against(ctx, sig, message, &fresh).map(|()| fresh.id),
+    let verified = match fetch_actor_for_key(ap, &sig.key_id).await {
+        Ok(fresh) => verify_against(ap, sig, message, &fresh).map(|()| fresh.id),
         Err(e) => Err(e),
     };
     if matches!(verified, Err(InboxError::Unauthorized(_))) {
@@ -343,13 +343,12 @@ async fn verified_owner(
 }
 
 fn verify_against(
-    ctx: &AppContext,
+    ap: &ActivityPub,
     sig: &httpsig::Signature,
     message: &Message<'_>,
     actor: &RemoteActor,
 ) -> Result<(), InboxError> {
-    let public = ctx
-        .activitypub()
+    let public = ap
         .public_keys
         .remember(actor)
         .map_err(|e| InboxError::Unauthorized(format!("unreadable key: {e}")))?;

@@ -11,7 +11,8 @@ use tokio::sync::OnceCell;
 
 use super::actors::LocalActor;
 use super::store;
-use crate::infrastructure::app::AppContext;
+use crate::config::Config;
+use crate::db::DbPool;
 use crate::infrastructure::errors::AppError;
 
 /// A private key with its public half as SPKI PEM (what actor documents publish).
@@ -57,27 +58,32 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
-    /// The key an actor signs with.
-    pub async fn of(&self, ctx: &AppContext, actor: &LocalActor) -> Result<ActorKey, AppError> {
+    /// The key an actor signs with (usually through [`super::ActivityPub::key_of`]).
+    pub async fn of(
+        &self,
+        db: &DbPool,
+        config: &Config,
+        actor: &LocalActor,
+    ) -> Result<ActorKey, AppError> {
         match actor {
-            LocalActor::App(_) => self.fleet(ctx).await,
-            LocalActor::User(_) => self.user(ctx, &actor.id(ctx.config())).await,
+            LocalActor::App(_) => self.fleet(db, config).await,
+            LocalActor::User(_) => self.user(db, &actor.id(config)).await,
         }
     }
 
-    async fn fleet(&self, ctx: &AppContext) -> Result<ActorKey, AppError> {
+    async fn fleet(&self, db: &DbPool, config: &Config) -> Result<ActorKey, AppError> {
         self.fleet
             .get_or_try_init(|| async {
-                if let Some(pem) = &ctx.config().activitypub_private_key {
+                if let Some(pem) = &config.activitypub_private_key {
                     return from_pem(pem.expose());
                 }
-                self.stored(ctx, FLEET).await
+                self.stored(db, FLEET).await
             })
             .await
             .cloned()
     }
 
-    async fn user(&self, ctx: &AppContext, actor_id: &str) -> Result<ActorKey, AppError> {
+    async fn user(&self, db: &DbPool, actor_id: &str) -> Result<ActorKey, AppError> {
         if let Some(key) = self
             .users
             .lock()
@@ -86,7 +92,7 @@ impl KeyStore {
         {
             return Ok(key);
         }
-        let key = self.stored(ctx, actor_id).await?;
+        let key = self.stored(db, actor_id).await?;
         if let Ok(mut users) = self.users.lock() {
             users.insert(actor_id.to_owned(), key.clone());
         }
@@ -94,16 +100,16 @@ impl KeyStore {
     }
 
     /// The stored key of `name`, made on first use (two racing makers keep the first).
-    async fn stored(&self, ctx: &AppContext, name: &str) -> Result<ActorKey, AppError> {
+    async fn stored(&self, db: &DbPool, name: &str) -> Result<ActorKey, AppError> {
         let existing = {
-            let mut conn = ctx.conn().await?;
+            let mut conn = db.get().await?;
             store::key(&mut conn, name).await?
         };
         let (private, _) = match existing {
             Some(pair) => pair,
             None => {
                 let (private, public) = generate().await?;
-                let mut conn = ctx.conn().await?;
+                let mut conn = db.get().await?;
                 store::insert_key(&mut conn, name, &private, &public).await?
             }
         };

@@ -1,6 +1,12 @@
-//! ActivityPub, the parts every app shares: actors and their documents, WebFinger and NodeInfo,
-//! HTTP signatures, the inbox (verify, check origins, store), the transactional outbox, safe
-//! remote fetches and HTML sanitizing. Processing and delivery run in federation.
+//! ActivityPub, the parts every app shares: actors and their documents, HTTP signatures, the
+//! inbox (verify, check origins, store), the transactional outbox, the event bus, safe remote
+//! fetches and HTML sanitizing. Processing and delivery run in federation.
+//!
+//! This is a protocol library beneath the app: its code takes what it needs explicitly (the
+//! [`ActivityPub`] state, a pool, the config) and never the app's whole context, so it can be
+//! used and tested apart from the app factory. The app factory
+//! (`app.rs` in `crate::infrastructure`) builds the state and mounts the protocol's web face
+//! (`crate::infrastructure::activitypub_web`); nothing here names either (a test checks).
 
 pub mod actors;
 pub mod bus;
@@ -8,13 +14,23 @@ pub mod fetch;
 pub mod httpsig;
 pub mod inbox;
 pub mod keys;
+#[cfg(test)]
+mod layering_check;
 pub mod outbox;
-pub mod routes;
 pub mod sanitize;
 pub mod store;
 pub mod wake;
 
 use serde_json::Value;
+
+use crate::apps::AppName;
+use crate::config::Config;
+use crate::db::{DbConn, DbPool};
+use crate::infrastructure::errors::AppError;
+use actors::LocalActor;
+use fetch::Fetcher;
+use keys::{ActorKey, KeyStore, PublicKeys};
+use wake::ProcessorWake;
 
 pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 pub const SECURITY_CONTEXT: &str = "https://w3id.org/security/v1";
@@ -23,6 +39,48 @@ pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub const CONTENT_TYPE: &str = "application/activity+json";
 /// Largest inbound or fetched document.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// The protocol state each app holds, built once at start-up: who the app is, the fleet's
+/// settings, its pool, signing keys and the guarded client for remote servers.
+pub struct ActivityPub {
+    pub app: AppName,
+    pub config: Config,
+    pub db: DbPool,
+    pub keys: KeyStore,
+    /// Remote actors' keys, parsed.
+    pub public_keys: PublicKeys,
+    pub fetcher: Fetcher,
+    /// Wakes federation's processor after the inbox stores something.
+    pub wake: ProcessorWake,
+}
+
+impl ActivityPub {
+    pub fn new(app: AppName, config: Config, db: DbPool) -> reqwest::Result<Self> {
+        Ok(ActivityPub {
+            app,
+            fetcher: Fetcher::new(config.federation_allow_loopback)?,
+            wake: ProcessorWake::new(db.clone()),
+            keys: KeyStore::default(),
+            public_keys: PublicKeys::default(),
+            config,
+            db,
+        })
+    }
+
+    /// The key `actor` signs with.
+    pub async fn key_of(&self, actor: &LocalActor) -> Result<ActorKey, AppError> {
+        self.keys.of(&self.db, &self.config, actor).await
+    }
+
+    /// This app's own actor.
+    pub fn app_actor(&self) -> LocalActor {
+        LocalActor::App(self.app)
+    }
+
+    pub async fn conn(&self) -> Result<DbConn, AppError> {
+        Ok(self.db.get().await?)
+    }
+}
 
 /// Whether an `Accept` header asks for ActivityStreams (q-values honoured: an explicit q=0
 /// does not count).

@@ -9,6 +9,8 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
+use crate::db::prepared::Prepared;
+
 use crate::db::schema::{
     ap_activities, ap_blocks, ap_deliveries, ap_event_cursors, ap_followers, ap_following, ap_keys,
     ap_objects, ap_remote_actors,
@@ -162,16 +164,19 @@ pub async fn bus_events(
     kinds: &[&str],
     limit: i64,
 ) -> QueryResult<Vec<Activity>> {
-    diesel::sql_query(
-        "SELECT * FROM ap_activities \
-         WHERE direction IN ('local', 'outbound') AND (txid, id) > ($1, $2) \
-           AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AND kind = ANY($3) \
-         ORDER BY txid, id LIMIT $4",
+    Prepared(
+        diesel::sql_query(
+            "SELECT * FROM ap_activities \
+             WHERE direction IN ('local', 'outbound') AND (txid, id) > ($1, $2) \
+               AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+               AND kind = ANY($3) \
+             ORDER BY txid, id LIMIT $4",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(after.0)
+        .bind::<diesel::sql_types::BigInt, _>(after.1)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
+        .bind::<diesel::sql_types::BigInt, _>(limit),
     )
-    .bind::<diesel::sql_types::BigInt, _>(after.0)
-    .bind::<diesel::sql_types::BigInt, _>(after.1)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
     .await
 }
@@ -188,11 +193,12 @@ pub async fn lock_cursor(
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let lock: Locked =
+    let lock: Locked = Prepared(
         diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7)) AS locked")
-            .bind::<diesel::sql_types::Text, _>(consumer)
-            .get_result(conn)
-            .await?;
+            .bind::<diesel::sql_types::Text, _>(consumer),
+    )
+    .get_result(conn)
+    .await?;
     if !lock.locked {
         return Ok(None);
     }
@@ -263,6 +269,40 @@ pub struct QueueStats {
     /// Activities not yet processed.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub activities_pending: i64,
+}
+
+impl QueueStats {
+    /// The queue gauges in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "activitypub_deliveries_pending",
+                "Deliveries waiting to go out (due or backing off).",
+                self.deliveries_pending as f64,
+            ),
+            (
+                "activitypub_deliveries_dead",
+                "Deliveries given up on after the last retry (the dead letter).",
+                self.deliveries_dead as f64,
+            ),
+            (
+                "activitypub_delivery_oldest_due_seconds",
+                "How long the oldest due delivery has waited.",
+                self.oldest_due_seconds,
+            ),
+            (
+                "activitypub_activities_pending",
+                "Activities not yet processed.",
+                self.activities_pending as f64,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+            ));
+        }
+        out
+    }
 }
 
 pub async fn queue_stats(conn: &mut AsyncPgConnection) -> QueryResult<QueueStats> {

@@ -4,6 +4,7 @@
 //! one module.
 
 pub mod migrate;
+pub mod prepared;
 pub mod schema;
 
 use std::time::Duration;

@@ -30,8 +30,7 @@ use super::request_id::RequestTracing;
 use super::session::SessionStore;
 use super::sso::{self, JwksCache, SsoClient};
 use super::{assets, health, http_client, telemetry, templates, wait};
-use crate::activitypub::fetch::Fetcher;
-use crate::activitypub::keys::KeyStore;
+use crate::activitypub::ActivityPub;
 use crate::apps::AppName;
 use crate::config::{Config, ConfigError};
 use crate::db::{self, DbError, DbPool};
@@ -187,16 +186,6 @@ pub enum StartError {
     App { app: AppName, cause: StartFailure },
 }
 
-/// ActivityPub state every app holds: signing keys and the guarded client for remote servers.
-pub struct ActivityPub {
-    pub keys: KeyStore,
-    /// Remote actors' keys, parsed.
-    pub public_keys: crate::activitypub::keys::PublicKeys,
-    pub fetcher: Fetcher,
-    /// Wakes federation's processor after the inbox stores something.
-    pub wake: crate::activitypub::wake::ProcessorWake,
-}
-
 /// Everything an app's handlers need, shared by its workers (`web::Data<AppContext>`).
 #[derive(Clone)]
 pub struct AppContext {
@@ -220,6 +209,19 @@ struct ContextInner {
     metrics: Metrics,
     /// Set once, by [`AppContext::build`], from the app's start hook.
     state: std::sync::OnceLock<AppState>,
+}
+
+/// The event bus runs consumers with the app's context.
+impl crate::activitypub::bus::BusContext for AppContext {
+    fn pool(&self) -> &DbPool {
+        self.db()
+    }
+    fn config(&self) -> &Config {
+        AppContext::config(self)
+    }
+    fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        AppContext::shutdown_signal(self)
+    }
 }
 
 impl AppContext {
@@ -256,10 +258,9 @@ impl AppContext {
             config.fragments.stale_ttl,
         );
         let templates = templates::build(spec.templates)?;
-        let fetcher = Fetcher::new(config.federation_allow_loopback)?;
+        let activitypub = ActivityPub::new(spec.name, config.clone(), db.clone())?;
         let base_context = base_context(spec.name, &config);
         let registry = Registry::on_database(db.clone());
-        let wake = crate::activitypub::wake::ProcessorWake::new(db.clone());
         let sessions = SessionStore::new(redis.clone(), spec.name, config.apps.public(spec.name));
         let ctx = AppContext {
             inner: Arc::new(ContextInner {
@@ -277,12 +278,7 @@ impl AppContext {
                     jwks: JwksCache::default(),
                     on_sign_in: spec.on_sign_in,
                 },
-                activitypub: ActivityPub {
-                    keys: KeyStore::default(),
-                    public_keys: Default::default(),
-                    fetcher,
-                    wake,
-                },
+                activitypub,
                 shutdown: tokio::sync::watch::channel(false).0,
                 metrics: Metrics::default(),
                 state: std::sync::OnceLock::new(),
@@ -444,7 +440,7 @@ pub fn app(
         .route("/metrics", web::get().to(health::metrics))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(sso::configure)
-        .configure(|cfg| crate::activitypub::routes::configure(cfg, spec.person_actors))
+        .configure(|cfg| super::activitypub_web::configure(cfg, spec.person_actors))
         .service(
             web::scope("/internal")
                 .wrap(RequireInternalCredential::new(secret))

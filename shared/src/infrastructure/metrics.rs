@@ -235,38 +235,6 @@ pub fn render_prometheus(
     out
 }
 
-/// The ActivityPub queue gauges.
-pub fn render_queue_stats(stats: &crate::activitypub::store::QueueStats) -> String {
-    let mut out = String::new();
-    for (name, help, value) in [
-        (
-            "activitypub_deliveries_pending",
-            "Deliveries waiting to go out (due or backing off).",
-            stats.deliveries_pending as f64,
-        ),
-        (
-            "activitypub_deliveries_dead",
-            "Deliveries given up on after the last retry (the dead letter).",
-            stats.deliveries_dead as f64,
-        ),
-        (
-            "activitypub_delivery_oldest_due_seconds",
-            "How long the oldest due delivery has waited.",
-            stats.oldest_due_seconds,
-        ),
-        (
-            "activitypub_activities_pending",
-            "Activities not yet processed.",
-            stats.activities_pending as f64,
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

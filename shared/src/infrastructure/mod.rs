@@ -1,6 +1,7 @@
 //! What every app is built on: the app factory, errors, tracing, health, templates, static
 //! files, sessions, cross-origin protection, the fragment client and the internal credential.
 
+pub mod activitypub_web;
 pub mod app;
 pub mod assets;
 pub mod background;

@@ -2,40 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{
-    Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz, Untyped,
-};
+use diesel::sql_types::{Array, BigInt, Double, Int2, Int4, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::OnDuplicate;
-
-/// A `sql_query` whose prepared statement the connection keeps. Diesel never caches a
-/// `sql_query` (its text might be built from input without bound); every query of this module
-/// has a fixed text, and re-preparing them cost a second round trip and a fresh plan per job:
-/// half the enqueue throughput.
-struct Prepared<Q>(Q);
-
-impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
-    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
-        self.0.walk_ast(pass)
-    }
-
-    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> diesel::QueryResult<bool> {
-        Ok(true)
-    }
-}
-
-impl<Q> QueryId for Prepared<Q> {
-    type QueryId = ();
-    // Cached by its SQL text.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q> Query for Prepared<Q> {
-    type SqlType = Untyped;
-}
+use crate::db::prepared::Prepared;
 
 pub(super) struct NewJob<'a> {
     pub job_type: &'a str,

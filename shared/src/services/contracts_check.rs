@@ -7,15 +7,15 @@ use std::path::Path;
 /// What must never appear in `src/contracts`: the ORM, the pool's errors, rows and queries.
 const FORBIDDEN: [&str; 4] = ["diesel", "DbError", "crate::db", "crate::models"];
 
-/// Every `.rs` file under `dir`, with its text.
-fn sources(dir: &Path) -> Vec<(String, String)> {
+/// Every `.rs` file under `dir`, with its text (the layering checks read sources this way too).
+pub(crate) fn sources(dir: &Path) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read src/contracts") {
+    for entry in std::fs::read_dir(dir).expect("read a source directory") {
         let path = entry.expect("directory entry").path();
         if path.is_dir() {
             found.extend(sources(&path));
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("read a contracts source");
+            let text = std::fs::read_to_string(&path).expect("read a source file");
             found.push((path.display().to_string(), text));
         }
     }

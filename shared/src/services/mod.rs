@@ -1,7 +1,7 @@
 //! The service traits implemented on the shared database, and the registry apps hold.
 
 #[cfg(test)]
-mod contracts_check;
+pub(crate) mod contracts_check;
 mod errors;
 mod inventory;
 pub mod on_database;

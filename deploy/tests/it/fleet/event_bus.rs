@@ -29,7 +29,7 @@ fn record<'a>(
     async { Ok(()) }.boxed_local()
 }
 
-static SUBS: Subscriptions = Subscriptions {
+static SUBS: Subscriptions<AppContext> = Subscriptions {
     consumer: "event-bus-test",
     handlers: &[("OrderPaid", record)],
 };

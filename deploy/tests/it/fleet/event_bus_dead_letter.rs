@@ -63,7 +63,11 @@ fn name(event: &Activity) -> String {
 
 /// Steps `subs` until `done` holds (the bus reads only below the cluster-wide xmin, so other
 /// tests' transactions can hold events back for a moment).
-async fn drain_until(ctx: &AppContext, subs: &'static Subscriptions, done: impl Fn() -> bool) {
+async fn drain_until(
+    ctx: &AppContext,
+    subs: &'static Subscriptions<AppContext>,
+    done: impl Fn() -> bool,
+) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !done() {
         assert!(std::time::Instant::now() < deadline, "timed out");
@@ -99,7 +103,7 @@ fn flaky<'a>(_: &'a AppContext, event: &'a Activity) -> LocalBoxFuture<'a, Resul
     async move { result }.boxed_local()
 }
 
-static FLAKY: Subscriptions = Subscriptions {
+static FLAKY: Subscriptions<AppContext> = Subscriptions {
     consumer: "dead-letter-test",
     handlers: &[("DeadLetterProbe", flaky)],
 };
@@ -255,7 +259,7 @@ fn ordered<'a>(_: &'a AppContext, event: &'a Activity) -> LocalBoxFuture<'a, Res
     async move { result }.boxed_local()
 }
 
-static ORDERED: Subscriptions = Subscriptions {
+static ORDERED: Subscriptions<AppContext> = Subscriptions {
     consumer: "dead-letter-order-test",
     handlers: &[("OrderProbePaid", ordered), ("OrderProbeRefunded", ordered)],
 };
@@ -326,7 +330,7 @@ fn on_reply<'a>(
     .boxed_local()
 }
 
-static TYPED: Subscriptions = Subscriptions {
+static TYPED: Subscriptions<AppContext> = Subscriptions {
     consumer: "typed-events-test",
     handlers: &[(Reply::KIND, on_reply)],
 };

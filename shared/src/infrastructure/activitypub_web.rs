@@ -1,4 +1,4 @@
-//! The ActivityPub endpoints every app serves (the app factory mounts them): WebFinger, NodeInfo,
+//! The web face of ActivityPub, which every app serves (the app factory mounts it): WebFinger, NodeInfo,
 //! the app's actor with its inbox, outbox, followers and following, the shared inbox; and on the
 //! app whose `AppSpec::person_actors` says so, members' Person actors (`link_catalog::routes::PERSON`).
 
@@ -7,14 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::actors::{self, LocalActor, Profile};
-use super::inbox::{self, Received};
-use super::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, store, wants_activity_json};
-
-use crate::infrastructure::app::AppContext;
-use crate::infrastructure::errors::AppError;
-use crate::infrastructure::link_catalog;
-use crate::infrastructure::redirect::see_other;
+use super::app::AppContext;
+use super::errors::AppError;
+use super::link_catalog;
+use super::redirect::see_other;
+use crate::activitypub::actors::{self, LocalActor, Profile};
+use crate::activitypub::inbox::{self, Received};
+use crate::activitypub::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, store, wants_activity_json};
 
 const PAGE_SIZE: i64 = 20;
 
@@ -177,7 +176,7 @@ async fn actor_document(
     ctx: &AppContext,
     actor: &LocalActor,
 ) -> Result<serde_json::Value, AppError> {
-    let key = ctx.activitypub().keys.of(ctx, actor).await?;
+    let key = ctx.activitypub().key_of(actor).await?;
     let config = ctx.config();
     Ok(match actor {
         LocalActor::App(app) => {
@@ -205,7 +204,7 @@ async fn actor_document(
             }
             .ok_or_else(|| AppError::not_found("No such member."))?;
             let url = link_catalog::profile(username).url(ctx);
-            let summary = crate::infrastructure::templates::escape_html(&user.bio);
+            let summary = super::templates::escape_html(&user.bio);
             actors::document(
                 config,
                 actor,
@@ -425,7 +424,7 @@ async fn inbox_post(
     ctx: web::Data<AppContext>,
     body: web::Bytes,
 ) -> HttpResponse {
-    match inbox::receive(&ctx, &req, &body).await {
+    match inbox::receive(ctx.activitypub(), &req, &body).await {
         Ok(Received::Stored(_) | Received::Duplicate | Received::Ignored) => {
             HttpResponse::Accepted().finish()
         }
