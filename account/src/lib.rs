@@ -3,29 +3,36 @@
 //! Laid out in the reference app shape (see `events`' crate docs):
 //!
 //! - `lib.rs`: the [`AppSpec`] only. `main.rs`: one call.
-//! - `state.rs`: the signer of newsletter links, built once at start-up.
+//! - `state.rs`: the signer of newsletter links, account's config and the campaign mailer,
+//!   built once at start-up.
+//! - `config.rs`: account's own section (`NEWSLETTER_RATE_PER_SEC`,
+//!   `NEWSLETTER_PAUSE_AFTER_ERRORS`).
 //! - `routes/`: one file per resource: the dashboard, subscribing (account's own forms and the
-//!   fleet's `/subscribe`), the double opt-in confirmation, a subscriber's preferences, and the
-//!   one-click unsubscribe address (RFC 8058).
+//!   fleet's `/subscribe`), the double opt-in confirmation, a subscriber's preferences, the
+//!   one-click unsubscribe address (RFC 8058), the campaign editor, and a list's public archive
+//!   and RSS feed.
 //! - `views.rs`: one struct per template.
 //! - `domain/`: the newsletter service (single or double opt-in, confirmation tokens stored as
-//!   digests, 48 h and single use), signed links, the subscribe form's rate limit, and
-//!   [`domain::NewsletterError`], turned into responses in one place.
+//!   digests, 48 h and single use), signed links, the subscribe form's rate limit, campaigns
+//!   (the editor's rules, a campaign as each recipient's mail, and the rate-limited sender),
+//!   and [`domain::NewsletterError`], turned into responses in one place.
 //! - `db/`: account's queries and writes, one file per table (plus its read of members).
-//! - No `jobs.rs` yet: the confirmation mail is the fleet's `mail.send` job
-//!   (`shared::infrastructure::mail::SendMail`), enqueued in the subscribe transaction and run
-//!   by federation's job runner. Campaign sending will bring account's own jobs.
+//! - `jobs.rs`: a campaign's start (at its scheduled time), its sending turns and test mails.
+//!   The confirmation mail is the fleet's `mail.send` job
+//!   (`shared::infrastructure::mail::SendMail`), run by federation's job runner.
 //! - `fragments.rs`: `user-menu` and `newsletter-subscribe`.
 //!
-//! No `config.rs` (no settings of its own) and no `consumers.rs` (no bus events) yet either.
+//! No `consumers.rs` (no bus events) yet.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod config;
 pub mod db;
 pub mod domain;
 mod fragments;
+pub mod jobs;
 mod routes;
-mod state;
+pub mod state;
 mod views;
 
 use include_dir::{Dir, include_dir};
@@ -38,6 +45,8 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     cross_app_forms: &[routes::FLEET_SUBSCRIBE],
     start: state::start,
+    jobs: jobs::registry,
+    config_variables: config::VARIABLES,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Service",
         summary: "Members' accounts and newsletters.",

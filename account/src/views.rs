@@ -140,6 +140,99 @@ pub struct UserMenuFragment<'a> {
     pub newsletter: Option<ListView<'a>>,
 }
 
+/// A campaign in the editor's list and on its page.
+#[derive(Debug, Serialize)]
+pub struct CampaignView<'a> {
+    pub id: i64,
+    pub subject: &'a str,
+    pub newsletter: ListView<'a>,
+    pub status: &'a str,
+    pub archived: bool,
+    pub editable: bool,
+    pub scheduled_at: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub paused_reason: Option<&'a str>,
+    pub counts: &'a crate::db::recipients::Counts,
+}
+
+impl<'a> From<&'a crate::domain::campaigns::CampaignState> for CampaignView<'a> {
+    fn from(s: &'a crate::domain::campaigns::CampaignState) -> Self {
+        let c = &s.campaign;
+        CampaignView {
+            id: c.id,
+            subject: &c.subject,
+            newsletter: ListView::from(&s.newsletter),
+            status: &c.status,
+            archived: c.archived,
+            editable: c.editable(),
+            scheduled_at: c.scheduled_at.map(|t| t.to_rfc3339()),
+            started_at: c.started_at.map(|t| t.to_rfc3339()),
+            finished_at: c.finished_at.map(|t| t.to_rfc3339()),
+            paused_reason: c.paused_reason.as_deref(),
+            counts: &s.counts,
+        }
+    }
+}
+
+/// `campaigns.html`: every campaign, and the form for a new one.
+#[derive(Debug, Serialize)]
+pub struct CampaignsPage<'a> {
+    pub campaigns: Vec<CampaignView<'a>>,
+    pub lists: Vec<ListView<'a>>,
+}
+
+/// `campaign.html`: one campaign's editor, preview and sending.
+#[derive(Debug, Serialize)]
+pub struct CampaignPage<'a> {
+    pub campaign: CampaignView<'a>,
+    pub body_markdown: &'a str,
+    /// Sanitised when saved.
+    pub body_html: &'a str,
+    pub lists: Vec<ListView<'a>>,
+    pub done: Option<&'static str>,
+}
+
+/// The notice after an editor's action (only known ones: the query cannot inject text).
+pub fn notice(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "created" => "The draft is saved.",
+        "saved" => "Saved.",
+        "tested" => "A test mail is on its way.",
+        "scheduled" => "Scheduled.",
+        "paused" => "Paused.",
+        "resumed" => "Sending again.",
+        _ => return None,
+    })
+}
+
+/// One sent campaign in a list's archive.
+#[derive(Debug, Serialize)]
+pub struct ArchiveEntry<'a> {
+    pub url: String,
+    pub subject: &'a str,
+    pub sent_at: Option<String>,
+}
+
+/// `archive.html`.
+#[derive(Debug, Serialize)]
+pub struct ArchivePage<'a> {
+    pub newsletter: ListView<'a>,
+    pub feed_url: String,
+    pub campaigns: Vec<ArchiveEntry<'a>>,
+}
+
+/// `archived.html`: one campaign as sent.
+#[derive(Debug, Serialize)]
+pub struct ArchivedPage<'a> {
+    pub newsletter: ListView<'a>,
+    pub subject: &'a str,
+    /// Sanitised when saved.
+    pub body_html: &'a str,
+    pub sent_at: Option<String>,
+    pub archive_url: String,
+}
+
 /// A view as a tera context.
 pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
     Ok(tera::Context::from_serialize(view)?)

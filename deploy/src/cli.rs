@@ -132,7 +132,8 @@ pub fn config_table() -> String {
     let apps = shared::AppName::ALL
         .iter()
         .flat_map(|app| crate::fleet::spec(*app).config_variables);
-    for v in VARIABLES.iter().chain(apps) {
+    let mail = shared::infrastructure::mail::DKIM_VARIABLES.iter();
+    for v in VARIABLES.iter().chain(mail).chain(apps) {
         let default = if v.default.contains(' ') || v.default.contains('`') {
             v.default.to_owned()
         } else {

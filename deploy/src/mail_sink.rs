@@ -32,6 +32,67 @@ impl ReceivedMail {
         body.replace("=\r\n", "").replace("=3D", "=")
     }
 
+    /// The first header field called `name` (case-insensitively), unfolded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.raw.split("\r\n\r\n").next().unwrap_or_default();
+        let mut found: Option<String> = None;
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(value) = &mut found {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if found.is_some() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':')
+                && n.trim().eq_ignore_ascii_case(name)
+            {
+                found = Some(v.trim().to_owned());
+            }
+        }
+        found
+    }
+
+    /// The decoded text of the part whose type is `mime` (`text/plain`, `text/html`): of a
+    /// multipart message, or of the message itself. Quoted-printable and base64 are undone.
+    pub fn part(&self, mime: &str) -> Option<String> {
+        let is = |headers: &str| {
+            headers.lines().any(|l| {
+                let l = l.to_ascii_lowercase();
+                l.starts_with("content-type:") && l.contains(mime)
+            })
+        };
+        let decode = |headers: &str, body: &str| {
+            let lower = headers.to_ascii_lowercase();
+            if lower.contains("content-transfer-encoding: base64") {
+                let joined: String = body.split_whitespace().collect();
+                openssl::base64::decode_block(&joined)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            } else if lower.contains("content-transfer-encoding: quoted-printable") {
+                quoted_printable(body)
+            } else {
+                body.to_owned()
+            }
+        };
+        let (head, body) = self.raw.split_once("\r\n\r\n")?;
+        if !head.to_ascii_lowercase().contains("multipart/") {
+            return is(head).then(|| decode(head, body));
+        }
+        let boundary = head
+            .split(['\r', '\n', ';'])
+            .find_map(|p| p.trim().strip_prefix("boundary="))?
+            .trim_matches('"')
+            .to_owned();
+        body.split(&format!("--{boundary}")).find_map(|part| {
+            let (headers, content) = part.trim_start_matches("\r\n").split_once("\r\n\r\n")?;
+            is(headers).then(|| decode(headers, content.trim_end_matches("\r\n")))
+        })
+    }
+
     /// Every http(s) link in the body.
     pub fn links(&self) -> Vec<String> {
         self.body()
@@ -40,6 +101,28 @@ impl ReceivedMail {
             .map(|w| w.trim_end_matches(['.', ',', ')', '>']).to_owned())
             .collect()
     }
+}
+
+/// Undoes quoted-printable (RFC 2045 §6.7): soft line breaks and `=XX` octets.
+fn quoted_printable(body: &str) -> String {
+    let joined = body.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && joined.is_char_boundary(i + 3)
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Clone)]
@@ -144,6 +227,34 @@ impl MailSink {
                     .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
                     .cloned()
                     .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many messages `to` has received.
+    pub fn count(&self, to: &str) -> usize {
+        self.inbox
+            .lock()
+            .map(|inbox| {
+                inbox
+                    .iter()
+                    .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                    .count()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many messages went to addresses ending with `suffix` (one test's recipients).
+    pub fn count_suffix(&self, suffix: &str) -> usize {
+        let suffix = suffix.to_ascii_lowercase();
+        self.inbox
+            .lock()
+            .map(|inbox| {
+                inbox
+                    .iter()
+                    .flat_map(|m| m.to.iter())
+                    .filter(|t| t.to_ascii_lowercase().ends_with(&suffix))
+                    .count()
             })
             .unwrap_or_default()
     }

@@ -2,8 +2,10 @@
 //! newsletter tables, so the writes live here; `shared::models::account` keeps the row types
 //! and the read other apps need (a member's subscriptions).
 
+pub mod campaigns;
 pub mod confirmations;
 pub mod members;
 pub mod newsletters;
+pub mod recipients;
 pub mod subscribers;
 pub mod subscriptions;

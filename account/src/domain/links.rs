@@ -28,6 +28,7 @@ impl Purpose {
 const MAC_HEX: usize = 32;
 
 /// Makes and checks signed links.
+#[derive(Clone)]
 pub struct LinkSigner {
     key: Vec<u8>,
 }

@@ -2,9 +2,12 @@
 //! the subscribe form's rate limit, and the errors, turned into responses in exactly one place
 //! (below).
 
+pub mod campaign_mail;
+pub mod campaigns;
 pub mod links;
 mod newsletters;
 pub mod rate_limit;
+pub mod sending;
 
 pub use newsletters::{Answer, Member, Newsletters, Preferences, Unsubscribed};
 
@@ -37,6 +40,18 @@ pub enum NewsletterError {
     TooMany,
     #[error("A one-click unsubscribe must send List-Unsubscribe=One-Click.")]
     NotOneClick,
+    #[error("Only editors and administrators write campaigns.")]
+    NotEditor,
+    #[error("There is no such campaign.")]
+    NoSuchCampaign,
+    #[error("This campaign is sending or sent: it can no longer be changed.")]
+    CampaignNotEditable,
+    #[error(
+        "This campaign cannot do that now (only a sending campaign pauses, only a paused one resumes)."
+    )]
+    CampaignWrongState,
+    #[error("{0}")]
+    BadCampaign(String),
     /// Everything the shared layers already know how to answer (database, Redis, templates).
     #[error(transparent)]
     App(#[from] AppError),
@@ -47,10 +62,16 @@ impl NewsletterError {
         Some(match self {
             NewsletterError::NoSuchNewsletter
             | NewsletterError::UnknownConfirmation
-            | NewsletterError::BadLink => StatusCode::NOT_FOUND,
+            | NewsletterError::BadLink
+            | NewsletterError::NoSuchCampaign => StatusCode::NOT_FOUND,
             NewsletterError::NoAddress
             | NewsletterError::BadAddress
-            | NewsletterError::NotOneClick => StatusCode::BAD_REQUEST,
+            | NewsletterError::NotOneClick
+            | NewsletterError::BadCampaign(_) => StatusCode::BAD_REQUEST,
+            NewsletterError::NotEditor => StatusCode::FORBIDDEN,
+            NewsletterError::CampaignNotEditable | NewsletterError::CampaignWrongState => {
+                StatusCode::CONFLICT
+            }
             // The link was good once: it is gone, not wrong.
             NewsletterError::ConfirmationExpired | NewsletterError::ConfirmationUsed => {
                 StatusCode::GONE
@@ -130,6 +151,11 @@ mod tests {
             (NewsletterError::BadLink, 404),
             (NewsletterError::TooMany, 429),
             (NewsletterError::NotOneClick, 400),
+            (NewsletterError::NotEditor, 403),
+            (NewsletterError::NoSuchCampaign, 404),
+            (NewsletterError::CampaignNotEditable, 409),
+            (NewsletterError::CampaignWrongState, 409),
+            (NewsletterError::BadCampaign("x".into()), 400),
         ] {
             assert_eq!(err.status_code().as_u16(), status, "{err}");
             let res = err.error_response();

@@ -1,6 +1,8 @@
 //! Thin handlers, one file per resource: parse the request, call the newsletter service,
 //! render a view. No queries and no rules here.
 
+mod archive;
+mod campaigns;
 mod confirmation;
 mod dashboard;
 mod preferences;
@@ -36,7 +38,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/unsubscribe/{token}",
             web::post().to(unsubscribe::one_click),
-        );
+        )
+        .route("/campaigns", web::get().to(campaigns::list))
+        .route("/campaigns", web::post().to(campaigns::create))
+        .route("/campaigns/{id}", web::get().to(campaigns::show))
+        .route("/campaigns/{id}", web::post().to(campaigns::save))
+        .route("/campaigns/{id}/preview", web::get().to(campaigns::preview))
+        .route("/campaigns/{id}/test", web::post().to(campaigns::test))
+        .route(
+            "/campaigns/{id}/schedule",
+            web::post().to(campaigns::schedule),
+        )
+        .route("/campaigns/{id}/pause", web::post().to(campaigns::pause))
+        .route("/campaigns/{id}/resume", web::post().to(campaigns::resume))
+        .route("/newsletters/{slug}/archive", web::get().to(archive::index))
+        .route(
+            "/newsletters/{slug}/archive/{id}",
+            web::get().to(archive::show),
+        )
+        .route("/newsletters/{slug}/rss.xml", web::get().to(archive::rss));
 }
 
 /// The newsletter service for one request.

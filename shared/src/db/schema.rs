@@ -398,6 +398,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    newsletter_campaigns (id) {
+        id -> Int8,
+        newsletter_id -> Int8,
+        subject -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        status -> Text,
+        archived -> Bool,
+        scheduled_at -> Nullable<Timestamptz>,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        next_send_at -> Nullable<Timestamptz>,
+        consecutive_errors -> Int4,
+        paused_reason -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    newsletter_campaign_recipients (id) {
+        id -> Int8,
+        campaign_id -> Int8,
+        subscriber_id -> Int8,
+        subscription_id -> Int8,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     ap_keys (actor) {
         actor -> Text,
         private_pem -> Text,
@@ -588,6 +622,10 @@ diesel::joinable!(newsletter_subscriptions -> newsletters (newsletter_id));
 diesel::joinable!(newsletter_subscriptions -> newsletter_subscribers (subscriber_id));
 diesel::joinable!(newsletter_subscribers -> users (user_id));
 diesel::joinable!(newsletter_confirmations -> newsletter_subscriptions (subscription_id));
+diesel::joinable!(newsletter_campaigns -> newsletters (newsletter_id));
+diesel::joinable!(newsletter_campaign_recipients -> newsletter_campaigns (campaign_id));
+diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscribers (subscriber_id));
+diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscriptions (subscription_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(oauth_consents -> users (user_id));
@@ -626,6 +664,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     newsletter_subscriptions,
     newsletter_subscribers,
     newsletter_confirmations,
+    newsletter_campaigns,
+    newsletter_campaign_recipients,
     recovery_codes,
     password_resets,
     oauth_clients,

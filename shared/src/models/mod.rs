@@ -70,6 +70,8 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("newsletter_subscriptions", AppName::Account),
     ("newsletter_subscribers", AppName::Account),
     ("newsletter_confirmations", AppName::Account),
+    ("newsletter_campaigns", AppName::Account),
+    ("newsletter_campaign_recipients", AppName::Account),
 ];
 
 /// The owner of `table`, if it is recorded.

@@ -128,6 +128,8 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         newsletter_subscriptions,
         newsletter_subscribers,
         newsletter_confirmations,
+        newsletter_campaigns,
+        newsletter_campaign_recipients,
         recovery_codes,
         password_resets,
         oauth_clients,

@@ -1,4 +1,6 @@
 //! Account: newsletters (double opt-in through the real mail, preferences, one-click
-//! unsubscribe).
+//! unsubscribe), DKIM-signed mail, and campaigns (editor, sending, archive).
 
+mod campaigns;
+pub mod dkim;
 mod newsletters;

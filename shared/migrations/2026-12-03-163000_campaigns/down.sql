@@ -1,0 +1,2 @@
+DROP TABLE newsletter_campaign_recipients;
+DROP TABLE newsletter_campaigns;
