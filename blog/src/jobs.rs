@@ -1,9 +1,11 @@
 //! The blog's jobs (`shared::jobs`): publishing a scheduled post on time.
 //!
-//! Scheduling a post (create, save, Ghost import) enqueues [`PublishScheduled`] at its time in
+//! Scheduling a post (create, save) enqueues [`PublishScheduled`] at its time in
 //! the same transaction, one pending job per post: rescheduling moves that job. When it runs it
 //! publishes the post only if it is still scheduled and due, so a post unscheduled, published
-//! by hand or deleted meanwhile is left alone.
+//! by hand or deleted meanwhile is left alone. A post imported from Ghost is never published
+//! here: Ghost publishes it (its `post.published` webhook or the next sync), and imports never
+//! federate.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
@@ -32,6 +34,19 @@ impl Job for PublishScheduled {
     type Context = AppContext;
 
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let imported = {
+            let mut conn = ctx.conn().await.map_err(JobError::failed)?;
+            crate::db::ghost::is_import(&mut conn, self.post_id)
+                .await
+                .map_err(JobError::failed)?
+        };
+        if imported {
+            tracing::info!(
+                post = self.post_id,
+                "a scheduled Ghost import waits for Ghost to publish it"
+            );
+            return Ok(());
+        }
         service::publish_scheduled(ctx, self.post_id)
             .await
             .map(drop)

@@ -269,7 +269,10 @@ async fn federate_change(
     post: &Post,
     tags: &[Tag],
 ) -> Result<(), SaveError> {
-    if post.kind != "post" {
+    // Posts imported from Ghost are never announced, whichever path publishes them (issue 18).
+    if post.kind != "post"
+        || (post.ap_object_id.is_none() && db::ghost::is_import(conn, post.id).await?)
+    {
         return Ok(());
     }
     let config = ctx.config();

@@ -1,11 +1,42 @@
 //! The connected Ghost site (`ghost_sites`) and the posts and tags imported from it
-//! (`ghost_posts`, `tags.ghost_id`).
+//! (`ghost_posts`, `tags.ghost_id`), the Ghost ids we hold no copy of (`ghost_gone`), and what
+//! the admin page shows (`ghost_sync_state`, `ghost_slug_clashes`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::{ghost_posts, ghost_sites, posts, tags};
 use shared::models::ghost::GhostSite;
+
+// The tables of migration 2026-12-03-165000_ghost_upserts, declared here since only this
+// module reads them.
+diesel::table! {
+    ghost_gone (ghost_id) {
+        ghost_id -> Text,
+        ghost_updated_at -> Timestamptz,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ghost_sync_state (id) {
+        id -> Int2,
+        webhook_url -> Nullable<Text>,
+        last_webhook_at -> Nullable<Timestamptz>,
+        last_webhook_result -> Nullable<Text>,
+        progress_done -> Int4,
+        progress_total -> Nullable<Int4>,
+        progress_running -> Bool,
+    }
+}
+
+diesel::table! {
+    ghost_slug_clashes (ghost_id) {
+        ghost_id -> Text,
+        wanted -> Text,
+    }
+}
 
 pub async fn site(conn: &mut AsyncPgConnection) -> QueryResult<Option<GhostSite>> {
     ghost_sites::table
@@ -41,8 +72,8 @@ pub async fn connect(
             ghost_sites::last_error.eq(None::<String>),
         ))
         .execute(conn)
-        .await
-        .map(drop)
+        .await?;
+    clear_gone(conn).await
 }
 
 /// Remembers the webhooks registered on the site (replacing the list), and a problem if some
@@ -150,7 +181,9 @@ pub async fn imported_of_kind(
         .await
 }
 
-/// The tag Ghost knows by `ghost_id` (matched by slug the first time), created if new.
+/// The tag Ghost knows by `ghost_id` (matched by slug the first time), created if new, its
+/// name and description brought up to date. Safe when imports run at once: the insert yields
+/// to one committed meanwhile (`ON CONFLICT DO NOTHING`, then read it).
 pub async fn upsert_tag(
     conn: &mut AsyncPgConnection,
     ghost_id: &str,
@@ -158,36 +191,334 @@ pub async fn upsert_tag(
     name: &str,
     description: &str,
 ) -> QueryResult<i64> {
-    let existing: Option<i64> = tags::table
+    let inserted: Option<i64> = diesel::insert_into(tags::table)
+        .values((
+            tags::ghost_id.eq(ghost_id),
+            tags::slug.eq(slug),
+            tags::name.eq(name),
+            tags::description.eq(description),
+        ))
+        .on_conflict_do_nothing()
+        .returning(tags::id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    if let Some(id) = inserted {
+        return Ok(id);
+    }
+    let id: i64 = tags::table
         .filter(tags::ghost_id.eq(ghost_id).or(tags::slug.eq(slug)))
         .order(tags::ghost_id.eq(ghost_id).desc())
         .select(tags::id)
         .first(conn)
+        .await?;
+    diesel::update(tags::table.find(id))
+        .filter(
+            tags::ghost_id
+                .is_distinct_from(ghost_id)
+                .or(tags::name.ne(name))
+                .or(tags::description.ne(description)),
+        )
+        .set((
+            tags::ghost_id.eq(ghost_id),
+            tags::name.eq(name),
+            tags::description.eq(description),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Holds Ghost id `ghost_id` for the rest of the transaction: imports of one Ghost post (a
+/// webhook, another webhook, a sync pass) run one after the other and each sees the last.
+pub async fn lock_ghost_id(conn: &mut AsyncPgConnection, ghost_id: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('ghost-post:' || $1, 0))")
+        .bind::<diesel::sql_types::Text, _>(ghost_id)
+        .execute(conn)
         .await
-        .optional()?;
-    match existing {
-        Some(id) => {
-            diesel::update(tags::table.find(id))
-                .set((
-                    tags::ghost_id.eq(ghost_id),
-                    tags::name.eq(name),
-                    tags::description.eq(description),
-                ))
-                .execute(conn)
-                .await?;
-            Ok(id)
-        }
-        None => {
-            diesel::insert_into(tags::table)
-                .values((
-                    tags::ghost_id.eq(ghost_id),
-                    tags::slug.eq(slug),
-                    tags::name.eq(name),
-                    tags::description.eq(description),
-                ))
-                .returning(tags::id)
-                .get_result(conn)
-                .await
-        }
+        .map(drop)
+}
+
+/// The version a Ghost post left at, if we hold no copy of it (deleted, gated or unlisted).
+pub async fn gone_version(
+    conn: &mut AsyncPgConnection,
+    ghost_id: &str,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    ghost_gone::table
+        .find(ghost_id)
+        .select(ghost_gone::ghost_updated_at)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Remembers that we hold no copy of `ghost_id` as of `version` (the later of two wins).
+pub async fn remember_gone(
+    conn: &mut AsyncPgConnection,
+    ghost_id: &str,
+    version: DateTime<Utc>,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(ghost_gone::table)
+        .values((
+            ghost_gone::ghost_id.eq(ghost_id),
+            ghost_gone::ghost_updated_at.eq(version),
+            ghost_gone::reason.eq(reason),
+        ))
+        .on_conflict(ghost_gone::ghost_id)
+        .do_update()
+        .set((
+            ghost_gone::ghost_updated_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "GREATEST(ghost_gone.ghost_updated_at, excluded.ghost_updated_at)",
+            )),
+            ghost_gone::reason.eq(reason),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub async fn forget_gone(conn: &mut AsyncPgConnection, ghost_id: &str) -> QueryResult<()> {
+    diesel::delete(ghost_gone::table.find(ghost_id))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A new connection starts from what Ghost lists then.
+pub async fn clear_gone(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::delete(ghost_gone::table)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Whether post `post_id` came from Ghost (Ghost publishes it, and it never federates).
+pub async fn is_import(conn: &mut AsyncPgConnection, post_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ghost_posts::table.filter(ghost_posts::post_id.eq(post_id)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Records (or clears) that the import of `ghost_id` wanted slug `wanted` but got another.
+pub async fn set_slug_clash(
+    conn: &mut AsyncPgConnection,
+    ghost_id: &str,
+    wanted: Option<&str>,
+) -> QueryResult<()> {
+    match wanted {
+        Some(wanted) => diesel::insert_into(ghost_slug_clashes::table)
+            .values((
+                ghost_slug_clashes::ghost_id.eq(ghost_id),
+                ghost_slug_clashes::wanted.eq(wanted),
+            ))
+            .on_conflict(ghost_slug_clashes::ghost_id)
+            .do_update()
+            .set(ghost_slug_clashes::wanted.eq(wanted))
+            .execute(conn)
+            .await
+            .map(drop),
+        None => diesel::delete(ghost_slug_clashes::table.find(ghost_id))
+            .execute(conn)
+            .await
+            .map(drop),
     }
+}
+
+/// An import whose Ghost slug was taken here.
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct SlugClash {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub post_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub title: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub given: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub wanted: String,
+}
+
+pub async fn slug_clashes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SlugClash>> {
+    diesel::sql_query(
+        "SELECT p.id AS post_id, p.kind, p.title, p.slug AS given, c.wanted \
+         FROM ghost_slug_clashes c JOIN ghost_posts g USING (ghost_id) \
+         JOIN posts p ON p.id = g.post_id ORDER BY p.title",
+    )
+    .load(conn)
+    .await
+}
+
+/// Our tags that came from Ghost: (our id, Ghost id, slug, name, description).
+pub async fn ghost_tags(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(i64, String, String, String, String)>> {
+    tags::table
+        .filter(tags::ghost_id.is_not_null())
+        .order(tags::ghost_id)
+        .select((
+            tags::id,
+            tags::ghost_id.assume_not_null(),
+            tags::slug,
+            tags::name,
+            tags::description,
+        ))
+        .load(conn)
+        .await
+}
+
+/// Renames tag `id` (Ghost renamed it).
+pub async fn rename_tag(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    slug: &str,
+    name: &str,
+    description: &str,
+) -> QueryResult<()> {
+    diesel::update(tags::table.find(id))
+        .set((
+            tags::slug.eq(slug),
+            tags::name.eq(name),
+            tags::description.eq(description),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A tag Ghost no longer has (or no longer shows): it leaves the imported posts, and goes if
+/// nothing of ours uses it (one we had before, matched by slug, stays ours).
+pub async fn drop_ghost_tag(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    use shared::db::schema::post_tags;
+    let imported = ghost_posts::table.select(ghost_posts::post_id);
+    diesel::delete(
+        post_tags::table
+            .filter(post_tags::tag_id.eq(id))
+            .filter(post_tags::post_id.eq_any(imported)),
+    )
+    .execute(conn)
+    .await?;
+    let used: bool = diesel::select(diesel::dsl::exists(
+        post_tags::table.filter(post_tags::tag_id.eq(id)),
+    ))
+    .get_result(conn)
+    .await?;
+    if used {
+        diesel::update(tags::table.find(id))
+            .set(tags::ghost_id.eq(None::<String>))
+            .execute(conn)
+            .await?;
+    } else {
+        diesel::delete(tags::table.find(id)).execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// The tag Ghost knows by `ghost_id`, if we have it: (our id, slug, name, description).
+pub async fn tag_by_ghost_id(
+    conn: &mut AsyncPgConnection,
+    ghost_id: &str,
+) -> QueryResult<Option<(i64, String, String, String)>> {
+    tags::table
+        .filter(tags::ghost_id.eq(ghost_id))
+        .select((tags::id, tags::slug, tags::name, tags::description))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether another tag than `id` has `slug`.
+pub async fn tag_slug_taken(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    id: i64,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        tags::table
+            .filter(tags::slug.eq(slug))
+            .filter(tags::id.ne(id)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// The sync's own state (one row, made on first use).
+#[derive(Debug, Clone, Default, Queryable, serde::Serialize)]
+pub struct SyncState {
+    pub webhook_url: Option<String>,
+    pub last_webhook_at: Option<DateTime<Utc>>,
+    pub last_webhook_result: Option<String>,
+    pub progress_done: i32,
+    pub progress_total: Option<i32>,
+    pub progress_running: bool,
+}
+
+pub async fn sync_state(conn: &mut AsyncPgConnection) -> QueryResult<SyncState> {
+    Ok(ghost_sync_state::table
+        .select((
+            ghost_sync_state::webhook_url,
+            ghost_sync_state::last_webhook_at,
+            ghost_sync_state::last_webhook_result,
+            ghost_sync_state::progress_done,
+            ghost_sync_state::progress_total,
+            ghost_sync_state::progress_running,
+        ))
+        .first::<SyncState>(conn)
+        .await
+        .optional()?
+        .unwrap_or_default())
+}
+
+async fn ensure_state(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::insert_into(ghost_sync_state::table)
+        .values(ghost_sync_state::id.eq(1i16))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The address Ghost is to call (`None`: the blog's public one).
+pub async fn set_webhook_url(conn: &mut AsyncPgConnection, url: Option<&str>) -> QueryResult<()> {
+    ensure_state(conn).await?;
+    diesel::update(ghost_sync_state::table)
+        .set(ghost_sync_state::webhook_url.eq(url))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A webhook delivery arrived: when, and what became of it.
+pub async fn record_webhook(conn: &mut AsyncPgConnection, result: &str) -> QueryResult<()> {
+    ensure_state(conn).await?;
+    diesel::update(ghost_sync_state::table)
+        .set((
+            ghost_sync_state::last_webhook_at.eq(Utc::now()),
+            ghost_sync_state::last_webhook_result.eq(result),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// How far a running sync has come (`running` false when it ends).
+pub async fn set_progress(
+    conn: &mut AsyncPgConnection,
+    done: i32,
+    total: Option<i32>,
+    running: bool,
+) -> QueryResult<()> {
+    ensure_state(conn).await?;
+    diesel::update(ghost_sync_state::table)
+        .set((
+            ghost_sync_state::progress_done.eq(done),
+            ghost_sync_state::progress_total.eq(total),
+            ghost_sync_state::progress_running.eq(running),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }

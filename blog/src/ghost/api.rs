@@ -25,6 +25,14 @@ pub struct Pagination {
     pub next: Option<u32>,
 }
 
+/// `{"tags": [...], "meta": {...}}`.
+#[derive(Debug, Deserialize)]
+pub struct BrowseTags {
+    #[serde(default)]
+    pub tags: Vec<GhostTag>,
+    pub meta: Meta,
+}
+
 /// The `fields=id` projection used by the deletion scan.
 #[derive(Debug, Deserialize)]
 pub struct BrowseIds {

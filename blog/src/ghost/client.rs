@@ -43,6 +43,7 @@ pub struct GhostClient {
 pub enum Resource {
     Posts,
     Pages,
+    Tags,
 }
 
 impl Resource {
@@ -50,12 +51,14 @@ impl Resource {
         match self {
             Resource::Posts => "posts",
             Resource::Pages => "pages",
+            Resource::Tags => "tags",
         }
     }
     pub fn kind(self) -> &'static str {
         match self {
             Resource::Posts => "post",
             Resource::Pages => "page",
+            Resource::Tags => "tag",
         }
     }
 }

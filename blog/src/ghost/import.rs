@@ -1,20 +1,63 @@
 //! One Ghost post or page into ours: the same checks and sanitizing as the editor, matched by
 //! Ghost's id so that importing again changes nothing, and its tags and author brought along.
+//!
+//! Webhooks and sync passes may deliver one post at the same moment and in any order (Ghost
+//! sends `post.added` and `post.published` together for a post created published): each import
+//! holds Ghost's id for its transaction and applies only a version newer than the one we hold
+//! (or saw leave, `ghost_gone`), so every order ends on Ghost's latest `updated_at`.
+//!
 //! Imports never federate: a Ghost 6 site federates its own posts, and an archive of hundreds
-//! should not arrive in followers' timelines at once. Only public posts are imported: members-
-//! only, paid and tier posts stay behind (and an imported post that becomes gated is removed),
-//! since every page here is public.
+//! should not arrive in followers' timelines at once. Scheduled posts go live by Ghost's word
+//! (its `post.published` webhook or a sync), not by our scheduler. Only public posts are
+//! imported: members-only, paid and tier posts stay behind (and an imported post that becomes
+//! gated is removed), since every page here is public.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use shared::activitypub::outbox;
 use shared::models::blog::{PostFields, PostMeta};
 use shared::{AppContext, AppError};
 
-use super::api::{GhostAuthor, GhostPost};
-use crate::content::render;
+use super::api::{GhostAuthor, GhostPost, GhostTag};
+use super::cards;
 use crate::content::service::{self, SaveError};
-use crate::content::slug;
+use crate::content::{federate, slug};
 use crate::db;
+
+/// How often an import is tried again after losing a race for a slug or tag to another import
+/// (the next try sees the winner's committed row).
+const ATTEMPTS: u32 = 3;
+
+/// Why we hold no copy of a Ghost post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Ghost said it deleted it (its ids are never reused: nothing brings it back).
+    Deleted,
+    /// Members, paid or tiers.
+    Withheld,
+    /// A full scan no longer saw it (unpublished, with the Content API): a newer version
+    /// brings it back.
+    Unlisted,
+}
+
+impl Gone {
+    fn reason(self) -> &'static str {
+        match self {
+            Gone::Deleted => "deleted",
+            Gone::Withheld => "withheld",
+            Gone::Unlisted => "unlisted",
+        }
+    }
+}
+
+/// The version recorded for a deletion: later than any edit.
+fn forever() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -90,40 +133,84 @@ async fn author_ids(ctx: &AppContext, authors: &[GhostAuthor]) -> Result<Vec<i64
     Ok(ids)
 }
 
-/// Our status for a Ghost post: the Content API only shows published ones.
+/// Our status for a Ghost post: the Content API only shows published ones. A scheduled post
+/// stays scheduled until Ghost publishes it, even past its time (Ghost's scheduler may be late,
+/// or the post rescheduled).
 fn status_of(post: &GhostPost) -> &'static str {
     match post.status.as_deref() {
         None | Some("published") | Some("sent") => "published",
-        Some("scheduled") if post.published_at.is_some_and(|t| t > Utc::now()) => "scheduled",
-        Some("scheduled") => "published",
+        Some("scheduled") => "scheduled",
         Some(_) => "draft",
     }
 }
 
-/// Imports `post` as a `kind` ("post" or "page").
+fn is_race(e: &SaveError) -> bool {
+    matches!(
+        e,
+        SaveError::Db(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+            _
+        ))
+    )
+}
+
+/// Imports `post` as a `kind` ("post" or "page"), or removes our copy if Ghost gates it.
 pub async fn import(ctx: &AppContext, kind: &str, post: &GhostPost) -> Result<Outcome, AppError> {
-    if !is_public(post) {
-        remove(ctx, &post.id).await?;
-        return Ok(Outcome::Withheld);
+    let public = is_public(post);
+    let authors = if public {
+        author_ids(ctx, &post.authors).await?
+    } else {
+        Vec::new()
+    };
+    let html = cards::clean(post.html.as_deref().unwrap_or(""));
+    let mut attempt = 1;
+    loop {
+        let mut conn = ctx.conn().await?;
+        let result = conn
+            .transaction(async |conn| {
+                db::ghost::lock_ghost_id(conn, &post.id).await?;
+                if public {
+                    import_in(conn, kind, post, &html, &authors).await
+                } else {
+                    let removed =
+                        remove_in(ctx, conn, &post.id, post.updated_at, Gone::Withheld).await?;
+                    Ok(if removed == Removal::Stale {
+                        Outcome::Unchanged
+                    } else {
+                        Outcome::Withheld
+                    })
+                }
+            })
+            .await;
+        match result {
+            Err(e) if attempt < ATTEMPTS && is_race(&e) => {
+                tracing::info!(ghost_id = %post.id, error = %e, "Ghost import raced another; trying again");
+                attempt += 1;
+            }
+            Err(e) => {
+                tracing::warn!(ghost_id = %post.id, kind, error = %e, "Ghost import failed");
+                return Err(e.into());
+            }
+            Ok(outcome) => return Ok(outcome),
+        }
     }
-    let authors = author_ids(ctx, &post.authors).await?;
-    let mut conn = ctx.conn().await?;
-    let outcome = conn
-        .transaction(async |conn| import_in(conn, kind, post, &authors).await)
-        .await?;
-    Ok(outcome)
 }
 
 async fn import_in(
     conn: &mut AsyncPgConnection,
     kind: &str,
     post: &GhostPost,
+    html: &str,
     authors: &[i64],
 ) -> Result<Outcome, SaveError> {
     let author_id = authors.first().copied();
     let existing = db::ghost::imported(conn, &post.id).await?;
-    if let Some((_, version)) = existing
-        && version == post.updated_at
+    let gone = db::ghost::gone_version(conn, &post.id).await?;
+    // A delivery of the version we hold (or one older, arriving late) changes nothing.
+    if existing
+        .map(|(_, v)| v)
+        .max(gone)
+        .is_some_and(|held| held >= post.updated_at)
     {
         return Ok(Outcome::Unchanged);
     }
@@ -138,7 +225,6 @@ async fn import_in(
         slug::slugify(&post.slug)
     };
     let slug = service::free_slug(conn, None, &wanted, post_id).await?;
-    let html = render::sanitize(post.html.as_deref().unwrap_or(""));
     let excerpt = cut(
         post.custom_excerpt
             .as_deref()
@@ -158,7 +244,7 @@ async fn import_in(
         slug: &slug,
         title: &title,
         excerpt: &excerpt,
-        html: &html,
+        html,
         markdown: None,
         feature_image: feature_image.as_deref(),
         feature_image_alt: feature_image_alt.as_deref(),
@@ -182,27 +268,7 @@ async fn import_in(
             Outcome::Created,
         ),
     };
-    if let ("scheduled", Some(at)) = (status, published_at) {
-        crate::jobs::schedule_at(conn, id, at).await?;
-    }
-    let mut tag_ids = Vec::new();
-    for tag in &post.tags {
-        if tag.visibility.as_deref() == Some("internal") || tag.name.starts_with('#') {
-            continue;
-        }
-        let tag_slug = if slug::validate(&tag.slug).is_ok() {
-            tag.slug.clone()
-        } else {
-            slug::slugify(&tag.name)
-        };
-        let name = match cut(&tag.name, 100) {
-            n if n.is_empty() => tag_slug.clone(),
-            n => n,
-        };
-        let description = cut(tag.description.as_deref().unwrap_or(""), 500);
-        tag_ids.push(db::ghost::upsert_tag(conn, &tag.id, &tag_slug, &name, &description).await?);
-    }
-    tag_ids.dedup();
+    let tag_ids = upsert_tags(conn, &post.tags).await?;
     db::tags::set_post_tags(conn, id, &tag_ids).await?;
     db::authors::set_post_authors(conn, id, authors).await?;
     let meta = PostMeta {
@@ -215,22 +281,118 @@ async fn import_in(
     };
     db::meta::set_post_meta(conn, id, &meta).await?;
     db::ghost::remember_import(conn, &post.id, id, post.updated_at).await?;
+    db::ghost::forget_gone(conn, &post.id).await?;
+    let clash = (slug != wanted).then_some(wanted.as_str());
+    db::ghost::set_slug_clash(conn, &post.id, clash).await?;
     Ok(outcome)
 }
 
-/// Removes our copy of a post Ghost no longer has; true if there was one.
-pub async fn remove(ctx: &AppContext, ghost_id: &str) -> Result<bool, AppError> {
-    let found = {
-        let mut conn = ctx.conn().await?;
-        db::ghost::imported(&mut conn, ghost_id).await?
+/// Whether Ghost shows `tag` to readers (`internal` tags, named `#…`, are its own machinery).
+pub fn is_public_tag(tag: &GhostTag) -> bool {
+    tag.visibility.as_deref() != Some("internal") && !tag.name.starts_with('#')
+}
+
+/// Our slug, name and description for a Ghost tag.
+pub fn tag_fields(tag: &GhostTag) -> (String, String, String) {
+    let tag_slug = if slug::validate(&tag.slug).is_ok() {
+        tag.slug.clone()
+    } else {
+        slug::slugify(&tag.name)
     };
-    match found {
-        Some((post_id, _)) => {
-            service::remove(ctx, post_id).await?;
-            Ok(true)
-        }
-        None => Ok(false),
+    let name = match cut(&tag.name, 100) {
+        n if n.is_empty() => tag_slug.clone(),
+        n => n,
+    };
+    let description = cut(tag.description.as_deref().unwrap_or(""), 500);
+    (tag_slug, name, description)
+}
+
+/// Our ids for a post's public Ghost tags, in the post's order. Tags are written in Ghost-id
+/// order so that two imports sharing tags lock them in the same order (no deadlock).
+async fn upsert_tags(
+    conn: &mut AsyncPgConnection,
+    tags: &[GhostTag],
+) -> Result<Vec<i64>, SaveError> {
+    let mut wanted: Vec<&GhostTag> = tags.iter().filter(|t| is_public_tag(t)).collect();
+    wanted.sort_by(|a, b| a.id.cmp(&b.id));
+    wanted.dedup_by(|a, b| a.id == b.id);
+    let mut ids = std::collections::HashMap::new();
+    for tag in wanted {
+        let (tag_slug, name, description) = tag_fields(tag);
+        let id = db::ghost::upsert_tag(conn, &tag.id, &tag_slug, &name, &description).await?;
+        ids.insert(tag.id.as_str(), id);
     }
+    let mut ordered = Vec::with_capacity(ids.len());
+    for tag in tags {
+        if let Some(id) = ids.get(tag.id.as_str())
+            && !ordered.contains(id)
+        {
+            ordered.push(*id);
+        }
+    }
+    Ok(ordered)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// We held no copy.
+    Absent,
+    /// We hold a newer version than the one that left.
+    Stale,
+}
+
+/// Removes our copy of Ghost post `ghost_id`, which left Ghost (or our view of it) at
+/// `version`.
+pub async fn remove(
+    ctx: &AppContext,
+    ghost_id: &str,
+    version: Option<DateTime<Utc>>,
+    why: Gone,
+) -> Result<Removal, AppError> {
+    let version = match why {
+        Gone::Deleted => forever(),
+        _ => version.unwrap_or_else(Utc::now),
+    };
+    let mut conn = ctx.conn().await?;
+    let removal = conn
+        .transaction(async |conn| {
+            db::ghost::lock_ghost_id(conn, ghost_id).await?;
+            remove_in(ctx, conn, ghost_id, version, why).await
+        })
+        .await
+        .inspect_err(|e| tracing::warn!(ghost_id, error = %e, "removing a Ghost import failed"))?;
+    Ok(removal)
+}
+
+/// In the transaction holding `ghost_id`: deletes our copy unless we hold a version newer than
+/// `version`, and remembers that it left. A copy federated before imports stopped federating
+/// leaves a Tombstone, as any deleted post does.
+async fn remove_in(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    ghost_id: &str,
+    version: DateTime<Utc>,
+    why: Gone,
+) -> Result<Removal, SaveError> {
+    let existing = db::ghost::imported(conn, ghost_id).await?;
+    if existing.is_some_and(|(_, held)| held > version) {
+        return Ok(Removal::Stale);
+    }
+    db::ghost::remember_gone(conn, ghost_id, version, why.reason()).await?;
+    let Some((post_id, _)) = existing else {
+        return Ok(Removal::Absent);
+    };
+    if let Some(old) = db::posts::post_for_update(conn, post_id).await?
+        && let Some(object_id) = &old.ap_object_id
+    {
+        let as_note = db::settings::settings(conn).await?.federate_as == "Note";
+        let object = federate::tombstone(object_id, as_note);
+        let activity = outbox::activity(ctx.config(), &federate::BLOG, "Delete", object);
+        outbox::emit(conn, &activity).await?;
+    }
+    db::posts::delete_post(conn, post_id).await?;
+    Ok(Removal::Removed)
 }
 
 #[cfg(test)]

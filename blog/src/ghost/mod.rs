@@ -2,7 +2,9 @@
 //! follow its webhooks.
 
 pub mod api;
+pub mod cards;
 pub mod client;
 pub mod import;
 pub mod sync;
+pub mod tags;
 pub mod webhook;

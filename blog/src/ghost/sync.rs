@@ -32,6 +32,8 @@ pub struct Report {
     pub removed: usize,
     /// Gated posts (members, paid, tiers) left out.
     pub withheld: usize,
+    /// Tags renamed (or gone) in Ghost.
+    pub tags: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,15 +168,19 @@ async fn pass(
             report.removed += scan_deletions(ctx, &client, resource).await?;
         }
     }
+    report.tags += super::tags::sync(ctx, &client).await?;
     Ok(newest)
 }
 
-/// Ghost's ids of every `resource`, then removes our imports it no longer lists.
+/// Ghost's ids of every `resource`, then removes our imports it no longer lists. Only imports
+/// whose version predates the listing go: one a webhook brought in meanwhile was not listed
+/// because it did not exist yet.
 async fn scan_deletions(
     ctx: &AppContext,
     client: &GhostClient,
     resource: Resource,
 ) -> Result<usize, SyncError> {
+    let listed_at = Utc::now();
     let mut ids = HashSet::new();
     let mut page = 1;
     loop {
@@ -198,7 +204,9 @@ async fn scan_deletions(
     };
     let mut removed = 0;
     for (ghost_id, _) in ours.iter().filter(|(g, _)| !ids.contains(g)) {
-        if import::remove(ctx, ghost_id).await? {
+        let removal =
+            import::remove(ctx, ghost_id, Some(listed_at), import::Gone::Unlisted).await?;
+        if removal == import::Removal::Removed {
             removed += 1;
         }
     }

@@ -1,4 +1,4 @@
-//! `POST /webhooks/ghost`: Ghost's `post.*` and `page.*` webhooks, verified by
+//! `POST /webhooks/ghost`: Ghost's `post.*`, `page.*` and `tag.*` webhooks, verified by
 //! `X-Ghost-Signature: sha256=<hex>, t=<ms>`, the HMAC-SHA256 of the raw body followed by the
 //! timestamp, keyed with the webhook secret we gave the integration.
 
@@ -7,9 +7,9 @@ use serde_json::Value;
 use shared::infrastructure::jose::hmac_sha256;
 use shared::{AppContext, AppError};
 
-use super::api::GhostPost;
+use super::api::{GhostPost, GhostTag};
 use super::client::GhostClient;
-use super::import;
+use super::{import, tags};
 use crate::content::service;
 use crate::db;
 
@@ -52,8 +52,8 @@ pub fn verify(
     }
 }
 
-/// The events the sync follows (Ghost's `post.*` and `page.*`).
-pub const EVENTS: [&str; 18] = [
+/// The events the sync follows (Ghost's `post.*`, `page.*` and the tag changes).
+pub const EVENTS: [&str; 20] = [
     "post.added",
     "post.deleted",
     "post.edited",
@@ -72,6 +72,8 @@ pub const EVENTS: [&str; 18] = [
     "page.scheduled",
     "page.unscheduled",
     "page.rescheduled",
+    "tag.edited",
+    "tag.deleted",
 ];
 
 /// Registers our webhook for every event (Admin API key needed): the ids registered, and what
@@ -125,46 +127,135 @@ pub async fn receive(
         .headers()
         .get("x-ghost-signature")
         .and_then(|v| v.to_str().ok());
-    if let Err(why) = verify(
+    let result = match verify(
         header,
         &body,
         &site.webhook_secret,
         chrono::Utc::now().timestamp_millis(),
     ) {
-        tracing::warn!(why, "Ghost webhook refused");
-        return Err(AppError::Unauthorized);
-    }
-    let payload: Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("The webhook body is not JSON: {e}.")))?;
-    let (kind, change) = match (payload.get("post"), payload.get("page")) {
-        (Some(change), _) => ("post", change),
-        (None, Some(change)) => ("page", change),
-        // tag.*, member.*, site.changed: nothing for us.
-        _ => return Ok(HttpResponse::Ok().json(serde_json::json!({ "ignored": true }))),
+        Ok(()) => apply(&ctx, &body).await,
+        Err(why) => Err(Refused::Signature(why)),
     };
-    let current = change.get("current").filter(|c| c.get("id").is_some());
-    let outcome = match current {
+    let summary = match &result {
+        Ok(outcome) => outcome.clone(),
+        Err(e) => format!("refused: {e}"),
+    };
+    // What the admin page shows as the last delivery.
+    match ctx.conn().await {
+        Ok(mut conn) => {
+            if let Err(e) = db::ghost::record_webhook(&mut conn, &summary).await {
+                tracing::warn!(error = %e, "could not record a Ghost webhook delivery");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not record a Ghost webhook delivery"),
+    }
+    match result {
+        Ok(outcome) => {
+            service::purge(&ctx).await;
+            Ok(HttpResponse::Ok().json(serde_json::json!({ "outcome": outcome })))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Ghost webhook refused or failed");
+            Err(e.into())
+        }
+    }
+}
+
+/// Why a delivery was not applied.
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error("{0}")]
+    Signature(&'static str),
+    #[error("{0}")]
+    Bad(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<Refused> for AppError {
+    fn from(e: Refused) -> Self {
+        match e {
+            Refused::Signature(_) => AppError::Unauthorized,
+            Refused::Bad(why) => AppError::BadRequest(why),
+            Refused::App(e) => e,
+        }
+    }
+}
+
+/// `tag.added`, `tag.edited`, `tag.deleted`.
+async fn apply_tag(ctx: &AppContext, change: &Value) -> Result<String, Refused> {
+    match change.get("current").filter(|c| c.get("id").is_some()) {
         Some(current) => {
-            let post: GhostPost = serde_json::from_value(current.clone()).map_err(|e| {
-                AppError::BadRequest(format!("The webhook's post is not a Ghost post: {e}."))
-            })?;
-            format!("{:?}", import::import(&ctx, kind, &post).await?)
+            let tag: GhostTag = serde_json::from_value(current.clone())
+                .map_err(|e| Refused::Bad(format!("The webhook's tag is not a Ghost tag: {e}.")))?;
+            let changed = tags::changed(ctx, &tag).await?;
+            Ok(format!(
+                "tag {}: {}",
+                tag.id,
+                if changed { "Updated" } else { "Unchanged" }
+            ))
         }
         None => match change
             .get("previous")
             .and_then(|p| p.get("id"))
             .and_then(Value::as_str)
         {
-            Some(id) => format!("removed: {}", import::remove(&ctx, id).await?),
+            Some(id) => {
+                let held = tags::deleted(ctx, id).await?;
+                Ok(format!(
+                    "tag {id} deleted: {}",
+                    if held { "Removed" } else { "Absent" }
+                ))
+            }
+            None => Err(Refused::Bad(
+                "The webhook names no tag (neither current nor previous has an id).".into(),
+            )),
+        },
+    }
+}
+
+/// Applies a verified delivery; what became of it.
+async fn apply(ctx: &AppContext, body: &[u8]) -> Result<String, Refused> {
+    let payload: Value = serde_json::from_slice(body)
+        .map_err(|e| Refused::Bad(format!("The webhook body is not JSON: {e}.")))?;
+    if let Some(change) = payload.get("tag") {
+        return apply_tag(ctx, change).await;
+    }
+    let (kind, change) = match (payload.get("post"), payload.get("page")) {
+        (Some(change), _) => ("post", change),
+        (None, Some(change)) => ("page", change),
+        // member.*, site.changed: nothing for us.
+        _ => return Ok("ignored".into()),
+    };
+    let current = change.get("current").filter(|c| c.get("id").is_some());
+    let outcome = match current {
+        Some(current) => {
+            let post: GhostPost = serde_json::from_value(current.clone()).map_err(|e| {
+                Refused::Bad(format!("The webhook's {kind} is not a Ghost {kind}: {e}."))
+            })?;
+            format!(
+                "{kind} {}: {:?}",
+                post.id,
+                import::import(ctx, kind, &post).await?
+            )
+        }
+        None => match change
+            .get("previous")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+        {
+            Some(id) => format!(
+                "{kind} {id} deleted: {:?}",
+                import::remove(ctx, id, None, import::Gone::Deleted).await?
+            ),
             None => {
-                return Err(AppError::bad_request(
-                    "The webhook names no post (neither current nor previous has an id).",
-                ));
+                return Err(Refused::Bad(format!(
+                    "The webhook names no {kind} (neither current nor previous has an id)."
+                )));
             }
         },
     };
-    service::purge(&ctx).await;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "outcome": outcome })))
+    Ok(outcome)
 }
 
 #[cfg(test)]

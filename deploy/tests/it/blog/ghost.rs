@@ -19,35 +19,37 @@ use shared::testing::TestSession;
 use crate::support::TestFleet;
 use crate::support::people::person;
 
-const KEY: &str = "a1b2c3d4e5f60718293a4b5c6d";
+pub(super) const KEY: &str = "a1b2c3d4e5f60718293a4b5c6d";
 /// Ghost's default page size is 15; this fake pages by 2 so that a handful of posts spans pages.
 const FAKE_PAGE_CAP: usize = 2;
 
 #[derive(Default)]
-struct Site {
-    posts: Vec<Value>,
-    pages: Vec<Value>,
-    /// Every query string the fake was asked (the key removed).
-    log: Vec<String>,
+pub(super) struct Site {
+    pub(super) posts: Vec<Value>,
+    pub(super) pages: Vec<Value>,
+    /// Tags as the tags browse lists them (the Content API: public ones, no `updated_at`).
+    pub(super) tags: Vec<Value>,
+    /// Every query the fake was asked, `resource?query` (the key removed).
+    pub(super) log: Vec<String>,
     /// Answer every request with this instead: (status, content type, body).
-    broken: Option<(u16, &'static str, &'static str)>,
+    pub(super) broken: Option<(u16, &'static str, &'static str)>,
     /// Webhooks registered through the Admin API.
-    webhooks: Vec<Value>,
+    pub(super) webhooks: Vec<Value>,
 }
 
-struct FakeGhost {
-    site: Arc<Mutex<Site>>,
-    url: String,
-    handle: actix_web::dev::ServerHandle,
+pub(super) struct FakeGhost {
+    pub(super) site: Arc<Mutex<Site>>,
+    pub(super) url: String,
+    pub(super) handle: actix_web::dev::ServerHandle,
 }
 
-fn ghost_time(minutes_ago: i64) -> String {
+pub(super) fn ghost_time(minutes_ago: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
         .format("%Y-%m-%dT%H:%M:%S.000+00:00")
         .to_string()
 }
 
-fn author(slug: &str, name: &str) -> Value {
+pub(super) fn author(slug: &str, name: &str) -> Value {
     json!({
         "id": format!("5951f5fca366002ebd5dbef{}", slug.len() % 10),
         "name": name, "slug": slug,
@@ -58,7 +60,7 @@ fn author(slug: &str, name: &str) -> Value {
     })
 }
 
-fn tag(id: &str, name: &str, slug: &str, visibility: &str) -> Value {
+pub(super) fn tag(id: &str, name: &str, slug: &str, visibility: &str) -> Value {
     json!({
         "id": id, "name": name, "slug": slug, "description": "About it.",
         "feature_image": null, "visibility": visibility, "og_image": null, "og_title": null,
@@ -70,7 +72,7 @@ fn tag(id: &str, name: &str, slug: &str, visibility: &str) -> Value {
 }
 
 /// A post exactly as Ghost 5's Content API returns it with `include=tags,authors`.
-fn ghost_post(n: u32, title: &str, html: &str, minutes_ago: i64) -> Value {
+pub(super) fn ghost_post(n: u32, title: &str, html: &str, minutes_ago: i64) -> Value {
     let id = format!("6194d3ce51e2700162531a{n:02}");
     let slug = shared_slug(title);
     let jane = author("jane-doe", "Jane Doe");
@@ -113,7 +115,7 @@ fn gated_post(n: u32, title: &str, visibility: &str, minutes_ago: i64) -> Value 
     post
 }
 
-fn shared_slug(title: &str) -> String {
+pub(super) fn shared_slug(title: &str) -> String {
     blog::content::slug::slugify(title)
 }
 
@@ -128,14 +130,15 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
     let query = query_map(&req);
     let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
     let mut site = site.lock().unwrap();
-    site.log.push(
+    site.log.push(format!(
+        "{resource}?{}",
         query
             .iter()
             .filter(|(k, _)| k != "key")
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join("&"),
-    );
+            .join("&")
+    ));
     if let Some((status, content_type, body)) = site.broken {
         return HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
             .content_type(content_type)
@@ -157,12 +160,28 @@ async fn browse(req: HttpRequest, site: web::Data<Arc<Mutex<Site>>>) -> HttpResp
     let items = match resource.as_str() {
         "posts" => site.posts.clone(),
         "pages" => site.pages.clone(),
+        // Every tag the site has: those listed, and any a post or page carries (Ghost's tags
+        // exist apart from posts, and each one a post carries is among them). The Content API
+        // lists public ones (its default filter `visibility:public`).
+        "tags" => {
+            let mut tags = site.tags.clone();
+            for post in site.posts.iter().chain(&site.pages) {
+                for t in post["tags"].as_array().into_iter().flatten() {
+                    if !tags.iter().any(|known| known["id"] == t["id"]) {
+                        tags.push(t.clone());
+                    }
+                }
+            }
+            tags.into_iter()
+                .filter(|t| admin || t["visibility"] == "public")
+                .collect()
+        }
         _ => return HttpResponse::NotFound().finish(),
     };
     // The Content API shows published posts only, without their status, and of gated posts
     // (to a request without a member's session) only the free preview, with `access: false`;
     // the Admin API all.
-    let items: Vec<Value> = if admin {
+    let items: Vec<Value> = if admin || resource == "tags" {
         items
     } else {
         items
@@ -315,7 +334,7 @@ async fn delete_webhook(
 }
 
 impl FakeGhost {
-    async fn start(site: Site) -> FakeGhost {
+    pub(super) async fn start(site: Site) -> FakeGhost {
         let site = Arc::new(Mutex::new(site));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -340,7 +359,12 @@ impl FakeGhost {
     }
 }
 
-async fn connect(t: &TestFleet, admin: &TestSession, url: &str, key: &str) -> crate::support::Page {
+pub(super) async fn connect(
+    t: &TestFleet,
+    admin: &TestSession,
+    url: &str,
+    key: &str,
+) -> crate::support::Page {
     t.post_form(
         AppName::Blog,
         "/admin/ghost",
@@ -351,7 +375,9 @@ async fn connect(t: &TestFleet, admin: &TestSession, url: &str, key: &str) -> cr
     .await
 }
 
-async fn snapshot(t: &TestFleet) -> Vec<(String, String, chrono::DateTime<chrono::Utc>)> {
+pub(super) async fn snapshot(
+    t: &TestFleet,
+) -> Vec<(String, String, chrono::DateTime<chrono::Utc>)> {
     posts::table
         .order(posts::id)
         .select((posts::slug, posts::title, posts::updated_at))
@@ -534,6 +560,7 @@ async fn a_ghost_site_is_imported_page_by_page_kept_current_and_pruned() {
             .unwrap()
             .log
             .iter()
+            .filter(|q| !q.starts_with("tags?"))
             .all(|q| q.contains("filter=updated_at:>="))
     );
     assert!(
@@ -601,7 +628,7 @@ async fn a_ghost_site_is_imported_page_by_page_kept_current_and_pruned() {
     t.stop().await;
 }
 
-fn signature(body: &str, secret: &str, t_ms: i64) -> String {
+pub(super) fn signature(body: &str, secret: &str, t_ms: i64) -> String {
     let key = PKey::hmac(secret.as_bytes()).unwrap();
     let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
     let signed = format!("{body}{t_ms}");
@@ -611,7 +638,7 @@ fn signature(body: &str, secret: &str, t_ms: i64) -> String {
     )
 }
 
-async fn hook(t: &TestFleet, body: &str, signature: Option<String>) -> u16 {
+pub(super) async fn hook(t: &TestFleet, body: &str, signature: Option<String>) -> u16 {
     let mut req = t
         .client
         .post(t.fleet.at(AppName::Blog, "/webhooks/ghost"))
@@ -796,8 +823,8 @@ async fn an_admin_key_imports_drafts_too_and_registers_and_removes_the_webhooks(
         .unwrap();
     {
         let site = ghost.site.lock().unwrap();
-        assert_eq!(site.webhooks.len(), 18);
-        assert_eq!(ids.len(), 18);
+        assert_eq!(site.webhooks.len(), 20);
+        assert_eq!(ids.len(), 20);
         let target = t.fleet.at(AppName::Blog, "/webhooks/ghost");
         assert!(
             site.webhooks
@@ -813,11 +840,13 @@ async fn an_admin_key_imports_drafts_too_and_registers_and_removes_the_webhooks(
             events.contains(&"post.published")
                 && events.contains(&"page.deleted")
                 && events.contains(&"post.unpublished")
+                && events.contains(&"tag.edited")
+                && events.contains(&"tag.deleted")
         );
     }
     let status = t.get(AppName::Blog, "/admin/ghost", Some(&admin)).await;
     assert!(
-        status.body.contains("18 webhooks are registered"),
+        status.body.contains("20 webhooks are registered"),
         "{}",
         status.body
     );

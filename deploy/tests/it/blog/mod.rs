@@ -2,4 +2,8 @@
 
 mod editor_browser;
 mod ghost;
+mod ghost_cards;
+mod ghost_converge;
+mod ghost_scheduled;
+mod ghost_tags;
 mod writing;
