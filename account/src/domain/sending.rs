@@ -4,9 +4,9 @@
 //! Exactly once, as far as SMTP allows: each mail is one transaction that locks its recipient
 //! row (`FOR UPDATE SKIP LOCKED`), sends, and marks the row `sent` before committing. A sender
 //! that stops between mails leaves every row either sent or pending, so a restart neither skips
-//! nor repeats anyone, and any number of senders share a queue. The send of one mail runs as a
-//! task of its own, so cancelling the sender (a job's timeout, a shutdown) still records the
-//! mail it had started. What no protocol can close is a process killed between the server's
+//! nor repeats anyone, and any number of senders share a queue. A sender keeps a few mails in
+//! flight, each a task of its own, so cancelling the sender (a job's timeout, a shutdown)
+//! still records the mails it had started. What no protocol can close is a process killed between the server's
 //! "250 OK" and our commit: that recipient is sent again on restart, with the same
 //! `Message-ID` (receivers such as Gmail drop the duplicate).
 
@@ -34,8 +34,8 @@ pub enum SendError {
     Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
     #[error("links: {0}")]
     Links(#[from] shared::crypto::CryptoError),
-    #[error("the send task stopped: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("a mail task stopped without reporting")]
+    Lost,
 }
 
 /// How a sender's turn ended.
@@ -47,6 +47,28 @@ pub enum Turn {
     Done,
     /// The campaign is not sending (paused by an editor or by errors, or gone).
     Stopped,
+}
+
+/// Mails in flight at once per sender (fewer when the pool is smaller).
+pub const IN_FLIGHT: usize = 6;
+
+/// The next finished mail (a mail task that never reports within two minutes is an error).
+async fn next_outcome(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Result<Outcome, SendError>>,
+) -> Result<Result<Outcome, SendError>, SendError> {
+    match tokio::time::timeout(Duration::from_secs(120), rx.recv()).await {
+        Ok(Some(outcome)) => Ok(outcome),
+        _ => Err(SendError::Lost),
+    }
+}
+
+/// How a finished mail ends the turn, if it does.
+fn settle(outcome: Result<Outcome, SendError>) -> Result<Option<Turn>, SendError> {
+    Ok(match outcome? {
+        Outcome::Sent | Outcome::Skipped | Outcome::Failed => None,
+        Outcome::Paused => Some(Turn::Stopped),
+        Outcome::NoneLeft => Some(Turn::Done),
+    })
 }
 
 /// What one mail did.
@@ -87,31 +109,59 @@ impl Sender {
             };
             (campaign, newsletter)
         };
-        loop {
-            if started.elapsed() >= budget {
-                return Ok(Turn::More);
+        // Several mails in flight: an SMTP exchange spends most of its time waiting (on the
+        // server and on TCP acknowledgements), so one at a time would cap the rate far below
+        // what a server takes. Each in-flight mail holds a pooled connection.
+        let in_flight = IN_FLIGHT
+            .min(self.pool.status().max_size.saturating_sub(1))
+            .max(1);
+        // Each mail is a detached task reporting here: cancelling this turn (a job timeout, a
+        // shutdown) still lets every mail it started be recorded.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut running = 0usize;
+        let mut end = Turn::More;
+        while started.elapsed() < budget {
+            while running >= in_flight {
+                running -= 1;
+                if let Some(stop) = settle(next_outcome(&mut rx).await?)? {
+                    end = stop;
+                }
+            }
+            if end != Turn::More {
+                break;
             }
             let slot = {
                 let mut conn = self.pool.get().await?;
                 db::campaigns::take_slot(&mut conn, campaign_id, self.rate_per_sec).await?
             };
             let Some(slot) = slot else {
-                return Ok(Turn::Stopped);
+                end = Turn::Stopped;
+                break;
             };
             if let Ok(wait) = (slot - Utc::now()).to_std() {
                 tokio::time::sleep(wait).await;
             }
-            let task = tokio::spawn(self.clone().send_next(campaign.clone(), newsletter.clone()));
-            match task.await?? {
-                Outcome::Sent | Outcome::Skipped | Outcome::Failed => {}
-                Outcome::Paused => return Ok(Turn::Stopped),
-                Outcome::NoneLeft => {
-                    let mut conn = self.pool.get().await?;
-                    db::campaigns::finish(&mut conn, campaign_id).await?;
-                    return Ok(Turn::Done);
-                }
+            let (me, tx) = (self.clone(), tx.clone());
+            let (c, n) = (campaign.clone(), newsletter.clone());
+            tokio::spawn(async move {
+                // The receiver is gone only when the turn was cancelled: nothing to tell.
+                let _ = tx.send(me.send_next(c, n).await);
+            });
+            running += 1;
+        }
+        while running > 0 {
+            running -= 1;
+            if let Some(stop) = settle(next_outcome(&mut rx).await?)?
+                && (end == Turn::More || stop == Turn::Stopped)
+            {
+                end = stop;
             }
         }
+        if end == Turn::Done {
+            let mut conn = self.pool.get().await?;
+            db::campaigns::finish(&mut conn, campaign_id).await?;
+        }
+        Ok(end)
     }
 
     /// Claims, sends and records the next recipient in one transaction.

@@ -146,7 +146,7 @@ async fn a_campaign_reaches_every_confirmed_subscriber_exactly_once_across_a_sto
     let db = TestDb::new().await;
     let redis = TestRedis::new(&db.name).await;
     let suffix = format!(".{}@example.org", db.name.replace('_', "-"));
-    const RATE: f64 = 150.0;
+    const RATE: f64 = 40.0;
     const CONFIRMED: i64 = 500;
     let smtp = mail_sink().url();
     let rate = RATE.to_string();
@@ -156,6 +156,8 @@ async fn a_campaign_reaches_every_confirmed_subscriber_exactly_once_across_a_sto
         &[
             ("SMTP_URL", &smtp),
             ("NEWSLETTER_RATE_PER_SEC", &rate),
+            // Six mails in flight (one pooled connection each).
+            ("DB_POOL_SIZE", "8"),
             ("DKIM_PRIVATE_KEY", &pem),
             ("DKIM_DOMAIN", "rose-ash.localhost"),
             ("DKIM_SELECTOR", "test"),

@@ -506,3 +506,60 @@ async fn members_subscribe_in_one_click_and_forms_are_guarded_and_limited() {
     assert!(page.body.contains("Too many"), "{}", page.body);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn the_embedded_subscribe_form_works_for_a_visitor_on_another_app() {
+    let t = TestFleet::start().await;
+    letter(&t).await;
+    // The form as the blog composes it into a page.
+    let fragment = t
+        .fleet
+        .ctx(AppName::Blog)
+        .fragments()
+        .fetch(fragment_catalog::newsletter_subscribe(Some("letter")), None)
+        .await;
+    let action = t.fleet.at(AppName::Account, "/subscribe");
+    assert!(
+        fragment.html.contains(&format!(r#"action="{action}""#)),
+        "{}",
+        fragment.html
+    );
+    assert!(fragment.html.contains(r#"name="email""#));
+
+    // A visitor with no session anywhere posts it from a blog page: a sibling's form, accepted
+    // without account's token; the double opt-in mail goes out.
+    let visitor = address(&t, "visitor");
+    let blog = t.fleet.url(AppName::Blog).origin().ascii_serialization();
+    let res = t
+        .client
+        .post(&action)
+        .header("origin", &blog)
+        .header("sec-fetch-site", "same-site")
+        .form(&[("newsletter", "letter"), ("email", visitor.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(status(&t, &visitor).await.as_deref(), Some("unconfirmed"));
+    confirmation_link(&visitor, 1).await;
+
+    // The same form posted from another site, or without any provenance, changes nothing.
+    let other = address(&t, "other");
+    for (origin, site) in [
+        (Some("https://evil.example"), "cross-site"),
+        (None, "cross-site"),
+    ] {
+        let mut req = t.client.post(&action).header("sec-fetch-site", site);
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        let res = req
+            .form(&[("newsletter", "letter"), ("email", other.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+    }
+    assert_eq!(status(&t, &other).await, None);
+    t.stop().await;
+}
