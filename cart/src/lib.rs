@@ -1,16 +1,35 @@
-//! The cart: a cart per user (or per anonymous visitor of the cart app), lines and totals.
+//! The cart: a cart per member (or per anonymous visitor of the cart app) whose lines name
+//! sellable items (market variants; events ticket types later) through the `Sellables`
+//! contract, checkout into orders (idempotent per cart version, prices snapshotted, stock held
+//! through `Inventory` until payment or expiry), SumUp payments verified only by our own
+//! `GET`, refunds, receipts, and order pages for buyers and admins.
+//!
+//! Laid out as the reference app shape (see `events/src/lib.rs`): `routes/` (cart, checkout,
+//! orders, admin, webhook), `views.rs`, `domain/` (lines and their flags, checkout, payments,
+//! the order state machine, `CartError`), `db/` (orders), `jobs.rs` (verify, expire, stock,
+//! receipt), `sumup.rs` (SumUp's wire format), `config.rs` and `state.rs`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod config;
+pub mod db;
+mod domain;
 mod fragments;
+mod jobs;
 mod routes;
+mod state;
+mod sumup;
+mod views;
 
 use futures_util::future::LocalBoxFuture;
 use include_dir::{Dir, include_dir};
+use shared::contracts::sellable::SellableRef;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::session::Session;
 use shared::models::cart::{self, CartOwner};
 use shared::{AppContext, AppError, AppName, AppSpec, Viewer};
+
+pub use routes::WEBHOOK;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -18,6 +37,9 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
+    jobs: jobs::registry,
+    start: state::start,
+    config_variables: config::VARIABLES,
     // Market pages post "add to cart" here.
     cross_app_forms: &[shared::infrastructure::link_catalog::routes::CART_ITEMS],
     actor: shared::infrastructure::app::ActorProfile {
@@ -28,7 +50,8 @@ pub static APP: AppSpec = AppSpec {
 };
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart
-/// (quantities summed, capped), and the anonymous cart goes.
+/// (quantities summed, capped), and the anonymous cart goes. A member's cart frozen in
+/// checkout is left alone (the anonymous lines stay with the old session).
 fn merge_on_sign_in<'a>(
     ctx: &'a AppContext,
     old: Option<&'a Session>,
@@ -49,10 +72,20 @@ async fn merge(ctx: &AppContext, session_id: &str, user_id: i64) -> Result<(), A
     let Some(anonymous) = cart::find(&mut conn, &routes::anonymous_owner(session_id)).await? else {
         return Ok(());
     };
+    if anonymous.checkout_order_id.is_some() {
+        return Ok(());
+    }
     let items = cart::items(&mut conn, anonymous.id).await?;
     let mine = cart::find_or_create(&mut conn, &CartOwner::User(user_id)).await?;
+    if mine.checkout_order_id.is_some() {
+        return Ok(());
+    }
     for item in &items {
-        cart::add_item(&mut conn, mine.id, item.product_id, item.quantity).await?;
+        let (Some(what), Some(seen)) = (item.item(), item.seen_price()) else {
+            continue;
+        };
+        let what: SellableRef = what;
+        cart::add_line(&mut conn, mine.id, what, item.quantity, &seen).await?;
     }
     cart::delete(&mut conn, anonymous.id).await?;
     drop(conn);

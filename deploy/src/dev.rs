@@ -42,7 +42,15 @@ pub async fn prepare() -> anyhow::Result<(Config, devenv::DevServices)> {
     } else {
         println!("  · applied migrations: {}", applied.join(", "));
     }
-    let mut config = Config::from_env()?;
+    // Payments go to a local SumUp simulator unless SUMUP_API_URL names a SumUp.
+    let sumup = crate::sumup_sim::start_for_dev()?;
+    let mut config = Config::from_lookup(move |name| {
+        sumup
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+    })?;
     if config.smtp_url.is_none() {
         // Mail (sign-up confirmations, password resets) goes to a local SMTP sink: each message
         // is printed here with its links and kept under target/dev-mail.

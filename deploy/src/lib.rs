@@ -17,3 +17,4 @@ pub mod mail_sink;
 pub mod ops;
 pub mod seed;
 pub mod ship;
+pub mod sumup_sim;

@@ -9,6 +9,7 @@
 
 mod account;
 mod blog;
+mod cart;
 mod events;
 mod federation;
 mod fleet;

@@ -18,3 +18,4 @@ pub mod email;
 pub mod events;
 pub mod inventory;
 pub mod protocols;
+pub mod sellable;

@@ -327,15 +327,82 @@ diesel::table! {
         session_key -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int8,
+        checkout_order_id -> Nullable<Int8>,
     }
 }
 
 diesel::table! {
-    cart_items (cart_id, product_id) {
+    cart_items (cart_id, kind, item_id) {
         cart_id -> Int8,
-        product_id -> Int8,
         quantity -> Int4,
         added_at -> Timestamptz,
+        kind -> Text,
+        item_id -> Int8,
+        seen_price_cents -> Nullable<Int8>,
+        seen_currency -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Int8,
+        reference -> Text,
+        idempotency_key -> Text,
+        cart_id -> Nullable<Int8>,
+        user_id -> Nullable<Int8>,
+        email -> Text,
+        contact_name -> Text,
+        fulfilment -> Text,
+        address -> Text,
+        state -> Text,
+        currency -> Text,
+        total_cents -> Int8,
+        refunded_cents -> Int8,
+        reservation_key -> Text,
+        expires_at -> Timestamptz,
+        sumup_checkout_id -> Nullable<Text>,
+        hosted_checkout_url -> Nullable<Text>,
+        sumup_transaction_id -> Nullable<Text>,
+        access_digest -> Text,
+        paid_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, position) {
+        order_id -> Int8,
+        position -> Int4,
+        kind -> Text,
+        item_id -> Int8,
+        title -> Text,
+        unit_price_cents -> Int8,
+        quantity -> Int4,
+    }
+}
+
+diesel::table! {
+    order_history (id) {
+        id -> Int8,
+        order_id -> Int8,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor -> Text,
+        note -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_refunds (id) {
+        id -> Int8,
+        order_id -> Int8,
+        amount_cents -> Int8,
+        admin_id -> Nullable<Int8>,
+        note -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -608,7 +675,9 @@ diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(post_comments -> posts (post_id));
 diesel::joinable!(carts -> users (user_id));
 diesel::joinable!(cart_items -> carts (cart_id));
-diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_history -> orders (order_id));
+diesel::joinable!(order_refunds -> orders (order_id));
 diesel::joinable!(products -> stalls (stall_id));
 diesel::joinable!(stall_owners -> stalls (stall_id));
 diesel::joinable!(stall_owners -> users (user_id));
@@ -659,6 +728,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     inventory_reservation_lines,
     carts,
     cart_items,
+    orders,
+    order_lines,
+    order_history,
+    order_refunds,
     events,
     newsletters,
     newsletter_subscriptions,

@@ -6,6 +6,7 @@ mod errors;
 mod inventory;
 pub mod on_database;
 mod registry;
+mod sellable;
 
 pub use inventory::ReleaseExpiredStock;
 pub use on_database::DbServices;

@@ -10,6 +10,7 @@ use crate::contracts::dtos::{
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, ServiceResult, UserDirectory,
 };
+use crate::contracts::sellable::{SellableDto, SellableRef, Sellables};
 use crate::db::DbPool;
 use crate::models::cart::CartOwner;
 use crate::models::market::Product;
@@ -151,15 +152,17 @@ impl Carts for DbServices {
                 None => return Ok(CartSummary::default()),
             }
         };
-        let ids: Vec<i64> = items.iter().map(|i| i.product_id).collect();
-        let products: HashMap<i64, ProductDto> = self
-            .products_by_ids(&ids)
+        // Prices are the sellers' (a line whose item is gone counts for nothing).
+        let refs: Vec<SellableRef> = items.iter().filter_map(|i| i.item()).collect();
+        let sellables: HashMap<SellableRef, SellableDto> = self
+            .sellables(&refs)
             .await?
             .into_iter()
-            .map(|p| (p.id, p))
+            .map(|s| (s.item, s))
             .collect();
         Ok(CartSummary::of(items.iter().filter_map(|i| {
-            products.get(&i.product_id).map(|p| (i.quantity, &p.price))
+            let item = i.item()?;
+            sellables.get(&item).map(|s| (i.quantity, &s.unit_price))
         })))
     }
 }

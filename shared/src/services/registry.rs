@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::DbServices;
 use crate::contracts::inventory::Inventory;
+use crate::contracts::sellable::Sellables;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
@@ -19,6 +20,7 @@ pub struct Registry {
     pub calendar: Arc<dyn Calendar>,
     pub newsletters: Arc<dyn Newsletters>,
     pub inventory: Arc<dyn Inventory>,
+    pub sellables: Arc<dyn Sellables>,
 }
 
 impl Registry {
@@ -33,7 +35,8 @@ impl Registry {
             carts: db.clone(),
             calendar: db.clone(),
             newsletters: db.clone(),
-            inventory: db,
+            inventory: db.clone(),
+            sellables: db,
         }
     }
 }

@@ -1,0 +1,223 @@
+//! The cart's jobs, each enqueued in the transaction of the change that causes it and safe to
+//! run twice:
+//! - [`VerifyCheckout`]: a webhook said a checkout changed; ask SumUp and apply its answer.
+//! - [`ExpireOrder`]: an order's hold ran out; re-check, deactivate the SumUp checkout, cancel.
+//! - [`CommitStock`] / [`ReleaseStock`]: a paid order keeps its stock, a cancelled one gives
+//!   it back (through the `Inventory` contract, idempotent by key).
+//! - [`SendReceipt`]: the buyer's receipt (text and HTML) with the order's signed link.
+
+use shared::AppContext;
+use shared::contracts::dtos::Money;
+use shared::infrastructure::mail::{Email, Mailer};
+use shared::jobs::{Job, JobError, JobRegistry};
+
+use crate::db::orders;
+use crate::domain::CartError;
+use crate::domain::payments::{self, Outcome};
+use crate::domain::state::Actor;
+use crate::state::CartState;
+
+pub fn registry() -> JobRegistry<AppContext> {
+    JobRegistry::new()
+        .register::<VerifyCheckout>()
+        .register::<ExpireOrder>()
+        .register::<CommitStock>()
+        .register::<ReleaseStock>()
+        .register::<SendReceipt>()
+}
+
+fn state(ctx: &AppContext) -> Result<std::sync::Arc<CartState>, JobError> {
+    ctx.state::<CartState>()
+        .ok_or_else(|| JobError::failed("the cart's state is not built yet"))
+}
+
+fn failed(e: CartError) -> JobError {
+    match e {
+        CartError::SumUp(ref s) if !s.is_retryable() => JobError::Permanent(e.to_string()),
+        CartError::NoSuchOrder => JobError::Permanent(e.to_string()),
+        other => JobError::failed(other),
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct VerifyCheckout {
+    pub checkout_id: String,
+}
+
+impl Job for VerifyCheckout {
+    const JOB_TYPE: &'static str = "cart.verify_checkout";
+    const PRIORITY: i16 = 30;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let state = state(ctx)?;
+        let outcome = payments::verify(ctx, &state, &self.checkout_id)
+            .await
+            .map_err(failed)?;
+        tracing::info!(checkout = %self.checkout_id, ?outcome, "SumUp checkout verified");
+        Ok(())
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ExpireOrder {
+    pub order_id: i64,
+}
+
+impl Job for ExpireOrder {
+    const JOB_TYPE: &'static str = "cart.expire_order";
+    const PRIORITY: i16 = 20;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let state = state(ctx)?;
+        let outcome = payments::give_up(
+            ctx,
+            &state,
+            self.order_id,
+            Actor::System,
+            "Not paid in time: stock released, payment closed.",
+        )
+        .await
+        .map_err(failed)?;
+        if outcome == Outcome::Mismatch {
+            tracing::warn!(order = self.order_id, "expiry found a mismatching checkout");
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CommitStock {
+    pub order_id: i64,
+}
+
+impl Job for CommitStock {
+    const JOB_TYPE: &'static str = "cart.commit_stock";
+    const PRIORITY: i16 = 25;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let order = {
+            let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+            orders::by_id(&mut conn, self.order_id)
+                .await?
+                .ok_or_else(|| JobError::Permanent("no such order".into()))?
+        };
+        match ctx
+            .registry()
+            .inventory
+            .commit(&order.reservation_key)
+            .await
+            .map_err(JobError::failed)?
+        {
+            Ok(_) => Ok(()),
+            Err(refusal) => {
+                // Paid after the hold was swept: the sale stands, stock needs a look.
+                tracing::error!(order = %order.reference, ?refusal, "a paid order's stock was already released");
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseStock {
+    pub order_id: i64,
+}
+
+impl Job for ReleaseStock {
+    const JOB_TYPE: &'static str = "cart.release_stock";
+    const PRIORITY: i16 = 25;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let order = {
+            let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+            orders::by_id(&mut conn, self.order_id)
+                .await?
+                .ok_or_else(|| JobError::Permanent("no such order".into()))?
+        };
+        match ctx
+            .registry()
+            .inventory
+            .release(&order.reservation_key)
+            .await
+        {
+            Ok(_) | Err(shared::contracts::protocols::ServiceError::NotFound) => Ok(()),
+            Err(e) => Err(JobError::failed(e)),
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SendReceipt {
+    pub order_id: i64,
+}
+
+#[derive(serde::Serialize)]
+struct ReceiptLine {
+    title: String,
+    quantity: i32,
+    unit_price: String,
+    total: String,
+}
+
+impl Job for SendReceipt {
+    const JOB_TYPE: &'static str = "cart.send_receipt";
+    const PRIORITY: i16 = 20;
+    const MAX_ATTEMPTS: i32 = 12;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let (order, lines) = {
+            let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+            let order = orders::by_id(&mut conn, self.order_id)
+                .await?
+                .ok_or_else(|| JobError::Permanent("no such order".into()))?;
+            let lines = orders::lines(&mut conn, order.id).await?;
+            (order, lines)
+        };
+        let money = |cents: i64| {
+            Money {
+                cents,
+                currency: order.currency.clone(),
+            }
+            .to_string()
+        };
+        let link = crate::domain::checkout::order_link(ctx, &order).map_err(failed)?;
+        let mut context = tera::Context::new();
+        context.insert("reference", &order.reference);
+        context.insert("name", &order.contact_name);
+        context.insert("total", &money(order.total_cents));
+        context.insert("link", &link);
+        context.insert("fulfilment", &order.fulfilment);
+        context.insert(
+            "lines",
+            &lines
+                .iter()
+                .map(|l| ReceiptLine {
+                    title: l.title.clone(),
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price_cents),
+                    total: money(l.unit_price_cents.saturating_mul(i64::from(l.quantity))),
+                })
+                .collect::<Vec<_>>(),
+        );
+        let render = |name: &str| {
+            ctx.templates()
+                .render(name, &context)
+                .map_err(|e| JobError::Permanent(format!("{name}: {e}")))
+        };
+        let email = Email {
+            to: order.email.clone(),
+            subject: format!("Your receipt for order {}", order.reference),
+            text: render("mail/receipt.txt")?,
+            html: Some(render("mail/receipt.html")?),
+            ..Email::default()
+        };
+        let mailer =
+            Mailer::from_config(ctx.config()).map_err(|e| JobError::Permanent(e.to_string()))?;
+        mailer.send_email(&email).await.map_err(JobError::failed)
+    }
+}

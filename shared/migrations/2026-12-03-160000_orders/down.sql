@@ -1,0 +1,14 @@
+ALTER TABLE carts DROP COLUMN checkout_order_id, DROP COLUMN version;
+DROP TABLE order_refunds;
+DROP TABLE order_history;
+DROP TABLE order_lines;
+DROP TABLE orders;
+DELETE FROM cart_items WHERE kind <> 'variant';
+ALTER TABLE cart_items ADD COLUMN product_id BIGINT REFERENCES products (id) ON DELETE CASCADE;
+UPDATE cart_items ci SET product_id = v.product_id FROM product_variants v WHERE v.id = ci.item_id;
+DELETE FROM cart_items WHERE product_id IS NULL;
+ALTER TABLE cart_items DROP CONSTRAINT cart_items_pkey;
+ALTER TABLE cart_items DROP COLUMN kind, DROP COLUMN item_id, DROP COLUMN seen_price_cents, DROP COLUMN seen_currency;
+ALTER TABLE cart_items ALTER COLUMN product_id SET NOT NULL;
+ALTER TABLE cart_items ADD PRIMARY KEY (cart_id, product_id);
+CREATE INDEX cart_items_product_idx ON cart_items (product_id);
