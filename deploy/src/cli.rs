@@ -34,6 +34,8 @@ DEVELOPMENT:
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
     bench blog     the blog's home and post pages, cached and rendered, against nginx serving
                    the same bytes and Ghost's figures (same flags; use --release)
+    bench market   the market's home, a search and a product page over 10,000 products, and
+                   reading a product from a 500 KB page (same flags; use --release)
     serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
@@ -73,6 +75,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("jobs") => {
             crate::bench_jobs::run().await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("market") => {
+            crate::bench_market::run(bench_options(&args[2..])?).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("blog") => {
             crate::bench_blog::run(bench_options(&args[2..])?).await

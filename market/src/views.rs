@@ -9,7 +9,10 @@ use shared::infrastructure::markdown;
 use shared::infrastructure::page::Pagination;
 use shared::models::market::{Product, Stall, Variant};
 
+use crate::db::imports;
 use crate::domain::form::{ProductForm, StallForm};
+use crate::domain::imports::Progress;
+use crate::domain::market::Home;
 use crate::domain::{ProductPage, StallPage};
 
 fn money(cents: i64, currency: &str) -> Money {
@@ -77,6 +80,43 @@ pub struct Filters {
     pub stall: String,
     pub tag: String,
     pub q: String,
+    pub in_stock: bool,
+    pub min: String,
+    pub max: String,
+}
+
+impl Filters {
+    /// The filters that are set, urlencoded and ending in `&`, or empty.
+    pub fn query(&self) -> String {
+        let in_stock = if self.in_stock { "1" } else { "" };
+        let pairs: Vec<(&str, &str)> = [
+            ("q", self.q.as_str()),
+            ("stall", &self.stall),
+            ("tag", &self.tag),
+            ("in_stock", in_stock),
+            ("min", &self.min),
+            ("max", &self.max),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        if pairs.is_empty() {
+            return String::new();
+        }
+        let mut q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        q.push('&');
+        q
+    }
+}
+
+/// A facet value with the number of products choosing it would list.
+#[derive(Debug, Serialize)]
+pub struct FacetValue<'a> {
+    pub value: &'a str,
+    pub label: &'a str,
+    pub count: i64,
 }
 
 /// `index.html`: stalls, filters and products.
@@ -87,21 +127,48 @@ pub struct HomePage<'a> {
     pub products: Vec<ProductCard<'a>>,
     pub filters: Filters,
     pub total: i64,
+    pub stall_facets: Vec<FacetValue<'a>>,
+    pub tag_facets: Vec<FacetValue<'a>>,
+    pub in_stock_count: i64,
+    /// The filters as a query string ending in `&` (or empty), for the page links.
+    pub query: String,
     pub pagination: Pagination,
     pub is_admin: bool,
 }
 
 impl<'a> HomePage<'a> {
-    pub fn new(
-        stalls: &'a [Stall],
-        tags: &'a [String],
-        products: &'a [Product],
-        filters: Filters,
-        total: i64,
-        pagination: Pagination,
-        is_admin: bool,
-    ) -> Self {
+    pub fn new(home: &'a Home, filters: Filters, pagination: Pagination, is_admin: bool) -> Self {
+        let (stalls, tags, products, total, facets) = (
+            &home.stalls,
+            &home.tags,
+            &home.products,
+            home.total,
+            &home.facets,
+        );
         HomePage {
+            stall_facets: facets
+                .stalls
+                .iter()
+                .filter_map(|(id, count)| {
+                    let s = stalls.iter().find(|s| s.id == *id)?;
+                    Some(FacetValue {
+                        value: &s.slug,
+                        label: &s.name,
+                        count: *count,
+                    })
+                })
+                .collect(),
+            tag_facets: facets
+                .tags
+                .iter()
+                .map(|(t, count)| FacetValue {
+                    value: t,
+                    label: t,
+                    count: *count,
+                })
+                .collect(),
+            in_stock_count: facets.in_stock,
+            query: filters.query(),
             stalls: stalls.iter().map(StallView::from).collect(),
             tags,
             products: cards(products),
@@ -176,6 +243,8 @@ pub struct ProductPageView<'a> {
     pub images: Vec<ImageView<'a>>,
     pub can_edit: bool,
     pub add_to_cart: String,
+    /// The variant the picker starts on: the first one that can be bought.
+    pub first_in_stock: Option<i64>,
     /// schema.org `Product` with its offers, for search engines; `<` escaped, so it is safe
     /// inside `<script>`.
     pub json_ld: String,
@@ -200,6 +269,7 @@ impl<'a> ProductPageView<'a> {
                 .collect(),
             can_edit: page.can_edit,
             add_to_cart,
+            first_in_stock: page.variants.iter().find(|v| v.in_stock()).map(|v| v.id),
             json_ld: json_ld(page, url),
         }
     }
@@ -293,6 +363,59 @@ pub struct StallFormPage<'a> {
 pub struct ImportPage<'a> {
     pub stall_slug: &'a str,
     pub url: &'a str,
+}
+
+/// One address of a bulk import.
+#[derive(Debug, Serialize)]
+pub struct ImportItemView<'a> {
+    pub url: &'a str,
+    pub state: &'a str,
+    pub error: Option<&'a str>,
+    /// The saved draft's slug.
+    pub product: Option<&'a str>,
+}
+
+/// `import_progress.html`.
+#[derive(Debug, Serialize)]
+pub struct ImportProgressPage<'a> {
+    pub stall_slug: &'a str,
+    pub stall_name: &'a str,
+    pub id: i64,
+    pub items: Vec<ImportItemView<'a>>,
+    pub total: usize,
+    pub queued: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+impl<'a> ImportProgressPage<'a> {
+    pub fn new(p: &'a Progress) -> Self {
+        let count = |state: &str| p.items.iter().filter(|i| i.state == state).count();
+        ImportProgressPage {
+            stall_slug: &p.stall.slug,
+            stall_name: &p.stall.name,
+            id: p.import.id,
+            items: p
+                .items
+                .iter()
+                .map(|i| ImportItemView {
+                    url: &i.url,
+                    state: &i.state,
+                    error: i.error.as_deref(),
+                    product: i.product_id.and_then(|id| {
+                        p.slugs
+                            .iter()
+                            .find(|(pid, _)| *pid == id)
+                            .map(|(_, s)| s.as_str())
+                    }),
+                })
+                .collect(),
+            total: p.items.len(),
+            queued: count(imports::QUEUED),
+            done: count(imports::DONE),
+            failed: count(imports::FAILED),
+        }
+    }
 }
 
 /// `fragments/featured.html`.

@@ -2,5 +2,6 @@
 //! products and their parts, so the writes live here; `shared::models::market` keeps the row
 //! types and the reads other apps need (the `Catalog` contract's).
 
+pub mod imports;
 pub mod products;
 pub mod stalls;

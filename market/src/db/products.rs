@@ -4,25 +4,81 @@
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::{
     product_images, product_options, product_slug_history, product_variants, products,
 };
 use shared::models::market::{NewVariant, Product, ProductImage, ProductOption, Variant, status};
 
-/// The weighted document the search index is built on (title > tags > description); it
-/// repeats the migration's index expression so PostgreSQL uses that index.
-const DOCUMENT: &str = "(setweight(to_tsvector('english'::regconfig, products.title), 'A') || \
-     setweight(to_tsvector('english'::regconfig, market_tags_text(products.tags)), 'B') || \
-     setweight(to_tsvector('english'::regconfig, products.description), 'C'))";
+/// The weighted document search matches and ranks on (title > tags > description): a
+/// generated column with its GIN index (migration `2026-12-03-164000_market_facets`).
+const DOCUMENT: &str = "products.search_document";
 
-/// What the market home lists: active products, narrowed by stall, tag and text.
+/// What the market home lists: active products, narrowed by stall, tag, text, stock and
+/// price (minor units, inclusive).
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub stall_id: Option<i64>,
     pub tag: Option<String>,
     pub text: Option<String>,
+    pub in_stock: bool,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+}
+
+/// How many products each facet value would list, given the other filters.
+#[derive(Debug, Default, Clone)]
+pub struct Facets {
+    /// Stall id → count.
+    pub stalls: Vec<(i64, i64)>,
+    /// Tag → count, most used first.
+    pub tags: Vec<(String, i64)>,
+    pub in_stock: i64,
+}
+
+/// Counts for each facet, each under every filter but its own (so choosing a stall still
+/// shows how many the others have).
+pub async fn facets(conn: &mut AsyncPgConnection, f: &Filter) -> QueryResult<Facets> {
+    use diesel::dsl::count_star;
+    // The filter is a boxed query, which cannot be grouped: it selects the ids, and the
+    // grouping runs over them (PostgreSQL plans the `IN` as a semi-join).
+    let matching = |f: Filter| filtered(&f).select(products::id);
+    let stalls: Vec<(Option<i64>, i64)> = products::table
+        .filter(products::id.eq_any(matching(Filter {
+            stall_id: None,
+            ..f.clone()
+        })))
+        .group_by(products::stall_id)
+        .select((products::stall_id, count_star()))
+        .load(conn)
+        .await?;
+    let mut tags: Vec<(String, i64)> = products::table
+        .filter(products::id.eq_any(matching(Filter {
+            tag: None,
+            ..f.clone()
+        })))
+        .group_by(sql::<Text>("1"))
+        .select((sql::<Text>("unnest(products.tags)"), count_star()))
+        .load(conn)
+        .await?;
+    tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    tags.truncate(40);
+    let in_stock = filtered(&Filter {
+        in_stock: true,
+        ..f.clone()
+    })
+    .count()
+    .get_result(conn)
+    .await?;
+    Ok(Facets {
+        stalls: stalls
+            .into_iter()
+            .filter_map(|(s, n)| Some((s?, n)))
+            .collect(),
+        tags,
+        in_stock,
+    })
 }
 
 fn filtered(f: &Filter) -> products::BoxedQuery<'static, Pg> {
@@ -34,6 +90,23 @@ fn filtered(f: &Filter) -> products::BoxedQuery<'static, Pg> {
     }
     if let Some(tag) = &f.tag {
         q = q.filter(products::tags.contains(vec![tag.clone()]));
+    }
+    if f.in_stock {
+        // `stock` mirrors the variants' (an untracked variant counts as plenty).
+        q = q.filter(products::stock.gt(0));
+    }
+    if f.min_price.is_some() || f.max_price.is_some() {
+        // A product is in range when one of its variants is.
+        q = q.filter(
+            sql::<Bool>(
+                "EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id \
+                 AND v.price_cents >= ",
+            )
+            .bind::<BigInt, _>(f.min_price.unwrap_or(i64::MIN))
+            .sql(" AND v.price_cents <= ")
+            .bind::<BigInt, _>(f.max_price.unwrap_or(i64::MAX))
+            .sql(")"),
+        );
     }
     if let Some(text) = &f.text {
         // Words and phrases (`websearch_to_tsquery`: quotes, -exclusion); a plain query also

@@ -2,14 +2,17 @@
 //! way product importers read shops (schema.org JSON-LD first, then microdata, then
 //! OpenGraph/`product:` meta tags), with relative addresses resolved against the page.
 //!
-//! A small scanner finds tags and their attributes (no DOM: only `<script>` bodies and tag
-//! attributes are needed, and a 2 MB page is scanned once); JSON-LD shapes vary too much for
-//! strict types, so it is walked as `serde_json::Value`.
+//! The page is parsed by a real HTML parser and its structured data read in each syntax
+//! (`structured.rs`, in the shapes `extruct` gives); this module decides what that data says
+//! about the product. Microdata items are read as the JSON-LD they stand for, so one walker
+//! serves both; JSON-LD shapes vary too much for strict types, so it is a `serde_json::Value`.
 
 use serde_json::Value;
 use url::Url;
 
 use super::form::{ProductForm, minor_units};
+use super::html::Document;
+use super::structured::Syntaxes;
 
 /// A product as another shop's page describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,180 +39,6 @@ pub struct ImportedVariant {
     pub price: Option<(i64, String)>,
     pub availability: Option<String>,
     pub image: Option<String>,
-}
-
-/// One start tag: its lower-case name and attributes (names lower-cased, values unescaped).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
-    /// Byte offset just past the tag's `>`.
-    pub end: usize,
-}
-
-impl Tag {
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Every start tag of `html`, in order. Comments are skipped; malformed markup ends the scan.
-pub fn tags(html: &str) -> Vec<Tag> {
-    let bytes = html.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(lt) = html[i..].find('<').map(|p| p + i) {
-        if html[lt..].starts_with("<!--") {
-            i = html[lt..].find("-->").map_or(bytes.len(), |p| lt + p + 3);
-            continue;
-        }
-        let name_start = lt + 1;
-        let name_len = bytes[name_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
-            .count();
-        if name_len == 0 {
-            i = lt + 1;
-            continue;
-        }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        let (attrs, end) = attributes(html, name_start + name_len);
-        out.push(Tag { name, attrs, end });
-        i = end;
-        // A script's or style's body is text, not tags.
-        if out
-            .last()
-            .is_some_and(|t| t.name == "script" || t.name == "style")
-        {
-            let close = format!("</{}", out.last().map_or("", |t| t.name.as_str()));
-            i = find_ci(html, end, &close).unwrap_or(bytes.len());
-        }
-    }
-    out
-}
-
-/// Case-insensitive find of an ASCII `needle` from `from`.
-fn find_ci(html: &str, from: usize, needle: &str) -> Option<usize> {
-    let hay = html.as_bytes();
-    let n = needle.as_bytes();
-    (from..hay.len().saturating_sub(n.len()) + 1)
-        .find(|&i| hay[i..i + n.len()].eq_ignore_ascii_case(n))
-}
-
-/// Parses attributes from `i` to the tag's closing `>`; returns them and the offset past it.
-fn attributes(html: &str, mut i: usize) -> (Vec<(String, String)>, usize) {
-    let b = html.as_bytes();
-    let mut attrs = Vec::new();
-    loop {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
-            i += 1;
-        }
-        if i >= b.len() {
-            return (attrs, b.len());
-        }
-        if b[i] == b'>' {
-            return (attrs, i + 1);
-        }
-        let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
-            i += 1;
-        }
-        let name = html[start..i].to_ascii_lowercase();
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < b.len() && b[i] == b'=' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let quote = b[i];
-                let vstart = i + 1;
-                let vend = b[vstart..]
-                    .iter()
-                    .position(|c| *c == quote)
-                    .map_or(b.len(), |p| vstart + p);
-                value = unescape(&html[vstart..vend]);
-                i = (vend + 1).min(b.len());
-            } else {
-                let vstart = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
-                    i += 1;
-                }
-                value = unescape(&html[vstart..i]);
-            }
-        }
-        if !name.is_empty() {
-            attrs.push((name, value));
-        } else {
-            i += 1;
-        }
-    }
-}
-
-/// The character references pages put in attribute values and titles.
-pub fn unescape(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let entity = &rest[1..semi];
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The bodies of `<script type="application/ld+json">` elements.
-pub fn json_ld_blocks(html: &str) -> Vec<&str> {
-    tags(html)
-        .into_iter()
-        .filter(|t| {
-            t.name == "script"
-                && t.attr("type")
-                    .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/ld+json"))
-        })
-        .map(|t| {
-            let end = find_ci(html, t.end, "</script").unwrap_or(html.len());
-            html[t.end..end].trim()
-        })
-        .collect()
 }
 
 fn has_type(v: &Value, wanted: &[&str]) -> bool {
@@ -243,7 +72,9 @@ fn find_product(v: &Value) -> Option<&Value> {
 
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::String(s) => {
+            Some(s.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty())
+        }
         Value::Number(n) => Some(n.to_string()),
         Value::Array(items) => items.iter().find_map(|i| text(Some(i))),
         Value::Object(map) => text(map.get("name").or_else(|| map.get("@value"))),
@@ -381,7 +212,10 @@ fn from_json_ld(product: &Value, base: &Url) -> Imported {
     let (price, avail) = offer(product.get("offers"));
     let mut found = Imported {
         title: text(product.get("name")).unwrap_or_default(),
-        description: plain(&text(product.get("description")).unwrap_or_default()),
+        description: match product.get("description") {
+            Some(Value::String(raw)) => plain(raw),
+            other => plain(&text(other).unwrap_or_default()),
+        },
         images: images(product.get("image"), base),
         sku: text(product.get("sku")),
         gtin: ["gtin13", "gtin", "gtin12", "gtin14", "gtin8"]
@@ -418,89 +252,63 @@ fn from_json_ld(product: &Value, base: &Url) -> Imported {
     found
 }
 
-/// Markup dropped from a description (some shops put HTML in JSON-LD).
+/// A description as readable text: some shops put HTML (or escaped HTML) in JSON-LD.
 fn plain(s: &str) -> String {
-    if !s.contains('<') {
-        return unescape(s);
+    if s.contains(['<', '&']) {
+        return Document::parse(s).readable_text(0);
     }
-    let mut out = String::with_capacity(s.len());
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    unescape(&out.split_whitespace().collect::<Vec<_>>().join(" "))
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
-/// `itemprop` values of a page that declares a schema.org `Product` in microdata.
-fn from_microdata(all: &[Tag], base: &Url) -> Option<Imported> {
-    let product = all.iter().position(|t| {
-        t.attr("itemtype")
-            .is_some_and(|ty| ty.trim_end_matches('/').ends_with("schema.org/Product"))
-    })?;
-    let mut found = Imported {
-        source: "microdata",
-        ..Imported::default()
-    };
-    let mut currency_code = None;
-    let mut amount = None;
-    for t in &all[product..] {
-        let Some(prop) = t.attr("itemprop") else {
-            continue;
-        };
-        let value = t
-            .attr("content")
-            .or_else(|| t.attr("href"))
-            .or_else(|| t.attr("src"))
-            .map(str::to_owned);
-        let Some(value) = value else { continue };
-        match prop {
-            "name" if found.title.is_empty() => found.title = value,
-            "description" if found.description.is_empty() => found.description = value,
-            "image" => found.images.extend(resolve(base, &value)),
-            "sku" => found.sku = Some(value),
-            "price" | "lowPrice" if amount.is_none() => amount = price_minor(&Value::String(value)),
-            "priceCurrency" => currency_code = currency(Some(&Value::String(value))),
-            "availability" => found.availability = availability(Some(&Value::String(value))),
-            _ => {}
+/// A microdata item as the JSON-LD it stands for: `type` becomes `@type`, properties become
+/// keys, nested items recurse, so `from_json_ld` reads both.
+fn microdata_as_json_ld(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(microdata_as_json_ld).collect()),
+        Value::Object(item) if item.contains_key("properties") || item.contains_key("type") => {
+            let mut out = serde_json::Map::new();
+            if let Some(t) = item.get("type") {
+                out.insert("@type".into(), t.clone());
+            }
+            if let Some(Value::Object(props)) = item.get("properties") {
+                for (k, v) in props {
+                    out.insert(k.clone(), microdata_as_json_ld(v));
+                }
+            }
+            Value::Object(out)
         }
+        Value::Object(item) => item.get("value").cloned().unwrap_or(Value::Null),
+        other => other.clone(),
     }
-    found.price = amount.zip(currency_code);
-    (!found.title.is_empty()).then_some(found)
 }
 
 /// OpenGraph and Facebook's `product:` tags (and their legacy `og:price:` spellings).
-fn from_meta(all: &[Tag], base: &Url) -> Option<Imported> {
+fn from_opengraph(props: &[(String, String)], base: &Url) -> Option<Imported> {
     let mut found = Imported {
         source: "opengraph",
         ..Imported::default()
     };
     let mut amount = None;
     let mut code = None;
-    let mut title_tag = None;
-    for t in all {
-        if t.name != "meta" {
+    for (key, content) in props {
+        let content = content.trim();
+        if content.is_empty() {
             continue;
         }
-        let Some(key) = t.attr("property").or_else(|| t.attr("name")) else {
-            continue;
-        };
-        let Some(content) = t.attr("content").map(str::trim).filter(|c| !c.is_empty()) else {
-            continue;
-        };
+        let value = Value::String(content.to_owned());
         match key.to_ascii_lowercase().as_str() {
-            "og:title" => found.title = content.to_owned(),
-            "twitter:title" => title_tag = title_tag.or(Some(content.to_owned())),
-            "og:description" | "description" if found.description.is_empty() => {
-                found.description = content.to_owned()
+            "og:title" if found.title.is_empty() => {
+                found.title = text(Some(&value)).unwrap_or_default()
             }
+            "og:description" if found.description.is_empty() => found.description = plain(content),
             "og:image" | "og:image:url" | "og:image:secure_url" => {
                 if let Some(u) = resolve(base, content)
                     && !found.images.contains(&u)
@@ -508,43 +316,44 @@ fn from_meta(all: &[Tag], base: &Url) -> Option<Imported> {
                     found.images.push(u);
                 }
             }
-            "product:price:amount" | "og:price:amount" => {
-                amount = price_minor(&Value::String(content.to_owned()))
+            "product:price:amount" | "og:price:amount" if amount.is_none() => {
+                amount = price_minor(&value)
             }
-            "product:price:currency" | "og:price:currency" => {
-                code = currency(Some(&Value::String(content.to_owned())))
+            "product:price:currency" | "og:price:currency" if code.is_none() => {
+                code = currency(Some(&value))
             }
             "product:availability" | "og:availability" => {
-                found.availability = Some(content.to_owned())
+                found.availability = availability(Some(&value))
             }
-            "product:brand" => found.brand = Some(content.to_owned()),
-            "product:retailer_item_id" => found.sku = Some(content.to_owned()),
+            "product:brand" => found.brand = text(Some(&value)),
+            "product:retailer_item_id" => found.sku = text(Some(&value)),
             _ => {}
         }
-    }
-    if found.title.is_empty() {
-        found.title = title_tag.unwrap_or_default();
     }
     found.price = amount.zip(code);
     (!found.title.is_empty()).then_some(found)
 }
 
+/// What a page's structured data says about its product: JSON-LD first, then microdata,
+/// then OpenGraph; `None` when it names none.
+pub fn interpret(data: &Syntaxes, base: &Url) -> Option<Imported> {
+    let products = |docs: &[Value], source: &'static str| -> Option<Imported> {
+        docs.iter().find_map(|doc| {
+            let found = from_json_ld(find_product(doc)?, base);
+            (!found.title.is_empty()).then_some(Imported { source, ..found })
+        })
+    };
+    let microdata: Vec<Value> = data.microdata.iter().map(microdata_as_json_ld).collect();
+    products(&data.json_ld, "json-ld")
+        .or_else(|| products(&microdata, "microdata"))
+        .or_else(|| from_opengraph(&data.opengraph, base))
+}
+
 /// What `html`, found at `base`, says about its product; `None` when it names none.
-/// JSON-LD that does not parse is skipped, so a broken block falls back to the next source.
+/// JSON-LD that does not parse even leniently is skipped, so a broken block falls back to the
+/// next source.
 pub fn extract(html: &str, base: &Url) -> Option<Imported> {
-    for block in json_ld_blocks(html) {
-        let Ok(doc) = serde_json::from_str::<Value>(block) else {
-            continue;
-        };
-        if let Some(product) = find_product(&doc) {
-            let found = from_json_ld(product, base);
-            if !found.title.is_empty() {
-                return Some(found);
-            }
-        }
-    }
-    let all = tags(html);
-    from_microdata(&all, base).or_else(|| from_meta(&all, base))
+    interpret(&Syntaxes::read(html, base), base)
 }
 
 fn money(p: &(i64, String)) -> String {
@@ -694,7 +503,7 @@ mod tests {
         let html = r#"<head><script type="application/ld+json">{"@type":"Product","name":</script>
 <meta property="og:title" content="Medlar &amp; apple jelly"><meta property="og:image" content="/img/j.jpg">
 <meta property="product:price:amount" content="6,50"><meta property="product:price:currency" content="gbp">
-<meta name="description" content="Sharp."></head>"#;
+<meta property="og:description" content="Sharp."></head>"#;
         let p = extract(html, &base()).unwrap();
         assert_eq!(p.source, "opengraph");
         assert_eq!(p.title, "Medlar & apple jelly");
@@ -738,12 +547,5 @@ mod tests {
         assert_eq!(price_minor(&serde_json::json!(22)), Some(2200));
         assert_eq!(price_minor(&serde_json::json!(4.5)), Some(450));
         assert_eq!(p("free"), None);
-    }
-
-    #[test]
-    fn attributes_unquoted_and_entities() {
-        let t = tags("<meta property=og:title content='A &#x27;b&#39; &lt;c&gt;'>");
-        assert_eq!(t[0].attr("content"), Some("A 'b' <c>"));
-        assert_eq!(t[0].attr("property"), Some("og:title"));
     }
 }

@@ -40,6 +40,7 @@ pub struct Home {
     pub tags: Vec<String>,
     pub products: Vec<Product>,
     pub total: i64,
+    pub facets: products::Facets,
 }
 
 pub struct Market<'a> {
@@ -82,6 +83,10 @@ impl<'a> Market<'a> {
         Market { pool }
     }
 
+    pub(crate) fn pool(&self) -> &'a DbPool {
+        self.pool
+    }
+
     pub async fn home(
         &self,
         filter: &Filter,
@@ -94,6 +99,7 @@ impl<'a> Market<'a> {
             tags: products::tags(&mut conn).await?,
             total: products::count(&mut conn, filter).await?,
             products: products::list(&mut conn, filter, limit, offset).await?,
+            facets: products::facets(&mut conn, filter).await?,
         })
     }
 

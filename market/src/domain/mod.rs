@@ -4,7 +4,10 @@
 
 pub mod extract;
 pub mod form;
+pub mod html;
+pub mod imports;
 pub mod market;
+pub mod structured;
 
 pub use market::{Market, ProductPage, StallPage};
 
@@ -16,6 +19,8 @@ pub enum MarketError {
     NoSuchProduct,
     #[error("there is no such stall")]
     NoSuchStall,
+    #[error("there is no such import")]
+    NoSuchImport,
     #[error("only the stall's owners may do that")]
     NotOwner,
     #[error("only administrators may do that")]
@@ -37,6 +42,7 @@ impl From<MarketError> for AppError {
         match err {
             MarketError::NoSuchProduct => AppError::not_found("There is no such product."),
             MarketError::NoSuchStall => AppError::not_found("There is no such stall."),
+            MarketError::NoSuchImport => AppError::not_found("There is no such import."),
             MarketError::NotOwner => {
                 AppError::Forbidden("Only the stall's owners may change it.".into())
             }

@@ -8,6 +8,7 @@ use shared::{AppContext, AppError, PageRequest};
 
 use crate::db::products::Filter;
 use crate::domain::Market;
+use crate::domain::form::minor_units;
 use crate::views::{self, Filters, HomePage};
 
 const PER_PAGE: u32 = 24;
@@ -18,7 +19,23 @@ pub struct HomeQuery {
     stall: String,
     tag: String,
     q: String,
+    /// `1`: only what can be bought now.
+    in_stock: String,
+    /// Prices as typed (`5`, `12.50`).
+    min: String,
+    max: String,
     page: Option<u32>,
+}
+
+/// A typed price bound in minor units; empty is none, anything else unreadable a 400.
+fn bound(typed: &str, which: &str) -> Result<Option<i64>, AppError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    minor_units(typed)
+        .map(Some)
+        .ok_or_else(|| AppError::bad_request(format!("The {which} price is not an amount.")))
 }
 
 pub async fn index(
@@ -40,6 +57,9 @@ pub async fn index(
         stall_id,
         tag: nonempty(&query.tag).map(|t| t.to_lowercase()),
         text: nonempty(&query.q),
+        in_stock: matches!(query.in_stock.trim(), "1" | "on" | "true"),
+        min_price: bound(&query.min, "lowest")?,
+        max_price: bound(&query.max, "highest")?,
     };
     // Counted first so a page past the end is a 404 before the list is read.
     let total = market.count(&filter).await?;
@@ -51,13 +71,13 @@ pub async fn index(
         stall: query.stall.trim().to_owned(),
         tag: query.tag.trim().to_owned(),
         q: query.q.trim().to_owned(),
+        in_stock: filter.in_stock,
+        min: query.min.trim().to_owned(),
+        max: query.max.trim().to_owned(),
     };
     let view = HomePage::new(
-        &home.stalls,
-        &home.tags,
-        &home.products,
+        &home,
         filters,
-        home.total,
         pagination,
         user.as_ref().is_some_and(CurrentUser::is_admin),
     );

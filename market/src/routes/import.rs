@@ -11,7 +11,8 @@ use shared::{AppContext, AppError, PageRequest};
 use super::actor;
 use super::product::render_form;
 use crate::domain::{Market, MarketError, extract};
-use crate::views::{self, ImportPage};
+use crate::views::{self, ImportPage, ImportProgressPage};
+use shared::infrastructure::redirect::see_other;
 
 #[derive(Debug, Deserialize)]
 pub struct ImportForm {
@@ -69,4 +70,39 @@ pub async fn preview(
         Some(fetched.url.as_str()),
     )
     .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BulkForm {
+    urls: String,
+}
+
+/// `POST /stalls/{slug}/imports`: queue a list of addresses, then show their progress.
+pub async fn bulk(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    form: web::Form<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    let (stall, id) = Market::new(ctx.db())
+        .start_import(actor(&user), &slug, &form.urls)
+        .await?;
+    Ok(see_other(format!("/stalls/{}/imports/{id}", stall.slug)).finish())
+}
+
+/// `GET /stalls/{slug}/imports/{id}`: each address's state, refreshing until all are done.
+pub async fn progress(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let progress = Market::new(ctx.db())
+        .import_progress(actor(&user), &slug, id)
+        .await?;
+    let view = ImportProgressPage::new(&progress);
+    let context = views::page_context(ctx.base_context(), &view)?;
+    ctx.render_page(&page, "import_progress.html", context, Vec::new())
+        .await
 }

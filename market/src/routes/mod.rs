@@ -24,6 +24,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/stalls/{slug}/products", web::post().to(product::create))
         .route("/stalls/{slug}/import", web::get().to(import::form))
         .route("/stalls/{slug}/import", web::post().to(import::preview))
+        .route("/stalls/{slug}/imports", web::post().to(import::bulk))
+        .route(
+            "/stalls/{slug}/imports/{id}",
+            web::get().to(import::progress),
+        )
         .route(link_catalog::routes::PRODUCT, web::get().to(product::show))
         .route(
             link_catalog::routes::PRODUCT,

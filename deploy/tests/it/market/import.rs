@@ -12,8 +12,8 @@ use diesel_async::RunQueryDsl;
 use shared::AppName;
 use shared::db::schema::products;
 
-use crate::support::TestFleet;
 use crate::support::people::person;
+use crate::support::{TestFleet, eventually};
 
 const SHOPIFY: &str = r#"<!doctype html><html><head><title>Wool Hat – Fell Knits</title>
 <meta property="og:title" content="Wool Hat">
@@ -204,6 +204,240 @@ async fn an_owner_imports_a_product_as_a_draft_and_failures_save_nothing() {
             .await
             .status,
         404
+    );
+    shop.handle.stop(false).await;
+    t.stop().await;
+}
+
+/// A product page for the bulk import: every tenth names no product.
+fn bulk_page(n: u32) -> String {
+    if n % 10 == 0 {
+        return "<html><body>Out of print.</body></html>".into();
+    }
+    format!(
+        r#"<html><head><script type="application/ld+json">{{"@context":"https://schema.org",
+        "@type":"Product","name":"Bulk item {n}","sku":"B-{n}","image":"/img/{n}.jpg",
+        "offers":{{"@type":"Offer","price":"{n}.50","priceCurrency":"GBP"}}}}</script></head></html>"#
+    )
+}
+
+async fn bulk_shop() -> Shop {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://shop.localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let server = HttpServer::new(|| {
+        App::new().route(
+            "/items/{n}",
+            web::get().to(|n: web::Path<u32>| async move {
+                HttpResponse::Ok()
+                    .content_type("text/html")
+                    .body(bulk_page(*n))
+            }),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Shop { base, handle }
+}
+
+fn progress_counts(body: &str) -> Option<(u32, u32, u32, u32)> {
+    let at = body.find(r#"class="progress""#)?;
+    let tag = &body[at..at + body[at..].find('>')?];
+    let attr = |name: &str| -> Option<u32> {
+        let key = format!(r#"data-{name}=""#);
+        let from = tag.find(&key)? + key.len();
+        tag[from..from + tag[from..].find('"')?].parse().ok()
+    };
+    Some((
+        attr("total")?,
+        attr("done")?,
+        attr("failed")?,
+        attr("queued")?,
+    ))
+}
+
+#[actix_web::test]
+async fn a_bulk_import_of_fifty_pages_runs_as_jobs_and_survives_a_crashed_worker() {
+    use market::db::imports::{self, market_import_items};
+    use market::domain::imports::ImportProduct;
+
+    let t = TestFleet::start().await;
+    let shop = bulk_shop().await;
+    let owner = person(&t, "fell", "member").await;
+    let other = person(&t, "nosy", "member").await;
+    let stall_id = {
+        let mut conn = t.db.conn().await;
+        let stall = market::db::stalls::insert(
+            &mut conn,
+            &market::db::stalls::StallFields {
+                slug: "fell-knits",
+                name: "Fell Knits",
+                description: "",
+                image_url: None,
+                contact: "",
+                location: "",
+            },
+        )
+        .await
+        .unwrap();
+        market::db::stalls::add_owner(&mut conn, stall.id, owner)
+            .await
+            .unwrap();
+        stall.id
+    };
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let other_s = t.sign_in(AppName::Market, other).await;
+    let urls: String = (1..=50)
+        .map(|n| format!("{}/items/{n}\n", shop.base))
+        .collect();
+
+    // Bad lists are refused whole; someone else's stall is not theirs to fill.
+    for bad in ["", "not an address", "javascript:alert(1)"] {
+        let r = t
+            .post_form(
+                AppName::Market,
+                "/stalls/fell-knits/imports",
+                &[("urls", bad)],
+                Some(&owner_s),
+                AppName::Market,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.body);
+    }
+    let refused = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/imports",
+            &[("urls", urls.as_str())],
+            Some(&other_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let started = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/imports",
+            &[("urls", urls.as_str())],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let progress = started.headers["location"].to_str().unwrap().to_owned();
+    assert!(progress.starts_with("/stalls/fell-knits/imports/"));
+    assert_eq!(
+        t.get(AppName::Market, &progress, Some(&other_s))
+            .await
+            .status,
+        403
+    );
+
+    eventually(60, "the bulk import to finish", || {
+        let (t, progress, owner_s) = (&t, &progress, &owner_s);
+        async move {
+            let page = t.get(AppName::Market, progress, Some(owner_s)).await;
+            progress_counts(&page.body).is_some_and(|(_, _, _, queued)| queued == 0)
+        }
+    })
+    .await;
+    let page = t.get(AppName::Market, &progress, Some(&owner_s)).await;
+    assert_eq!(progress_counts(&page.body), Some((50, 45, 5, 0)));
+    assert!(
+        !page.body.contains(r#"http-equiv="refresh""#),
+        "finished: no refresh"
+    );
+    assert_eq!(
+        page.body.matches("the page names no product").count(),
+        5,
+        "each failure says why"
+    );
+    assert!(page.body.contains("/products/bulk-item-7/edit"));
+    let drafts: Vec<(String, String, i64)> = products::table
+        .filter(products::stall_id.eq(stall_id))
+        .select((products::title, products::status, products::price_cents))
+        .order(products::id)
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(drafts.len(), 45);
+    assert!(drafts.iter().all(|(_, status, _)| status == "draft"));
+    assert!(drafts.contains(&("Bulk item 7".into(), "draft".into(), 750)));
+
+    // A market process that claimed jobs and died mid-fetch: its leases run out and the live
+    // runner finishes them; running a finished job again saves nothing twice.
+    let crashed: Vec<i64> = {
+        use diesel_async::AsyncConnection;
+        let mut conn = t.db.conn().await;
+        let urls: Vec<String> = (51..=60)
+            .map(|n| format!("{}/items/{n}", shop.base))
+            .collect();
+        conn.transaction(async |conn| {
+            let (_, items) = imports::insert(conn, stall_id, owner, &urls).await?;
+            let jobs: Vec<ImportProduct> =
+                items.iter().map(|&item| ImportProduct { item }).collect();
+            shared::jobs::enqueue_many(conn, &jobs).await.unwrap();
+            diesel::sql_query(
+                "UPDATE background_jobs SET status = 'running', attempts = 1, \
+                 locked_by = 'crashed-market', locked_until = now() - interval '1 second' \
+                 WHERE job_type = 'market.import_product'",
+            )
+            .execute(conn)
+            .await?;
+            Ok::<_, diesel::result::Error>(items)
+        })
+        .await
+        .unwrap()
+    };
+    eventually(60, "the crashed worker's imports to be taken over", || {
+        let (t, crashed) = (&t, &crashed);
+        async move {
+            market_import_items::table
+                .filter(market_import_items::id.eq_any(crashed))
+                .filter(market_import_items::state.eq("queued"))
+                .count()
+                .get_result::<i64>(&mut t.db.conn().await)
+                .await
+                .unwrap()
+                == 0
+        }
+    })
+    .await;
+    let again: Vec<ImportProduct> = crashed.iter().map(|&item| ImportProduct { item }).collect();
+    shared::jobs::enqueue_many(&mut t.db.conn().await, &again)
+        .await
+        .unwrap();
+    eventually(30, "the repeated jobs to run", || {
+        let t = &t;
+        async move {
+            diesel::dsl::select(diesel::dsl::not(diesel::dsl::exists(
+                shared::db::schema::background_jobs::table.filter(
+                    shared::db::schema::background_jobs::job_type.eq("market.import_product"),
+                ),
+            )))
+            .get_result::<bool>(&mut t.db.conn().await)
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+    let total: i64 = products::table
+        .filter(products::stall_id.eq(stall_id))
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        total,
+        45 + 9,
+        "51..=59 saved once each, 60 names no product"
     );
     shop.handle.stop(false).await;
     t.stop().await;

@@ -174,6 +174,55 @@ async fn owners_sell_at_their_stall_and_nobody_else_changes_it() {
     assert_eq!(ld["offers"]["offers"].as_array().unwrap().len(), 6);
     assert_eq!(ld["brand"]["name"], "Fell Knits");
 
+    // Add to cart by variant: one radio per variant, the sold-out one (L / Red) disabled, the
+    // first buyable one chosen; the form posts to the cart, which takes it from the market.
+    let ids: Vec<(i64, Option<String>)> = product_variants::table
+        .filter(product_variants::product_id.eq(id))
+        .order(product_variants::position)
+        .select((product_variants::id, product_variants::sku))
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let cart = t.fleet.url(AppName::Cart).join("/cart/items").unwrap();
+    assert!(
+        page.body.contains(&format!(r#"action="{cart}""#)),
+        "{}",
+        page.body
+    );
+    for (vid, sku) in &ids {
+        let radio = format!(r#"name="variant" value="{vid}""#);
+        let at = page.body.find(&radio).unwrap_or_else(|| panic!("{radio}"));
+        let tail = &page.body[at + radio.len()..];
+        let attrs = &tail[..tail.find('>').unwrap()];
+        match sku.as_deref() {
+            Some("HAT-L-R") => assert!(attrs.contains("disabled"), "sold out: {attrs}"),
+            Some("HAT-S-R") => assert!(attrs.contains("checked") && !attrs.contains("disabled")),
+            _ => assert!(
+                !attrs.contains("disabled") && !attrs.contains("checked"),
+                "{attrs}"
+            ),
+        }
+    }
+    let blue = ids[4].0.to_string();
+    let added = t
+        .post_form(
+            AppName::Cart,
+            "/cart/items",
+            &[
+                ("product", "wool-hat"),
+                ("variant", &blue),
+                ("quantity", "2"),
+            ],
+            None,
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(
+        added.status, 303,
+        "the cart takes the market's form: {}",
+        added.body
+    );
+
     // Someone else's edit is refused and changes nothing.
     let edit = product_form("Stolen hat", "stolen", "active");
     assert_eq!(
