@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use super::DbServices;
 use crate::contracts::inventory::Inventory;
-use crate::contracts::sellable::Sellables;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
+use crate::contracts::sellable::Sellables;
 use crate::db::DbPool;
 
 #[derive(Clone)]
