@@ -273,7 +273,10 @@ pub async fn record_error(
     .bind::<Text, _>(error)
     .load(conn)
     .await?;
-    Ok(rows.into_iter().next().is_some_and(|r| r.status == "paused"))
+    Ok(rows
+        .into_iter()
+        .next()
+        .is_some_and(|r| r.status == "paused"))
 }
 
 /// Sent campaigns of a list for its public archive, newest first.
