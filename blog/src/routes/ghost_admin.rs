@@ -50,6 +50,18 @@ pub async fn show(
             }),
         );
     }
+    if site.is_some() {
+        let mut conn = ctx.conn().await?;
+        let state = db::ghost::sync_state(&mut conn).await?;
+        context.insert(
+            "last_webhook",
+            &serde_json::json!({
+                "at": state.last_webhook_at.map(|t| t.to_rfc3339()),
+                "result": state.last_webhook_result,
+            }),
+        );
+        context.insert("slug_clashes", &db::ghost::slug_clashes(&mut conn).await?);
+    }
     context.insert("webhook_url", &ctx.url(AppName::Blog, "/webhooks/ghost"));
     context.insert("synced", &query.synced);
     context.insert("running", &query.running.is_some());

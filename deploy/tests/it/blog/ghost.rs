@@ -729,6 +729,16 @@ async fn ghost_webhooks_are_verified_and_applied() {
         200
     );
     assert_eq!(snapshot(&t).await, before);
+    // The admin page shows the last delivery and what became of it.
+    let status = t.get(AppName::Blog, "/admin/ghost", Some(&admin)).await;
+    assert!(
+        status.body.contains("Last webhook received")
+            && status
+                .body
+                .contains("post 6194d3ce51e2700162531a07: Unchanged"),
+        "{}",
+        status.body
+    );
 
     // post.unpublished: a draft now, so not public.
     post["status"] = json!("draft");
