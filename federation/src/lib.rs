@@ -11,6 +11,7 @@ pub mod db;
 pub mod jobs;
 pub mod oauth;
 mod routes;
+pub mod social;
 pub mod state;
 
 use include_dir::{Dir, include_dir};
@@ -57,5 +58,6 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     oauth::configure(cfg);
     ap::configure(cfg);
     admin::configure(cfg);
+    social::configure(cfg);
     routes::configure(cfg);
 }

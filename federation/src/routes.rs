@@ -1,17 +1,15 @@
-//! The members directory and profiles.
+//! The members directory.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
-use shared::models::users::{self as user_rows, User};
+use shared::models::users::User;
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::db::members;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index)).route(
-        shared::infrastructure::link_catalog::routes::PROFILE,
-        web::get().to(profile),
-    );
+    // A member's profile (`/@name`) is the social hub's (`crate::social`).
+    cfg.route("/", web::get().to(index));
 }
 
 #[derive(Debug, Serialize)]
@@ -48,21 +46,5 @@ async fn index(ctx: web::Data<AppContext>, page: PageRequest) -> Result<HttpResp
         &members.iter().map(MemberView::from).collect::<Vec<_>>(),
     );
     ctx.render_page(&page, "index.html", context, Vec::new())
-        .await
-}
-
-async fn profile(
-    ctx: web::Data<AppContext>,
-    page: PageRequest,
-    username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let member = {
-        let mut conn = ctx.conn().await?;
-        user_rows::by_username(&mut conn, &username).await?
-    }
-    .ok_or_else(|| AppError::not_found("There is no member by that name."))?;
-    let mut context = ctx.base_context();
-    context.insert("member", &MemberView::from(&member));
-    ctx.render_page(&page, "profile.html", context, Vec::new())
         .await
 }

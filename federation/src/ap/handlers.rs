@@ -18,6 +18,12 @@ use crate::db::{follows, objects, reactions, remote_actors};
 const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
 
 pub async fn inbound(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    dispatch(ctx, activity).await?;
+    // The social hub's notifications (idempotent, like the handlers).
+    crate::social::hooks::inbound(ctx, activity).await
+}
+
+async fn dispatch(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     let payload = &activity.payload;
     match activity.kind.as_str() {
         "Follow" => follow(ctx, activity).await,
@@ -55,10 +61,16 @@ async fn follow(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     };
     let follower = remote::actor(ctx, &activity.actor).await?;
     let target_id = target.id(config);
+    // A member may approve followers (the follow waits) or block this one (Reject).
+    let decision = {
+        let mut conn = ctx.conn().await?;
+        crate::social::hooks::follow_decision(&mut conn, config, &target, &activity.actor).await?
+    };
+    use crate::social::hooks::FollowDecision;
     let accept = json!({
         "@context": shared::activitypub::AS_CONTEXT,
         "id": outbox::activity_id(config, &target),
-        "type": "Accept",
+        "type": if decision == FollowDecision::Refuse { "Reject" } else { "Accept" },
         "actor": target_id,
         "to": [activity.actor],
         "object": {
@@ -72,17 +84,23 @@ async fn follow(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     let follow_id = activity.activity_id.clone();
     let follower_id = activity.actor.clone();
     conn.transaction(async |conn| {
-        follows::add_follower(
-            conn,
-            &target_id,
-            &follower_id,
-            &follower.inbox,
-            follower.shared_inbox.as_deref(),
-            &follow_id,
-            "accepted",
-        )
-        .await?;
-        outbox::emit(conn, &accept).await?;
+        if decision != FollowDecision::Refuse {
+            let pending = decision == FollowDecision::Pending;
+            follows::add_follower(
+                conn,
+                &target_id,
+                &follower_id,
+                &follower.inbox,
+                follower.shared_inbox.as_deref(),
+                &follow_id,
+                if pending { "pending" } else { "accepted" },
+            )
+            .await?;
+            crate::social::hooks::followed(conn, config, &target_id, &follower_id, pending).await?;
+        }
+        if decision != FollowDecision::Pending {
+            outbox::emit(conn, &accept).await?;
+        }
         Ok::<_, diesel::result::Error>(())
     })
     .await?;

@@ -85,6 +85,8 @@ pub async fn process_batch(ctx: &AppContext) -> Result<usize, AppError> {
 /// Where an outbound activity goes: its followers' (shared) inboxes, and any remote actor it
 /// names in to/cc/audience or as its object (a Follow, an Accept).
 async fn fan_out(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    // The apps' posts are kept for the social hub's timelines.
+    crate::social::hooks::outbound(ctx, activity).await?;
     let config = ctx.config();
     let Some(sender) = LocalActor::from_id(config, &activity.actor) else {
         return Err(AppError::internal(format!(

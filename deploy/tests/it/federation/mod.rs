@@ -9,4 +9,6 @@ mod oauth_hardening;
 mod oidc;
 mod sso;
 mod start_up;
+mod social;
+mod social_fleets;
 mod two_fleets;

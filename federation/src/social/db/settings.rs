@@ -1,0 +1,34 @@
+//! A member's social settings (`social_settings`).
+
+use super::schema::social_settings;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Whether follows of this member wait for their approval.
+pub async fn manually_approves(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<bool> {
+    social_settings::table
+        .find(user_id)
+        .select(social_settings::manually_approves_followers)
+        .first(conn)
+        .await
+        .optional()
+        .map(|v| v.unwrap_or(false))
+}
+
+pub async fn set_manually_approves(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    on: bool,
+) -> QueryResult<()> {
+    diesel::insert_into(social_settings::table)
+        .values((
+            social_settings::user_id.eq(user_id),
+            social_settings::manually_approves_followers.eq(on),
+        ))
+        .on_conflict(social_settings::user_id)
+        .do_update()
+        .set(social_settings::manually_approves_followers.eq(on))
+        .execute(conn)
+        .await
+        .map(drop)
+}
