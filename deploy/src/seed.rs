@@ -381,6 +381,7 @@ async fn seed_all(
         )
         .await?;
     }
+    seed_calendars(conn, grace.id).await?;
 
     let letter = ::account::db::newsletters::insert(
         conn,
@@ -484,5 +485,109 @@ async fn seed_stalls(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Calendars with an organiser, and two series: the first-Saturday market (a monthly rule) and
+/// a weekly class with limited places, materialised ahead with their carry-forward jobs queued.
+async fn seed_calendars(
+    conn: &mut AsyncPgConnection,
+    organiser: i64,
+) -> Result<(), diesel::result::Error> {
+    use chrono::Datelike;
+    use events::db::{calendars, events as event_rows};
+    use events::domain::form::EventForm;
+    let fail =
+        |e: events::domain::EventsError| diesel::result::Error::QueryBuilderError(Box::new(e));
+    let community = calendars::default_id(conn).await?;
+    let market = calendars::insert(
+        conn,
+        &calendars::CalendarFields {
+            slug: "market-days",
+            name: "Market days",
+            description: "The stalls' days at the old school yard.",
+        },
+    )
+    .await?;
+    calendars::set_organisers(conn, market.id, &[organiser]).await?;
+    calendars::set_organisers(conn, community, &[organiser]).await?;
+    let today = Utc::now().date_naive();
+    // The first Saturday of next month, and next Tuesday.
+    let next_month = today
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .unwrap_or(today);
+    let first_saturday = events::domain::recurrence::nth_weekday(
+        next_month.year(),
+        next_month.month(),
+        chrono::Weekday::Sat,
+        1,
+    )
+    .unwrap_or(next_month);
+    let ahead = (8 - today.weekday().num_days_from_monday()) % 7;
+    let tuesday = today + Duration::days(i64::from(if ahead == 0 { 7 } else { ahead }));
+    let series = [
+        (
+            market.id,
+            EventForm {
+                title: "First Saturday market".into(),
+                description:
+                    "Every **first Saturday**: bread, fruit, wool and what the stalls make.".into(),
+                location: "The old school yard".into(),
+                address: "School Lane".into(),
+                date: first_saturday.format("%Y-%m-%d").to_string(),
+                start_time: "09:00".into(),
+                end_time: "13:00".into(),
+                time_zone: "Europe/London".into(),
+                tags: "market, food".into(),
+                repeat: "monthly".into(),
+                count: "12".into(),
+                ..EventForm::default()
+            },
+        ),
+        (
+            community,
+            EventForm {
+                title: "Morning yoga in the orchard".into(),
+                description: "Bring a mat. Twelve places each week: book yours.".into(),
+                location: "The orchard".into(),
+                date: tuesday.format("%Y-%m-%d").to_string(),
+                start_time: "07:30".into(),
+                end_time: "08:30".into(),
+                time_zone: "Europe/London".into(),
+                capacity: "12".into(),
+                tags: "wellbeing".into(),
+                repeat: "weekly".into(),
+                ..EventForm::default()
+            },
+        ),
+        (
+            community,
+            EventForm {
+                title: "Book club (online)".into(),
+                description: "This month: *The Overstory*.".into(),
+                online_url: "https://meet.example.org/rose-ash-books".into(),
+                date: (today + Duration::days(12)).format("%Y-%m-%d").to_string(),
+                start_time: "19:30".into(),
+                end_time: "21:00".into(),
+                time_zone: "Europe/London".into(),
+                tags: "books".into(),
+                ..EventForm::default()
+            },
+        ),
+    ];
+    let now = Utc::now();
+    for (calendar_id, form) in series {
+        let input = form.parse(calendar_id).map_err(fail)?;
+        let event = event_rows::insert_fields(conn, &input.fields).await?;
+        events::domain::series::materialise(conn, &event, now)
+            .await
+            .map_err(fail)?;
+        if event.is_recurring() {
+            events::jobs::schedule_materialise(conn, event.id, now)
+                .await
+                .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+        }
+    }
     Ok(())
 }

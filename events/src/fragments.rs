@@ -1,17 +1,23 @@
-//! Fragments the events app serves to the fleet (`/internal/fragments/<type>`).
+//! Fragments the events app serves to the fleet (`/internal/fragments/<type>`): `upcoming`
+//! (by calendar, tag, limit), `event-card` (one event) and `calendar-month` (a month grid).
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use shared::{AppContext, AppError, AppName};
 
-use crate::domain::Calendar;
-use crate::views::{self, EventCardFragment, UpcomingFragment};
+use crate::domain::{Calendar, Listing, WIDGET_SIZE};
+use crate::routes::parse_month;
+use crate::views::{self, EventCardFragment, Filters, MonthPage, UpcomingFragment};
 
 /// How long other apps may cache an events fragment, in seconds.
 const MAX_AGE: u32 = 60;
+/// Most dates an `upcoming` fragment lists.
+const MAX_LIMIT: i64 = 20;
 
 pub fn configure(cfg: &mut web::ServiceConfig, _ctx: &AppContext) {
     cfg.route("/upcoming", web::get().to(upcoming))
-        .route("/event-card", web::get().to(event_card));
+        .route("/event-card", web::get().to(event_card))
+        .route("/calendar-month", web::get().to(calendar_month));
 }
 
 #[derive(serde::Deserialize)]
@@ -24,8 +30,10 @@ async fn event_card(
     ctx: web::Data<AppContext>,
     query: web::Query<CardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let event = Calendar::new(ctx.db()).find(&query.slug).await?;
-    let view = EventCardFragment::new(event.as_ref(), ctx.url(AppName::Events, "/"));
+    let card = Calendar::new(ctx.db())
+        .card(&query.slug, Utc::now())
+        .await?;
+    let view = EventCardFragment::new(card.as_ref(), ctx.url(AppName::Events, "/"));
     ctx.render_fragment(
         "fragments/event-card.html",
         &views::context(&view)?,
@@ -33,9 +41,52 @@ async fn event_card(
     )
 }
 
-/// `upcoming`: the next few events.
-async fn upcoming(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> {
-    let rows = Calendar::new(ctx.db()).widget(chrono::Utc::now()).await?;
+#[derive(serde::Deserialize)]
+struct UpcomingQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// `upcoming`: the next few dates (of a calendar, of a tag).
+async fn upcoming(
+    ctx: web::Data<AppContext>,
+    listing: web::Query<Listing>,
+    query: web::Query<UpcomingQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = query.limit.unwrap_or(WIDGET_SIZE).clamp(1, MAX_LIMIT);
+    let rows = Calendar::new(ctx.db())
+        .widget(&listing, Utc::now(), limit)
+        .await?;
     let view = UpcomingFragment::new(&rows, ctx.url(AppName::Events, "/"));
     ctx.render_fragment("fragments/upcoming.html", &views::context(&view)?, MAX_AGE)
+}
+
+#[derive(serde::Deserialize)]
+struct MonthQuery {
+    #[serde(default)]
+    month: String,
+}
+
+/// `calendar-month`: a month's grid (this month unless `month=YYYY-MM`).
+async fn calendar_month(
+    ctx: web::Data<AppContext>,
+    listing: web::Query<Listing>,
+    query: web::Query<MonthQuery>,
+) -> Result<HttpResponse, AppError> {
+    let first = parse_month(&query.month)?;
+    let (grid, listed) = Calendar::new(ctx.db()).month(&listing, first).await?;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    let view = MonthPage::new(
+        &grid,
+        Filters::new(&listing, &listed.calendars, &listed.tags, &listed.places),
+        today,
+        ctx.url(AppName::Events, "/"),
+    );
+    ctx.render_fragment(
+        "fragments/calendar-month.html",
+        &views::context(&view)?,
+        MAX_AGE,
+    )
 }

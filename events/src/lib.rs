@@ -1,4 +1,6 @@
-//! Events: the calendar, event pages and the `upcoming` widget other apps embed.
+//! Events: calendars and their organisers, events and recurring series in their own time
+//! zone, month/week/list views, iCal feeds, free bookings, and the widgets other apps embed
+//! (`upcoming`, `event-card`, `calendar-month`).
 //!
 //! # The app shape (the reference every app copies)
 //!
@@ -8,11 +10,11 @@
 //! - `lib.rs`: the [`AppSpec`] only (routes, fragments, hooks) and this map. No handlers.
 //! - `main.rs`: one call, `shared::infrastructure::app::main(&<app>::APP)`; everything
 //!   testable lives in the lib.
-//! - `state.rs`: the app's typed state, built once at start-up (failure stops the app). Events
-//!   has none yet; the file says why and keeps the slot.
+//! - `state.rs`: the app's typed state, built once at start-up (failure stops the app): here
+//!   the signer of the private bookings-feed addresses.
 //! - `config.rs`: the app's own config section, if it has one. Events reads no settings of its
 //!   own, so it has no `config.rs`; add one (and its README table rows) with the first setting.
-//! - `routes/`: thin HTTP handlers, one file per resource (`calendar.rs`, `event.rs`): parse
+//! - `routes/`: thin HTTP handlers, one file per resource (`listings.rs`, `event.rs`, `feeds.rs`, …): parse
 //!   the request, call the domain, render a view. No SQL, no rules.
 //! - `views.rs`: one serialisable struct per template, so what a template receives is typed;
 //!   never ad-hoc `tera::Context::insert` calls in handlers.
@@ -26,9 +28,8 @@
 //! - `consumers.rs`: the app's bus subscriptions, one handler per typed event from
 //!   `shared::contracts::events`. Events consumes no bus events yet, so there is no file.
 //! - `jobs.rs`: the app's job types (serde payload + `JOB_TYPE`) and handlers, returned from
-//!   the `jobs` hook and enqueued in the same transaction as the change that causes them.
-//!   Events has no jobs yet (reminders will be its first), so the hook is
-//!   `shared::jobs::none` and there is no file.
+//!   the `jobs` hook and enqueued in the same transaction as the change that causes them
+//!   (here: carrying each recurring series' dates forward).
 //! - `fragments.rs`: the `/internal/fragments/<type>` it serves to other apps.
 //! - `templates/`: its templates (overriding shared ones by name); `Dockerfile` beside them.
 //!
@@ -39,8 +40,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod db;
-mod domain;
+pub mod domain;
 mod fragments;
+pub mod jobs;
 mod routes;
 mod state;
 mod views;
@@ -49,10 +51,14 @@ use include_dir::{Dir, include_dir};
 use shared::{AppContext, AppName, AppSpec};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
 pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
+    static_files: Some(&STATIC),
+    start: state::start,
+    jobs: jobs::registry,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Group",
         summary: "What's on: markets, workshops and gatherings.",
@@ -62,4 +68,12 @@ pub static APP: AppSpec = AppSpec {
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        shared::infrastructure::templates::build(&super::TEMPLATES).unwrap();
+    }
 }

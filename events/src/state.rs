@@ -1,8 +1,25 @@
-//! The events app's typed state: the slot where anything events alone needs for its whole
-//! life (a client, a parsed config section, a compiled rule set) is built once at start-up,
-//! so a failure stops the app with a clear message instead of surfacing on a request.
-//!
-//! Events has no such state today: its handlers need only what every app gets in
-//! [`shared::AppContext`] (the pool, other apps' URLs, templates), and the domain service
-//! borrows the pool per request. The slot stays here, empty, so the first piece of state
-//! (ticket payments, say) has an obvious home and never becomes a lazily initialised global.
+//! The events app's typed state, built once at start-up: the signer of the private bookings
+//! feed addresses, its key derived from `INTERNAL_SECRET` (a failure stops the app).
+
+use shared::AppContext;
+use shared::crypto::CryptoError;
+use shared::infrastructure::app::{AppState, StartFuture};
+
+use crate::domain::FeedSigner;
+
+pub struct EventsState {
+    pub feeds: FeedSigner,
+}
+
+impl EventsState {
+    pub fn new(ctx: &AppContext) -> Result<Self, CryptoError> {
+        Ok(EventsState {
+            feeds: FeedSigner::new(ctx.config().internal_secret.expose().as_bytes())?,
+        })
+    }
+}
+
+/// The app's start hook.
+pub fn start(ctx: &AppContext) -> StartFuture<'_> {
+    Box::pin(async move { Ok(AppState::new(EventsState::new(ctx)?)) })
+}

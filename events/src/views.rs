@@ -1,75 +1,467 @@
 //! Typed views: what each template receives. A template's variables are the fields of one
 //! struct here, so a renamed field is a compile error in the handler, not a blank in the page.
 
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use shared::AppError;
-use shared::models::events::Event;
+use shared::models::events::{Calendar as CalendarRow, Event, MemberBooking, Occurrence};
 
-/// One event as templates show it (times as RFC 3339 for the `datetime` filter).
+use crate::domain::form::{CalendarForm, DateForm, EventForm, rule_of};
+use crate::domain::{DayCell, EventPage as EventData, Listing, MonthGrid, recurrence};
+
+/// One date of an event as lists show it (times as RFC 3339 for the `datetime` filter, shown
+/// on the event's own clock).
 #[derive(Debug, Serialize)]
-pub struct EventView<'a> {
-    pub slug: &'a str,
-    pub title: &'a str,
-    pub description: &'a str,
-    pub location: &'a str,
+pub struct DateView {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub location: String,
     pub starts_at: String,
     pub ends_at: Option<String>,
+    pub time_zone: String,
+    pub status: String,
+    pub recurring: bool,
+    pub online: bool,
 }
 
-impl<'a> From<&'a Event> for EventView<'a> {
-    fn from(e: &'a Event) -> Self {
-        EventView {
-            slug: &e.slug,
-            title: &e.title,
-            description: &e.description,
-            location: &e.location,
-            starts_at: e.starts_at.to_rfc3339(),
-            ends_at: e.ends_at.map(|t| t.to_rfc3339()),
+impl DateView {
+    pub fn new(o: &Occurrence, e: &Event) -> Self {
+        DateView {
+            id: o.id,
+            slug: e.slug.clone(),
+            title: o.title(e).to_owned(),
+            location: o.location(e).to_owned(),
+            starts_at: o.starts_at.to_rfc3339(),
+            ends_at: o.ends_at.map(|t| t.to_rfc3339()),
+            time_zone: e.time_zone.clone(),
+            status: o.status(e).to_owned(),
+            recurring: e.is_recurring(),
+            online: e.online_url.is_some(),
         }
     }
 }
 
-fn list(rows: &[Event]) -> Vec<EventView<'_>> {
-    rows.iter().map(EventView::from).collect()
+pub fn dates(rows: &[(Occurrence, Event)]) -> Vec<DateView> {
+    rows.iter().map(|(o, e)| DateView::new(o, e)).collect()
 }
 
-/// `index.html`: the calendar.
 #[derive(Debug, Serialize)]
-pub struct CalendarPage<'a> {
-    pub events: Vec<EventView<'a>>,
+pub struct CalendarRef {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
 }
 
-impl<'a> CalendarPage<'a> {
-    pub fn new(rows: &'a [Event]) -> Self {
-        CalendarPage { events: list(rows) }
+impl From<&CalendarRow> for CalendarRef {
+    fn from(c: &CalendarRow) -> Self {
+        CalendarRef {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+        }
     }
 }
 
-/// `event.html`: one event.
+/// The filters and their choices, shared by every listing.
 #[derive(Debug, Serialize)]
-pub struct EventPage<'a> {
-    pub event: EventView<'a>,
+pub struct Filters<'a> {
+    pub current: &'a Listing,
+    pub calendars: Vec<CalendarRef>,
+    pub tags: &'a [String],
+    pub places: &'a [String],
+    /// The filter as a query string (`calendar=x&tag=y`), for links between views.
+    pub query: String,
 }
 
-impl<'a> EventPage<'a> {
-    pub fn new(event: &'a Event) -> Self {
+impl<'a> Filters<'a> {
+    pub fn new(
+        current: &'a Listing,
+        calendars: &[CalendarRow],
+        tags: &'a [String],
+        places: &'a [String],
+    ) -> Self {
+        Filters {
+            current,
+            calendars: calendars.iter().map(CalendarRef::from).collect(),
+            tags,
+            places,
+            query: query(current),
+        }
+    }
+}
+
+/// The non-empty filters as a query string.
+pub fn query(l: &Listing) -> String {
+    let pairs: Vec<(&str, &str)> = [
+        ("calendar", l.calendar.as_str()),
+        ("tag", l.tag.as_str()),
+        ("place", l.place.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// Feed addresses: https for downloading, webcal:// for subscribing.
+#[derive(Debug, Serialize)]
+pub struct FeedLinks {
+    pub https: String,
+    pub webcal: String,
+}
+
+impl FeedLinks {
+    pub fn new(url: String) -> Self {
+        let webcal = match url.split_once("://") {
+            Some((_, rest)) => format!("webcal://{rest}"),
+            None => url.clone(),
+        };
+        FeedLinks { https: url, webcal }
+    }
+}
+
+/// `index.html`: the list of dates to come, or the archive.
+#[derive(Debug, Serialize)]
+pub struct ListPage<'a> {
+    pub heading: &'a str,
+    pub past: bool,
+    pub events: Vec<DateView>,
+    pub filters: Filters<'a>,
+    pub page: i64,
+    pub next_page: Option<i64>,
+    pub can_create: bool,
+    pub feed: FeedLinks,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DayView {
+    pub date: String,
+    pub day: u32,
+    pub weekday: String,
+    pub in_month: bool,
+    pub today: bool,
+    pub events: Vec<DateView>,
+}
+
+impl DayView {
+    fn new(c: &DayCell, today: NaiveDate) -> Self {
+        DayView {
+            date: c.date.format("%Y-%m-%d").to_string(),
+            day: c.date.day(),
+            weekday: c.date.format("%A").to_string(),
+            in_month: c.in_month,
+            today: c.date == today,
+            events: dates(&c.dates),
+        }
+    }
+}
+
+/// `month.html` and the `calendar-month` fragment.
+#[derive(Debug, Serialize)]
+pub struct MonthPage<'a> {
+    pub label: String,
+    pub month: String,
+    pub prev: String,
+    pub next: String,
+    pub weeks: Vec<Vec<DayView>>,
+    pub filters: Filters<'a>,
+    pub events_url: String,
+}
+
+impl<'a> MonthPage<'a> {
+    pub fn new(
+        grid: &MonthGrid,
+        filters: Filters<'a>,
+        today: NaiveDate,
+        events_url: String,
+    ) -> Self {
+        let first = grid.first;
+        let prev = first
+            .checked_sub_months(chrono::Months::new(1))
+            .unwrap_or(first);
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(first);
+        MonthPage {
+            label: first.format("%B %Y").to_string(),
+            month: first.format("%Y-%m").to_string(),
+            prev: prev.format("%Y-%m").to_string(),
+            next: next.format("%Y-%m").to_string(),
+            weeks: grid
+                .weeks
+                .iter()
+                .map(|w| w.iter().map(|c| DayView::new(c, today)).collect())
+                .collect(),
+            filters,
+            events_url,
+        }
+    }
+}
+
+/// `week.html`.
+#[derive(Debug, Serialize)]
+pub struct WeekPage<'a> {
+    pub label: String,
+    pub prev: String,
+    pub next: String,
+    pub days: Vec<DayView>,
+    pub filters: Filters<'a>,
+}
+
+impl<'a> WeekPage<'a> {
+    pub fn new(
+        monday: NaiveDate,
+        cells: &[DayCell],
+        filters: Filters<'a>,
+        today: NaiveDate,
+    ) -> Self {
+        WeekPage {
+            label: format!("Week of {}", monday.format("%e %B %Y").to_string().trim()),
+            prev: (monday - chrono::Days::new(7))
+                .format("%Y-%m-%d")
+                .to_string(),
+            next: (monday + chrono::Days::new(7))
+                .format("%Y-%m-%d")
+                .to_string(),
+            days: cells.iter().map(|c| DayView::new(c, today)).collect(),
+            filters,
+        }
+    }
+}
+
+/// One date on an event page, with the viewer's booking and (for organisers) who comes.
+#[derive(Debug, Serialize)]
+pub struct EventDate {
+    #[serde(flatten)]
+    pub date: DateView,
+    pub booked: i32,
+    pub places_left: Option<i32>,
+    pub is_booked: bool,
+    pub past: bool,
+    pub attendees: Vec<String>,
+}
+
+/// The event itself, as its page shows it.
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub slug: String,
+    pub title: String,
+    pub description_html: String,
+    pub location: String,
+    pub address: String,
+    pub online_url: Option<String>,
+    pub image_url: Option<String>,
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+    pub time_zone: String,
+    pub capacity: Option<i32>,
+    pub status: String,
+    pub visibility: String,
+    pub tags: Vec<String>,
+    pub repeats: Option<String>,
+}
+
+impl EventView {
+    pub fn new(e: &Event) -> Self {
+        let tz = crate::domain::form::zone_of(e);
+        EventView {
+            slug: e.slug.clone(),
+            title: e.title.clone(),
+            description_html: shared::infrastructure::markdown::markdown(&e.description),
+            location: e.location.clone(),
+            address: e.place_address.clone(),
+            online_url: e.online_url.clone(),
+            image_url: e.image_url.clone(),
+            starts_at: e.starts_at.to_rfc3339(),
+            ends_at: e.ends_at.map(|t| t.to_rfc3339()),
+            time_zone: e.time_zone.clone(),
+            capacity: e.capacity,
+            status: e.status.clone(),
+            visibility: e.visibility.clone(),
+            tags: e.tags.clone(),
+            repeats: rule_of(e)
+                .map(|r| recurrence::describe(&r, e.starts_at.with_timezone(&tz).naive_local())),
+        }
+    }
+}
+
+/// `event.html`.
+#[derive(Debug, Serialize)]
+pub struct EventPage {
+    pub event: EventView,
+    pub calendar: Option<CalendarRef>,
+    pub dates: Vec<EventDate>,
+    pub can_edit: bool,
+    pub signed_in: bool,
+    pub feed: FeedLinks,
+}
+
+impl EventPage {
+    pub fn new(data: &EventData, signed_in: bool, feed: FeedLinks, now: DateTime<Utc>) -> Self {
+        let e = &data.event;
         EventPage {
-            event: EventView::from(event),
+            event: EventView::new(e),
+            calendar: data.calendar.as_ref().map(CalendarRef::from),
+            dates: data
+                .dates
+                .iter()
+                .map(|o| EventDate {
+                    date: DateView::new(o, e),
+                    booked: o.booked,
+                    places_left: e.capacity.map(|c| (c - o.booked).max(0)),
+                    is_booked: data.booked.contains(&o.id),
+                    past: o.ends_at.unwrap_or(o.starts_at) < now,
+                    attendees: data
+                        .attendees
+                        .iter()
+                        .find(|(id, _)| *id == o.id)
+                        .map(|(_, names)| names.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            can_edit: data.can_edit,
+            signed_in,
+            feed,
+        }
+    }
+}
+
+/// `event_form.html`.
+#[derive(Debug, Serialize)]
+pub struct EventFormPage<'a> {
+    pub heading: &'a str,
+    pub action: String,
+    pub form: &'a EventForm,
+    pub calendars: Vec<CalendarRef>,
+    pub editing: bool,
+}
+
+/// The form as the stored event fills it (local times on the event's clock).
+pub fn event_form(e: &Event, calendar_slug: &str) -> EventForm {
+    let tz = crate::domain::form::zone_of(e);
+    let start = e.starts_at.with_timezone(&tz);
+    let repeat = match (e.repeat_freq.as_deref(), e.repeat_ordinal) {
+        (Some("weekly"), _) => "weekly",
+        (Some("monthly"), Some(-1)) => "monthly-last",
+        (Some("monthly"), _) => "monthly",
+        _ => "none",
+    };
+    EventForm {
+        calendar: calendar_slug.to_owned(),
+        title: e.title.clone(),
+        slug: e.slug.clone(),
+        description: e.description.clone(),
+        location: e.location.clone(),
+        address: e.place_address.clone(),
+        online_url: e.online_url.clone().unwrap_or_default(),
+        image_url: e.image_url.clone().unwrap_or_default(),
+        date: start.format("%Y-%m-%d").to_string(),
+        start_time: start.format("%H:%M").to_string(),
+        end_time: e
+            .ends_at
+            .map(|t| t.with_timezone(&tz).format("%H:%M").to_string())
+            .unwrap_or_default(),
+        time_zone: e.time_zone.clone(),
+        capacity: e.capacity.map(|c| c.to_string()).unwrap_or_default(),
+        status: e.status.clone(),
+        visibility: e.visibility.clone(),
+        tags: e.tags.join(", "),
+        repeat: repeat.to_owned(),
+        interval: e.repeat_interval.to_string(),
+        until: e
+            .repeat_until
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        count: e.repeat_count.map(|c| c.to_string()).unwrap_or_default(),
+    }
+}
+
+/// `date_form.html`: one date of a series.
+#[derive(Debug, Serialize)]
+pub struct DateFormPage<'a> {
+    pub event: EventView,
+    pub action: String,
+    pub form: &'a DateForm,
+}
+
+pub fn date_form(e: &Event, o: &Occurrence) -> DateForm {
+    let tz = crate::domain::form::zone_of(e);
+    let start = o.starts_at.with_timezone(&tz);
+    DateForm {
+        date: start.format("%Y-%m-%d").to_string(),
+        start_time: start.format("%H:%M").to_string(),
+        end_time: o
+            .ends_at
+            .map(|t| t.with_timezone(&tz).format("%H:%M").to_string())
+            .unwrap_or_default(),
+        title: o.title(e).to_owned(),
+        location: o.location(e).to_owned(),
+        status: o.status.clone().unwrap_or_default(),
+        removed: if o.removed {
+            "on".into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// `calendars.html`.
+#[derive(Debug, Serialize)]
+pub struct CalendarsPage {
+    pub calendars: Vec<CalendarRef>,
+    pub is_admin: bool,
+    /// `webcal://<events host>`, for the subscribe links.
+    pub webcal_base: String,
+}
+
+/// `calendar_form.html`.
+#[derive(Debug, Serialize)]
+pub struct CalendarFormPage<'a> {
+    pub heading: &'a str,
+    pub action: String,
+    pub form: &'a CalendarForm,
+}
+
+/// One booking on the member's page.
+#[derive(Debug, Serialize)]
+pub struct BookingView {
+    #[serde(flatten)]
+    pub date: DateView,
+}
+
+/// `bookings.html`: the member's bookings and their private feed.
+#[derive(Debug, Serialize)]
+pub struct BookingsPage {
+    pub bookings: Vec<BookingView>,
+    pub feed: FeedLinks,
+}
+
+impl BookingsPage {
+    pub fn new(rows: &[MemberBooking], feed: FeedLinks) -> Self {
+        BookingsPage {
+            bookings: rows
+                .iter()
+                .map(|b| BookingView {
+                    date: DateView::new(&b.occurrence, &b.event),
+                })
+                .collect(),
+            feed,
         }
     }
 }
 
 /// `fragments/upcoming.html`: the next few events and a link to the calendar.
 #[derive(Debug, Serialize)]
-pub struct UpcomingFragment<'a> {
-    pub events: Vec<EventView<'a>>,
+pub struct UpcomingFragment {
+    pub events: Vec<DateView>,
     pub events_url: String,
 }
 
-impl<'a> UpcomingFragment<'a> {
-    pub fn new(rows: &'a [Event], events_url: String) -> Self {
+impl UpcomingFragment {
+    pub fn new(rows: &[(Occurrence, Event)], events_url: String) -> Self {
         UpcomingFragment {
-            events: list(rows),
+            events: dates(rows),
             events_url,
         }
     }
@@ -77,16 +469,19 @@ impl<'a> UpcomingFragment<'a> {
 
 /// `fragments/event-card.html`: one event (or none: "no longer listed") for a blog post.
 #[derive(Debug, Serialize)]
-pub struct EventCardFragment<'a> {
-    pub events: Vec<EventView<'a>>,
+pub struct EventCardFragment {
+    pub events: Vec<DateView>,
     pub events_url: String,
     pub card: bool,
 }
 
-impl<'a> EventCardFragment<'a> {
-    pub fn new(event: Option<&'a Event>, events_url: String) -> Self {
+impl EventCardFragment {
+    pub fn new(event: Option<&(Occurrence, Event)>, events_url: String) -> Self {
         EventCardFragment {
-            events: event.into_iter().map(EventView::from).collect(),
+            events: event
+                .map(|(o, e)| DateView::new(o, e))
+                .into_iter()
+                .collect(),
             events_url,
             card: true,
         }
@@ -108,41 +503,6 @@ pub fn page_context(base: tera::Context, view: &impl Serialize) -> Result<tera::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
-
-    fn event(ends: bool) -> Event {
-        let t = Utc.with_ymd_and_hms(2026, 12, 24, 18, 30, 0).unwrap();
-        Event {
-            id: 1,
-            slug: "wassail".into(),
-            title: "Wassail".into(),
-            description: "Bring a cup.".into(),
-            location: "The orchard".into(),
-            starts_at: t,
-            ends_at: ends.then(|| t + chrono::Duration::hours(2)),
-            created_at: t,
-            updated_at: t,
-        }
-    }
-
-    #[test]
-    fn a_page_keeps_the_base_context_and_adds_its_fields() {
-        let e = event(true);
-        let mut base = tera::Context::new();
-        base.insert("site_name", "Rose Ash");
-        let ctx = page_context(base, &EventPage::new(&e)).unwrap().into_json();
-        assert_eq!(ctx["site_name"], "Rose Ash");
-        assert_eq!(ctx["event"]["slug"], "wassail");
-        assert_eq!(ctx["event"]["starts_at"], "2026-12-24T18:30:00+00:00");
-        assert_eq!(ctx["event"]["ends_at"], "2026-12-24T20:30:00+00:00");
-    }
-
-    #[test]
-    fn an_open_ended_event_has_a_null_end() {
-        let e = event(false);
-        let ctx = context(&EventPage::new(&e)).unwrap().into_json();
-        assert!(ctx["event"]["ends_at"].is_null());
-    }
 
     #[test]
     fn a_missing_card_is_an_empty_list() {
@@ -151,5 +511,17 @@ mod tests {
             .into_json();
         assert_eq!(ctx["events"], serde_json::json!([]));
         assert_eq!(ctx["card"], true);
+    }
+
+    #[test]
+    fn feeds_are_offered_as_webcal_too() {
+        let f = FeedLinks::new("https://events.example.com/feed.ics".into());
+        assert_eq!(f.webcal, "webcal://events.example.com/feed.ics");
+        let q = query(&Listing {
+            calendar: "market days".into(),
+            tag: "".into(),
+            place: "The barn".into(),
+        });
+        assert_eq!(q, "calendar=market+days&place=The+barn");
     }
 }

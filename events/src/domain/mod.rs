@@ -1,26 +1,100 @@
-//! The events app's rules, free of HTTP: a service handlers call, and its errors, turned
-//! into an [`AppError`] in exactly one place (below).
+//! The events app's rules, free of HTTP: the read side ([`Calendar`]: listings, months, weeks,
+//! event pages), the write side ([`Organiser`]: calendars, events, series, single dates, with
+//! who may do what), bookings, the iCal feeds and their text, recurrence, and the errors,
+//! turned into an [`AppError`] in exactly one place (below).
 
+mod bookings;
 mod calendar;
+pub mod feed;
+pub mod form;
+pub mod ical;
+mod organise;
+pub mod recurrence;
+pub mod series;
 
-pub use calendar::Calendar;
+pub use bookings::{BookingDesk, FeedSigner};
+pub use calendar::{Calendar, DayCell, EventPage, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE};
+pub use organise::Organiser;
 
 use shared::AppError;
+
+/// Who is asking: a signed-in member and whether they run the site.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub id: i64,
+    pub admin: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
     #[error("there is no such event")]
     NoSuchEvent,
+    #[error("there is no such calendar")]
+    NoSuchCalendar,
+    #[error("there is no such date")]
+    NoSuchDate,
+    /// The event lives at another slug now.
+    #[error("the event moved to {0}")]
+    Moved(String),
+    #[error("only the calendar's organisers may do that")]
+    NotOrganiser,
+    #[error("only administrators may do that")]
+    NotAdmin,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("that address is taken: {0}")]
+    Taken(String),
+    #[error("every place is taken")]
+    Full,
+    #[error("this date is not open for booking")]
+    NotOpen,
+    #[error("crypto: {0}")]
+    Crypto(#[from] shared::crypto::CryptoError),
+    #[error("job queue: {0}")]
+    Enqueue(#[from] shared::jobs::EnqueueError),
     #[error("database pool: {0}")]
     Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
 }
 
+/// Unique-slug clashes and broken rules are the user's to fix; other database errors stay.
+pub(crate) fn user_fixable(what: &str) -> impl Fn(diesel::result::Error) -> EventsError + '_ {
+    use diesel::result::{DatabaseErrorKind, Error};
+    move |e| match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            EventsError::Taken(what.to_owned())
+        }
+        Error::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
+            EventsError::Invalid(format!(
+                "That breaks a rule ({}).",
+                info.constraint_name().unwrap_or("check")
+            ))
+        }
+        other => EventsError::Db(other),
+    }
+}
+
 impl From<EventsError> for AppError {
     fn from(err: EventsError) -> Self {
         match err {
             EventsError::NoSuchEvent => AppError::not_found("There is no such event."),
+            EventsError::NoSuchCalendar => AppError::not_found("There is no such calendar."),
+            EventsError::NoSuchDate => AppError::not_found("There is no such date."),
+            // Handlers answer a move with a 301 before it gets here.
+            EventsError::Moved(_) => AppError::not_found("There is no such event."),
+            EventsError::NotOrganiser => {
+                AppError::Forbidden("Only the calendar's organisers may change its events.".into())
+            }
+            EventsError::NotAdmin => AppError::Forbidden("Only administrators may do that.".into()),
+            EventsError::Invalid(why) => AppError::bad_request(why),
+            EventsError::Taken(what) => {
+                AppError::Conflict(format!("That address is taken: {what}."))
+            }
+            EventsError::Full => AppError::Conflict("Every place is taken.".into()),
+            EventsError::NotOpen => AppError::Conflict("This date is not open for booking.".into()),
+            EventsError::Crypto(e) => AppError::Internal(e.to_string()),
+            EventsError::Enqueue(e) => AppError::Internal(e.to_string()),
             // What a pool or database error means is decided once, in `shared`.
             EventsError::Pool(e) => e.into(),
             EventsError::Db(e) => e.into(),
@@ -50,5 +124,17 @@ mod tests {
         let shared = AppError::from(diesel::result::Error::NotFound);
         assert_eq!(ours.status_code(), shared.status_code());
         assert_eq!(ours.to_string(), shared.to_string());
+    }
+
+    #[test]
+    fn errors_map_to_their_statuses() {
+        let status = |e| AppError::from(e).status_code();
+        assert_eq!(status(EventsError::NotOrganiser), StatusCode::FORBIDDEN);
+        assert_eq!(status(EventsError::NotAdmin), StatusCode::FORBIDDEN);
+        assert_eq!(
+            status(EventsError::Invalid("x".into())),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(status(EventsError::Full), StatusCode::CONFLICT);
     }
 }

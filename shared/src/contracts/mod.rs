@@ -2,6 +2,7 @@
 //!
 //! - [`dtos`]: plain serde types, the only values that cross app lines, and the rules every app
 //!   shares on them (who writes: [`dtos::Role`]; how a cart adds up: [`dtos::CartSummary::of`]).
+//! - [`bookings`]: a member's event bookings (events owns them; account lists them).
 //! - [`email`]: what the fleet accepts as an e-mail address.
 //! - [`inventory`]: stock reservations for checkout (reserve / commit / release by key).
 //! - [`protocols`]: the service traits apps call through the [`crate::services::Registry`]. They
@@ -13,6 +14,7 @@
 //! (`crate::services` converts rows to DTOs and maps its errors). A test in `crate::services`
 //! reads these sources and fails if one names it.
 
+pub mod bookings;
 pub mod dtos;
 pub mod email;
 pub mod events;

@@ -417,6 +417,87 @@ diesel::table! {
         ends_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        calendar_id -> Int8,
+        time_zone -> Text,
+        place_address -> Text,
+        online_url -> Nullable<Text>,
+        image_url -> Nullable<Text>,
+        capacity -> Nullable<Int4>,
+        status -> Text,
+        visibility -> Text,
+        tags -> Array<Text>,
+        sequence -> Int4,
+        repeat_freq -> Nullable<Text>,
+        repeat_interval -> Int4,
+        repeat_ordinal -> Nullable<Int2>,
+        repeat_until -> Nullable<Timestamptz>,
+        repeat_count -> Nullable<Int4>,
+        series_version -> Int4,
+        materialised_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    calendars (id) {
+        id -> Int8,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    calendar_organisers (calendar_id, user_id) {
+        calendar_id -> Int8,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    event_slug_history (slug) {
+        slug -> Text,
+        event_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_occurrences (id) {
+        id -> Int8,
+        event_id -> Int8,
+        original_start -> Timestamptz,
+        series_version -> Int4,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
+        title -> Nullable<Text>,
+        location -> Nullable<Text>,
+        status -> Nullable<Text>,
+        detached -> Bool,
+        removed -> Bool,
+        sequence -> Int4,
+        booked -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_bookings (id) {
+        id -> Int8,
+        occurrence_id -> Int8,
+        user_id -> Int8,
+        status -> Text,
+        created_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    event_booking_feeds (user_id) {
+        user_id -> Int8,
+        generation -> Int4,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -600,6 +681,10 @@ diesel::table! {
         payload -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        seq -> Int8,
+        visibility -> Text,
+        recipients -> Array<Text>,
+        hashtags -> Array<Text>,
     }
 }
 
@@ -610,6 +695,7 @@ diesel::table! {
         kind -> Text,
         activity_id -> Text,
         created_at -> Timestamptz,
+        seq -> Int8,
     }
 }
 
@@ -696,6 +782,14 @@ diesel::joinable!(newsletter_campaign_recipients -> newsletter_campaigns (campai
 diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscribers (subscriber_id));
 diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscriptions (subscription_id));
 diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(events -> calendars (calendar_id));
+diesel::joinable!(calendar_organisers -> calendars (calendar_id));
+diesel::joinable!(calendar_organisers -> users (user_id));
+diesel::joinable!(event_slug_history -> events (event_id));
+diesel::joinable!(event_occurrences -> events (event_id));
+diesel::joinable!(event_bookings -> event_occurrences (occurrence_id));
+diesel::joinable!(event_bookings -> users (user_id));
+diesel::joinable!(event_booking_feeds -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(oauth_consents -> users (user_id));
 diesel::joinable!(oauth_consents -> oauth_clients (client_id));
@@ -733,6 +827,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_history,
     order_refunds,
     events,
+    calendars,
+    calendar_organisers,
+    event_slug_history,
+    event_occurrences,
+    event_bookings,
+    event_booking_feeds,
     newsletters,
     newsletter_subscriptions,
     newsletter_subscribers,

@@ -35,6 +35,32 @@ pub fn upcoming() -> FragmentRequest {
     FragmentRequest::new(AppName::Events, "upcoming")
 }
 
+/// events `upcoming` narrowed: a calendar's (by slug) or a tag's next `limit` dates.
+pub fn upcoming_of(calendar: Option<&str>, tag: Option<&str>, limit: u8) -> FragmentRequest {
+    let mut request =
+        FragmentRequest::new(AppName::Events, "upcoming").param("limit", limit.to_string());
+    if let Some(calendar) = calendar {
+        request = request.param("calendar", calendar);
+    }
+    if let Some(tag) = tag {
+        request = request.param("tag", tag);
+    }
+    request
+}
+
+/// events `calendar-month`: a month's grid (`month` as `YYYY-MM`; `None`: this month),
+/// optionally of one calendar.
+pub fn calendar_month(month: Option<&str>, calendar: Option<&str>) -> FragmentRequest {
+    let mut request = FragmentRequest::new(AppName::Events, "calendar-month");
+    if let Some(month) = month {
+        request = request.param("month", month);
+    }
+    if let Some(calendar) = calendar {
+        request = request.param("calendar", calendar);
+    }
+    request
+}
+
 /// events `event-card`: one event, embedded in a blog post.
 pub fn event_card(slug: &str) -> FragmentRequest {
     FragmentRequest::new(AppName::Events, "event-card").param("slug", slug)

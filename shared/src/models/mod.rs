@@ -70,6 +70,13 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("order_history", AppName::Cart),
     ("order_refunds", AppName::Cart),
     ("events", AppName::Events),
+    ("calendars", AppName::Events),
+    ("calendar_organisers", AppName::Events),
+    ("event_slug_history", AppName::Events),
+    ("event_occurrences", AppName::Events),
+    // Read by account through the `Bookings` contract (shared::services::bookings).
+    ("event_bookings", AppName::Events),
+    ("event_booking_feeds", AppName::Events),
     ("newsletters", AppName::Account),
     ("newsletter_subscriptions", AppName::Account),
     ("newsletter_subscribers", AppName::Account),

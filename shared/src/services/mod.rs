@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 pub(crate) mod contracts_check;
+mod bookings;
 mod errors;
 mod inventory;
 pub mod on_database;

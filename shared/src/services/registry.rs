@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::DbServices;
+use crate::contracts::bookings::Bookings;
 use crate::contracts::inventory::Inventory;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
@@ -20,6 +21,7 @@ pub struct Registry {
     pub calendar: Arc<dyn Calendar>,
     pub newsletters: Arc<dyn Newsletters>,
     pub inventory: Arc<dyn Inventory>,
+    pub bookings: Arc<dyn Bookings>,
     pub sellables: Arc<dyn Sellables>,
 }
 
@@ -34,6 +36,7 @@ impl Registry {
             catalog: db.clone(),
             carts: db.clone(),
             calendar: db.clone(),
+            bookings: db.clone(),
             newsletters: db.clone(),
             inventory: db.clone(),
             sellables: db,
