@@ -700,6 +700,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    social_notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        actor -> Text,
+        object_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    social_filters (user_id, kind, target_kind, target) {
+        user_id -> Int8,
+        kind -> Text,
+        target_kind -> Text,
+        target -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    social_settings (user_id) {
+        user_id -> Int8,
+        manually_approves_followers -> Bool,
+    }
+}
+
+diesel::table! {
     ap_blocks (kind, value) {
         kind -> Text,
         value -> Text,
@@ -746,6 +775,56 @@ diesel::table! {
         locked_by -> Nullable<Text>,
         locked_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ghost_gone (ghost_id) {
+        ghost_id -> Text,
+        ghost_updated_at -> Timestamptz,
+        reason -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ghost_sync_state (id) {
+        id -> Int2,
+        webhook_url -> Nullable<Text>,
+        last_webhook_at -> Nullable<Timestamptz>,
+        last_webhook_result -> Nullable<Text>,
+        progress_done -> Int4,
+        progress_total -> Nullable<Int4>,
+        progress_running -> Bool,
+    }
+}
+
+diesel::table! {
+    ghost_slug_clashes (ghost_id) {
+        ghost_id -> Text,
+        wanted -> Text,
+    }
+}
+
+diesel::table! {
+    market_imports (id) {
+        id -> Int8,
+        stall_id -> Int8,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    market_import_items (id) {
+        id -> Int8,
+        import_id -> Int8,
+        position -> Int4,
+        url -> Text,
+        state -> Text,
+        error -> Nullable<Text>,
+        product_id -> Nullable<Int8>,
         updated_at -> Timestamptz,
     }
 }
@@ -797,6 +876,9 @@ diesel::joinable!(oauth_refresh_tokens -> users (user_id));
 diesel::joinable!(oauth_refresh_tokens -> oauth_clients (client_id));
 diesel::joinable!(ap_deliveries -> ap_activities (activity_id));
 diesel::joinable!(ap_event_dead_letters -> ap_activities (activity));
+diesel::joinable!(social_notifications -> users (user_id));
+diesel::joinable!(social_filters -> users (user_id));
+diesel::joinable!(social_settings -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -857,4 +939,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     ap_event_cursors,
     ap_event_dead_letters,
     background_jobs,
+    social_notifications,
+    social_filters,
+    social_settings,
+    ghost_gone,
+    ghost_sync_state,
+    ghost_slug_clashes,
+    market_imports,
+    market_import_items,
 );

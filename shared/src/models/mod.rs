@@ -42,6 +42,10 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     // The job queue: every app enqueues and works its own job types through `shared::jobs`;
     // federation's /admin shows the dead ones and retries them.
     ("background_jobs", AppName::Federation),
+    // The social hub: a member's notifications, blocks and mutes, and settings.
+    ("social_notifications", AppName::Federation),
+    ("social_filters", AppName::Federation),
+    ("social_settings", AppName::Federation),
     ("posts", AppName::Blog),
     ("nav_items", AppName::Blog),
     ("post_meta", AppName::Blog),
@@ -53,8 +57,13 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("post_comments", AppName::Blog),
     ("ghost_sites", AppName::Blog),
     ("ghost_posts", AppName::Blog),
+    ("ghost_gone", AppName::Blog),
+    ("ghost_sync_state", AppName::Blog),
+    ("ghost_slug_clashes", AppName::Blog),
     ("products", AppName::Market),
     ("stalls", AppName::Market),
+    ("market_imports", AppName::Market),
+    ("market_import_items", AppName::Market),
     ("stall_owners", AppName::Market),
     ("product_slug_history", AppName::Market),
     ("product_options", AppName::Market),

@@ -55,7 +55,8 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
     let mut conn = db.conn().await;
     let columns: Vec<Column> = diesel::sql_query(
         "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1, 2",
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
+           AND is_generated = 'NEVER' ORDER BY 1, 2",
     )
     .load(&mut conn)
     .await
@@ -75,7 +76,9 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
     );
 
     // The columns schema.rs names (read off the SQL diesel generates), table by table, must be
-    // exactly the migrated database's.
+    // exactly the migrated database's. Generated columns (products.search_document, a tsvector
+    // PostgreSQL computes) are left out: no app writes them, and the queries reading them are
+    // raw SQL.
     use shared::db::schema::*;
     fn named_columns(sql: String) -> Vec<(String, String)> {
         let select = sql.split(" FROM ").next().unwrap_or_default();
@@ -152,6 +155,20 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         ap_event_cursors,
         ap_event_dead_letters,
         background_jobs,
+        social_notifications,
+        social_filters,
+        social_settings,
+        ghost_gone,
+        ghost_sync_state,
+        ghost_slug_clashes,
+        market_imports,
+        market_import_items,
+        calendars,
+        calendar_organisers,
+        event_occurrences,
+        event_slug_history,
+        event_bookings,
+        event_booking_feeds,
     );
     known.sort();
     let mut actual: Vec<(String, String)> = columns
