@@ -134,12 +134,21 @@ fn same_product(file: &str, ours: &Imported, theirs: &Imported) {
     assert_eq!(ours.variants, theirs.variants, "{file}: variants");
 }
 
+/// A fixture, its source, title, price (minor units, currency) and number of variants.
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(i64, &'static str)>,
+    usize,
+);
+
 #[test]
 fn extraction_agrees_with_extruct_on_shop_pages() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/market/fixtures");
     let base = Url::parse("https://shop.example/products/item?variant=1").unwrap();
     // What each page must yield, so agreement on nothing cannot pass.
-    let expected: &[(&str, &str, &str, Option<(i64, &str)>, usize)] = &[
+    let expected: &[Expected] = &[
         (
             "shopify.html",
             "json-ld",

@@ -211,7 +211,7 @@ async fn an_owner_imports_a_product_as_a_draft_and_failures_save_nothing() {
 
 /// A product page for the bulk import: every tenth names no product.
 fn bulk_page(n: u32) -> String {
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         return "<html><body>Out of print.</body></html>".into();
     }
     format!(
