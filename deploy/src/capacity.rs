@@ -70,8 +70,10 @@ mod tests {
             .collect();
         let peak = peak_connections(&services);
         // Dedicated: federation's two queue workers and job runner, the blog's bus consumer
-        // and job runner, the market's job runner (expired stock reservations).
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (3 + 2 + 1) + 1);
+        // and job runner, and the job runners of the market (expired stock reservations, bulk
+        // imports), the cart (checkout expiry, payment checks, receipts), events (occurrences
+        // ahead) and account (campaign sends).
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (3 + 2 + 1 + 1 + 1 + 1) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));
