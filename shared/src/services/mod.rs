@@ -1,8 +1,8 @@
 //! The service traits implemented on the shared database, and the registry apps hold.
 
+mod bookings;
 #[cfg(test)]
 pub(crate) mod contracts_check;
-mod bookings;
 mod errors;
 mod inventory;
 pub mod on_database;

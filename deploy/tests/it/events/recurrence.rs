@@ -172,7 +172,11 @@ async fn first_saturdays_single_dates_edited_cancelled_and_taken_out() {
         "a date taken out is not shown"
     );
     let june = t.get(AppName::Events, "/week?week=2027-06-05", None).await;
-    assert!(june.body.contains("<strong>Market</strong>"), "{}", june.body);
+    assert!(
+        june.body.contains("<strong>Market</strong>"),
+        "{}",
+        june.body
+    );
 
     // A bad date edit is a 400 that changes nothing.
     let bad = post(
