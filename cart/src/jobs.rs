@@ -87,6 +87,16 @@ impl Job for ExpireOrder {
     }
 }
 
+/// The order a job is about; gone is permanent (retrying cannot bring it back).
+async fn order(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: i64,
+) -> Result<orders::Order, JobError> {
+    orders::by_id(conn, id)
+        .await?
+        .ok_or_else(|| JobError::Permanent("no such order".into()))
+}
+
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct CommitStock {
     pub order_id: i64,
@@ -100,9 +110,7 @@ impl Job for CommitStock {
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
         let order = {
             let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
-            orders::by_id(&mut conn, self.order_id)
-                .await?
-                .ok_or_else(|| JobError::Permanent("no such order".into()))?
+            order(&mut conn, self.order_id).await?
         };
         match ctx
             .registry()
@@ -134,9 +142,7 @@ impl Job for ReleaseStock {
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
         let order = {
             let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
-            orders::by_id(&mut conn, self.order_id)
-                .await?
-                .ok_or_else(|| JobError::Permanent("no such order".into()))?
+            order(&mut conn, self.order_id).await?
         };
         match ctx
             .registry()
@@ -172,9 +178,7 @@ impl Job for SendReceipt {
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
         let (order, lines) = {
             let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
-            let order = orders::by_id(&mut conn, self.order_id)
-                .await?
-                .ok_or_else(|| JobError::Permanent("no such order".into()))?;
+            let order = order(&mut conn, self.order_id).await?;
             let lines = orders::lines(&mut conn, order.id).await?;
             (order, lines)
         };

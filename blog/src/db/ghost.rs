@@ -5,38 +5,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use shared::db::schema::{ghost_posts, ghost_sites, posts, tags};
+use shared::db::schema::{
+    ghost_gone, ghost_posts, ghost_sites, ghost_slug_clashes, ghost_sync_state, posts, tags,
+};
 use shared::models::ghost::GhostSite;
-
-// The tables of migration 2026-12-03-165000_ghost_upserts, declared here since only this
-// module reads them.
-diesel::table! {
-    ghost_gone (ghost_id) {
-        ghost_id -> Text,
-        ghost_updated_at -> Timestamptz,
-        reason -> Text,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    ghost_sync_state (id) {
-        id -> Int2,
-        webhook_url -> Nullable<Text>,
-        last_webhook_at -> Nullable<Timestamptz>,
-        last_webhook_result -> Nullable<Text>,
-        progress_done -> Int4,
-        progress_total -> Nullable<Int4>,
-        progress_running -> Bool,
-    }
-}
-
-diesel::table! {
-    ghost_slug_clashes (ghost_id) {
-        ghost_id -> Text,
-        wanted -> Text,
-    }
-}
 
 pub async fn site(conn: &mut AsyncPgConnection) -> QueryResult<Option<GhostSite>> {
     ghost_sites::table

@@ -1,35 +1,11 @@
 //! Bulk imports: a list of product page addresses, one row per address with its state, so
-//! the owner's progress page reads the truth after any restart. The tables are the market's
-//! alone, so they are declared here rather than in shared's schema.
+//! the owner's progress page reads the truth after any restart.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-diesel::table! {
-    market_imports (id) {
-        id -> Int8,
-        stall_id -> Int8,
-        created_by -> Int8,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    market_import_items (id) {
-        id -> Int8,
-        import_id -> Int8,
-        position -> Int4,
-        url -> Text,
-        state -> Text,
-        error -> Nullable<Text>,
-        product_id -> Nullable<Int8>,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::joinable!(market_import_items -> market_imports (import_id));
-diesel::allow_tables_to_appear_in_same_query!(market_imports, market_import_items);
+use shared::db::schema::{market_import_items, market_imports};
 
 pub const QUEUED: &str = "queued";
 pub const DONE: &str = "done";

@@ -877,6 +877,7 @@ diesel::joinable!(oauth_refresh_tokens -> oauth_clients (client_id));
 diesel::joinable!(ap_deliveries -> ap_activities (activity_id));
 diesel::joinable!(ap_event_dead_letters -> ap_activities (activity));
 diesel::joinable!(social_notifications -> users (user_id));
+diesel::joinable!(market_import_items -> market_imports (import_id));
 diesel::joinable!(social_filters -> users (user_id));
 diesel::joinable!(social_settings -> users (user_id));
 

@@ -5,12 +5,12 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use federation::social::db::schema::{ap_objects, social_notifications};
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::{PUBLIC, outbox};
 use shared::db::schema::ap_activities;
+use shared::db::schema::{ap_objects, social_notifications};
 use shared::testing::TestSession;
 
 use crate::support::peer::{Peer, post_signed};

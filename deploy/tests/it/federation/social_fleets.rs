@@ -5,10 +5,10 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use federation::social::db::schema::{ap_objects, social_notifications};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
 use shared::db::schema::{ap_followers, ap_following, ap_reactions};
+use shared::db::schema::{ap_objects, social_notifications};
 use shared::testing::TestSession;
 
 use crate::support::people::member;

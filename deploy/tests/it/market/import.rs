@@ -264,8 +264,9 @@ fn progress_counts(body: &str) -> Option<(u32, u32, u32, u32)> {
 
 #[actix_web::test]
 async fn a_bulk_import_of_fifty_pages_runs_as_jobs_and_survives_a_crashed_worker() {
-    use market::db::imports::{self, market_import_items};
+    use market::db::imports;
     use market::domain::imports::ImportProduct;
+    use shared::db::schema::market_import_items;
 
     let t = TestFleet::start().await;
     let shop = bulk_shop().await;

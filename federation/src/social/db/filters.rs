@@ -1,8 +1,8 @@
 //! A member's own blocks and mutes (`social_filters`), of actors and of whole domains.
 
-use super::schema::social_filters;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared::db::schema::social_filters;
 
 pub async fn add(
     conn: &mut AsyncPgConnection,

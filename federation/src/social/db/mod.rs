@@ -6,6 +6,5 @@ pub mod filters;
 pub mod local_follows;
 pub mod notifications;
 pub mod posts;
-pub mod schema;
 pub mod settings;
 pub mod timeline;

@@ -1,10 +1,10 @@
 //! A member's notifications (`social_notifications`): one per (member, kind, actor, object),
 //! so a handler that runs twice notifies once.
 
-use super::schema::social_notifications;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared::db::schema::social_notifications;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = social_notifications)]

@@ -1,10 +1,10 @@
 //! Members' own posts as stored in `ap_objects` (local, at the place their id names).
 
-use super::schema::ap_objects;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
+use shared::db::schema::ap_objects;
 use shared::db::schema::ap_reactions;
 
 pub struct NewPost<'a> {

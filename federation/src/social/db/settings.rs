@@ -1,8 +1,8 @@
 //! A member's social settings (`social_settings`).
 
-use super::schema::social_settings;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared::db::schema::social_settings;
 
 /// Whether follows of this member wait for their approval.
 pub async fn manually_approves(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<bool> {

@@ -221,8 +221,8 @@ pub async fn thread(
 
 /// The place (`seq`) of a stored object.
 pub async fn seq_of(conn: &mut AsyncPgConnection, object_id: &str) -> QueryResult<Option<i64>> {
-    use super::schema::ap_objects;
     use diesel::{OptionalExtension, QueryDsl};
+    use shared::db::schema::ap_objects;
     ap_objects::table
         .find(object_id)
         .select(ap_objects::seq)
