@@ -218,7 +218,7 @@ pub async fn preview(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let post = editable(&ctx, &user, *id).await?;
-    let mut res = super::posts::render_post(&ctx, &page, &post, true).await?;
+    let mut res = super::posts::render_preview(&ctx, &page, &post).await?;
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("private, no-store"),

@@ -6,6 +6,7 @@ use shared::activitypub::wants_activity_json;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::fragments::FragmentRequest;
 use shared::infrastructure::redirect::see_other;
+use shared::infrastructure::shell::{Built, ShellPage};
 use shared::infrastructure::slug::{self, Resolved};
 use shared::{AppContext, AppError, PageRequest};
 
@@ -14,7 +15,8 @@ use crate::content::federate;
 use crate::content::render::{self, Embed, Part};
 use crate::db;
 use crate::db::posts::PostWithAuthor;
-use crate::page_cache;
+use crate::state::Shown;
+use crate::{BlogState, page_cache};
 
 /// At most this many event embeds per post are rendered.
 const EMBED_NAMES: [&str; 8] = [
@@ -27,13 +29,28 @@ struct BodyPart<'a> {
     fragment: Option<&'static str>,
 }
 
-/// Renders a post or page (also the editor's "preview as published").
-pub async fn render_post(
+/// Renders a post or page for the editor's "preview as published".
+pub async fn render_preview(
     ctx: &AppContext,
     page: &PageRequest,
     post: &PostWithAuthor,
-    preview: bool,
 ) -> Result<HttpResponse, AppError> {
+    let content = post_page(ctx, post, true).await?;
+    ctx.render_content(page, header_fragments(page), content)
+        .await
+}
+
+/// The fragments a post page asks for with the header.
+fn header_fragments(page: &PageRequest) -> Vec<(&'static str, FragmentRequest)> {
+    vec![("mini_cart", fragment_catalog::mini_cart(page.viewer))]
+}
+
+/// A post or page's content: its template, context and embedded fragments.
+async fn post_page(
+    ctx: &AppContext,
+    post: &PostWithAuthor,
+    preview: bool,
+) -> Result<ShellPage, AppError> {
     let (tags, meta, comments, authors) = {
         let conn = ctx.conn().await?;
         // Four independent reads, pipelined on one connection: one round trip's wait, not four.
@@ -54,7 +71,7 @@ pub async fn render_post(
             .collect::<Vec<_>>();
         (tags, meta, comments, authors)
     };
-    let mut extra: Vec<(&'static str, FragmentRequest)> = Vec::new();
+    let mut embeds: Vec<(&'static str, FragmentRequest)> = Vec::new();
     let mut body = Vec::new();
     for part in render::parts(&post.post.html) {
         match part {
@@ -63,10 +80,10 @@ pub async fn render_post(
                 fragment: None,
             }),
             Part::Embed(embed) => {
-                let Some(name) = EMBED_NAMES.get(extra.len()) else {
+                let Some(name) = EMBED_NAMES.get(embeds.len()) else {
                     continue;
                 };
-                extra.push((
+                embeds.push((
                     name,
                     match embed {
                         Embed::Event(slug) => fragment_catalog::event_card(&slug),
@@ -103,14 +120,18 @@ pub async fn render_post(
     if let Some(object_id) = &post.post.ap_object_id {
         context.insert("object_id", object_id);
     }
-    ctx.render_page(page, "post.html", context, extra).await
+    Ok(embeds.into_iter().fold(
+        ShellPage::new("post.html", context),
+        |content, (name, request)| content.fragment(name, request),
+    ))
 }
 
 async fn show_kind(
     ctx: &AppContext,
+    state: &BlogState,
     req: &HttpRequest,
     page: &PageRequest,
-    kind: &str,
+    kind: &'static str,
     slug: &str,
 ) -> Result<HttpResponse, AppError> {
     // A fediverse server looking the page up (Mastodon's search) is sent to the object.
@@ -132,48 +153,63 @@ async fn show_kind(
         };
     }
     page_cache::serve(ctx, req, || async {
-        let found = {
-            let mut conn = ctx.conn().await?;
-            slug::resolve(
-                &mut *conn,
-                slug,
-                async |c, s| db::posts::published_by_slug(c, kind, s).await,
-                async |c, s| db::slugs::redirect_for(c, s).await,
-            )
-            .await?
+        let shown = Shown::Post {
+            kind,
+            slug: slug.to_owned(),
         };
-        match found {
-            Resolved::Current(post) => render_post(ctx, page, &post, false).await,
-            Resolved::Moved((kind, slug)) => {
-                let to = if kind == "page" {
-                    format!("/{slug}")
-                } else {
-                    format!("/posts/{slug}")
+        ctx.render_shell(
+            page,
+            header_fragments(page),
+            &state.shells,
+            shown,
+            || async {
+                let found = {
+                    let mut conn = ctx.conn().await?;
+                    slug::resolve(
+                        &mut *conn,
+                        slug,
+                        async |c, s| db::posts::published_by_slug(c, kind, s).await,
+                        async |c, s| db::slugs::redirect_for(c, s).await,
+                    )
+                    .await?
                 };
-                Ok(slug::moved_permanently(&to))
-            }
-            Resolved::Missing => Err(AppError::not_found("There is no post here.")),
-        }
+                match found {
+                    Resolved::Current(post) => Ok(post_page(ctx, &post, false).await?.into()),
+                    Resolved::Moved((kind, slug)) => {
+                        let to = if kind == "page" {
+                            format!("/{slug}")
+                        } else {
+                            format!("/posts/{slug}")
+                        };
+                        Ok(Built::Respond(slug::moved_permanently(&to)))
+                    }
+                    Resolved::Missing => Err(AppError::not_found("There is no post here.")),
+                }
+            },
+        )
+        .await
     })
     .await
 }
 
 pub async fn show(
     ctx: web::Data<AppContext>,
+    state: web::Data<BlogState>,
     req: HttpRequest,
     page: PageRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    show_kind(&ctx, &req, &page, "post", &slug).await
+    show_kind(&ctx, &state, &req, &page, "post", &slug).await
 }
 
 pub async fn show_page(
     ctx: web::Data<AppContext>,
+    state: web::Data<BlogState>,
     req: HttpRequest,
     page: PageRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    show_kind(&ctx, &req, &page, "page", &slug).await
+    show_kind(&ctx, &state, &req, &page, "page", &slug).await
 }
 
 /// `/objects/posts/{id}[/r<n>]`: the post as ActivityPub sees it under the id it was last

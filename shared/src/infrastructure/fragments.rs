@@ -91,6 +91,11 @@ impl FragmentRequest {
         self.param("viewer", viewer.token())
     }
 
+    /// Whether it was asked for [`FragmentRequest::per_viewer`].
+    pub fn is_per_viewer(&self) -> bool {
+        self.params.iter().any(|(k, _)| k == "viewer")
+    }
+
     fn id(&self) -> String {
         format!("{}:{}", self.app, self.kind)
     }

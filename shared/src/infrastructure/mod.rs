@@ -27,6 +27,7 @@ pub mod redirect;
 pub mod redis;
 pub mod request_id;
 pub mod session;
+pub mod shell;
 pub mod slug;
 pub mod sso;
 pub mod telemetry;

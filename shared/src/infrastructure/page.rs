@@ -59,9 +59,16 @@ pub fn header_fragments(app: AppName, viewer: Viewer) -> [(&'static str, Fragmen
 
 /// A page's fragments, fetched, and the generations it asked for.
 pub struct Composition {
-    fragments: HashMap<&'static str, String>,
+    pub(crate) fragments: HashMap<&'static str, String>,
     /// Per requested `(app, kind)`: its current generation, `None` when Redis was unreadable.
     pub generations: Vec<Option<u64>>,
+}
+
+impl Composition {
+    /// The names of the fragments it holds.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fragments.keys().copied()
+    }
 }
 
 impl AppContext {

@@ -6,4 +6,5 @@ mod ghost_cards;
 mod ghost_converge;
 mod ghost_scheduled;
 mod ghost_tags;
+mod member_pages;
 mod writing;
