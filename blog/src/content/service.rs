@@ -263,7 +263,7 @@ async fn save_tags(
 
 /// Tells the fediverse what changed about a post (posts only; pages stay home, as in Ghost):
 /// Create when it goes live, Update when a live post changes, Delete when it leaves.
-async fn federate_change(
+pub(crate) async fn federate_change(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     post: &Post,

@@ -494,3 +494,100 @@ pub async fn set_progress(
         .await
         .map(drop)
 }
+
+/// The clash recorded for our post `post_id` (an import): (Ghost id, Ghost's slug).
+pub async fn clash_of_post(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+) -> QueryResult<Option<(String, String)>> {
+    ghost_slug_clashes::table
+        .inner_join(ghost_posts::table.on(ghost_posts::ghost_id.eq(ghost_slug_clashes::ghost_id)))
+        .filter(ghost_posts::post_id.eq(post_id))
+        .select((ghost_slug_clashes::ghost_id, ghost_slug_clashes::wanted))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Who has `slug` here now: a post or page by its current slug, else one that once had it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlugHolder {
+    pub post_id: i64,
+    pub kind: String,
+    pub title: String,
+    /// Only a former slug of it (it redirects there).
+    pub former: bool,
+    /// It came from Ghost too.
+    pub imported: bool,
+}
+
+pub async fn slug_holder(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<SlugHolder>> {
+    use shared::db::schema::post_slug_history;
+    let current: Option<(i64, String, String)> = posts::table
+        .filter(posts::slug.eq(slug))
+        .select((posts::id, posts::kind, posts::title))
+        .first(conn)
+        .await
+        .optional()?;
+    let (found, former) = match current {
+        Some(found) => (Some(found), false),
+        None => (
+            post_slug_history::table
+                .inner_join(posts::table)
+                .filter(post_slug_history::slug.eq(slug))
+                .select((posts::id, posts::kind, posts::title))
+                .first(conn)
+                .await
+                .optional()?,
+            true,
+        ),
+    };
+    let Some((post_id, kind, title)) = found else {
+        return Ok(None);
+    };
+    let imported = is_import(conn, post_id).await?;
+    Ok(Some(SlugHolder {
+        post_id,
+        kind,
+        title,
+        former,
+        imported,
+    }))
+}
+
+/// Gives post `post_id` the slug `slug` (its `updated_at` moves with it, by the trigger).
+pub async fn set_post_slug(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    slug: &str,
+) -> QueryResult<()> {
+    diesel::update(posts::table.find(post_id))
+        .set(posts::slug.eq(slug))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// `slug` stops being a former slug (it no longer redirects anywhere).
+pub async fn forget_former_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<()> {
+    use shared::db::schema::post_slug_history;
+    diesel::delete(post_slug_history::table.filter(post_slug_history::slug.eq(slug)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Which of `post_ids` came from Ghost.
+pub async fn imports_among(
+    conn: &mut AsyncPgConnection,
+    post_ids: &[i64],
+) -> QueryResult<Vec<i64>> {
+    ghost_posts::table
+        .filter(ghost_posts::post_id.eq_any(post_ids))
+        .select(ghost_posts::post_id)
+        .load(conn)
+        .await
+}

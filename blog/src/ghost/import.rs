@@ -252,7 +252,7 @@ async fn import_in(
         author_id,
         published_at,
     };
-    let (id, outcome) = match post_id {
+    let (id, outcome, moved) = match post_id {
         Some(id) => {
             let Some(old) = db::posts::post_for_update(conn, id).await? else {
                 return Err(SaveError::NotFound);
@@ -261,11 +261,12 @@ async fn import_in(
                 db::slugs::record_slug_change(conn, id, &old.slug, &slug).await?;
             }
             db::posts::update_post(conn, id, &fields).await?;
-            (id, Outcome::Updated)
+            (id, Outcome::Updated, old.slug != slug)
         }
         None => (
             db::posts::insert_post_fields(conn, &fields).await?.id,
             Outcome::Created,
+            true,
         ),
     };
     let tag_ids = upsert_tags(conn, &post.tags).await?;
@@ -282,8 +283,14 @@ async fn import_in(
     db::meta::set_post_meta(conn, id, &meta).await?;
     db::ghost::remember_import(conn, &post.id, id, post.updated_at).await?;
     db::ghost::forget_gone(conn, &post.id).await?;
-    let clash = (slug != wanted).then_some(wanted.as_str());
-    db::ghost::set_slug_clash(conn, &post.id, clash).await?;
+    // Ghost's slug taken here (or not one ours may be): the admin page lists it until it is
+    // resolved or the admin keeps it as it is (then it is listed again only when our slug for
+    // it changes).
+    if slug == post.slug {
+        db::ghost::set_slug_clash(conn, &post.id, None).await?;
+    } else if moved {
+        db::ghost::set_slug_clash(conn, &post.id, Some(&post.slug)).await?;
+    }
     Ok(outcome)
 }
 

@@ -62,8 +62,8 @@ fn nql_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// Runs one sync (full: everything, then the deletion scan) and records how it went.
-pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
+/// The sync lock (a session-level advisory lock on a connection of its own), if free.
+async fn lock(ctx: &AppContext) -> Result<shared::db::DbConn, SyncError> {
     let mut lock_conn = ctx.conn().await?;
     #[derive(QueryableByName)]
     struct Locked {
@@ -78,7 +78,10 @@ pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     if !locked.locked {
         return Err(SyncError::Busy);
     }
-    let outcome = run_locked(ctx, full).await;
+    Ok(lock_conn)
+}
+
+async fn unlock(mut lock_conn: shared::db::DbConn) {
     if let Err(e) = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(LOCK_KEY)
         .execute(&mut lock_conn)
@@ -86,7 +89,66 @@ pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     {
         tracing::warn!(error = %e, "could not release the Ghost sync lock");
     }
+}
+
+/// Whether a sync holds the lock now (on any replica): a crashed one leaves progress marked
+/// running, but not the lock.
+pub async fn is_running(conn: &mut diesel_async::AsyncPgConnection) -> Result<bool, AppError> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Bool)]
+        held: bool,
+    }
+    // A bigint advisory key shows in pg_locks as classid (high half), objid (low half),
+    // objsubid 1, in its database.
+    let (high, low) = ((LOCK_KEY as u64) >> 32, (LOCK_KEY as u64) & 0xffff_ffff);
+    let held = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND classid = {high}::bigint::oid AND objid = {low}::bigint::oid AND objsubid = 1 \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held"
+    ))
+    .get_result::<Held>(conn)
+    .await?;
+    Ok(held.held)
+}
+
+/// Marks a sync started (before anything is read, so a page asked at once shows it).
+async fn mark_started(ctx: &AppContext) -> Result<(), SyncError> {
+    let mut conn = ctx.conn().await?;
+    db::ghost::set_progress(&mut conn, 0, None, true)
+        .await
+        .map_err(AppError::from)?;
+    Ok(())
+}
+
+/// Runs one sync (full: everything, then the deletion scan) and records how it went.
+pub async fn run(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
+    let lock_conn = lock(ctx).await?;
+    let outcome = match mark_started(ctx).await {
+        Ok(()) => run_locked(ctx, full).await,
+        Err(e) => Err(e),
+    };
+    unlock(lock_conn).await;
     outcome
+}
+
+/// Starts a sync in the background once it holds the lock (`Busy` if another runs): the
+/// page asked next shows it running. The handle yields how it went.
+pub async fn start(
+    ctx: &AppContext,
+    full: bool,
+) -> Result<actix_web::rt::task::JoinHandle<Result<Report, SyncError>>, SyncError> {
+    let lock_conn = lock(ctx).await?;
+    if let Err(e) = mark_started(ctx).await {
+        unlock(lock_conn).await;
+        return Err(e);
+    }
+    let ctx = ctx.clone();
+    Ok(actix_web::rt::spawn(async move {
+        let outcome = run_locked(&ctx, full).await;
+        unlock(lock_conn).await;
+        outcome
+    }))
 }
 
 async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
@@ -96,7 +158,9 @@ async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     }
     .ok_or(SyncError::NotConnected)?;
     let mut report = Report::default();
-    let result = pass(ctx, &site, full, &mut report).await;
+    let mut progress = Progress::default();
+    let result = pass(ctx, &site, full, &mut report, &mut progress).await;
+    progress.finish(ctx).await;
     if report
         != (Report {
             unchanged: report.unchanged,
@@ -125,31 +189,81 @@ async fn run_locked(ctx: &AppContext, full: bool) -> Result<Report, SyncError> {
     }
 }
 
+/// How far a sync has come, written for the admin page now and then (not on every post).
+#[derive(Default)]
+struct Progress {
+    done: i32,
+    total: Option<i32>,
+    written: Option<std::time::Instant>,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_millis(250);
+
+    async fn write(&mut self, ctx: &AppContext, running: bool) {
+        self.written = Some(std::time::Instant::now());
+        let result = match ctx.conn().await {
+            Ok(mut conn) => db::ghost::set_progress(&mut conn, self.done, self.total, running)
+                .await
+                .map_err(AppError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record the Ghost sync's progress");
+        }
+    }
+
+    /// One more post or page read.
+    async fn step(&mut self, ctx: &AppContext) {
+        self.done = self.done.saturating_add(1);
+        if self.written.is_none_or(|t| t.elapsed() >= Self::EVERY) {
+            self.write(ctx, true).await;
+        }
+    }
+
+    async fn finish(&mut self, ctx: &AppContext) {
+        self.write(ctx, false).await;
+    }
+}
+
 async fn pass(
     ctx: &AppContext,
     site: &GhostSite,
     full: bool,
     report: &mut Report,
+    progress: &mut Progress,
 ) -> Result<Option<DateTime<Utc>>, SyncError> {
     let client = client(ctx, site)?;
     let since = if full { None } else { site.synced_until };
-    let mut newest: Option<DateTime<Utc>> = None;
+    let query = |page: u32| {
+        let mut query = vec![
+            ("include", "tags,authors".to_owned()),
+            ("formats", "html".to_owned()),
+            ("limit", PAGE_SIZE.to_string()),
+            ("page", page.to_string()),
+            ("order", "updated_at asc".to_owned()),
+        ];
+        if let Some(since) = since {
+            // `>=`: posts saved in the cursor's own second are seen again, and skipped as
+            // unchanged.
+            query.push(("filter", format!("updated_at:>='{}'", nql_time(since))));
+        }
+        query
+    };
+    // The first page of each tells how many there are to read (the progress shown).
+    let mut firsts = Vec::with_capacity(2);
     for resource in [Resource::Posts, Resource::Pages] {
+        let first: Browse = client.browse(resource, &query(1)).await?;
+        firsts.push((resource, first));
+    }
+    let total: u64 = firsts.iter().map(|(_, b)| b.meta.pagination.total).sum();
+    progress.total = Some(i32::try_from(total).unwrap_or(i32::MAX));
+    progress.write(ctx, true).await;
+    let mut newest: Option<DateTime<Utc>> = None;
+    for (resource, first) in firsts {
         let mut page = 1;
+        let mut batch = first;
         loop {
-            let mut query = vec![
-                ("include", "tags,authors".to_owned()),
-                ("formats", "html".to_owned()),
-                ("limit", PAGE_SIZE.to_string()),
-                ("page", page.to_string()),
-                ("order", "updated_at asc".to_owned()),
-            ];
-            if let Some(since) = since {
-                // `>=`: posts saved in the cursor's own second are seen again, and skipped as
-                // unchanged.
-                query.push(("filter", format!("updated_at:>='{}'", nql_time(since))));
-            }
-            let batch: Browse = client.browse(resource, &query).await?;
             for post in &batch.posts {
                 match import::import(ctx, resource.kind(), post).await? {
                     Outcome::Created => report.created += 1,
@@ -158,11 +272,15 @@ async fn pass(
                     Outcome::Withheld => report.withheld += 1,
                 }
                 newest = newest.max(Some(post.updated_at));
+                progress.step(ctx).await;
             }
+            // Before asking for the next page (which may take a while).
+            progress.write(ctx, true).await;
             match batch.meta.pagination.next {
                 Some(next) if next > page && next <= MAX_PAGES => page = next,
                 _ => break,
             }
+            batch = client.browse(resource, &query(page)).await?;
         }
         if full {
             report.removed += scan_deletions(ctx, &client, resource).await?;

@@ -115,10 +115,16 @@ pub async fn index(
         let only = (!permissions::is_editor(&user)).then_some(user.id);
         db::posts::editor_list(&mut conn, only, 200).await?
     };
+    let imported = {
+        let ids: Vec<i64> = posts.iter().map(|p| p.post.id).collect();
+        let mut conn = ctx.conn().await?;
+        db::ghost::imports_among(&mut conn, &ids).await?
+    };
     let rows: Vec<_> = posts
         .iter()
         .map(|p| {
             serde_json::json!({
+                "from_ghost": imported.contains(&p.post.id),
                 "id": p.post.id,
                 "kind": p.post.kind,
                 "title": p.post.title,
@@ -160,6 +166,7 @@ pub async fn new(
         &page,
         &user,
         serde_json::json!({ "kind": kind, "status": "draft", "tags": [], "meta": {} }),
+        ctx.base_context(),
     )
     .await
 }
@@ -172,12 +179,29 @@ pub async fn edit(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let post = editable(&ctx, &user, *id).await?.post;
+    // A post synced from Ghost: Ghost's copy wins at the next sync.
+    let from_ghost = {
+        let mut conn = ctx.conn().await?;
+        if db::ghost::is_import(&mut conn, post.id).await? {
+            let site = db::ghost::site(&mut conn).await?;
+            Some(serde_json::json!({
+                "kind": post.kind,
+                "connected": site.is_some(),
+                "url": site.map(|s| s.url),
+            }))
+        } else {
+            None
+        }
+    };
     let doc = document(&ctx, post).await?;
+    let mut context = ctx.base_context();
+    context.insert("from_ghost", &from_ghost);
     editor_page(
         &ctx,
         &page,
         &user,
         serde_json::to_value(doc).map_err(AppError::internal)?,
+        context,
     )
     .await
 }
@@ -187,8 +211,8 @@ async fn editor_page(
     page: &PageRequest,
     user: &CurrentUser,
     doc: serde_json::Value,
+    mut context: tera::Context,
 ) -> Result<HttpResponse, AppError> {
-    let mut context = ctx.base_context();
     if permissions::is_editor(user) {
         let writers: Vec<_> = ctx
             .registry()

@@ -64,6 +64,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/ghost", web::post().to(ghost_admin::connect))
         .route("/admin/ghost/sync", web::post().to(ghost_admin::sync_now))
         .route(
+            "/admin/ghost/webhook",
+            web::post().to(ghost_admin::set_webhook_url),
+        )
+        .route(
+            "/admin/ghost/clashes/{post_id}/take",
+            web::post().to(ghost_admin::take_slug),
+        )
+        .route(
+            "/admin/ghost/clashes/{post_id}/dismiss",
+            web::post().to(ghost_admin::dismiss_clash),
+        )
+        .route(
             "/admin/ghost/disconnect",
             web::post().to(ghost_admin::disconnect),
         )

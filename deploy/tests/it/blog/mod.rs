@@ -2,6 +2,7 @@
 
 mod editor_browser;
 mod ghost;
+mod ghost_admin;
 mod ghost_cards;
 mod ghost_converge;
 mod ghost_scheduled;
