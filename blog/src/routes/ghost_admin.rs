@@ -86,6 +86,8 @@ struct ClashView {
     clash: db::ghost::SlugClash,
     given_path: String,
     wanted_path: String,
+    /// Where the post here that has (or had) Ghost's slug answers with it.
+    holder_path: String,
     holder: Option<db::ghost::SlugHolder>,
     /// Why Ghost's address cannot be given here (then no form).
     blocked: Option<String>,
@@ -145,6 +147,10 @@ async fn clash_views(conn: &mut AsyncPgConnection) -> Result<Vec<ClashView>, App
             }
         }
         views.push(ClashView {
+            holder_path: holder
+                .as_ref()
+                .map(|h| path_of(&h.kind, &clash.wanted))
+                .unwrap_or_default(),
             given_path: path_of(&clash.kind, &clash.given),
             wanted_path: path_of(&clash.kind, &clash.wanted),
             holder,

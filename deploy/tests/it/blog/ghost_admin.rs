@@ -367,7 +367,10 @@ async fn slug_clashes_are_settled_by_an_administrator_and_old_addresses_redirect
             && page.body.contains(r#"value="about-3""#)
             && page.body.contains(&format!(
                 r#"action="/admin/ghost/clashes/{contact}/dismiss""#
-            )),
+            ))
+            && page
+                .body
+                .contains(r#"“Contact” (page) has <a href="/contact">"#),
         "{}",
         page.body
     );
@@ -381,6 +384,17 @@ async fn slug_clashes_are_settled_by_an_administrator_and_old_addresses_redirect
         let page = post(&t, &path, &[("new_slug", "about-us")], &editor).await;
         assert_eq!(page.status, 403, "{path}");
     }
+    // An administrator's session, but a form from elsewhere without the CSRF token: refused.
+    let page = t
+        .post_form(
+            AppName::Blog,
+            &format!("/admin/ghost/clashes/{about}/take"),
+            &[("new_slug", "about-us")],
+            Some(&admin),
+            AppName::Account,
+        )
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
     assert_eq!(slugs(&t).await, before);
     assert!(
         get(&t, "/admin/ghost", Some(&admin))
