@@ -225,20 +225,22 @@ struct NextDue {
 }
 
 /// Seconds until the next pending job of `types` is due (0 if one is), `None` if none waits.
-pub(super) async fn next_due_in(
+pub async fn next_due_in(
     conn: &mut AsyncPgConnection,
     types: &[String],
 ) -> diesel::QueryResult<Option<f64>> {
+    // Not `greatest(…, 0)` in SQL: GREATEST skips NULLs, so an empty queue would read as "due
+    // now" and every idle runner would claim in a loop (it did, ~200 times a second each).
     let row: NextDue = Prepared(
         diesel::sql_query(
-            "SELECT greatest(extract(epoch FROM min(run_at) - now()), 0)::float8 AS secs \
+            "SELECT extract(epoch FROM min(run_at) - now())::float8 AS secs \
          FROM background_jobs WHERE status = 'pending' AND job_type = ANY($1)",
         )
         .bind::<Array<Text>, _>(types),
     )
     .get_result(conn)
     .await?;
-    Ok(row.secs)
+    Ok(row.secs.map(|secs| secs.max(0.0)))
 }
 
 /// The queue of some job types at a glance, for `/metrics`.

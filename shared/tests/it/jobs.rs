@@ -382,6 +382,37 @@ async fn the_last_failure_is_dead_until_an_admin_retries_it() {
 }
 
 #[actix_web::test]
+async fn an_idle_runner_sleeps_until_the_next_job_or_the_poll() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let types = vec!["test.flaky".to_owned()];
+    // Nothing waits: no deadline (an idle runner sleeps for the whole poll, it does not spin).
+    assert_eq!(store::next_due_in(&mut conn, &types).await.unwrap(), None);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(60);
+    jobs::enqueue_with(
+        &mut conn,
+        &Flaky { failures: 0 },
+        Enqueue::default().run_at(at),
+    )
+    .await
+    .unwrap();
+    let secs = store::next_due_in(&mut conn, &types)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((55.0..=60.0).contains(&secs), "{secs}");
+    let other = vec!["test.other".to_owned()];
+    assert_eq!(store::next_due_in(&mut conn, &other).await.unwrap(), None);
+    jobs::enqueue(&mut conn, &Flaky { failures: 0 })
+        .await
+        .unwrap();
+    assert_eq!(
+        store::next_due_in(&mut conn, &types).await.unwrap(),
+        Some(0.0)
+    );
+}
+
+#[actix_web::test]
 async fn a_scheduled_job_does_not_run_early() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
