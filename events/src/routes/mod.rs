@@ -66,9 +66,7 @@ fn actor(user: &CurrentUser) -> Actor {
 /// A change to what the calendar shows: the fragments other apps embed are stale.
 async fn purge(ctx: &shared::AppContext) {
     for kind in ["upcoming", "event-card", "calendar-month"] {
-        if let Err(e) =
-            shared::infrastructure::fragments::purge_kind(ctx.redis(), AppName::Events, kind).await
-        {
+        if let Err(e) = ctx.fragments().purge_kind(AppName::Events, kind).await {
             tracing::warn!(error = %e, kind, "could not purge an events fragment");
         }
     }

@@ -46,9 +46,10 @@ fn actor(user: &CurrentUser) -> Actor {
 
 /// A change to what the market shows: the `featured` fragment other apps embed is stale.
 async fn purge(ctx: &shared::AppContext) {
-    if let Err(e) =
-        shared::infrastructure::fragments::purge_kind(ctx.redis(), AppName::Market, "featured")
-            .await
+    if let Err(e) = ctx
+        .fragments()
+        .purge_kind(AppName::Market, "featured")
+        .await
     {
         tracing::warn!(error = %e, "could not purge the featured fragment");
     }

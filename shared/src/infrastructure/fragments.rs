@@ -500,12 +500,14 @@ pub fn generation_channel(redis: &Redis, app: AppName, kind: &str) -> String {
     redis.key(format!("fgen-changed:{app}:{kind}"))
 }
 
-/// See [`FragmentClient::purge_kind`]; usable with a bare Redis handle. Bumps the generation and
-/// announces it on [`generation_channel`] in one step.
+/// See [`FragmentClient::purge_kind`], the only way in: the caches' Redis is the client's, so an
+/// app cannot bump a generation on the sessions' Redis by mistake (two apps did, which in
+/// production, with `REDIS_CACHE_URL` apart, left their fragments stale until they expired).
+/// Bumps the generation and announces it on [`generation_channel`] in one step.
 ///
 /// The caches' Redis may evict the generation key; counting on from zero would then reissue
 /// generations that old copies are stamped with, so a bump never goes below the clock (ms).
-pub async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<u64> {
+async fn purge_kind(redis: &Redis, app: AppName, kind: &str) -> redis::RedisResult<u64> {
     static BUMP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
         redis::Script::new(
             "local g = redis.call('INCR', KEYS[1]) \
