@@ -198,11 +198,15 @@ async fn actor_document(
             )
         }
         LocalActor::User(username) => {
-            let user = {
+            let (user, locked) = {
                 let mut conn = ctx.conn().await?;
-                crate::models::users::by_username(&mut conn, username).await?
-            }
-            .ok_or_else(|| AppError::not_found("No such member."))?;
+                let user = crate::models::users::by_username(&mut conn, username)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("No such member."))?;
+                let locked =
+                    crate::models::users::manually_approves_followers(&mut conn, user.id).await?;
+                (user, locked)
+            };
             let url = link_catalog::profile(username).url(ctx);
             let summary = super::templates::escape_html(&user.bio);
             actors::document(
@@ -215,7 +219,7 @@ async fn actor_document(
                     url: &url,
                     icon: user.avatar_url.as_deref(),
                     public_key_pem: &key.public_pem,
-                    manually_approves_followers: false,
+                    manually_approves_followers: locked,
                 },
             )
         }

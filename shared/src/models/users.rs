@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::contracts::dtos::Role;
-use crate::db::schema::users;
+use crate::db::schema::{social_settings, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -108,4 +108,19 @@ pub async fn imported_author(
 /// Every account, counted for the fleet's NodeInfo (`usage.users.total`).
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn).await
+}
+
+/// Whether follows of this member wait for their approval (`social_settings`, federation's): the
+/// member's actor document says so as `manuallyApprovesFollowers`, and Mastodon shows a lock.
+pub async fn manually_approves_followers(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+) -> QueryResult<bool> {
+    social_settings::table
+        .find(user_id)
+        .select(social_settings::manually_approves_followers)
+        .first(conn)
+        .await
+        .optional()
+        .map(|v| v.unwrap_or(false))
 }

@@ -74,11 +74,26 @@ async fn members_of_two_fleets_follow_post_reply_react_edit_delete_and_block() {
     let bea = b.sign_in(AppName::Federation, bea_id).await;
     let (ann_actor, bea_actor) = (actor(&a, "ann"), actor(&b, "bea"));
 
-    // Bea approves followers: ann's follow (by handle, from the UI) waits for her.
+    // Bea approves followers: her actor says so (Mastodon shows a lock), and ann's follow (by
+    // handle, from the UI) waits for her.
+    let locked = || async {
+        let doc: serde_json::Value = shared::testing::http_client()
+            .get(&bea_actor)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        doc["manuallyApprovesFollowers"].clone()
+    };
+    assert_eq!(locked().await, serde_json::json!(false));
     assert_eq!(
         post(&b, &bea, "/social/settings", &[("locked", "1")]).await,
         303
     );
+    assert_eq!(locked().await, serde_json::json!(true));
     assert_eq!(
         post(&a, &ann, "/social/follow", &[("actor", &handle(&b, "bea"))]).await,
         303

@@ -4,16 +4,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::social_settings;
 
-/// Whether follows of this member wait for their approval.
-pub async fn manually_approves(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<bool> {
-    social_settings::table
-        .find(user_id)
-        .select(social_settings::manually_approves_followers)
-        .first(conn)
-        .await
-        .optional()
-        .map(|v| v.unwrap_or(false))
-}
+/// Whether follows of this member wait for their approval (the read the actor document shares).
+pub use shared::models::users::manually_approves_followers as manually_approves;
 
 pub async fn set_manually_approves(
     conn: &mut AsyncPgConnection,
