@@ -5,6 +5,7 @@
 //! - [`bookings`]: a member's event bookings (events owns them; account lists them).
 //! - [`email`]: what the fleet accepts as an e-mail address.
 //! - [`inventory`]: stock reservations for checkout (reserve / commit / release by key).
+//! - [`orders`]: a member's orders (cart owns them; account lists them).
 //! - [`protocols`]: the service traits apps call through the [`crate::services::Registry`]. They
 //!   take and return DTOs only and fail with their own [`protocols::ServiceError`].
 //! - Links into another app come from [`crate::infrastructure::link_catalog`], fragments from
@@ -19,5 +20,6 @@ pub mod dtos;
 pub mod email;
 pub mod events;
 pub mod inventory;
+pub mod orders;
 pub mod protocols;
 pub mod sellable;

@@ -6,6 +6,7 @@ pub(crate) mod contracts_check;
 mod errors;
 mod inventory;
 pub mod on_database;
+mod orders;
 mod registry;
 mod sellable;
 

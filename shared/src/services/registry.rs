@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::DbServices;
 use crate::contracts::bookings::Bookings;
 use crate::contracts::inventory::Inventory;
+use crate::contracts::orders::Orders;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
@@ -23,6 +24,7 @@ pub struct Registry {
     pub inventory: Arc<dyn Inventory>,
     pub bookings: Arc<dyn Bookings>,
     pub sellables: Arc<dyn Sellables>,
+    pub orders: Arc<dyn Orders>,
 }
 
 impl Registry {
@@ -39,7 +41,8 @@ impl Registry {
             bookings: db.clone(),
             newsletters: db.clone(),
             inventory: db.clone(),
-            sellables: db,
+            sellables: db.clone(),
+            orders: db,
         }
     }
 }

@@ -4,4 +4,5 @@
 
 mod jobs;
 mod migrations;
+mod orders;
 mod sessions;
