@@ -45,6 +45,22 @@ async fn user_menu(
         Some(id) => ctx.registry().users.user(id).await?,
         None => None,
     };
+    // A member's unread count; the menu still shows without it if federation's tables fail.
+    let unread = match &user {
+        Some(u) => match ctx
+            .registry()
+            .users
+            .unread_notifications(u.id, views::UNREAD_CAP)
+            .await
+        {
+            Ok(n) => views::unread_label(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count unread notifications");
+                None
+            }
+        },
+        None => None,
+    };
     let newsletter = match user {
         Some(_) => None,
         None => {
@@ -60,6 +76,8 @@ async fn user_menu(
         writes: user.as_ref().is_some_and(|u| u.role.is_writer()),
         user,
         newsletter: newsletter.as_ref().map(ListView::from),
+        unread,
+        notifications_url: link_catalog::notifications().url(&ctx),
     };
     ctx.render_fragment("fragments/user-menu.html", &views::context(&view)?, MAX_AGE)
 }

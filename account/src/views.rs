@@ -138,6 +138,21 @@ pub struct UserMenuFragment<'a> {
     pub writes: bool,
     /// The list offered to visitors who are not signed in.
     pub newsletter: Option<ListView<'a>>,
+    /// The member's unread notifications ("99+" past [`UNREAD_CAP`] − 1), and where they are.
+    pub unread: Option<String>,
+    pub notifications_url: String,
+}
+
+/// Unread notifications are counted up to this many.
+pub const UNREAD_CAP: i64 = 100;
+
+/// The count as the header shows it: nothing for none, "99+" for a backlog.
+pub fn unread_label(count: i64) -> Option<String> {
+    match count {
+        n if n <= 0 => None,
+        n if n >= UNREAD_CAP => Some(format!("{}+", UNREAD_CAP - 1)),
+        n => Some(n.to_string()),
+    }
 }
 
 /// A campaign in the editor's list and on its page.

@@ -9,12 +9,12 @@
 use shared::AppName;
 
 /// Connections `app` opens outside its pool: one `LISTEN` connection per queue worker
-/// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor and the
-/// delivery worker; blog: the event-bus consumer for comments; and every app with job types its
+/// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor, the
+/// delivery worker and the header's unread-count follower; blog: the event-bus consumer for comments; and every app with job types its
 /// `shared::jobs` runner. A fleet test counts them live.
 pub fn dedicated_connections(app: AppName) -> u32 {
     let queue_workers = match app {
-        AppName::Federation => 2,
+        AppName::Federation => 3,
         AppName::Blog => 1,
         AppName::Market | AppName::Cart | AppName::Events | AppName::Account => 0,
     };
@@ -69,11 +69,12 @@ mod tests {
             })
             .collect();
         let peak = peak_connections(&services);
-        // Dedicated: federation's two queue workers and job runner, the blog's bus consumer
+        // Dedicated: federation's two queue workers, its header's unread-count follower and
+        // its job runner, the blog's bus consumer
         // and job runner, and the job runners of the market (expired stock reservations, bulk
         // imports), the cart (checkout expiry, payment checks, receipts), events (occurrences
         // ahead) and account (campaign sends).
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (3 + 2 + 1 + 1 + 1 + 1) + 1);
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 1 + 1 + 1 + 1) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));

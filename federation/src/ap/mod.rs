@@ -24,6 +24,7 @@ pub fn background(ctx: &AppContext) -> Vec<Task> {
     vec![
         Box::pin(processor::run(ctx.clone())),
         Box::pin(delivery::run(ctx.clone())),
+        Box::pin(crate::social::header::follow_unread(ctx.clone())),
     ]
 }
 

@@ -8,6 +8,7 @@
 pub mod authors;
 pub mod db;
 pub mod domain;
+pub mod header;
 pub mod hooks;
 mod routes;
 pub mod views;

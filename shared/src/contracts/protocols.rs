@@ -38,6 +38,8 @@ pub trait UserDirectory: Send + Sync {
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
     /// How many accounts there are (NodeInfo's `usage.users.total`).
     async fn member_count(&self) -> ServiceResult<i64>;
+    /// How many of a member's notifications are unread (the header's count), at most `cap`.
+    async fn unread_notifications(&self, user_id: i64, cap: i64) -> ServiceResult<i64>;
     /// Everyone who may write on the blog (authors, editors, administrators), by name.
     async fn writers(&self) -> ServiceResult<Vec<UserDto>>;
     /// The account of an author imported from elsewhere (Ghost): the member with this username

@@ -62,20 +62,29 @@ impl Running {
 /// Wakes on PostgreSQL `NOTIFY` on `channels` (a dedicated connection; reconnects). Each
 /// notification sends a unit; callers also poll, so a lost connection only delays work.
 pub fn listen(database_url: String, channels: &'static [&'static str]) -> mpsc::Receiver<()> {
+    listen_with(database_url, channels, |_| ())
+}
+
+/// Like [`listen`], sending what `read` makes of each notification (e.g. its payload).
+pub fn listen_with<T: Send + 'static>(
+    database_url: String,
+    channels: &'static [&'static str],
+    read: fn(&tokio_postgres::Notification) -> T,
+) -> mpsc::Receiver<T> {
     let (tx, rx) = mpsc::channel(64);
     actix_web::rt::spawn(async move {
         loop {
             match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
                 Ok((client, mut connection)) => {
-                    let (note_tx, mut note_rx) = mpsc::unbounded_channel();
+                    let (note_tx, mut note_rx) = mpsc::unbounded_channel::<T>();
                     let driver = actix_web::rt::spawn(async move {
                         loop {
                             let message =
                                 futures_util::future::poll_fn(|cx| connection.poll_message(cx))
                                     .await;
                             match message {
-                                Some(Ok(tokio_postgres::AsyncMessage::Notification(_))) => {
-                                    if note_tx.send(()).is_err() {
+                                Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                                    if note_tx.send(read(&n)).is_err() {
                                         break;
                                     }
                                 }
@@ -89,8 +98,8 @@ pub fn listen(database_url: String, channels: &'static [&'static str]) -> mpsc::
                         .map(|c| format!("LISTEN {c};"))
                         .collect::<String>();
                     if client.batch_execute(&listen).await.is_ok() {
-                        while note_rx.recv().await.is_some() {
-                            if tx.try_send(()).is_err() && tx.is_closed() {
+                        while let Some(note) = note_rx.recv().await {
+                            if tx.try_send(note).is_err() && tx.is_closed() {
                                 driver.abort();
                                 return;
                             }

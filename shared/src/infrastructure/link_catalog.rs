@@ -19,6 +19,8 @@ pub mod routes {
     pub const PROFILE: &str = "/@{username}";
     /// federation: a member's ActivityPub actor.
     pub const PERSON: &str = "/users/{name}";
+    /// federation: the signed-in member's notifications (the user-menu's unread count links here).
+    pub const NOTIFICATIONS: &str = "/notifications";
     /// every app (from the app factory): sign in, and the sign-out confirmation page.
     pub const SIGN_IN: &str = "/auth/login";
     pub const SIGN_OUT: &str = "/auth/logout";
@@ -114,6 +116,11 @@ pub fn account() -> Link {
 /// federation: a member's public profile.
 pub fn profile(username: &str) -> Link {
     Link::new(AppName::Federation, fill(routes::PROFILE, username))
+}
+
+/// federation: the signed-in member's notifications.
+pub fn notifications() -> Link {
+    Link::new(AppName::Federation, routes::NOTIFICATIONS)
 }
 
 /// federation: a member's ActivityPub actor.

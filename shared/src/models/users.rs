@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::contracts::dtos::Role;
-use crate::db::schema::{social_settings, users};
+use crate::db::schema::{social_notifications, social_settings, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -123,4 +123,21 @@ pub async fn manually_approves_followers(
         .await
         .optional()
         .map(|v| v.unwrap_or(false))
+}
+
+/// How many of a member's notifications (federation's) are unread, counting at most `cap` (the
+/// header shows "99+" rather than counting a backlog on every page).
+pub async fn unread_notifications(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    cap: i64,
+) -> QueryResult<i64> {
+    let ids: Vec<i64> = social_notifications::table
+        .filter(social_notifications::user_id.eq(user_id))
+        .filter(social_notifications::read_at.is_null())
+        .select(social_notifications::id)
+        .limit(cap)
+        .load(conn)
+        .await?;
+    Ok(ids.len() as i64)
 }

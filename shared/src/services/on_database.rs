@@ -79,6 +79,11 @@ impl UserDirectory for DbServices {
         Ok(users::count(&mut conn).await?)
     }
 
+    async fn unread_notifications(&self, user_id: i64, cap: i64) -> ServiceResult<i64> {
+        let mut conn = self.pool.get().await?;
+        Ok(users::unread_notifications(&mut conn, user_id, cap).await?)
+    }
+
     async fn writers(&self) -> ServiceResult<Vec<UserDto>> {
         let mut conn = self.pool.get().await?;
         Ok(users::writers(&mut conn)

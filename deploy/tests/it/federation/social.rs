@@ -633,3 +633,59 @@ async fn remote_posts_are_sanitised_signed_only_and_notify_with_an_unread_count(
     peer.stop().await;
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn every_apps_header_shows_a_members_unread_count_at_once_and_clears_when_read() {
+    let t = TestFleet::start().await;
+    let ann_id = member(&t, "ann").await;
+    let bob_id = member(&t, "bob").await;
+    let ann = t.sign_in(AppName::Federation, ann_id).await;
+    let bob_social = t.sign_in(AppName::Federation, bob_id).await;
+    let bob_blog = t.sign_in(AppName::Blog, bob_id).await;
+    let bob_market = t.sign_in(AppName::Market, bob_id).await;
+    let badge = |body: &str| {
+        body.split("class=\"unread\"")
+            .nth(1)
+            .and_then(|rest| rest.split("<span class=\"count\">").nth(1))
+            .and_then(|rest| rest.split('<').next())
+            .map(str::to_owned)
+    };
+    // Bob's menu is cached (per viewer, for a minute) with nothing unread.
+    for _ in 0..2 {
+        let home = t.get(AppName::Blog, "/", Some(&bob_blog)).await;
+        assert!(home.body.contains(">bob</a>"), "{}", home.body);
+        assert_eq!(badge(&home.body), None);
+    }
+    // Ann mentions him: the blog's and the market's headers show it on his next page.
+    assert_eq!(compose(&t, &ann, "psst @bob", "direct", "").await, 303);
+    assert_eq!(notifications(&t, bob_id).await.len(), 1);
+    eventually(5, "the blog's header to show 1 unread", || async {
+        badge(&t.get(AppName::Blog, "/", Some(&bob_blog)).await.body).as_deref() == Some("1")
+    })
+    .await;
+    let market = t.get(AppName::Market, "/", Some(&bob_market)).await;
+    assert_eq!(badge(&market.body).as_deref(), Some("1"), "{}", market.body);
+    assert!(
+        market
+            .body
+            .contains("/notifications\" title=\"Unread notifications\""),
+        "the count links to the notifications"
+    );
+    // Nobody else sees it: ann's header has no count.
+    let ann_blog = t.sign_in(AppName::Blog, ann_id).await;
+    assert_eq!(
+        badge(&t.get(AppName::Blog, "/", Some(&ann_blog)).await.body),
+        None
+    );
+    // Read on the social hub: every header clears.
+    assert_eq!(post(&t, &bob_social, "/notifications/read", &[]).await, 303);
+    eventually(5, "the blog's header to clear", || async {
+        badge(&t.get(AppName::Blog, "/", Some(&bob_blog)).await.body).is_none()
+    })
+    .await;
+    assert_eq!(
+        badge(&t.get(AppName::Market, "/", Some(&bob_market)).await.body),
+        None
+    );
+    t.stop().await;
+}

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
@@ -11,7 +12,7 @@ use crate::social::authors::{self, Author};
 use crate::social::db::{notifications, timeline};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/notifications", web::get().to(list))
+    cfg.route(link_catalog::routes::NOTIFICATIONS, web::get().to(list))
         .route("/notifications/read", web::post().to(mark_read));
 }
 
