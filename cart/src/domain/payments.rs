@@ -6,9 +6,13 @@
 //! storm of duplicate or out-of-order news moves an order once.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use shared::AppContext;
+use shared::activitypub::actors::LocalActor;
+use shared::activitypub::bus;
+use shared::contracts::dtos::Money;
+use shared::contracts::events::{OrderPaid, OrderRefunded};
 use shared::jobs;
 use shared::models::cart;
+use shared::{AppContext, AppName};
 
 use super::CartError;
 use super::state::{Actor, OrderState};
@@ -76,6 +80,11 @@ async fn cancel_in(
     Ok(true)
 }
 
+/// The order's address on the bus (its page on the cart), the same for all of its events.
+fn order_address(ctx: &AppContext, reference: &str) -> String {
+    ctx.url(AppName::Cart, &format!("/orders/{reference}"))
+}
+
 /// Applies SumUp's answer about the order's checkout.
 pub async fn apply(
     ctx: &AppContext,
@@ -110,7 +119,7 @@ pub async fn apply(
                     return Ok(Outcome::Unchanged);
                 }
                 let transaction = checkout.paid_transaction();
-                orders::transition(
+                let moved = orders::transition(
                     conn,
                     order.id,
                     current,
@@ -123,7 +132,21 @@ pub async fn apply(
                     ),
                 )
                 .await?;
+                if !moved {
+                    return Ok(Outcome::Unchanged);
+                }
                 orders::set_paid(conn, order.id, transaction.as_deref()).await?;
+                let paid = OrderPaid {
+                    id: order_address(ctx, &order.reference),
+                    reference: order.reference.clone(),
+                    user_id: order.user_id,
+                    total: Money {
+                        cents: order.total_cents,
+                        currency: order.currency.clone(),
+                    },
+                    paid_at: chrono::Utc::now(),
+                };
+                bus::publish(conn, ctx.config(), &LocalActor::App(AppName::Cart), &paid).await?;
                 if let Some(cart_id) = order.cart_id {
                     cart::close(conn, cart_id, order.id).await?;
                 }
@@ -286,11 +309,25 @@ pub async fn refund(
             .ok_or(CartError::NoSuchOrder)?;
         orders::add_refund(conn, order_id, amount, admin_id, "").await?;
         let refunded = locked.refunded_cents + amount;
-        let money = shared::contracts::dtos::Money {
+        let money = Money {
             cents: amount,
             currency: locked.currency.clone(),
         };
-        if refunded >= locked.total_cents {
+        let in_full = refunded >= locked.total_cents;
+        let event = OrderRefunded {
+            id: order_address(ctx, &locked.reference),
+            reference: locked.reference.clone(),
+            user_id: locked.user_id,
+            amount: money.clone(),
+            refunded: Money {
+                cents: refunded,
+                currency: locked.currency.clone(),
+            },
+            in_full,
+            refunded_at: chrono::Utc::now(),
+        };
+        bus::publish(conn, ctx.config(), &LocalActor::App(AppName::Cart), &event).await?;
+        if in_full {
             orders::transition(
                 conn,
                 order_id,

@@ -7,13 +7,15 @@
 //! decode when the new field is an `Option` or has a default); renaming or removing one needs a
 //! new event type, because rows already stored keep the old shape.
 //!
-//! Events to come (`OrderPaid`, `OrderRefunded`, `AccountDeleted`) follow the same pattern: a
-//! struct here, `impl BusEvent` with its `KIND`, `bus::publish` in the producer's transaction and
-//! a handler decoding it with `bus::decode`.
+//! Every event follows the same pattern: a struct here, `impl BusEvent` with its `KIND`,
+//! `bus::publish` in the producer's transaction and a handler decoding it with `bus::decode`.
+//! Events to come (`AccountDeleted`) will too.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use super::dtos::Money;
 
 /// An event on the fleet's bus.
 pub trait BusEvent: Serialize + DeserializeOwned {
@@ -74,6 +76,47 @@ pub struct ReplyDeleted {
 
 impl BusEvent for ReplyDeleted {
     const KIND: &'static str = "ReplyDeleted";
+}
+
+/// An order was paid (the cart publishes it in the transaction that moves the order to
+/// `PaymentSettled`, so once per order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPaid {
+    /// The order's address (its page on the cart): the bus keeps an order's events in order by
+    /// it, so a refund never overtakes its payment.
+    pub id: String,
+    /// The order's reference (`RA-…`).
+    pub reference: String,
+    /// The member who placed it (`None` for a guest).
+    pub user_id: Option<i64>,
+    pub total: Money,
+    pub paid_at: DateTime<Utc>,
+}
+
+impl BusEvent for OrderPaid {
+    const KIND: &'static str = "OrderPaid";
+}
+
+/// Money went back to the buyer of a paid order (one event per refund, partial or full).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRefunded {
+    /// The order's address, as in its [`OrderPaid`].
+    pub id: String,
+    pub reference: String,
+    pub user_id: Option<i64>,
+    /// This refund.
+    pub amount: Money,
+    /// Everything refunded so far, this refund included.
+    pub refunded: Money,
+    /// The whole order is refunded now (its state is `Refunded`).
+    pub in_full: bool,
+    pub refunded_at: DateTime<Utc>,
+}
+
+impl BusEvent for OrderRefunded {
+    const KIND: &'static str = "OrderRefunded";
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod checkout;
 mod lines;
+mod order_events;
 mod payments;
 mod prism;
 
