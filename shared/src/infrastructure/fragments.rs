@@ -17,7 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Shared, join_all};
 use tokio::time::{Instant, timeout_at};
 
 use super::internal_auth;
@@ -175,6 +179,18 @@ enum FetchError {
     TooLarge,
     #[error("timed out")]
     Timeout,
+}
+
+/// An owner's answer that several requests of one worker thread may wait on.
+type Flight = Shared<LocalBoxFuture<'static, Result<String, Arc<FetchError>>>>;
+
+/// Flights kept per thread before the finished-or-abandoned ones are swept.
+const MAX_FLIGHTS: usize = 1024;
+
+thread_local! {
+    /// This worker thread's fetches under way, by copy (fragment, query, generation).
+    static FLIGHTS: RefCell<HashMap<String, (std::time::Instant, Flight)>> =
+        RefCell::new(HashMap::new());
 }
 
 /// A fetched body and how long the owner allows it to be cached (`None`: not at all).
@@ -358,21 +374,19 @@ impl FragmentClient {
                 _ => None,
             }
         };
+        let flight = self.flight(req, generation, &stale_key, request_id);
         let origin = async {
-            match timeout_at(deadline, self.fetch_origin(req, request_id)).await {
+            match timeout_at(deadline, flight).await {
                 Ok(result) => result,
-                Err(_) => Err(FetchError::Timeout),
+                Err(_) => Err(Arc::new(FetchError::Timeout)),
             }
         };
         let (stale, origin) = tokio::join!(stale, origin);
         match origin {
-            Ok(fetched) => {
-                self.store(req, generation, &stale_key, &fetched).await;
-                Fragment {
-                    html: fetched.html,
-                    source: FragmentSource::Origin,
-                }
-            }
+            Ok(html) => Fragment {
+                html,
+                source: FragmentSource::Origin,
+            },
             Err(err) => {
                 tracing::warn!(fragment = %req.id(), error = %err, "fragment owner failed");
                 match stale {
@@ -393,6 +407,49 @@ impl FragmentClient {
                 }
             }
         }
+    }
+
+    /// The owner's answer for `req` (stored in the cache once it comes): this worker thread's
+    /// fetch of the same copy if one is under way, else a new one. When a popular copy expires
+    /// under load (a member's `mini-cart` on every page), its owner then gets one request per
+    /// worker, not one per waiting page, and the pages wait for one answer instead of a queue.
+    fn flight(
+        &self,
+        req: &FragmentRequest,
+        generation: Option<u64>,
+        stale_key: &str,
+        request_id: Option<&str>,
+    ) -> Flight {
+        let key = format!("{}:{}:{generation:?}", req.id(), req.query());
+        let timeout = self.inner.timeout;
+        FLIGHTS.with(|flights| {
+            let mut flights = flights.borrow_mut();
+            if let Some((started, flight)) = flights.get(&key)
+                && started.elapsed() < timeout
+            {
+                return flight.clone();
+            }
+            // Flights whose waiters all gave up are never polled to the end: drop old ones.
+            if flights.len() >= MAX_FLIGHTS {
+                flights.retain(|_, (started, _)| started.elapsed() < timeout);
+            }
+            let client = self.clone();
+            let req = req.clone();
+            let stale_key = stale_key.to_owned();
+            let request_id = request_id.map(str::to_owned);
+            let done = key.clone();
+            let flight = async move {
+                let fetched = client.fetch_origin(&req, request_id.as_deref()).await;
+                FLIGHTS.with(|flights| flights.borrow_mut().remove(&done));
+                let fetched = fetched.map_err(Arc::new)?;
+                client.store(&req, generation, &stale_key, &fetched).await;
+                Ok(fetched.html)
+            }
+            .boxed_local()
+            .shared();
+            flights.insert(key, (std::time::Instant::now(), flight.clone()));
+            flight
+        })
     }
 
     async fn fetch_origin(

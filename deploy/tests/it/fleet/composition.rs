@@ -226,3 +226,64 @@ async fn a_slow_fragment_owner_costs_at_most_the_timeout() {
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     blog.stop().await;
 }
+
+/// A fragment owner that answers every request after `delay` with a copy it allows to be cached
+/// for 30 s, counting the requests it gets.
+fn counting_owner(delay: Duration) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if String::from_utf8_lossy(&buf[..n]).starts_with("GET /internal/fragments/") {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                std::thread::sleep(delay);
+                let body = r#"<div class="mini-cart">one owner answer</div>"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncache-control: max-age=30\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (port, count)
+}
+
+#[actix_web::test]
+async fn pages_that_miss_the_same_fragment_at_once_ask_its_owner_once() {
+    let db = testing::TestDb::new().await;
+    fixtures::world(&mut db.conn().await).await;
+    let redis = testing::TestRedis::new(&db.name).await;
+    let (port, asked) = counting_owner(Duration::from_millis(150));
+    let cart = format!("http://cart.localhost:{port}/");
+    let config = testing::config(&db, &redis, &[("INTERNAL_URL_CART", &cart)]);
+    let blog = testing::TestApp::start(&blog::APP, config).await;
+    let client = testing::http_client();
+
+    // Twenty cold page views at once (one worker): all miss the mini-cart's copy.
+    let views = (0..20).map(|_| {
+        let client = client.clone();
+        let url = blog.url("/");
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    });
+    let pages = futures_util::future::join_all(views).await;
+    for page in &pages {
+        assert!(page.contains("one owner answer"), "{page}");
+    }
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the owner was asked once for the twenty pages"
+    );
+    blog.stop().await;
+}
