@@ -3,6 +3,7 @@
 use serde::Serialize;
 use shared::AppError;
 use shared::contracts::dtos::{SubscriptionDto, UserDto};
+use shared::contracts::orders::OrderDto;
 use shared::models::account::Newsletter;
 
 /// A list as forms and pages show it.
@@ -33,6 +34,37 @@ pub struct EventLink {
     pub starts_at: String,
 }
 
+/// One of the member's orders on the dashboard.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub reference: String,
+    /// The state's name (for styling and tests) and what the member reads.
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub total: String,
+    pub placed_at: String,
+    /// "2 × Medlar jelly, 1 × Wool hat".
+    pub summary: String,
+}
+
+impl From<&OrderDto> for OrderView {
+    fn from(o: &OrderDto) -> Self {
+        OrderView {
+            reference: o.reference.clone(),
+            state: o.state.as_str(),
+            state_label: o.state.label(),
+            total: o.total.to_string(),
+            placed_at: o.placed_at.to_rfc3339(),
+            summary: o
+                .lines
+                .iter()
+                .map(|l| format!("{} × {}", l.quantity, l.title))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 /// The signed-in member's part of the dashboard.
 #[derive(Debug, Serialize)]
 pub struct MemberView {
@@ -42,6 +74,10 @@ pub struct MemberView {
     pub cart_count: i64,
     pub cart_totals: Vec<String>,
     pub events: Vec<EventLink>,
+    /// Their latest orders (through the cart's `Orders` contract).
+    pub orders: Vec<OrderView>,
+    /// The contract could not be asked right now (the rest of the page still shows).
+    pub orders_unavailable: bool,
     pub subscriptions: Vec<SubscriptionDto>,
     /// Their newsletter preferences page, once they have subscribed.
     pub preferences_url: Option<String>,

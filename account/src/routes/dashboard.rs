@@ -8,7 +8,10 @@ use shared::{AppContext, PageRequest};
 
 use crate::domain::NewsletterError;
 use crate::state::AccountState;
-use crate::views::{self, DashboardPage, EventLink, ListView, MemberView};
+use crate::views::{self, DashboardPage, EventLink, ListView, MemberView, OrderView};
+
+/// How many of the member's latest orders the dashboard lists.
+const RECENT_ORDERS: i64 = 5;
 
 #[derive(Debug, Deserialize)]
 pub struct DashboardQuery {
@@ -50,10 +53,11 @@ async fn member_view(
 ) -> Result<Option<MemberView>, NewsletterError> {
     let registry = ctx.registry();
     let owner = CartOwner::User(user_id);
-    let (user, cart, events, subscriptions, member, preferences) = tokio::join!(
+    let (user, cart, events, orders, subscriptions, member, preferences) = tokio::join!(
         registry.users.user(user_id),
         registry.carts.summary(&owner),
         registry.calendar.upcoming(3),
+        registry.orders.orders_of(user_id, RECENT_ORDERS),
         registry.newsletters.subscriptions_of(user_id),
         service.member(user_id),
         service.member_preferences(user_id),
@@ -76,6 +80,14 @@ async fn member_view(
                 starts_at: e.starts_at.to_rfc3339(),
             })
             .collect(),
+        orders_unavailable: orders.is_err(),
+        orders: match orders {
+            Ok(list) => list.iter().map(OrderView::from).collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "the dashboard's orders are unavailable");
+                Vec::new()
+            }
+        },
         subscriptions: subscriptions.map_err(shared::AppError::from)?,
         preferences_url: preferences?.map(|t| super::preferences_url(ctx, &t)),
     }))

@@ -4,3 +4,4 @@
 mod campaigns;
 pub mod dkim;
 mod newsletters;
+mod orders;
