@@ -128,4 +128,16 @@ mod tests {
             assert_eq!(OrderState::parse(s.as_str()), Some(s));
         }
     }
+
+    /// Other apps read orders through the `Orders` contract's own state type: the same names
+    /// and the same words for the buyer.
+    #[test]
+    fn the_orders_contract_names_every_state_alike() {
+        use shared::contracts::orders::OrderState as Contract;
+        assert_eq!(Contract::ALL.len(), OrderState::ALL.len());
+        for s in OrderState::ALL {
+            let c = Contract::parse(s.as_str()).expect("the contract knows the state");
+            assert_eq!(c.label(), s.label());
+        }
+    }
 }
