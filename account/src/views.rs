@@ -45,11 +45,14 @@ pub struct OrderView {
     pub placed_at: String,
     /// "2 × Medlar jelly, 1 × Wool hat".
     pub summary: String,
+    /// The order's page on the cart.
+    pub url: String,
 }
 
-impl From<&OrderDto> for OrderView {
-    fn from(o: &OrderDto) -> Self {
+impl OrderView {
+    pub fn new(o: &OrderDto, ctx: &shared::AppContext) -> Self {
         OrderView {
+            url: shared::infrastructure::link_catalog::order(&o.reference).url(ctx),
             reference: o.reference.clone(),
             state: o.state.as_str(),
             state_label: o.state.label(),

@@ -82,7 +82,7 @@ async fn member_view(
             .collect(),
         orders_unavailable: orders.is_err(),
         orders: match orders {
-            Ok(list) => list.iter().map(OrderView::from).collect(),
+            Ok(list) => list.iter().map(|o| OrderView::new(o, ctx)).collect(),
             Err(err) => {
                 tracing::warn!(error = %err, "the dashboard's orders are unavailable");
                 Vec::new()

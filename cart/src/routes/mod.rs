@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/checkout", web::get().to(checkout::form))
         .route("/checkout", web::post().to(checkout::place))
         .route("/orders", web::get().to(orders::mine))
-        .route("/orders/{reference}", web::get().to(orders::show))
+        .route(link_catalog::routes::ORDER, web::get().to(orders::show))
         .route(
             "/orders/{reference}/return",
             web::get().to(orders::came_back),

@@ -11,6 +11,8 @@ pub mod routes {
     pub const CART_ITEMS: &str = "/cart/items";
     /// market: a product page.
     pub const PRODUCT: &str = "/products/{slug}";
+    /// cart: an order's page (its owner's, or anyone's with the order's signed link).
+    pub const ORDER: &str = "/orders/{reference}";
     /// events: an event page.
     pub const EVENT: &str = "/events/{slug}";
     /// blog: the writers' editor.
@@ -116,6 +118,11 @@ pub fn account() -> Link {
 /// federation: a member's public profile.
 pub fn profile(username: &str) -> Link {
     Link::new(AppName::Federation, fill(routes::PROFILE, username))
+}
+
+/// cart: an order's page.
+pub fn order(reference: &str) -> Link {
+    Link::new(AppName::Cart, fill(routes::ORDER, reference))
 }
 
 /// federation: the signed-in member's notifications.

@@ -79,10 +79,18 @@ async fn the_dashboard_lists_the_members_orders_and_degrades_without_them() {
         body.contains(r#"data-order="RA-ADA000000001" data-state="PaymentSettled""#),
         "{body}"
     );
-    assert!(body.contains("RA-ADA000000001 · Paid · £14.50"), "{body}");
+    // Each links to its page on the cart.
+    let link = shared::infrastructure::link_catalog::order("RA-ADA000000001")
+        .url(t.fleet.ctx(AppName::Account));
+    assert!(
+        body.contains(&format!(
+            r#"<a href="{link}">RA-ADA000000001</a> · Paid · £14.50"#
+        )),
+        "{body}"
+    );
     assert!(body.contains("2 × Medlar jelly"), "{body}");
     assert!(
-        body.contains("RA-ADA000000002 · Awaiting payment · £25.00"),
+        body.contains("RA-ADA000000002</a> · Awaiting payment · £25.00"),
         "{body}"
     );
     // Newest first; nobody else's.
