@@ -38,6 +38,13 @@ use crate::sumup::{HostedCheckout, NewCheckout, to_major};
 /// stock of an order still being paid.
 const RESERVATION_GRACE_MINUTES: i64 = 5;
 
+/// A line's title as the buyer knows it.
+fn title_of(line: &lines::Line) -> String {
+    line.sellable
+        .as_ref()
+        .map_or_else(|| "An item".into(), |s| s.title.clone())
+}
+
 /// The checkout form: who to send the receipt to, and how the goods reach them.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ContactForm {
@@ -168,6 +175,15 @@ pub async fn place(
     if view.lines.is_empty() {
         return Err(CartError::Empty);
     }
+    // Sold out since the cart was shown (others bought the last ones): say so, as the
+    // reservation below would, rather than "review your cart".
+    if let Some(line) = view
+        .lines
+        .iter()
+        .find(|l| l.flag == Some(lines::Flag::SoldOut))
+    {
+        return Err(CartError::SoldOut(title_of(line)));
+    }
     if view.is_flagged() {
         return Err(CartError::Flagged);
     }
@@ -203,8 +219,7 @@ pub async fn place(
             .lines
             .iter()
             .find(|l| l.item.id == variant_id)
-            .and_then(|l| l.sellable.as_ref().map(|s| s.title.clone()))
-            .unwrap_or_else(|| "An item".into());
+            .map_or_else(|| "An item".into(), title_of);
         return Err(CartError::SoldOut(title));
     }
     if let Err(other) = reserved {
