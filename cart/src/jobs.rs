@@ -87,6 +87,12 @@ impl Job for ExpireOrder {
     }
 }
 
+/// [`order`] on a connection of its own.
+async fn order_of(ctx: &AppContext, id: i64) -> Result<orders::Order, JobError> {
+    let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+    order(&mut conn, id).await
+}
+
 /// The order a job is about; gone is permanent (retrying cannot bring it back).
 async fn order(
     conn: &mut diesel_async::AsyncPgConnection,
@@ -108,10 +114,7 @@ impl Job for CommitStock {
     type Context = AppContext;
 
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
-        let order = {
-            let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
-            order(&mut conn, self.order_id).await?
-        };
+        let order = order_of(ctx, self.order_id).await?;
         match ctx
             .registry()
             .inventory
@@ -140,10 +143,7 @@ impl Job for ReleaseStock {
     type Context = AppContext;
 
     async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
-        let order = {
-            let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
-            order(&mut conn, self.order_id).await?
-        };
+        let order = order_of(ctx, self.order_id).await?;
         match ctx
             .registry()
             .inventory

@@ -31,12 +31,13 @@ pub async fn follow_unread(ctx: AppContext) {
     }
 }
 
-/// Drops the member's cached `user-menu` in every app's header.
+/// Drops the member's cached `user-menu` in every app's header (one round trip).
 async fn drop_menus(ctx: &AppContext, user_id: i64) {
-    for app in AppName::ALL {
-        let menu = fragment_catalog::user_menu(app, Viewer::User(user_id));
-        if let Err(e) = ctx.fragments().purge(&menu).await {
-            tracing::warn!(error = %e, user_id, "could not refresh a member's header");
-        }
+    let menus: Vec<_> = AppName::ALL
+        .iter()
+        .map(|&app| fragment_catalog::user_menu(app, Viewer::User(user_id)))
+        .collect();
+    if let Err(e) = ctx.fragments().purge_all(&menus).await {
+        tracing::warn!(error = %e, user_id, "could not refresh a member's header");
     }
 }

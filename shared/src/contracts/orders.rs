@@ -60,6 +60,28 @@ impl OrderState {
             OrderState::Refunded => "Refunded",
         }
     }
+
+    /// Whether the order may move from `self` to `to` (the cart guards every move with it).
+    pub fn can_move_to(self, to: OrderState) -> bool {
+        use OrderState::*;
+        matches!(
+            (self, to),
+            (
+                ArrangingPayment,
+                PaymentAuthorized | PaymentSettled | Cancelled
+            ) | (PaymentAuthorized, PaymentSettled | Cancelled)
+                | (PaymentSettled, Fulfilled | Refunded)
+                | (Fulfilled, Refunded)
+        )
+    }
+
+    /// Money has been taken (refunds are possible).
+    pub fn is_paid(self) -> bool {
+        matches!(
+            self,
+            OrderState::PaymentSettled | OrderState::Fulfilled | OrderState::Refunded
+        )
+    }
 }
 
 /// One line as bought: the title and quantity snapshotted at checkout.

@@ -537,12 +537,20 @@ impl FragmentClient {
 
     /// Purges one fragment (e.g. one viewer's mini-cart).
     pub async fn purge(&self, req: &FragmentRequest) -> redis::RedisResult<()> {
+        self.purge_all(std::slice::from_ref(req)).await
+    }
+
+    /// Purges several fragments in one round trip (e.g. one viewer's menu in every app).
+    pub async fn purge_all(&self, reqs: &[FragmentRequest]) -> redis::RedisResult<()> {
+        if reqs.is_empty() {
+            return Ok(());
+        }
         let redis = &self.inner.redis;
-        let mut conn = redis.conn();
-        redis::cmd("DEL")
-            .arg(redis.key(format!("f:{}:{}", req.id(), req.query())))
-            .query_async::<()>(&mut conn)
-            .await
+        let mut del = redis::cmd("DEL");
+        for req in reqs {
+            del.arg(redis.key(format!("f:{}:{}", req.id(), req.query())));
+        }
+        del.query_async::<()>(&mut redis.conn()).await
     }
 }
 

@@ -41,7 +41,8 @@ async fn sent(t: &TestFleet, kind: &str, object: &str) -> Value {
         .unwrap()
 }
 
-async fn post(t: &TestFleet, s: &TestSession, path: &str, form: &[(&str, &str)]) -> u16 {
+/// A member's form post to federation (fails the test on a 5xx); the status.
+pub(super) async fn post(t: &TestFleet, s: &TestSession, path: &str, form: &[(&str, &str)]) -> u16 {
     let page = t
         .post_form(
             AppName::Federation,
@@ -70,7 +71,8 @@ async fn compose(t: &TestFleet, s: &TestSession, text: &str, visibility: &str, c
     .await
 }
 
-fn actor(t: &TestFleet, name: &str) -> String {
+/// A member's actor id.
+pub(super) fn actor(t: &TestFleet, name: &str) -> String {
     LocalActor::User(name.to_owned()).id(t.fleet.ctx(AppName::Federation).config())
 }
 

@@ -6,40 +6,16 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use shared::AppName;
-use shared::activitypub::actors::LocalActor;
 use shared::db::schema::{ap_followers, ap_following, ap_reactions};
 use shared::db::schema::{ap_objects, social_notifications};
-use shared::testing::TestSession;
 
+use super::social::{actor, post};
 use crate::support::people::member;
 use crate::support::{TestFleet, eventually};
-
-fn actor(t: &TestFleet, name: &str) -> String {
-    LocalActor::User(name.to_owned()).id(t.fleet.ctx(AppName::Federation).config())
-}
 
 fn handle(t: &TestFleet, name: &str) -> String {
     let url = t.fleet.url(AppName::Federation);
     format!("{name}@{}:{}", url.host_str().unwrap(), url.port().unwrap())
-}
-
-async fn post(t: &TestFleet, s: &TestSession, path: &str, form: &[(&str, &str)]) -> u16 {
-    let page = t
-        .post_form(
-            AppName::Federation,
-            path,
-            form,
-            Some(s),
-            AppName::Federation,
-        )
-        .await;
-    assert!(
-        page.status.as_u16() < 500,
-        "{path}: {} {}",
-        page.status,
-        page.body
-    );
-    page.status.as_u16()
 }
 
 async fn following_state(t: &TestFleet, who: &str, whom: &str) -> Option<String> {
