@@ -4,7 +4,10 @@
 //! be replayed to another path or server); `digest` signed on POST and equal to the body's
 //! SHA-256; a ±1 hour clock window;
 //! `(request-target)` tried with and then without the query. HMAC and unknown algorithms are
-//! refused.
+//! refused. RFC 9421 lives in [`rfc9421`]; [`Presented`] is whichever of the two a request
+//! carries, and [`Standard`] which one we sign with.
+
+pub mod rfc9421;
 
 use chrono::{DateTime, Utc};
 use openssl::hash::{MessageDigest, hash};
@@ -32,8 +35,6 @@ pub enum SigError {
     Stale,
     #[error("the signature does not verify")]
     Invalid,
-    #[error("RFC 9421 signatures are not supported yet")]
-    Rfc9421,
     #[error("crypto: {0}")]
     Crypto(String),
 }
@@ -194,6 +195,108 @@ pub fn parse(value: &str) -> Result<Signature, SigError> {
         created,
         expires,
     })
+}
+
+/// The two ways of signing a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standard {
+    /// RFC 9421 HTTP Message Signatures.
+    Rfc9421,
+    /// draft-cavage-http-signatures-12, what most of the fediverse still speaks.
+    Cavage,
+}
+
+impl Standard {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standard::Rfc9421 => "rfc9421",
+            Standard::Cavage => "cavage",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Standard> {
+        match name {
+            "rfc9421" => Some(Standard::Rfc9421),
+            "cavage" => Some(Standard::Cavage),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Standard {
+        match self {
+            Standard::Rfc9421 => Standard::Cavage,
+            Standard::Cavage => Standard::Rfc9421,
+        }
+    }
+}
+
+/// The signature a request carries, in either standard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Cavage(Signature),
+    Rfc9421(rfc9421::Signature),
+}
+
+impl Presented {
+    /// Reads the signature headers: `Signature-Input` means RFC 9421 (whose `Signature` header
+    /// is a dictionary), else `Signature` is cavage's.
+    pub fn from_headers(headers: &dyn Fn(&str) -> Option<String>) -> Result<Presented, SigError> {
+        let signature = headers("signature").ok_or(SigError::Missing)?;
+        match headers("signature-input") {
+            Some(input) => rfc9421::parse(&input, &signature).map(Presented::Rfc9421),
+            None => parse(&signature).map(Presented::Cavage),
+        }
+    }
+
+    pub fn key_id(&self) -> &str {
+        match self {
+            Presented::Cavage(sig) => &sig.key_id,
+            Presented::Rfc9421(sig) => &sig.key_id,
+        }
+    }
+
+    pub fn standard(&self) -> Standard {
+        match self {
+            Presented::Cavage(_) => Standard::Cavage,
+            Presented::Rfc9421(_) => Standard::Rfc9421,
+        }
+    }
+
+    /// [`check`] or [`rfc9421::check`]; `target` is the URI the request was sent to (RFC 9421
+    /// signs it whole).
+    pub fn check(
+        &self,
+        message: &Message<'_>,
+        target: &url::Url,
+        body: Option<&[u8]>,
+        now: i64,
+    ) -> Result<(), SigError> {
+        match self {
+            Presented::Cavage(sig) => check(sig, message, body, now),
+            Presented::Rfc9421(sig) => rfc9421::check(sig, &as_request(message, target), body, now),
+        }
+    }
+
+    /// [`verify_with`] or [`rfc9421::verify_with`].
+    pub fn verify_with<T: HasPublic>(
+        &self,
+        message: &Message<'_>,
+        target: &url::Url,
+        key: &PKey<T>,
+    ) -> Result<(), SigError> {
+        match self {
+            Presented::Cavage(sig) => verify_with(sig, message, key),
+            Presented::Rfc9421(sig) => rfc9421::verify_with(sig, &as_request(message, target), key),
+        }
+    }
+}
+
+fn as_request<'a>(message: &Message<'a>, target: &'a url::Url) -> rfc9421::Request<'a> {
+    rfc9421::Request {
+        method: message.method,
+        target,
+        headers: message.headers,
+    }
 }
 
 /// Checks the signature's shape against the request: algorithm, required signed headers, body

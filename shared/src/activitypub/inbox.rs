@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::ActivityPub;
 use super::actors::LocalActor;
 use super::fetch::Signer;
-use super::httpsig::{self, Message, SigError};
+use super::httpsig::{Message, Presented, SigError};
 use super::store::{self, RemoteActor};
 use super::{host_of, id_of, sanitize};
 use crate::infrastructure::errors::AppError;
@@ -162,16 +162,11 @@ pub async fn receive(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<Received, InboxError> {
-    let Some(signature_header) = header(req, "signature") else {
-        if req.headers().contains_key("signature-input") {
-            return Err(InboxError::Unauthorized(
-                "RFC 9421 signatures are not supported yet; sign with draft-cavage".into(),
-            ));
-        }
-        return Err(InboxError::Unauthorized("the request is not signed".into()));
-    };
-    let sig = httpsig::parse(&signature_header).map_err(unauthorized)?;
     let lookup = |name: &str| header(req, name);
+    if !req.headers().contains_key("signature") {
+        return Err(InboxError::Unauthorized("the request is not signed".into()));
+    }
+    let sig = Presented::from_headers(&lookup).map_err(unauthorized)?;
     let path_and_query = req
         .uri()
         .path_and_query()
@@ -182,8 +177,14 @@ pub async fn receive(
         path_and_query: &path_and_query,
         headers: &lookup,
     };
-    httpsig::check(&sig, &message, Some(body), chrono::Utc::now().timestamp())
-        .map_err(unauthorized)?;
+    let target = target_uri(ap, &path_and_query)?;
+    sig.check(
+        &message,
+        &target,
+        Some(body),
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(unauthorized)?;
 
     let activity: Value = serde_json::from_slice(body)
         .map_err(|e| InboxError::BadRequest(format!("not JSON: {e}")))?;
@@ -205,7 +206,7 @@ pub async fn receive(
     }
     // Our own actors never deliver to us: anything claiming so is a loop or a forgery.
     if LocalActor::is_local_iri(&ap.config, &actor_id)
-        || LocalActor::is_local_iri(&ap.config, &sig.key_id)
+        || LocalActor::is_local_iri(&ap.config, sig.key_id())
     {
         return Ok(Received::Ignored);
     }
@@ -218,9 +219,9 @@ pub async fn receive(
 
     // The key: remembered, else stored, else fetched; on a failed verification, refetched once
     // (keys rotate).
-    let owner = match ap.public_keys.recent(&sig.key_id) {
-        Some((owner, key)) if httpsig::verify_with(&sig, &message, &key).is_ok() => owner,
-        _ => verified_owner(ap, &sig, &message).await?,
+    let owner = match ap.public_keys.recent(sig.key_id()) {
+        Some((owner, key)) if sig.verify_with(&message, &target, &key).is_ok() => owner,
+        _ => verified_owner(ap, &sig, &message, &target).await?,
     };
 
     // Origins: the key's owner is the actor; the activity and its object live on its host.
@@ -314,45 +315,57 @@ pub fn updated_in_future(updated: Option<&Value>, now: chrono::DateTime<chrono::
 /// The owner of the signing key, from the database or a fetch, once the signature verifies.
 async fn verified_owner(
     ap: &ActivityPub,
-    sig: &httpsig::Signature,
+    sig: &Presented,
     message: &Message<'_>,
+    target: &url::Url,
 ) -> Result<String, InboxError> {
     let stored = {
         let mut conn = ap.conn().await?;
-        store::remote_actor_by_key(&mut conn, &sig.key_id).await?
+        store::remote_actor_by_key(&mut conn, sig.key_id()).await?
     };
     if let Some(actor) = stored
-        && verify_against(ap, sig, message, &actor).is_ok()
+        && verify_against(ap, sig, message, target, &actor).is_ok()
     {
         return Ok(actor.id);
     }
     let keys = &ap.public_keys;
-    if keys.cooling_off(&sig.key_id) {
+    if keys.cooling_off(sig.key_id()) {
         return Err(InboxError::Unauthorized(
             "signature: does not verify (the key was refetched a moment ago)".into(),
         ));
     }
-    let verified = match fetch_actor_for_key(ap, &sig.key_id).await {
-        Ok(fresh) => verify_against(ap, sig, message, &fresh).map(|()| fresh.id),
+    let verified = match fetch_actor_for_key(ap, sig.key_id()).await {
+        Ok(fresh) => verify_against(ap, sig, message, target, &fresh).map(|()| fresh.id),
         Err(e) => Err(e),
     };
     if matches!(verified, Err(InboxError::Unauthorized(_))) {
-        keys.refetch_failed(&sig.key_id);
+        keys.refetch_failed(sig.key_id());
     }
     verified
 }
 
 fn verify_against(
     ap: &ActivityPub,
-    sig: &httpsig::Signature,
+    sig: &Presented,
     message: &Message<'_>,
+    target: &url::Url,
     actor: &RemoteActor,
 ) -> Result<(), InboxError> {
     let public = ap
         .public_keys
         .remember(actor)
         .map_err(|e| InboxError::Unauthorized(format!("unreadable key: {e}")))?;
-    httpsig::verify_with(sig, message, &public).map_err(unauthorized)
+    sig.verify_with(message, target, &public)
+        .map_err(unauthorized)
+}
+
+/// The URI a request to this app was sent to, as RFC 9421 signs it: our public origin (what
+/// peers address; behind a proxy the socket's own scheme and port say nothing) and the path and
+/// query received.
+fn target_uri(ap: &ActivityPub, path_and_query: &str) -> Result<url::Url, InboxError> {
+    let origin = ap.config.apps.public(ap.app).origin().ascii_serialization();
+    url::Url::parse(&format!("{origin}{path_and_query}"))
+        .map_err(|e| InboxError::BadRequest(format!("request target: {e}")))
 }
 
 #[cfg(test)]
