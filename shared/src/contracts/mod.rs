@@ -6,6 +6,7 @@
 //! - [`email`]: what the fleet accepts as an e-mail address.
 //! - [`inventory`]: stock reservations for checkout (reserve / commit / release by key).
 //! - [`orders`]: a member's orders (cart owns them; account lists them).
+//! - [`personal_data`]: what each app holds about a member (account exports it).
 //! - [`protocols`]: the service traits apps call through the [`crate::services::Registry`]. They
 //!   take and return DTOs only and fail with their own [`protocols::ServiceError`].
 //! - Links into another app come from [`crate::infrastructure::link_catalog`], fragments from
@@ -21,5 +22,6 @@ pub mod email;
 pub mod events;
 pub mod inventory;
 pub mod orders;
+pub mod personal_data;
 pub mod protocols;
 pub mod sellable;

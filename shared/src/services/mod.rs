@@ -7,6 +7,7 @@ mod errors;
 mod inventory;
 pub mod on_database;
 mod orders;
+mod personal_data;
 mod registry;
 mod sellable;
 

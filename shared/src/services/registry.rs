@@ -6,6 +6,7 @@ use super::DbServices;
 use crate::contracts::bookings::Bookings;
 use crate::contracts::inventory::Inventory;
 use crate::contracts::orders::Orders;
+use crate::contracts::personal_data::PersonalData;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
@@ -25,11 +26,14 @@ pub struct Registry {
     pub bookings: Arc<dyn Bookings>,
     pub sellables: Arc<dyn Sellables>,
     pub orders: Arc<dyn Orders>,
+    /// One source per app that owns rows about members (a data export reads them all).
+    pub personal_data: Vec<Arc<dyn PersonalData>>,
 }
 
 impl Registry {
     /// Every service implemented on the shared database.
     pub fn on_database(pool: DbPool) -> Self {
+        let personal_data = super::personal_data::sources(&pool);
         let db = Arc::new(DbServices::new(pool));
         Registry {
             users: db.clone(),
@@ -43,6 +47,7 @@ impl Registry {
             inventory: db.clone(),
             sellables: db.clone(),
             orders: db,
+            personal_data,
         }
     }
 }

@@ -5,4 +5,5 @@
 mod jobs;
 mod migrations;
 mod orders;
+mod personal_data;
 mod sessions;

@@ -1,0 +1,61 @@
+//! Account's rows: the member's newsletter subscriptions (by their id, or by their address
+//! before they were linked to it), the campaigns mailed to them and those they wrote.
+
+use super::{Query, many};
+
+/// The member's subscriber rows: linked to them, or unlinked with their address (an address
+/// held by another member's linked row is that member's).
+macro_rules! members_subscriber {
+    ($alias:literal) => {
+        concat!(
+            "(",
+            $alias,
+            ".user_id = $1 OR (",
+            $alias,
+            ".user_id IS NULL AND lower(",
+            $alias,
+            ".email) = (SELECT lower(email) FROM users WHERE id = $1)))"
+        )
+    };
+}
+
+pub(super) const QUERIES: &[Query] = &[
+    many(
+        "newsletter_subscribers",
+        concat!(
+            "SELECT sb.email, sb.created_at, sb.updated_at FROM newsletter_subscribers sb WHERE ",
+            members_subscriber!("sb"),
+            " ORDER BY sb.id"
+        ),
+    ),
+    many(
+        "newsletter_subscriptions",
+        concat!(
+            "SELECT n.slug AS newsletter, n.name AS newsletter_name, sb.email, s.status, \
+             s.created_at, s.confirmed_at, s.updated_at \
+             FROM newsletter_subscriptions s \
+             JOIN newsletters n ON n.id = s.newsletter_id \
+             JOIN newsletter_subscribers sb ON sb.id = s.subscriber_id WHERE ",
+            members_subscriber!("sb"),
+            " ORDER BY s.id"
+        ),
+    ),
+    many(
+        "newsletter_mail_received",
+        concat!(
+            "SELECT n.slug AS newsletter, c.subject, r.status, r.sent_at \
+             FROM newsletter_campaign_recipients r \
+             JOIN newsletter_campaigns c ON c.id = r.campaign_id \
+             JOIN newsletters n ON n.id = c.newsletter_id \
+             JOIN newsletter_subscribers sb ON sb.id = r.subscriber_id WHERE ",
+            members_subscriber!("sb"),
+            " ORDER BY r.id"
+        ),
+    ),
+    many(
+        "campaigns_written",
+        "SELECT c.id, n.slug AS newsletter, c.subject, c.status, c.created_at, c.updated_at \
+         FROM newsletter_campaigns c JOIN newsletters n ON n.id = c.newsletter_id \
+         WHERE c.created_by = $1 ORDER BY c.id",
+    ),
+];
