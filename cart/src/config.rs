@@ -12,6 +12,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "Cart: how long a checkout holds its stock before the unpaid order is cancelled, its stock released and its SumUp checkout deactivated.",
     },
     Variable {
+        name: "SUMUP_RECONCILE_SECONDS",
+        default: "300",
+        meaning: "Cart: how often the reconciliation job asks SumUp about checkouts still pending, and how long a checkout must have had no news to be asked about (a lost webhook is made up for by this).",
+    },
+    Variable {
         name: "SUMUP_API_URL",
         default: "",
         meaning: "Cart: SumUp's API, e.g. `https://api.sumup.com`; unset, checkout is closed. `deploy dev` runs a local SumUp simulator unless it is set. SumUp's webhook (`return_url`) is `/sumup/webhook` on the cart; its body is never trusted: it only queues a `GET /v0.1/checkouts/{id}`, whose answer alone moves an order.",
@@ -40,6 +45,9 @@ pub struct SumUpConfig {
 pub struct CartConfig {
     /// `CHECKOUT_HOLD_MINUTES`: how long an unpaid order holds its stock.
     pub hold: Duration,
+    /// `SUMUP_RECONCILE_SECONDS`: how often pending checkouts are re-checked, and how long
+    /// without news before one is.
+    pub reconcile: Duration,
     /// `None` when payments are not configured (checkout is closed).
     pub sumup: Option<SumUpConfig>,
 }
@@ -58,6 +66,13 @@ impl FromEnv for CartConfig {
             return Err(invalid(
                 "CHECKOUT_HOLD_MINUTES",
                 "must be between 1 and 1440",
+            ));
+        }
+        let reconcile: u64 = vars.parse("SUMUP_RECONCILE_SECONDS", Some(300u64))?;
+        if !(1..=24 * 3600).contains(&reconcile) {
+            return Err(invalid(
+                "SUMUP_RECONCILE_SECONDS",
+                "must be between 1 and 86400",
             ));
         }
         let sumup = match vars.get("SUMUP_API_URL")? {
@@ -79,6 +94,7 @@ impl FromEnv for CartConfig {
         };
         Ok(CartConfig {
             hold: Duration::from_secs(minutes * 60),
+            reconcile: Duration::from_secs(reconcile),
             sumup,
         })
     }
@@ -104,19 +120,24 @@ mod tests {
         let c = section(&[]).unwrap();
         assert_eq!(c.hold, Duration::from_secs(15 * 60));
         assert!(c.sumup.is_none());
+        assert_eq!(c.reconcile, Duration::from_secs(300));
         let c = section(&[
             ("CHECKOUT_HOLD_MINUTES", "2"),
+            ("SUMUP_RECONCILE_SECONDS", "5"),
             ("SUMUP_API_URL", "http://127.0.0.1:9/"),
             ("SUMUP_MERCHANT_CODE", "MTEST"),
             ("SUMUP_API_KEY", "sk_test_x"),
         ])
         .unwrap();
         assert_eq!(c.hold, Duration::from_secs(120));
+        assert_eq!(c.reconcile, Duration::from_secs(5));
         let sumup = c.sumup.unwrap();
         assert_eq!(sumup.merchant_code, "MTEST");
         assert!(!format!("{sumup:?}").contains("sk_test_x"));
         let err = section(&[("CHECKOUT_HOLD_MINUTES", "0")]).unwrap_err();
         assert!(err.contains("CHECKOUT_HOLD_MINUTES"), "{err}");
+        let err = section(&[("SUMUP_RECONCILE_SECONDS", "0")]).unwrap_err();
+        assert!(err.contains("SUMUP_RECONCILE_SECONDS"), "{err}");
         let err = section(&[("SUMUP_API_URL", "http://127.0.0.1:9/")]).unwrap_err();
         assert!(err.contains("SUMUP_MERCHANT_CODE"), "{err}");
         let err =

@@ -5,11 +5,19 @@
 //! - [`CommitStock`] / [`ReleaseStock`]: a paid order keeps its stock, a cancelled one gives
 //!   it back (through the `Inventory` contract, idempotent by key).
 //! - [`SendReceipt`]: the buyer's receipt (text and HTML) with the order's signed link.
+//! - [`ReconcileCheckouts`]: every `SUMUP_RECONCILE_SECONDS`, a [`VerifyCheckout`] for each
+//!   checkout still pending that has had no news for as long (a lost webhook changes nothing
+//!   for long); one pending instance, queued by the cart's start-up ([`start_reconciling`])
+//!   and by each run for the next.
 
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use shared::AppContext;
 use shared::contracts::dtos::Money;
+use shared::infrastructure::background::Task;
 use shared::infrastructure::mail::{Email, Mailer};
-use shared::jobs::{Job, JobError, JobRegistry};
+use shared::jobs::{self, Enqueue, EnqueueError, Job, JobError, JobRegistry, OnDuplicate};
 
 use crate::db::orders;
 use crate::domain::CartError;
@@ -24,6 +32,7 @@ pub fn registry() -> JobRegistry<AppContext> {
         .register::<CommitStock>()
         .register::<ReleaseStock>()
         .register::<SendReceipt>()
+        .register::<ReconcileCheckouts>()
 }
 
 fn state(ctx: &AppContext) -> Result<std::sync::Arc<CartState>, JobError> {
@@ -57,6 +66,23 @@ impl Job for VerifyCheckout {
         tracing::info!(checkout = %self.checkout_id, ?outcome, "SumUp checkout verified");
         Ok(())
     }
+}
+
+/// Queues the verification of a checkout unless one is pending (a job already running may
+/// have read older news, so it does not count).
+pub async fn verify_later(
+    conn: &mut AsyncPgConnection,
+    checkout_id: &str,
+) -> Result<(), EnqueueError> {
+    jobs::enqueue_with(
+        conn,
+        &VerifyCheckout {
+            checkout_id: checkout_id.to_owned(),
+        },
+        Enqueue::default().dedupe(checkout_id, OnDuplicate::Keep),
+    )
+    .await
+    .map(drop)
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -224,4 +250,113 @@ impl Job for SendReceipt {
             Mailer::from_config(ctx.config()).map_err(|e| JobError::Permanent(e.to_string()))?;
         mailer.send_email(&email).await.map_err(JobError::failed)
     }
+}
+
+/// The reconciliation's dedupe key: one pending run in the fleet.
+const RECONCILE_KEY: &str = "reconcile";
+
+/// Checkouts verified per transaction of the reconciliation.
+const RECONCILE_PAGE: i64 = 500;
+
+/// Re-checks the checkouts SumUp has told us nothing about for a while (its webhook lost, or
+/// refused while we were down), then queues the next run.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ReconcileCheckouts {}
+
+impl Job for ReconcileCheckouts {
+    const JOB_TYPE: &'static str = "cart.reconcile_checkouts";
+    const PRIORITY: i16 = 10;
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let state = state(ctx)?;
+        if state.sumup.is_none() {
+            // Payments closed since it was queued: nothing to reconcile, no next run.
+            return Ok(());
+        }
+        let every = state.config.reconcile;
+        let now = chrono::Utc::now();
+        let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+        // The next run first, so a failure here (retried) does not end the chain.
+        schedule_reconcile(&mut conn, now + every)
+            .await
+            .map_err(JobError::failed)?;
+        let quiet_since = now - every;
+        let mut after = 0;
+        let mut queued = 0;
+        loop {
+            let page = conn
+                .transaction(async |conn| {
+                    let page =
+                        orders::awaiting_payment(conn, quiet_since, after, RECONCILE_PAGE).await?;
+                    for (_, checkout_id) in &page {
+                        verify_later(conn, checkout_id)
+                            .await
+                            .map_err(JobError::failed)?;
+                    }
+                    Ok::<_, JobError>(page)
+                })
+                .await?;
+            queued += page.len();
+            match page.last() {
+                Some((id, _)) if page.len() as i64 == RECONCILE_PAGE => after = *id,
+                _ => break,
+            }
+        }
+        if queued > 0 {
+            tracing::info!(
+                checkouts = queued,
+                "reconciliation: pending checkouts re-checked"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Queues the reconciliation for `at` unless a run is pending already.
+async fn schedule_reconcile(
+    conn: &mut AsyncPgConnection,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EnqueueError> {
+    jobs::enqueue_with(
+        conn,
+        &ReconcileCheckouts {},
+        Enqueue::default()
+            .run_at(at)
+            .dedupe(RECONCILE_KEY, OnDuplicate::Keep),
+    )
+    .await
+    .map(drop)
+}
+
+/// The cart's background task: makes sure a reconciliation run is queued (due now, so a cart
+/// that was down re-checks at once what it may have missed), when payments are configured.
+/// Retried until the database takes it (at first start-up the tables may not be migrated yet).
+pub fn start_reconciling(ctx: &AppContext) -> Vec<Task> {
+    let ctx = ctx.clone();
+    vec![Box::pin(async move {
+        let payments = ctx.state::<CartState>().is_some_and(|s| s.sumup.is_some());
+        if !payments {
+            return;
+        }
+        let mut shutdown = ctx.shutdown_signal();
+        loop {
+            let queued = match ctx.db().get().await {
+                Ok(mut conn) => schedule_reconcile(&mut conn, chrono::Utc::now())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match queued {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "could not queue the checkout reconciliation; retrying")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    })]
 }

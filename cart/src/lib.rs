@@ -38,6 +38,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
     jobs: jobs::registry,
+    background: jobs::start_reconciling,
     start: state::start,
     config_variables: config::VARIABLES,
     // Market pages post "add to cart" here.

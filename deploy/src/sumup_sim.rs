@@ -17,6 +17,10 @@
 //!
 //! Every API request is recorded (method, path, query, body) so tests can check what our
 //! client sent, including against the OpenAPI document with a third-party validator.
+//!
+//! Tests can also lose webhooks ([`SumUpSim::set_webhooks`]) and hold SumUp's answers
+//! ([`SumUpSim::hold`]: a create is made, then its answer waits; a read waits before it
+//! reads) to crash the cart while it waits on SumUp.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -95,6 +99,32 @@ struct Setup {
     merchant_code: String,
     /// Multiplies SumUp's webhook retry delays (1.0: real time).
     retry_scale: Mutex<f64>,
+    /// Whether status changes are notified (`false`: every webhook is lost).
+    webhooks: std::sync::atomic::AtomicBool,
+    /// Held answers, per [`Hold`] (`true`: held).
+    holds: [tokio::sync::watch::Sender<bool>; 2],
+}
+
+/// The answers [`SumUpSim::hold`] can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// `POST /v0.1/checkouts`: the checkout is made, then the answer waits.
+    Create,
+    /// `GET /v0.1/checkouts/{id}`: waits, then reads.
+    Read,
+}
+
+impl Setup {
+    fn hold(&self, what: Hold) -> &tokio::sync::watch::Sender<bool> {
+        &self.holds[what as usize]
+    }
+
+    /// Waits while `what` is held.
+    async fn pass(&self, what: Hold) {
+        let mut held = self.hold(what).subscribe();
+        // The sender lives as long as the simulator.
+        let _ = held.wait_for(|held| !held).await;
+    }
 }
 
 struct Shared {
@@ -246,6 +276,11 @@ impl SumUpSim {
                 api_key: api_key.to_owned(),
                 merchant_code: merchant_code.to_owned(),
                 retry_scale: Mutex::new(1.0),
+                webhooks: std::sync::atomic::AtomicBool::new(true),
+                holds: [
+                    tokio::sync::watch::Sender::new(false),
+                    tokio::sync::watch::Sender::new(false),
+                ],
             },
             base: Mutex::new(format!("http://{addr}")),
             http,
@@ -316,6 +351,20 @@ impl SumUpSim {
             .retry_scale
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = scale;
+    }
+
+    /// `false`: status changes are not notified (SumUp's webhooks lost); `true` again: the
+    /// next changes are.
+    pub fn set_webhooks(&self, on: bool) {
+        self.shared
+            .setup
+            .webhooks
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Holds `what`'s answers (`true`) until released (`false`), as a SumUp that hangs.
+    pub fn hold(&self, what: Hold, held: bool) {
+        self.shared.setup.hold(what).send_replace(held);
     }
 
     /// Every API request received so far.
@@ -463,19 +512,6 @@ async fn create(shared: web::Data<Shared>, req: HttpRequest, body: web::Bytes) -
         .pointer("/hosted_checkout/enabled")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let mut books = shared.books();
-    if books
-        .checkouts
-        .values()
-        .any(|c| c.reference == reference && c.merchant_code == merchant)
-    {
-        return error(
-            409,
-            "DUPLICATED_CHECKOUT",
-            "Checkout with this checkout reference and pay to email already exists",
-            None,
-        );
-    }
     let checkout = SimCheckout {
         id: uuid(),
         reference,
@@ -491,13 +527,33 @@ async fn create(shared: web::Data<Shared>, req: HttpRequest, body: web::Bytes) -
         date: Utc::now(),
         transaction: None,
     };
-    let mut body = checkout.json();
-    if hosted {
-        body["hosted_checkout_url"] = json!(format!("{}/pay/{}", shared.base(), checkout.id));
+    let Some(body) = file(&shared, checkout) else {
+        return error(
+            409,
+            "DUPLICATED_CHECKOUT",
+            "Checkout with this checkout reference and pay to email already exists",
+            None,
+        );
+    };
+    shared.setup.pass(Hold::Create).await;
+    HttpResponse::Created().json(body)
+}
+
+/// Files a new checkout and returns its document; `None` when its merchant has a checkout
+/// with its reference already.
+fn file(shared: &Shared, checkout: SimCheckout) -> Option<Value> {
+    let mut books = shared.books();
+    if books
+        .checkouts
+        .values()
+        .any(|c| c.reference == checkout.reference && c.merchant_code == checkout.merchant_code)
+    {
+        return None;
     }
+    let body = document(shared, &checkout);
     books.order.push(checkout.id.clone());
     books.checkouts.insert(checkout.id.clone(), checkout);
-    HttpResponse::Created().json(body)
+    Some(body)
 }
 
 fn document(shared: &Shared, c: &SimCheckout) -> Value {
@@ -536,6 +592,7 @@ async fn get(shared: web::Data<Shared>, req: HttpRequest, id: web::Path<String>)
     if let Some(refused) = admit(&shared, &req, b"") {
         return refused;
     }
+    shared.setup.pass(Hold::Read).await;
     let mut books = shared.books();
     let Some(c) = books.checkouts.get_mut(id.as_str()) else {
         return error(404, "NOT_FOUND", "Resource not found", None);
@@ -598,7 +655,11 @@ fn process(shared: &Arc<Shared>, id: &str, pay: bool) -> Option<&'static str> {
     let target = c.return_url.clone();
     let checkout_id = c.id.clone();
     drop(books);
-    if let Some(target) = target {
+    let webhooks = shared
+        .setup
+        .webhooks
+        .load(std::sync::atomic::Ordering::SeqCst);
+    if let Some(target) = target.filter(|_| webhooks) {
         notify(shared.clone(), checkout_id, target);
     }
     Some(status)

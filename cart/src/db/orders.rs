@@ -344,15 +344,23 @@ pub async fn search(
     q.order(orders::id.desc()).limit(limit).load(conn).await
 }
 
-/// Orders still arranging payment with a SumUp checkout, oldest first (the reconciliation
-/// job re-checks them).
-pub async fn awaiting_payment(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Order>> {
+/// Orders still arranging payment with a SumUp checkout that have had no news (no change to
+/// the row) since `quiet_since`, after the order id `after`, by id: (order id, checkout id),
+/// at most `limit` (the reconciliation job re-checks them, a page at a time).
+pub async fn awaiting_payment(
+    conn: &mut AsyncPgConnection,
+    quiet_since: DateTime<Utc>,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
     orders::table
         .filter(orders::state.eq(OrderState::ArrangingPayment.as_str()))
+        .filter(orders::updated_at.lt(quiet_since))
+        .filter(orders::id.gt(after))
         .filter(orders::sumup_checkout_id.is_not_null())
         .order(orders::id)
         .limit(limit)
-        .select(Order::as_select())
+        .select((orders::id, orders::sumup_checkout_id.assume_not_null()))
         .load(conn)
         .await
 }

@@ -5,11 +5,10 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use shared::jobs::{self, Enqueue, OnDuplicate};
 use shared::{AppContext, AppError};
 
 use crate::db::orders;
-use crate::jobs::VerifyCheckout;
+use crate::jobs;
 
 /// Both shapes SumUp documents: the classic `{"event_type", "id"}` and the newer envelope
 /// `{"event_type", "payload": {"checkout_id"}}`.
@@ -59,16 +58,9 @@ pub async fn receive(
         tracing::info!(%checkout_id, "SumUp webhook for a checkout we do not know; ignored");
         return Ok(HttpResponse::NoContent().finish());
     }
-    // One pending verification per checkout: a storm of duplicates asks SumUp once (a job
-    // already running may have read older news, so it does not count as pending).
-    jobs::enqueue_with(
-        &mut conn,
-        &VerifyCheckout {
-            checkout_id: checkout_id.to_owned(),
-        },
-        Enqueue::default().dedupe(checkout_id, OnDuplicate::Keep),
-    )
-    .await
-    .map_err(AppError::internal)?;
+    // One pending verification per checkout: a storm of duplicates asks SumUp once.
+    jobs::verify_later(&mut conn, checkout_id)
+        .await
+        .map_err(AppError::internal)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ mod lines;
 mod order_events;
 mod payments;
 mod prism;
+mod reconcile;
 
 use deploy::sumup_sim::SumUpSim;
 use diesel::prelude::*;
