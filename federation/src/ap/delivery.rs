@@ -1,4 +1,5 @@
-//! The delivery worker: sends queued deliveries, signed by the activity's actor, with a limit of
+//! The delivery worker: sends queued deliveries, signed by the activity's actor (RFC 9421 first,
+//! draft-cavage for hosts that refuse it: `shared::activitypub::knock`), with a limit of
 //! concurrent requests per host; retries with exponential backoff and jitter for about three
 //! days (Mastodon's schedule); never retries a 4xx other than 401/408/429; gives up into the dead
 //! letter (status `dead`, with the last error). Claims are leases in PostgreSQL, so a restart
@@ -131,8 +132,8 @@ pub async fn deliver(ctx: &AppContext, delivery: &Delivery) -> Result<(), AppErr
             let key = ctx.activitypub().key_of(&sender).await?;
             let key_id = sender.key_id(config);
             let body = payload.to_string();
+            // RFC 9421 first, cavage on a refusal, the host's choice remembered.
             ctx.activitypub()
-                .fetcher
                 .deliver(
                     &delivery.inbox,
                     body.as_bytes(),

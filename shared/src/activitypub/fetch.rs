@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::Value;
 
-use super::httpsig::{self, Message};
+use super::httpsig::{self, Message, Standard, rfc9421};
 use super::keys::ActorKey;
 use super::{CONTENT_TYPE, MAX_DOCUMENT_BYTES, is_activity_content_type};
 use crate::infrastructure::http_client::is_localhost;
@@ -220,53 +220,109 @@ impl Fetcher {
     }
 
     /// The headers of a request to `url` (Host, Date, Digest and Content-Type or Accept), with
-    /// a `Signature` over them when `signer` is given.
+    /// a draft-cavage `Signature` over them when `signer` is given.
     pub fn signed_headers(
         url: &url::Url,
         method: &str,
         body: Option<&[u8]>,
         signer: Option<&Signer<'_>>,
     ) -> Result<Vec<(String, String)>, FetchError> {
+        Self::signed_headers_as(url, method, body, signer, Standard::Cavage)
+    }
+
+    /// The headers of a request to `url`, signed in `standard` when `signer` is given. Cavage:
+    /// Host, Date, Digest and Content-Type (or Accept), all signed with `(request-target)`.
+    /// RFC 9421: Host, Date, Content-Digest and Content-Type (or Accept), with `@method`,
+    /// `@target-uri`, the digest and the content type (or Accept) covered, as Mastodon wants.
+    pub fn signed_headers_as(
+        url: &url::Url,
+        method: &str,
+        body: Option<&[u8]>,
+        signer: Option<&Signer<'_>>,
+        standard: Standard,
+    ) -> Result<Vec<(String, String)>, FetchError> {
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
             None => url.host_str().unwrap_or("").to_owned(),
         };
+        let now = chrono::Utc::now();
         let mut headers = vec![
             ("host".to_owned(), host),
-            ("date".to_owned(), httpsig::http_date(chrono::Utc::now())),
+            ("date".to_owned(), httpsig::http_date(now)),
         ];
-        let mut names = vec!["(request-target)", "host", "date"];
-        match body {
-            Some(body) => {
+        let mut names = match standard {
+            Standard::Cavage => vec!["(request-target)", "host", "date"],
+            Standard::Rfc9421 => vec!["@method", "@target-uri"],
+        };
+        match (body, standard) {
+            (Some(body), Standard::Cavage) => {
                 headers.push(("digest".into(), httpsig::digest_header(body)));
+                names.push("digest");
+            }
+            (Some(body), Standard::Rfc9421) => {
+                headers.push(("content-digest".into(), rfc9421::content_digest(body)));
+                names.push("content-digest");
+            }
+            (None, _) => {}
+        }
+        match body {
+            Some(_) => {
                 headers.push(("content-type".into(), CONTENT_TYPE.into()));
-                names.extend(["digest", "content-type"]);
+                names.push("content-type");
             }
             None => {
                 headers.push(("accept".into(), ACCEPT.into()));
                 names.push("accept");
             }
         }
-        if let Some(signer) = signer {
-            let path_and_query = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
-            let lookup = |name: &str| {
-                headers
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            };
-            let message = Message {
-                method,
-                path_and_query: &path_and_query,
-                headers: &lookup,
-            };
-            let signature = httpsig::sign(&signer.key.private, signer.key_id, &message, &names)
-                .map_err(|e| FetchError::Signing(e.to_string()))?;
-            headers.push(("signature".into(), signature));
-        }
+        let Some(signer) = signer else {
+            return Ok(headers);
+        };
+        let lookup = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let signing = |e: httpsig::SigError| FetchError::Signing(e.to_string());
+        let signed = match standard {
+            Standard::Cavage => {
+                let path_and_query = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_owned(),
+                };
+                let message = Message {
+                    method,
+                    path_and_query: &path_and_query,
+                    headers: &lookup,
+                };
+                let signature = httpsig::sign(&signer.key.private, signer.key_id, &message, &names)
+                    .map_err(signing)?;
+                vec![("signature".to_owned(), signature)]
+            }
+            Standard::Rfc9421 => {
+                let mut target = url.clone();
+                target.set_fragment(None);
+                let request = rfc9421::Request {
+                    method,
+                    target: &target,
+                    headers: &lookup,
+                };
+                let (input, signature) = rfc9421::sign(
+                    &signer.key.private,
+                    signer.key_id,
+                    &request,
+                    &names,
+                    now.timestamp(),
+                )
+                .map_err(signing)?;
+                vec![
+                    ("signature-input".to_owned(), input),
+                    ("signature".to_owned(), signature),
+                ]
+            }
+        };
+        headers.extend(signed);
         Ok(headers)
     }
 
@@ -294,11 +350,21 @@ impl Fetcher {
         Ok(Some(body))
     }
 
-    /// GETs an ActivityStreams document (signed when `signer` is given).
+    /// GETs an ActivityStreams document (signed with draft-cavage when `signer` is given).
     pub async fn document(
         &self,
         url: &str,
         signer: Option<&Signer<'_>>,
+    ) -> Result<Value, FetchError> {
+        self.document_as(url, signer, Standard::Cavage).await
+    }
+
+    /// GETs an ActivityStreams document, signed in `standard` when `signer` is given.
+    pub async fn document_as(
+        &self,
+        url: &str,
+        signer: Option<&Signer<'_>>,
+        standard: Standard,
     ) -> Result<Value, FetchError> {
         let mut url = url::Url::parse(url).map_err(|e| FetchError::BadUrl(e.to_string()))?;
         url.set_fragment(None);
@@ -306,7 +372,7 @@ impl Fetcher {
         for _ in 0..=MAX_REDIRECTS {
             self.check(&url)?;
             let mut request = self.http.get(url.as_str());
-            for (k, v) in Self::signed_headers(&url, "GET", None, signer)? {
+            for (k, v) in Self::signed_headers_as(&url, "GET", None, signer, standard)? {
                 if k != "host" {
                     request = request.header(k, v);
                 }
@@ -407,17 +473,19 @@ impl Fetcher {
         }
     }
 
-    /// POSTs an activity to an inbox, signed; returns the status.
+    /// POSTs an activity to an inbox, signed in `standard`; returns the status. (Which standard
+    /// a host takes is [`super::knock`]'s business.)
     pub async fn deliver(
         &self,
         inbox: &str,
         body: &[u8],
         signer: &Signer<'_>,
+        standard: Standard,
     ) -> Result<u16, FetchError> {
         let url = url::Url::parse(inbox).map_err(|e| FetchError::BadUrl(e.to_string()))?;
         self.check(&url)?;
         let mut request = self.http.post(url.as_str()).body(body.to_vec());
-        for (k, v) in Self::signed_headers(&url, "POST", Some(body), Some(signer))? {
+        for (k, v) in Self::signed_headers_as(&url, "POST", Some(body), Some(signer), standard)? {
             if k != "host" {
                 request = request.header(k, v);
             }

@@ -124,9 +124,8 @@ pub async fn fetch_actor_for_key(
         key: &key,
         key_id: &my_key_id,
     };
-    let fetcher = &ap.fetcher;
-    let doc = fetcher
-        .document(key_id, Some(&signer))
+    let doc = ap
+        .fetch_signed(key_id, &signer)
         .await
         .map_err(|e| InboxError::Unauthorized(format!("could not fetch the signing key: {e}")))?;
     // A key document names its owner; an actor document carries the key.
@@ -134,7 +133,7 @@ pub async fn fetch_actor_for_key(
         let owner = doc["owner"]
             .as_str()
             .ok_or_else(|| InboxError::Unauthorized("key without owner".into()))?;
-        fetcher.document(owner, Some(&signer)).await.map_err(|e| {
+        ap.fetch_signed(owner, &signer).await.map_err(|e| {
             InboxError::Unauthorized(format!("could not fetch the key's owner: {e}"))
         })?
     } else {

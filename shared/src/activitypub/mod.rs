@@ -1,6 +1,7 @@
 //! ActivityPub, the parts every app shares: actors and their documents, HTTP signatures, the
 //! inbox (verify, check origins, store), the transactional outbox, the event bus, safe remote
-//! fetches and HTML sanitizing. Processing and delivery run in federation.
+//! fetches (signed in RFC 9421 or draft-cavage, whichever the host takes: `knock`) and HTML
+//! sanitizing. Processing and delivery run in federation.
 //!
 //! This is a protocol library beneath the app: its code takes what it needs explicitly (the
 //! [`ActivityPub`] state, a pool, the config) and never the app's whole context, so it can be
@@ -14,6 +15,7 @@ pub mod fetch;
 pub mod httpsig;
 pub mod inbox;
 pub mod keys;
+pub mod knock;
 #[cfg(test)]
 mod layering_check;
 pub mod outbox;

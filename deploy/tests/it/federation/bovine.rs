@@ -206,6 +206,17 @@ async fn a_bovine_peer_and_our_fleet_follow_each_other_and_deliver_signed() {
             .is_empty()
     })
     .await;
+    // bovine verifies draft-cavage only: our RFC 9421 first knock was refused, the cavage one
+    // taken, and the peer's host is remembered as a cavage host.
+    assert_eq!(
+        shared::activitypub::knock::remembered(
+            &mut t.db.conn().await,
+            &format!("peer.localhost:{}", peer.port)
+        )
+        .await
+        .unwrap(),
+        Some(shared::activitypub::httpsig::Standard::Cavage)
+    );
 
     // Our member follows the peer's actor (by handle) and the peer accepts.
     let ana = member(&t, "ana").await;

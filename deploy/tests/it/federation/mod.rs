@@ -5,6 +5,7 @@ mod activitypub;
 mod ap_hardening;
 mod bovine;
 mod delivery;
+mod http_signatures;
 mod oauth_hardening;
 mod oidc;
 mod social;

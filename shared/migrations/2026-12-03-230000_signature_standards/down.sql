@@ -1,0 +1,1 @@
+DROP TABLE ap_signature_standards;
