@@ -9,13 +9,14 @@
 //!   `NEWSLETTER_PAUSE_AFTER_ERRORS`).
 //! - `routes/`: one file per resource: the dashboard, subscribing (account's own forms and the
 //!   fleet's `/subscribe`), the double opt-in confirmation, a subscriber's preferences, the
-//!   one-click unsubscribe address (RFC 8058), the campaign editor, and a list's public archive
-//!   and RSS feed.
+//!   one-click unsubscribe address (RFC 8058), the campaign editor, a list's public archive
+//!   and RSS feed, and "Your data" (the member's export as one JSON download).
 //! - `views.rs`: one struct per template.
 //! - `domain/`: the newsletter service (single or double opt-in, confirmation tokens stored as
 //!   digests, 48 h and single use), signed links, the subscribe form's rate limit, campaigns
 //!   (the editor's rules, a campaign as each recipient's mail, and the rate-limited sender),
-//!   and [`domain::NewsletterError`], turned into responses in one place.
+//!   and [`domain::NewsletterError`], turned into responses in one place; the data export's
+//!   document (every app's `PersonalData` section).
 //! - `db/`: account's queries and writes, one file per table (plus its read of members).
 //! - `jobs.rs`: a campaign's start (at its scheduled time), its sending turns and test mails.
 //!   The confirmation mail is the fleet's `mail.send` job

@@ -287,6 +287,14 @@ pub struct ArchivedPage<'a> {
     pub archive_url: String,
 }
 
+/// "Your data": what the export holds.
+#[derive(Debug, Serialize)]
+pub struct DataPage<'a> {
+    pub username: &'a str,
+    /// The apps whose rows the export includes.
+    pub apps: Vec<&'static str>,
+}
+
 /// A view as a tera context.
 pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
     Ok(tera::Context::from_serialize(view)?)

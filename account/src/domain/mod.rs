@@ -6,6 +6,7 @@ pub mod campaign_mail;
 pub mod campaigns;
 pub mod links;
 mod newsletters;
+pub mod personal_data;
 pub mod rate_limit;
 pub mod sending;
 

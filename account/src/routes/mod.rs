@@ -5,6 +5,7 @@ mod archive;
 mod campaigns;
 mod confirmation;
 mod dashboard;
+mod data;
 mod preferences;
 mod subscribe;
 mod unsubscribe;
@@ -21,6 +22,8 @@ pub const FLEET_SUBSCRIBE: &str = "/subscribe";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(dashboard::show))
+        .route("/data", web::get().to(data::show))
+        .route("/data/export", web::post().to(data::export))
         .route(
             "/newsletters/{slug}/subscribe",
             web::post().to(subscribe::from_account),
