@@ -88,6 +88,30 @@ async fn every_app_answers_with_the_members_rows_only() {
         "{text}"
     );
 
+    // An address subscribed before it was linked to a member is theirs once they prove it,
+    // not before (anyone can sign up with someone else's address).
+    for q in [
+        "INSERT INTO newsletters (slug, name) VALUES ('orchard', 'Orchard news')",
+        "INSERT INTO newsletter_subscribers (email) VALUES ('ADA@example.org')",
+        "INSERT INTO newsletter_subscriptions (newsletter_id, subscriber_id, status) \
+         SELECT n.id, s.id, 'confirmed' FROM newsletters n, newsletter_subscribers s",
+    ] {
+        exec(&db, q).await;
+    }
+    let account = &sources[1];
+    let lists = |section: shared::contracts::personal_data::DataSection| {
+        section.data["newsletter_subscriptions"].clone()
+    };
+    let unproved = lists(account.section(&subject).await.unwrap());
+    assert_eq!(unproved, serde_json::json!([]));
+    exec(
+        &db,
+        &format!("UPDATE users SET email_verified_at = now() WHERE id = {ada}"),
+    )
+    .await;
+    let proved = lists(account.section(&subject).await.unwrap());
+    assert_eq!(proved[0]["newsletter"], "orchard", "{proved}");
+
     // A member with nothing but the account: every set is empty, none fails.
     let cy = member(&db, "cy").await;
     let blog = sources[2]

@@ -1,10 +1,12 @@
-//! Account's rows: the member's newsletter subscriptions (by their id, or by their address
-//! before they were linked to it), the campaigns mailed to them and those they wrote.
+//! Account's rows: the member's newsletter subscriptions (by their id, or by their proved
+//! address on rows made before they were linked), the campaigns mailed to them and those they
+//! wrote.
 
 use super::{Query, many};
 
-/// The member's subscriber rows: linked to them, or unlinked with their address (an address
-/// held by another member's linked row is that member's).
+/// The member's subscriber rows: linked to them, or unlinked with their address once they
+/// have proved it (an unproved address could be someone else's, whose lists would leak; an
+/// address on another member's linked row is that member's).
 macro_rules! members_subscriber {
     ($alias:literal) => {
         concat!(
@@ -14,7 +16,8 @@ macro_rules! members_subscriber {
             $alias,
             ".user_id IS NULL AND lower(",
             $alias,
-            ".email) = (SELECT lower(email) FROM users WHERE id = $1)))"
+            ".email) = (SELECT lower(email) FROM users \
+             WHERE id = $1 AND email_verified_at IS NOT NULL)))"
         )
     };
 }
