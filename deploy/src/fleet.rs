@@ -4,6 +4,7 @@
 use std::net::{IpAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::future::join_all;
 use shared::AppName;
 use shared::config::Config;
@@ -34,6 +35,8 @@ pub enum FleetError {
     },
     #[error("{app} could not start: {source}")]
     Start { app: AppName, source: StartError },
+    #[error("{app}'s database sessions could not be ended: {reason}")]
+    Kill { app: AppName, reason: String },
 }
 
 pub struct RunningApp {
@@ -46,6 +49,7 @@ pub struct RunningApp {
 
 pub struct Fleet {
     apps: Vec<RunningApp>,
+    bind: IpAddr,
 }
 
 impl Fleet {
@@ -109,7 +113,7 @@ impl Fleet {
                 background,
             });
         }
-        Ok(Fleet { apps })
+        Ok(Fleet { apps, bind })
     }
 
     pub fn apps(&self) -> &[RunningApp] {
@@ -155,6 +159,66 @@ impl Fleet {
             .await
             .map_err(|source| FleetError::Start { app, source })?;
         self.apps[app.index()].background = Some(background::start(&ctx));
+        Ok(())
+    }
+
+    /// Kills one app as a crash would: its server stops at once (requests in flight are
+    /// dropped where they stand, unanswered), its workers are aborted holding their jobs'
+    /// leases, its pool is closed and its database sessions are ended, so what it had not
+    /// committed rolls back. Its port stops answering until [`Fleet::restart_app`].
+    pub async fn kill_app(&mut self, app: AppName) -> Result<(), FleetError> {
+        let running = &mut self.apps[app.index()];
+        if let Some(handle) = running.handle.take() {
+            handle.stop(false).await;
+        }
+        if let Some(background) = running.background.take() {
+            background.abort();
+        }
+        running.ctx.db().close();
+        let url = running.ctx.config().database.url.expose().to_owned();
+        let gone = |e: &dyn std::fmt::Display| FleetError::Kill {
+            app,
+            reason: e.to_string(),
+        };
+        let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+            .await
+            .map_err(|e| gone(&e))?;
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = $1 \
+             AND pid <> pg_backend_pid()",
+        )
+        .bind::<diesel::sql_types::Text, _>(app.as_str())
+        .execute(&mut conn)
+        .await
+        .map_err(|e| gone(&e))?;
+        Ok(())
+    }
+
+    /// Starts an app again on its port, on a fresh context with fresh workers (a new
+    /// process after [`Fleet::kill_app`] or [`Fleet::stop_app`]).
+    pub async fn restart_app(&mut self, app: AppName) -> Result<(), FleetError> {
+        self.stop_app(app).await;
+        let port = self.apps[app.index()].url.port().unwrap_or(0);
+        let addr = format!("{}:{port}", self.bind);
+        let listener = TcpListener::bind((self.bind, port)).map_err(|source| FleetError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let config = self.apps[app.index()].ctx.config().clone();
+        let ctx = AppContext::build(spec(app), config)
+            .await
+            .map_err(|source| FleetError::Start { app, source })?;
+        let server =
+            app::server(ctx.clone(), listener, false).map_err(|source| FleetError::Start {
+                app,
+                source: StartError::Io(source),
+            })?;
+        let running = &mut self.apps[app.index()];
+        running.handle = Some(server.handle());
+        actix_web::rt::spawn(server);
+        running.background = Some(background::start(&ctx));
+        running.ctx = ctx;
         Ok(())
     }
 

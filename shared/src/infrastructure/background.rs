@@ -45,6 +45,14 @@ pub fn start(ctx: &AppContext) -> Running {
 }
 
 impl Running {
+    /// Ends every task where it stands, as a killed process would (nothing is handed back:
+    /// what they held comes back when its lease runs out).
+    pub fn abort(self) {
+        for handle in self.handles {
+            handle.abort();
+        }
+    }
+
     /// Asks every task to stop and waits (up to 20 s) for them.
     pub async fn stop(self) {
         self.ctx.request_shutdown();

@@ -3,6 +3,7 @@
 //! local SumUp simulator, `deploy::sumup_sim`), refunds, receipts and who may see an order.
 
 mod checkout;
+mod crashes;
 mod lines;
 mod order_events;
 mod payments;
