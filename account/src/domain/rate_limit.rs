@@ -1,7 +1,8 @@
 //! The public subscribe form's limits, in Redis (fixed windows): per client IP and per address,
 //! counted in one atomic step with the check, whether or not the address is known (so the limit
 //! itself reveals nothing) and whether or not the request then succeeds. The per-address limit
-//! also caps the confirmation mail anyone can make us send to a stranger.
+//! also caps the confirmation mail anyone can make us send to a stranger. And a member's data
+//! exports, per member.
 
 use shared::infrastructure::redis::Redis;
 
@@ -35,6 +36,22 @@ pub async fn allowed(redis: &Redis, ip: &str, email: &str) -> redis::RedisResult
         .arg(WINDOW_SECS)
         .arg(PER_IP)
         .arg(PER_ADDRESS)
+        .invoke_async(&mut conn)
+        .await?;
+    Ok(ok == 1)
+}
+
+/// Data exports a member may download in [`EXPORT_WINDOW_SECS`] (each reads every app's rows).
+pub const EXPORTS: u32 = 5;
+pub const EXPORT_WINDOW_SECS: u64 = 60 * 60;
+
+/// Counts this export of the member's data and says whether it is within the limit.
+pub async fn export_allowed(redis: &Redis, user_id: i64) -> redis::RedisResult<bool> {
+    let mut conn = redis.conn();
+    let ok: i64 = ATTEMPT
+        .key(redis.key(format!("data-export:user:{user_id}")))
+        .arg(EXPORT_WINDOW_SECS)
+        .arg(EXPORTS)
         .invoke_async(&mut conn)
         .await?;
     Ok(ok == 1)

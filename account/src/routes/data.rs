@@ -11,7 +11,8 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::db::members;
-use crate::domain::personal_data;
+use crate::domain::personal_data::{self, ExportError};
+use crate::domain::rate_limit;
 use crate::views::{self, DataPage};
 
 pub async fn show(
@@ -36,15 +37,25 @@ pub async fn show(
 pub async fn export(
     ctx: web::Data<AppContext>,
     user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, ExportError> {
     // The session was loaded from the store for this request; the account must still be live
     // (a disabled member keeps no session worth honouring).
     let live = {
-        let mut conn = ctx.db().get().await?;
-        members::address(&mut conn, user.id).await?.is_some()
+        let mut conn = ctx.db().get().await.map_err(AppError::from)?;
+        members::address(&mut conn, user.id)
+            .await
+            .map_err(AppError::from)?
+            .is_some()
     };
     if !live {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::Unauthorized.into());
+    }
+    // Each export reads every app's rows: a few an hour are plenty for a member.
+    if !rate_limit::export_allowed(ctx.redis(), user.id)
+        .await
+        .map_err(AppError::from)?
+    {
+        return Err(ExportError::TooMany);
     }
     let actor = LocalActor::User(user.username.clone()).id(ctx.config());
     let export = personal_data::export(
@@ -53,7 +64,8 @@ pub async fn export(
         &user.username,
         actor,
     )
-    .await?;
+    .await
+    .map_err(AppError::from)?;
     let body = serde_json::to_vec_pretty(&export).map_err(AppError::internal)?;
     tracing::info!(
         user_id = user.id,
