@@ -26,7 +26,8 @@
 //!   the row types and the reads other apps need (here `upcoming`, behind the `Calendar`
 //!   contract); `db/` calls those rather than copying them.
 //! - `consumers.rs`: the app's bus subscriptions, one handler per typed event from
-//!   `shared::contracts::events`. Events consumes no bus events yet, so there is no file.
+//!   `shared::contracts::events` (here: the cart's `OrderPaid` and `OrderRefunded`, which
+//!   issue and void tickets).
 //! - `jobs.rs`: the app's job types (serde payload + `JOB_TYPE`) and handlers, returned from
 //!   the `jobs` hook and enqueued in the same transaction as the change that causes them
 //!   (here: carrying each recurring series' dates forward).
@@ -39,6 +40,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod consumers;
 pub mod db;
 pub mod domain;
 mod fragments;
@@ -59,6 +61,7 @@ pub static APP: AppSpec = AppSpec {
     static_files: Some(&STATIC),
     start: state::start,
     jobs: jobs::registry,
+    background,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Group",
         summary: "What's on: markets, workshops and gatherings.",
@@ -68,6 +71,10 @@ pub static APP: AppSpec = AppSpec {
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
+}
+
+fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
+    vec![consumers::consume(ctx)]
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use serde::Serialize;
 use shared::AppError;
 use shared::models::events::{Calendar as CalendarRow, Event, MemberBooking, Occurrence};
 
+use crate::db::tickets::Admission;
 use crate::domain::form::{CalendarForm, DateForm, EventForm, rule_of};
 use crate::domain::{DayCell, EventPage as EventData, Listing, MonthGrid, recurrence};
 
@@ -240,6 +241,22 @@ pub struct EventDate {
     pub is_booked: bool,
     pub past: bool,
     pub attendees: Vec<String>,
+    pub tickets: Vec<TicketTypeView>,
+}
+
+/// A ticket type on its date's line: what it costs, whether it can be bought now, and (for
+/// organisers) how many are sold and in.
+#[derive(Debug, Serialize)]
+pub struct TicketTypeView {
+    pub id: i64,
+    pub name: String,
+    pub price: String,
+    pub left: i32,
+    pub on_sale: bool,
+    /// Not on sale yet (its sales start later).
+    pub opens: Option<String>,
+    pub issued: i64,
+    pub checked_in: i64,
 }
 
 /// The event itself, as its page shows it.
@@ -295,10 +312,43 @@ pub struct EventPage {
     pub can_edit: bool,
     pub signed_in: bool,
     pub feed: FeedLinks,
+    /// Where a ticket's buy form posts (the cart's add-to-cart).
+    pub add_to_cart: String,
+}
+
+fn ticket_views(data: &EventData, o: &Occurrence, now: DateTime<Utc>) -> Vec<TicketTypeView> {
+    let open = o.status(&data.event) != "cancelled" && !o.removed;
+    data.ticket_types
+        .iter()
+        .filter(|t| t.occurrence_id == o.id)
+        .map(|t| {
+            let (issued, checked_in) = data
+                .ticket_counts
+                .iter()
+                .find(|(id, ..)| *id == t.id)
+                .map_or((0, 0), |(_, i, c)| (*i, *c));
+            TicketTypeView {
+                id: t.id,
+                name: t.name.clone(),
+                price: t.price().to_string(),
+                left: t.available.max(0),
+                on_sale: open && t.available > 0 && t.in_sales_window(o.starts_at, now),
+                opens: t.sales_start.filter(|s| *s > now).map(|s| s.to_rfc3339()),
+                issued,
+                checked_in,
+            }
+        })
+        .collect()
 }
 
 impl EventPage {
-    pub fn new(data: &EventData, signed_in: bool, feed: FeedLinks, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        data: &EventData,
+        signed_in: bool,
+        feed: FeedLinks,
+        add_to_cart: String,
+        now: DateTime<Utc>,
+    ) -> Self {
         let e = &data.event;
         EventPage {
             event: EventView::new(e),
@@ -318,11 +368,13 @@ impl EventPage {
                         .find(|(id, _)| *id == o.id)
                         .map(|(_, names)| names.clone())
                         .unwrap_or_default(),
+                    tickets: ticket_views(data, o, now),
                 })
                 .collect(),
             can_edit: data.can_edit,
             signed_in,
             feed,
+            add_to_cart,
         }
     }
 }
@@ -434,12 +486,14 @@ pub struct BookingView {
 #[derive(Debug, Serialize)]
 pub struct BookingsPage {
     pub bookings: Vec<BookingView>,
+    pub tickets: Vec<TicketView>,
     pub feed: FeedLinks,
 }
 
 impl BookingsPage {
-    pub fn new(rows: &[MemberBooking], feed: FeedLinks) -> Self {
+    pub fn new(rows: &[MemberBooking], tickets: &[Admission], feed: FeedLinks) -> Self {
         BookingsPage {
+            tickets: tickets.iter().map(TicketView::new).collect(),
             bookings: rows
                 .iter()
                 .map(|b| BookingView {
@@ -449,6 +503,54 @@ impl BookingsPage {
             feed,
         }
     }
+}
+
+/// A member's or buyer's ticket: what it admits to and its state.
+#[derive(Debug, Serialize)]
+pub struct TicketView {
+    pub date: DateView,
+    pub event_title: String,
+    pub ticket_type: String,
+    pub seat: i32,
+    pub order_reference: String,
+    pub valid: bool,
+    pub checked_in_at: Option<String>,
+    /// The ticket's own page (its address carries the secret).
+    pub path: String,
+}
+
+impl TicketView {
+    pub fn new(a: &Admission) -> Self {
+        let (ticket, kind, date, event) = a;
+        TicketView {
+            date: DateView::new(date, event),
+            event_title: event.title.clone(),
+            ticket_type: kind.name.clone(),
+            seat: ticket.seat,
+            order_reference: ticket.order_reference.clone(),
+            valid: ticket.is_valid(),
+            checked_in_at: ticket.checked_in_at.map(|t| t.to_rfc3339()),
+            path: format!("/tickets/{}", ticket.secret),
+        }
+    }
+}
+
+/// `ticket.html`: one ticket with the QR code the door scans.
+#[derive(Debug, Serialize)]
+pub struct TicketPage {
+    pub ticket: TicketView,
+    pub qr_svg: String,
+    pub code: String,
+}
+
+/// `check_in.html`: the door's form and what the last scan found.
+#[derive(Debug, Serialize)]
+pub struct CheckInPage {
+    pub slug: String,
+    pub title: String,
+    /// `admitted`, `already`, `void` or `unknown`.
+    pub result: Option<&'static str>,
+    pub message: Option<String>,
 }
 
 /// `fragments/upcoming.html`: the next few events and a link to the calendar.

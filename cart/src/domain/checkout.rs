@@ -20,7 +20,6 @@ use chrono::{Duration, Utc};
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use shared::contracts::inventory::{Refusal, StockLine};
-use shared::contracts::sellable::SellableKind;
 use shared::jobs::{self, Enqueue};
 use shared::models::cart::{self, CartOwner};
 use shared::{AppContext, AppName};
@@ -191,17 +190,11 @@ pub async fn place(
     if total.cents <= 0 {
         return Err(CartError::Invalid("There is nothing to pay.".into()));
     }
-    let mut stock: Vec<StockLine> = Vec::new();
-    for line in &view.lines {
-        match line.item.kind {
-            SellableKind::Variant => stock.push(StockLine {
-                variant_id: line.item.id,
-                quantity: line.quantity,
-            }),
-            // No seller answers for tickets yet (the line is flagged as gone before this).
-            SellableKind::Ticket => return Err(CartError::Flagged),
-        }
-    }
+    let stock: Vec<StockLine> = view
+        .lines
+        .iter()
+        .map(|line| StockLine::new(line.item, line.quantity))
+        .collect();
     let now = Utc::now();
     let hold = Duration::from_std(state.config.hold).unwrap_or(Duration::minutes(15));
     let expires_at = now + hold;
@@ -214,11 +207,11 @@ pub async fn place(
             expires_at + Duration::minutes(RESERVATION_GRACE_MINUTES),
         )
         .await?;
-    if let Err(Refusal::OutOfStock { variant_id }) = reserved {
+    if let Err(Refusal::OutOfStock { item }) = reserved {
         let title = view
             .lines
             .iter()
-            .find(|l| l.item.id == variant_id)
+            .find(|l| l.item == item)
             .map_or_else(|| "An item".into(), title_of);
         return Err(CartError::SoldOut(title));
     }

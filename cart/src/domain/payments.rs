@@ -9,7 +9,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::bus;
 use shared::contracts::dtos::Money;
-use shared::contracts::events::{OrderPaid, OrderRefunded};
+use shared::contracts::events::{OrderPaid, OrderRefunded, PaidLine};
+use shared::contracts::sellable::{SellableKind, SellableRef};
 use shared::jobs;
 use shared::models::cart;
 use shared::{AppContext, AppName};
@@ -136,6 +137,20 @@ pub async fn apply(
                     return Ok(Outcome::Unchanged);
                 }
                 orders::set_paid(conn, order.id, transaction.as_deref()).await?;
+                let lines = orders::lines(conn, order.id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|l| {
+                        Some(PaidLine {
+                            position: l.position,
+                            item: SellableRef {
+                                kind: SellableKind::parse(&l.kind)?,
+                                id: l.item_id,
+                            },
+                            quantity: l.quantity,
+                        })
+                    })
+                    .collect();
                 let paid = OrderPaid {
                     id: order_address(ctx, &order.reference),
                     reference: order.reference.clone(),
@@ -145,6 +160,7 @@ pub async fn apply(
                         currency: order.currency.clone(),
                     },
                     paid_at: chrono::Utc::now(),
+                    lines,
                 };
                 bus::publish(conn, ctx.config(), &LocalActor::App(AppName::Cart), &paid).await?;
                 if let Some(cart_id) = order.cart_id {

@@ -34,13 +34,21 @@ pub async fn show(
         .await
 }
 
-/// The add-to-cart form (posted from market pages too): `variant` (an id) or, for a product
-/// with a single variant, `product` (its slug); and `quantity`.
+/// The add-to-cart form (posted from market and events pages too): `variant` (an id), `ticket`
+/// (a ticket type's id) or, for a product with a single variant, `product` (its slug); and
+/// `quantity`.
 #[derive(Debug, Deserialize)]
 pub struct AddForm {
     variant: Option<String>,
+    ticket: Option<String>,
     product: Option<String>,
     quantity: Option<String>,
+}
+
+fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_not_an_id| AppError::bad_request("There is no such item."))
 }
 
 fn parse_quantity(raw: Option<&str>, default: i32) -> Result<i32, AppError> {
@@ -59,15 +67,15 @@ pub async fn add(
 ) -> Result<HttpResponse, AppError> {
     let quantity = parse_quantity(form.quantity.as_deref(), 1)?;
     lines::check_quantity(quantity, false)?;
-    let wanted = match (form.variant.as_deref(), form.product.as_deref()) {
-        (Some(v), _) if !v.trim().is_empty() => {
-            let id = v
-                .trim()
-                .parse::<i64>()
-                .map_err(|_not_an_id| AppError::bad_request("There is no such product."))?;
-            Wanted::Item(SellableRef::variant(id))
-        }
-        (_, Some(slug)) if !slug.trim().is_empty() => Wanted::Product(slug.trim().to_owned()),
+    let given = |field: &Option<String>| field.clone().filter(|v| !v.trim().is_empty());
+    let wanted = match (
+        given(&form.variant),
+        given(&form.ticket),
+        given(&form.product),
+    ) {
+        (Some(v), _, _) => Wanted::Item(SellableRef::variant(parse_id(&v)?)),
+        (_, Some(t), _) => Wanted::Item(SellableRef::ticket(parse_id(&t)?)),
+        (_, _, Some(slug)) => Wanted::Product(slug.trim().to_owned()),
         _ => return Err(AppError::bad_request("Say what to add to the cart.")),
     };
     // Check what can be checked before a session is made for an anonymous visitor.

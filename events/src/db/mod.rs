@@ -8,3 +8,4 @@ pub mod bookings;
 pub mod calendars;
 pub mod events;
 pub mod occurrences;
+pub mod tickets;

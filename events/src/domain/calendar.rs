@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, Utc};
 use shared::db::DbPool;
-use shared::models::events::{Calendar as CalendarRow, Event, Occurrence};
+use shared::models::events::{Calendar as CalendarRow, Event, Occurrence, TicketType};
 
 use super::form::zone_of;
 use super::{Actor, EventsError};
 use crate::db::occurrences::{self, Filter, Span};
-use crate::db::{bookings, calendars, events as event_rows};
+use crate::db::{bookings, calendars, events as event_rows, tickets};
 
 /// How many dates a list page shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -56,6 +56,10 @@ pub struct EventPage {
     pub can_edit: bool,
     /// Who holds a place at each listed date (organisers only).
     pub attendees: Vec<(i64, Vec<String>)>,
+    /// The listed dates' ticket types, and (for organisers) per type the tickets issued and
+    /// checked in.
+    pub ticket_types: Vec<TicketType>,
+    pub ticket_counts: Vec<(i64, i64, i64)>,
 }
 
 /// The events app's reads over its pool. Each method takes a connection for its own queries
@@ -272,6 +276,13 @@ impl<'a> Calendar<'a> {
                 attendees.push((o.id, bookings::attendees(&mut conn, o.id).await?));
             }
         }
+        let ticket_types = tickets::types_of(&mut conn, &ids).await?;
+        let ticket_counts = if can_edit {
+            let type_ids: Vec<i64> = ticket_types.iter().map(|t| t.id).collect();
+            tickets::counts(&mut conn, &type_ids).await?
+        } else {
+            Vec::new()
+        };
         Ok(EventPage {
             calendar: calendars::by_id(&mut conn, event.calendar_id).await?,
             event,
@@ -279,6 +290,8 @@ impl<'a> Calendar<'a> {
             booked,
             can_edit,
             attendees,
+            ticket_types,
+            ticket_counts,
         })
     }
 

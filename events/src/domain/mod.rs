@@ -11,10 +11,12 @@ pub mod ical;
 mod organise;
 pub mod recurrence;
 pub mod series;
+mod tickets;
 
 pub use bookings::{BookingDesk, FeedSigner};
 pub use calendar::{Calendar, DayCell, EventPage, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE};
 pub use organise::Organiser;
+pub use tickets::{CheckIn, TicketDesk, TicketTypeForm};
 
 use shared::AppError;
 

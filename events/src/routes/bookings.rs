@@ -8,7 +8,7 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
-use crate::domain::BookingDesk;
+use crate::domain::{BookingDesk, TicketDesk};
 use crate::state::EventsState;
 use crate::views::{self, BookingsPage, FeedLinks};
 
@@ -50,8 +50,9 @@ pub async fn mine(
 ) -> Result<HttpResponse, AppError> {
     let desk = BookingDesk::new(ctx.db());
     let rows = desk.of(user.id, true).await?;
+    let tickets = TicketDesk::new(ctx.db()).of_member(user.id).await?;
     let token = desk.feed_token(&state.feeds, user.id).await?;
-    let view = BookingsPage::new(&rows, feed_links(&ctx, &token));
+    let view = BookingsPage::new(&rows, &tickets, feed_links(&ctx, &token));
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "bookings.html", context, Vec::new())
         .await

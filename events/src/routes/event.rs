@@ -38,7 +38,8 @@ pub async fn show(
         AppName::Events,
         &format!("{}/event.ics", event_path(&data.event.slug)),
     ));
-    let view = EventPage::new(&data, user.is_some(), feed, now);
+    let add_to_cart = link_catalog::add_to_cart().url(&ctx);
+    let view = EventPage::new(&data, user.is_some(), feed, add_to_cart, now);
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "event.html", context, Vec::new())
         .await

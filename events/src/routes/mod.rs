@@ -6,6 +6,7 @@ mod calendars;
 mod event;
 mod feeds;
 mod listings;
+mod tickets;
 
 use actix_web::web;
 use shared::AppName;
@@ -51,6 +52,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/events/{slug}/dates/{id}/unbook",
             web::post().to(bookings::cancel),
         )
+        .route(
+            "/events/{slug}/dates/{id}/tickets",
+            web::post().to(tickets::add_type),
+        )
+        .route(
+            "/events/{slug}/dates/{id}/tickets/{type}/end",
+            web::post().to(tickets::end_sales),
+        )
+        .route(
+            "/events/{slug}/check-in",
+            web::get().to(tickets::check_in_form),
+        )
+        .route("/events/{slug}/check-in", web::post().to(tickets::check_in))
+        .route("/tickets/{secret}", web::get().to(tickets::show))
         .route("/bookings", web::get().to(bookings::mine))
         .route("/bookings/feed/reset", web::post().to(bookings::reset_feed))
         .route("/bookings/{token}/feed.ics", web::get().to(feeds::bookings));

@@ -7,6 +7,7 @@
 //! - images: `https://…/jar.jpg | A jar of medlar jelly` (URL, then alt text).
 
 use serde::{Deserialize, Serialize};
+use shared::contracts::dtos::Money;
 use shared::infrastructure::slug;
 use shared::models::market::{MAX_OPTIONS, status};
 
@@ -60,45 +61,14 @@ pub fn slug_for(typed: &str, title: &str) -> Result<String, MarketError> {
 
 /// `12.50`, `12`, `12.5 EUR`, `€3` → minor units and ISO currency (GBP unless named).
 pub fn parse_price(text: &str) -> Result<(i64, String), MarketError> {
-    let bad = || invalid(format!("“{text}” is not a price (e.g. 12.50 GBP)."));
-    let mut amount = text.trim();
-    let mut currency = "GBP".to_owned();
-    for (symbol, code) in [("£", "GBP"), ("€", "EUR"), ("$", "USD")] {
-        if let Some(rest) = amount.strip_prefix(symbol) {
-            amount = rest.trim();
-            currency = code.to_owned();
-        }
-    }
-    if let Some((number, code)) = amount.rsplit_once(' ') {
-        let code = code.trim();
-        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(bad());
-        }
-        currency = code.to_ascii_uppercase();
-        amount = number.trim();
-    }
-    Ok((minor_units(amount).ok_or_else(bad)?, currency))
+    Money::parse(text)
+        .map(|m| (m.cents, m.currency))
+        .ok_or_else(|| invalid(format!("“{text}” is not a price (e.g. 12.50 GBP).")))
 }
 
 /// `12.5` → 1250; at most two decimals, never negative.
 pub fn minor_units(amount: &str) -> Option<i64> {
-    let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    if whole.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if frac.len() > 2 {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(frac)
+    Money::minor_units(amount)
 }
 
 /// An image is an http(s) address (the one check every remote URL passes) or an upload of ours.

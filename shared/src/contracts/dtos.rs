@@ -78,6 +78,52 @@ pub struct Money {
 }
 
 impl Money {
+    /// A price as people type it: `12.50`, `12`, `12.5 EUR`, `€3` (GBP unless named; at most
+    /// two decimals, never negative). `None` for anything else.
+    pub fn parse(text: &str) -> Option<Money> {
+        let mut amount = text.trim();
+        let mut currency = "GBP".to_owned();
+        for (symbol, code) in [("£", "GBP"), ("€", "EUR"), ("$", "USD")] {
+            if let Some(rest) = amount.strip_prefix(symbol) {
+                amount = rest.trim();
+                currency = code.to_owned();
+            }
+        }
+        if let Some((number, code)) = amount.rsplit_once(' ') {
+            let code = code.trim();
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return None;
+            }
+            currency = code.to_ascii_uppercase();
+            amount = number.trim();
+        }
+        Some(Money {
+            cents: Money::minor_units(amount)?,
+            currency,
+        })
+    }
+
+    /// `12.5` → 1250; at most two decimals, never negative.
+    pub fn minor_units(amount: &str) -> Option<i64> {
+        let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+        if whole.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if frac.len() > 2 {
+            return None;
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+        whole.checked_mul(100)?.checked_add(frac)
+    }
+
     /// `quantity` of this price (saturating: a cart line never wraps around).
     pub fn times(&self, quantity: i32) -> Money {
         Money {

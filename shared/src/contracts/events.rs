@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::dtos::Money;
+use super::sellable::SellableRef;
 
 /// An event on the fleet's bus.
 pub trait BusEvent: Serialize + DeserializeOwned {
@@ -92,6 +93,19 @@ pub struct OrderPaid {
     pub user_id: Option<i64>,
     pub total: Money,
     pub paid_at: DateTime<Utc>,
+    /// What was bought, so each seller can act on its own lines (events issues tickets).
+    #[serde(default)]
+    pub lines: Vec<PaidLine>,
+}
+
+/// One line of a paid order: the item and how many, at the line's position in the order
+/// (which, with the reference, names the line for idempotent handling).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaidLine {
+    pub position: i32,
+    pub item: SellableRef,
+    pub quantity: i32,
 }
 
 impl BusEvent for OrderPaid {

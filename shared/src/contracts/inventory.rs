@@ -1,23 +1,30 @@
-//! Stock held for a checkout (market owns it): the cart reserves variants' stock under an
-//! idempotency key before payment, commits it once paid, releases it on cancel. A reservation
-//! not committed by its expiry is released by market's job, so abandoned checkouts give their
-//! stock back.
+//! Stock and seats held for a checkout: the cart reserves a cart's items (market variants'
+//! stock, events ticket types' seats) under an idempotency key before payment, commits them
+//! once paid, releases them on cancel. A reservation not committed by its expiry is released
+//! by market's job, so abandoned checkouts give their stock and seats back.
 //!
 //! Every call is idempotent by key: reserving a key again answers the first reservation (and
-//! takes no more stock), committing or releasing twice does nothing the second time. Stock never
-//! goes below zero: a reservation takes all its lines or none.
+//! takes no more), committing or releasing twice does nothing the second time. Stock and seats
+//! never go below zero: a reservation takes all its lines or none.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::protocols::ServiceResult;
+use super::sellable::SellableRef;
 
-/// One line of a reservation: `quantity` of variant `variant_id`.
+/// One line of a reservation: `quantity` of `item` (a variant's stock or a ticket type's seats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLine {
-    pub variant_id: i64,
+    pub item: SellableRef,
     pub quantity: i32,
+}
+
+impl StockLine {
+    pub fn new(item: SellableRef, quantity: i32) -> StockLine {
+        StockLine { item, quantity }
+    }
 }
 
 /// Where a reservation stands.
@@ -62,8 +69,8 @@ pub struct ReservationDto {
 /// Why a reservation could not be made or moved, beyond the usual [`super::protocols::ServiceError`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
-    /// Not enough stock of this variant (nothing was taken).
-    OutOfStock { variant_id: i64 },
+    /// Not enough stock or seats of this item, or not on sale now (nothing was taken).
+    OutOfStock { item: SellableRef },
     /// The key's reservation was released (or expired) and cannot be committed.
     AlreadyReleased,
 }

@@ -49,6 +49,13 @@ impl SellableRef {
             id,
         }
     }
+
+    pub fn ticket(id: i64) -> SellableRef {
+        SellableRef {
+            kind: SellableKind::Ticket,
+            id,
+        }
+    }
 }
 
 /// Whether, and how much of, an item can be bought now.

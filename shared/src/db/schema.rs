@@ -494,6 +494,55 @@ diesel::table! {
 }
 
 diesel::table! {
+    ap_signature_standards (host) {
+        host -> Text,
+        standard -> Text,
+        remembered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_ticket_types (id) {
+        id -> Int8,
+        occurrence_id -> Int8,
+        name -> Text,
+        price_cents -> Int8,
+        currency -> Text,
+        quantity -> Int4,
+        available -> Int4,
+        sales_start -> Nullable<Timestamptz>,
+        sales_end -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_tickets (id) {
+        id -> Int8,
+        ticket_type_id -> Int8,
+        order_reference -> Text,
+        order_line -> Int4,
+        seat -> Int4,
+        user_id -> Nullable<Int8>,
+        secret -> Text,
+        status -> Text,
+        checked_in_at -> Nullable<Timestamptz>,
+        checked_in_by -> Nullable<Int8>,
+        voided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory_reservation_seats (reservation_id, ticket_type_id) {
+        reservation_id -> Int8,
+        ticket_type_id -> Int8,
+        quantity -> Int4,
+    }
+}
+
+diesel::table! {
     event_booking_feeds (user_id) {
         user_id -> Int8,
         generation -> Int4,
@@ -867,6 +916,10 @@ diesel::joinable!(calendar_organisers -> users (user_id));
 diesel::joinable!(event_slug_history -> events (event_id));
 diesel::joinable!(event_occurrences -> events (event_id));
 diesel::joinable!(event_bookings -> event_occurrences (occurrence_id));
+diesel::joinable!(event_ticket_types -> event_occurrences (occurrence_id));
+diesel::joinable!(event_tickets -> event_ticket_types (ticket_type_id));
+diesel::joinable!(inventory_reservation_seats -> inventory_reservations (reservation_id));
+diesel::joinable!(inventory_reservation_seats -> event_ticket_types (ticket_type_id));
 diesel::joinable!(event_bookings -> users (user_id));
 diesel::joinable!(event_booking_feeds -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -914,6 +967,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_organisers,
     event_slug_history,
     event_occurrences,
+    ap_signature_standards,
+    event_ticket_types,
+    event_tickets,
+    inventory_reservation_seats,
     event_bookings,
     event_booking_feeds,
     newsletters,

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::db::schema::{calendars, event_bookings, event_occurrences, events};
+use crate::db::schema::{
+    calendars, event_bookings, event_occurrences, event_ticket_types, event_tickets, events,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = events)]
@@ -216,4 +218,64 @@ pub async fn bookings_of(
             event,
         })
         .collect())
+}
+
+/// A kind of ticket for one date (sold through the cart): its price, how many there are, how
+/// many are neither held by a checkout nor sold (`available`), and when it is on sale.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = event_ticket_types)]
+pub struct TicketType {
+    pub id: i64,
+    pub occurrence_id: i64,
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub quantity: i32,
+    pub available: i32,
+    pub sales_start: Option<DateTime<Utc>>,
+    pub sales_end: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TicketType {
+    pub fn price(&self) -> crate::contracts::dtos::Money {
+        crate::contracts::dtos::Money {
+            cents: self.price_cents,
+            currency: self.currency.clone(),
+        }
+    }
+
+    /// Whether it can be bought at `now` for a date starting at `starts_at` (the date and
+    /// event not being cancelled is the caller's to check).
+    pub fn in_sales_window(&self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.sales_start.is_none_or(|s| s <= now)
+            && self.sales_end.is_none_or(|e| e > now)
+            && starts_at > now
+    }
+}
+
+/// One seat of a paid order line. `secret` is what its QR code carries.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = event_tickets)]
+pub struct Ticket {
+    pub id: i64,
+    pub ticket_type_id: i64,
+    pub order_reference: String,
+    pub order_line: i32,
+    pub seat: i32,
+    pub user_id: Option<i64>,
+    pub secret: String,
+    /// `valid` or `void` (refunded).
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub checked_in_by: Option<i64>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    pub fn is_valid(&self) -> bool {
+        self.status == "valid"
+    }
 }

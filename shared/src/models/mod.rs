@@ -36,6 +36,7 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("ap_objects", AppName::Federation),
     ("ap_reactions", AppName::Federation),
     ("ap_blocks", AppName::Federation),
+    ("ap_signature_standards", AppName::Federation),
     ("ap_event_cursors", AppName::Federation),
     // Each consumer records its own failed events; federation's /admin re-queues them.
     ("ap_event_dead_letters", AppName::Federation),
@@ -72,6 +73,7 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     // Written through the `Inventory` contract (shared::services::inventory) on market's behalf.
     ("inventory_reservations", AppName::Market),
     ("inventory_reservation_lines", AppName::Market),
+    ("inventory_reservation_seats", AppName::Market),
     ("carts", AppName::Cart),
     ("cart_items", AppName::Cart),
     ("orders", AppName::Cart),
@@ -86,6 +88,9 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     // Read by account through the `Bookings` contract (shared::services::bookings).
     ("event_bookings", AppName::Events),
     ("event_booking_feeds", AppName::Events),
+    // Sold through the `Sellables`/`Inventory` contracts; read by account through `Bookings`.
+    ("event_ticket_types", AppName::Events),
+    ("event_tickets", AppName::Events),
     ("newsletters", AppName::Account),
     ("newsletter_subscriptions", AppName::Account),
     ("newsletter_subscribers", AppName::Account),

@@ -1,10 +1,13 @@
-//! The `Inventory` contract on the shared database: stock reservations in
-//! `inventory_reservations` (one per idempotency key) and their lines, taking stock from
-//! `product_variants` with a guarded decrement (`stock >= n`, and the CHECK keeps it at zero
-//! or more should anything else try).
+//! The `Inventory` contract on the shared database: reservations in `inventory_reservations`
+//! (one per idempotency key) and their lines, taking stock from `product_variants`
+//! (`inventory_reservation_lines`) and seats from `event_ticket_types`
+//! (`inventory_reservation_seats`), each with a guarded decrement (`stock >= n`, and the
+//! CHECKs keep both at zero or more should anything else try). A ticket type's seats are
+//! taken only while it is on sale: inside its sales window, before its date starts, and
+//! neither the date nor its event cancelled.
 //!
-//! Lines are locked in variant-id order, so two reservations over the same variants queue
-//! rather than deadlock. Each reservation enqueues a [`ReleaseExpiredStock`] job for its expiry
+//! Lines are locked in (kind, id) order, so two reservations over the same items queue rather
+//! than deadlock. Each reservation enqueues a [`ReleaseExpiredStock`] job for its expiry
 //! in the same transaction; market's job runner works it (market's `jobs.rs` registers it).
 
 use async_trait::async_trait;
@@ -17,8 +20,12 @@ use crate::contracts::inventory::{
     Inventory, Refusal, ReservationDto, ReservationState, StockLine,
 };
 use crate::contracts::protocols::{ServiceError, ServiceResult};
-use crate::db::schema::product_variants as variants;
-use crate::db::schema::{inventory_reservation_lines as lines, inventory_reservations as res};
+use crate::contracts::sellable::{SellableKind, SellableRef};
+use crate::db::schema::{event_ticket_types as ticket_types, product_variants as variants};
+use crate::db::schema::{
+    inventory_reservation_lines as lines, inventory_reservation_seats as seats,
+    inventory_reservations as res,
+};
 
 /// Most reservations one sweep of [`Inventory::release_expired`] releases.
 const SWEEP: i64 = 1000;
@@ -80,7 +87,7 @@ struct Row {
     expires_at: DateTime<Utc>,
 }
 
-/// Merges repeated variants and sorts by variant id (the lock order); refuses empty lists and
+/// Merges repeated items and sorts them by (kind, id) (the lock order); refuses empty lists and
 /// quantities below one.
 fn normalise(requested: &[StockLine]) -> Result<Vec<StockLine>, ServiceError> {
     if requested.is_empty() {
@@ -93,7 +100,7 @@ fn normalise(requested: &[StockLine]) -> Result<Vec<StockLine>, ServiceError> {
         if line.quantity < 1 {
             return Err(ServiceError::Invalid("Quantities start at one.".into()));
         }
-        match merged.iter_mut().find(|l| l.variant_id == line.variant_id) {
+        match merged.iter_mut().find(|l| l.item == line.item) {
             Some(l) => {
                 l.quantity = l
                     .quantity
@@ -103,29 +110,40 @@ fn normalise(requested: &[StockLine]) -> Result<Vec<StockLine>, ServiceError> {
             None => merged.push(*line),
         }
     }
-    merged.sort_by_key(|l| l.variant_id);
+    merged.sort_by_key(|l| l.item);
     Ok(merged)
 }
 
-async fn load(conn: &mut AsyncPgConnection, row: Row) -> QueryResult<ReservationDto> {
-    let held: Vec<(i64, i32)> = lines::table
-        .filter(lines::reservation_id.eq(row.id))
+/// A reservation's lines: its variants, then its ticket types (the lock order).
+async fn held(conn: &mut AsyncPgConnection, reservation_id: i64) -> QueryResult<Vec<StockLine>> {
+    let goods: Vec<(i64, i32)> = lines::table
+        .filter(lines::reservation_id.eq(reservation_id))
         .order(lines::variant_id)
         .select((lines::variant_id, lines::quantity))
         .load(conn)
         .await?;
+    let tickets: Vec<(i64, i32)> = seats::table
+        .filter(seats::reservation_id.eq(reservation_id))
+        .order(seats::ticket_type_id)
+        .select((seats::ticket_type_id, seats::quantity))
+        .load(conn)
+        .await?;
+    let line = |kind, (id, quantity)| StockLine::new(SellableRef { kind, id }, quantity);
+    Ok(goods
+        .into_iter()
+        .map(|g| line(SellableKind::Variant, g))
+        .chain(tickets.into_iter().map(|t| line(SellableKind::Ticket, t)))
+        .collect())
+}
+
+async fn load(conn: &mut AsyncPgConnection, row: Row) -> QueryResult<ReservationDto> {
+    let lines = held(conn, row.id).await?;
     Ok(ReservationDto {
         key: row.key,
         // The column's CHECK admits only the three states.
         state: ReservationState::parse(&row.state).unwrap_or(ReservationState::Released),
         expires_at: row.expires_at,
-        lines: held
-            .into_iter()
-            .map(|(variant_id, quantity)| StockLine {
-                variant_id,
-                quantity,
-            })
-            .collect(),
+        lines,
     })
 }
 
@@ -139,22 +157,79 @@ async fn locked(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<R
         .optional()
 }
 
-/// Puts a released reservation's stock back (untracked variants have none to return).
+/// Puts a released reservation's stock and seats back (untracked variants have none to
+/// return).
 async fn give_back(conn: &mut AsyncPgConnection, reservation_id: i64) -> QueryResult<()> {
-    let held: Vec<(i64, i32)> = lines::table
-        .filter(lines::reservation_id.eq(reservation_id))
-        .order(lines::variant_id)
-        .select((lines::variant_id, lines::quantity))
-        .load(conn)
-        .await?;
-    for (variant_id, quantity) in held {
-        diesel::update(variants::table.find(variant_id))
-            .filter(variants::stock.is_not_null())
-            .set(variants::stock.eq(variants::stock + quantity))
-            .execute(conn)
-            .await?;
+    for line in held(conn, reservation_id).await? {
+        match line.item.kind {
+            SellableKind::Variant => {
+                diesel::update(variants::table.find(line.item.id))
+                    .filter(variants::stock.is_not_null())
+                    .set(variants::stock.eq(variants::stock + line.quantity))
+                    .execute(conn)
+                    .await?;
+            }
+            SellableKind::Ticket => {
+                diesel::update(ticket_types::table.find(line.item.id))
+                    .set(ticket_types::available.eq(ticket_types::available + line.quantity))
+                    .execute(conn)
+                    .await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Takes `quantity` of a variant's stock (none counted: nothing to take); `false` when there
+/// is not enough.
+async fn take_stock(conn: &mut AsyncPgConnection, id: i64, quantity: i32) -> QueryResult<bool> {
+    let taken = diesel::update(variants::table.find(id))
+        .filter(variants::stock.is_null().or(variants::stock.ge(quantity)))
+        .set(variants::stock.eq(variants::stock - quantity))
+        .execute(conn)
+        .await?;
+    Ok(taken == 1)
+}
+
+/// Takes `quantity` seats of a ticket type while it is on sale; `false` when there are not
+/// enough or it is not on sale now.
+async fn take_seats(conn: &mut AsyncPgConnection, id: i64, quantity: i32) -> QueryResult<bool> {
+    use diesel::sql_types::{Int4, Int8};
+    let taken = diesel::sql_query(
+        "UPDATE event_ticket_types t SET available = t.available - $2 \
+         FROM event_occurrences o JOIN events e ON e.id = o.event_id \
+         WHERE t.id = $1 AND o.id = t.occurrence_id AND t.available >= $2 \
+           AND (t.sales_start IS NULL OR t.sales_start <= now()) \
+           AND (t.sales_end IS NULL OR t.sales_end > now()) AND o.starts_at > now() \
+           AND NOT o.removed AND e.status <> 'cancelled' \
+           AND COALESCE(o.status, '') <> 'cancelled'",
+    )
+    .bind::<Int8, _>(id)
+    .bind::<Int4, _>(quantity)
+    .execute(conn)
+    .await?;
+    Ok(taken == 1)
+}
+
+/// Whether the item exists at all (to tell "gone" from "sold out").
+async fn exists(conn: &mut AsyncPgConnection, item: SellableRef) -> QueryResult<bool> {
+    let n: i64 = match item.kind {
+        SellableKind::Variant => {
+            variants::table
+                .find(item.id)
+                .count()
+                .get_result(conn)
+                .await?
+        }
+        SellableKind::Ticket => {
+            ticket_types::table
+                .find(item.id)
+                .count()
+                .get_result(conn)
+                .await?
+        }
+    };
+    Ok(n > 0)
 }
 
 async fn set_state(
@@ -195,44 +270,47 @@ impl Inventory for DbServices {
                     .get_result(conn)
                     .await
                     .optional()?;
-                let Some(id) = id else {
+                let Some(id_of_reservation) = id else {
                     let row = locked(conn, key)
                         .await?
                         .ok_or(Abort::Db(diesel::result::Error::NotFound))?;
                     return Ok(load(conn, row).await?);
                 };
                 for line in &wanted {
-                    let taken = diesel::update(variants::table.find(line.variant_id))
-                        .filter(
-                            variants::stock
-                                .is_null()
-                                .or(variants::stock.ge(line.quantity)),
-                        )
-                        .set(variants::stock.eq(variants::stock - line.quantity))
-                        .execute(conn)
-                        .await?;
-                    if taken == 0 {
-                        let exists: i64 = variants::table
-                            .find(line.variant_id)
-                            .count()
-                            .get_result(conn)
-                            .await?;
-                        return Err(if exists == 0 {
-                            Abort::Service(ServiceError::NotFound)
+                    let (id, quantity) = (line.item.id, line.quantity);
+                    let taken = match line.item.kind {
+                        SellableKind::Variant => take_stock(conn, id, quantity).await?,
+                        SellableKind::Ticket => take_seats(conn, id, quantity).await?,
+                    };
+                    if !taken {
+                        return Err(if exists(conn, line.item).await? {
+                            Abort::Refused(Refusal::OutOfStock { item: line.item })
                         } else {
-                            Abort::Refused(Refusal::OutOfStock {
-                                variant_id: line.variant_id,
-                            })
+                            Abort::Service(ServiceError::NotFound)
                         });
                     }
-                    diesel::insert_into(lines::table)
-                        .values((
-                            lines::reservation_id.eq(id),
-                            lines::variant_id.eq(line.variant_id),
-                            lines::quantity.eq(line.quantity),
-                        ))
-                        .execute(conn)
-                        .await?;
+                    match line.item.kind {
+                        SellableKind::Variant => {
+                            diesel::insert_into(lines::table)
+                                .values((
+                                    lines::reservation_id.eq(id_of_reservation),
+                                    lines::variant_id.eq(id),
+                                    lines::quantity.eq(quantity),
+                                ))
+                                .execute(conn)
+                                .await?
+                        }
+                        SellableKind::Ticket => {
+                            diesel::insert_into(seats::table)
+                                .values((
+                                    seats::reservation_id.eq(id_of_reservation),
+                                    seats::ticket_type_id.eq(id),
+                                    seats::quantity.eq(quantity),
+                                ))
+                                .execute(conn)
+                                .await?
+                        }
+                    };
                 }
                 crate::jobs::enqueue_with(
                     conn,
@@ -347,16 +425,17 @@ mod tests {
     use super::*;
 
     fn line(variant_id: i64, quantity: i32) -> StockLine {
-        StockLine {
-            variant_id,
-            quantity,
-        }
+        StockLine::new(SellableRef::variant(variant_id), quantity)
+    }
+
+    fn seats(ticket_type_id: i64, quantity: i32) -> StockLine {
+        StockLine::new(SellableRef::ticket(ticket_type_id), quantity)
     }
 
     #[test]
     fn lines_are_merged_and_sorted_for_the_lock_order() {
-        let merged = normalise(&[line(9, 1), line(3, 2), line(9, 4)]).unwrap();
-        assert_eq!(merged, [line(3, 2), line(9, 5)]);
+        let merged = normalise(&[line(9, 1), seats(1, 2), line(3, 2), line(9, 4)]).unwrap();
+        assert_eq!(merged, [line(3, 2), line(9, 5), seats(1, 2)]);
     }
 
     #[test]

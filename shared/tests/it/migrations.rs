@@ -169,6 +169,10 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         event_slug_history,
         event_bookings,
         event_booking_feeds,
+        event_ticket_types,
+        event_tickets,
+        inventory_reservation_seats,
+        ap_signature_standards,
     );
     known.sort();
     let mut actual: Vec<(String, String)> = columns

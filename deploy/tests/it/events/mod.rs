@@ -7,6 +7,7 @@ mod ical;
 mod organisers;
 mod pages;
 mod recurrence;
+mod tickets;
 mod widgets;
 
 use diesel::prelude::*;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use shared::AppName;
 use shared::contracts::inventory::{Inventory, Refusal, ReservationState, StockLine};
+use shared::contracts::sellable::SellableRef;
 use shared::db::schema::{product_variants, products};
 use shared::models::market::{self, NewProduct};
 
@@ -54,10 +55,7 @@ fn inventory(t: &TestFleet) -> Arc<dyn Inventory> {
 }
 
 fn one(variant_id: i64, quantity: i32) -> Vec<StockLine> {
-    vec![StockLine {
-        variant_id,
-        quantity,
-    }]
+    vec![StockLine::new(SellableRef::variant(variant_id), quantity)]
 }
 
 #[actix_web::test]
@@ -83,8 +81,8 @@ async fn fifty_concurrent_reservations_of_ten_in_stock_take_exactly_ten() {
                 assert_eq!(r.state, ReservationState::Held);
                 held += 1;
             }
-            Err(Refusal::OutOfStock { variant_id }) => {
-                assert_eq!(variant_id, v);
+            Err(Refusal::OutOfStock { item }) => {
+                assert_eq!(item, SellableRef::variant(v));
                 refused += 1;
             }
             Err(other) => panic!("unexpected refusal {other:?}"),
@@ -170,18 +168,14 @@ async fn release_gives_stock_back_once_and_commit_is_final() {
     // All or nothing: one line short takes nothing from the other.
     let w = variant(&t, "cider-vinegar", 9).await;
     let lines = [
-        StockLine {
-            variant_id: w,
-            quantity: 2,
-        },
-        StockLine {
-            variant_id: v,
-            quantity: 2,
-        },
+        StockLine::new(SellableRef::variant(w), 2),
+        StockLine::new(SellableRef::variant(v), 2),
     ];
     assert_eq!(
         inv.reserve("c", &lines, later).await.unwrap(),
-        Err(Refusal::OutOfStock { variant_id: v })
+        Err(Refusal::OutOfStock {
+            item: SellableRef::variant(v)
+        })
     );
     assert_eq!(stock(&t, w).await, Some(9));
     assert!(inv.reservation("c").await.unwrap().is_none());
@@ -236,7 +230,9 @@ async fn an_expired_reservation_is_released_by_the_market_job() {
         inv.reserve("late", &one(v, 1), Utc::now() + Duration::minutes(30))
             .await
             .unwrap(),
-        Err(Refusal::OutOfStock { variant_id: v }),
+        Err(Refusal::OutOfStock {
+            item: SellableRef::variant(v)
+        }),
         "nothing left while the first holds it"
     );
     assert_eq!(stock(&t, v).await, Some(0));

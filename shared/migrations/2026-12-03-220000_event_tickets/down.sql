@@ -1,0 +1,3 @@
+DROP TABLE event_tickets;
+DROP TABLE inventory_reservation_seats;
+DROP TABLE event_ticket_types;
