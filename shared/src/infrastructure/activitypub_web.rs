@@ -198,32 +198,42 @@ async fn actor_document(
             )
         }
         LocalActor::User(username) => {
-            let (user, locked) = {
-                let mut conn = ctx.conn().await?;
-                let user = crate::models::users::by_username(&mut conn, username)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("No such member."))?;
-                let locked =
-                    crate::models::users::manually_approves_followers(&mut conn, user.id).await?;
-                (user, locked)
-            };
-            let url = link_catalog::profile(username).url(ctx);
-            let summary = super::templates::escape_html(&user.bio);
-            actors::document(
-                config,
-                actor,
-                &Profile {
-                    kind: "Person",
-                    name: &user.display_name,
-                    summary: &summary,
-                    url: &url,
-                    icon: user.avatar_url.as_deref(),
-                    public_key_pem: &key.public_pem,
-                    manually_approves_followers: locked,
-                },
-            )
+            let mut conn = ctx.conn().await?;
+            person_document(ctx, &mut conn, username, &key.public_pem)
+                .await?
+                .ok_or_else(|| AppError::not_found("No such member."))?
         }
     })
+}
+
+/// A member's `Person` document as `conn` sees it (inside a caller's transaction, the state it
+/// is about to commit), or none when there is no such member. The actor URL serves exactly
+/// this; federation sends it in an `Update` when a change alters it.
+pub async fn person_document(
+    ctx: &AppContext,
+    conn: &mut diesel_async::AsyncPgConnection,
+    username: &str,
+    public_pem: &str,
+) -> Result<Option<serde_json::Value>, AppError> {
+    let Some(user) = crate::models::users::by_username(conn, username).await? else {
+        return Ok(None);
+    };
+    let locked = crate::models::users::manually_approves_followers(conn, user.id).await?;
+    let url = link_catalog::profile(username).url(ctx);
+    let summary = super::templates::escape_html(&user.bio);
+    Ok(Some(actors::document(
+        ctx.config(),
+        &LocalActor::User(username.to_owned()),
+        &Profile {
+            kind: "Person",
+            name: &user.display_name,
+            summary: &summary,
+            url: &url,
+            icon: user.avatar_url.as_deref(),
+            public_key_pem: public_pem,
+            manually_approves_followers: locked,
+        },
+    )))
 }
 
 async fn serve_actor(

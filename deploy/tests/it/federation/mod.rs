@@ -8,6 +8,7 @@ mod delivery;
 mod http_signatures;
 mod oauth_hardening;
 mod oidc;
+mod profile_updates;
 mod social;
 mod social_fleets;
 mod sso;

@@ -1,5 +1,6 @@
 //! A member's profile: the name every app's header shows, a bio and a picture.
 
+use diesel_async::AsyncConnection;
 use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::fragments::FragmentClient;
 use shared::models::users::{self as user_rows, User};
@@ -7,6 +8,7 @@ use shared::{AppName, Viewer};
 
 use super::{Accounts, AccountsError};
 use crate::db::users;
+use crate::social::domain::actor_updates::PersonUpdate;
 
 /// A profile as the form sends it.
 #[derive(Debug)]
@@ -25,11 +27,13 @@ impl Accounts<'_> {
             .ok_or(AccountsError::NotSignedIn)
     }
 
-    /// Saves a profile (trimmed; an empty picture is none), then drops the member's cached
-    /// menus in every app, whose headers show the name.
+    /// Saves a profile (trimmed; an empty picture is none), in the transaction that tells the
+    /// member's followers when their actor document changed (`person`), then drops the
+    /// member's cached menus in every app, whose headers show the name.
     pub async fn update_profile(
         &self,
         fragments: &FragmentClient,
+        person: &mut PersonUpdate<'_>,
         user_id: i64,
         change: &ProfileChange<'_>,
     ) -> Result<(), AccountsError> {
@@ -47,7 +51,13 @@ impl Accounts<'_> {
         }
         {
             let mut conn = self.db.get().await?;
-            users::update_profile(&mut conn, user_id, display_name, bio, avatar).await?;
+            conn.transaction(async |conn| {
+                person.before(conn).await?;
+                users::update_profile(conn, user_id, display_name, bio, avatar).await?;
+                person.after(conn).await?;
+                Ok::<_, AccountsError>(())
+            })
+            .await?;
         }
         for app in AppName::ALL {
             if let Err(e) = fragments

@@ -8,6 +8,7 @@ use shared::{AppContext, AppError};
 
 use super::{accounts, page, protected_redirect};
 use crate::accounts::domain::ProfileChange;
+use crate::social::domain::actor_updates::PersonUpdate;
 
 pub(super) async fn form(
     ctx: web::Data<AppContext>,
@@ -40,8 +41,9 @@ pub(super) async fn update(
         bio: &form.bio,
         avatar_url: &form.avatar_url,
     };
+    let mut person = PersonUpdate::new(&ctx, &user.username).await?;
     accounts(&ctx)
-        .update_profile(ctx.fragments(), user.id, &change)
+        .update_profile(ctx.fragments(), &mut person, user.id, &change)
         .await?;
     Ok(protected_redirect("/account/profile?saved=1"))
 }

@@ -1,6 +1,7 @@
 //! The social hub's rules: what a post says and whom it addresses (`compose`), and who may see
 //! it (`Visibility`).
 
+pub mod actor_updates;
 pub mod compose;
 pub mod notify;
 pub mod posts;

@@ -3,6 +3,7 @@
 //! and the page listing all of it (`/follows`).
 
 use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
@@ -11,6 +12,7 @@ use shared::{AppContext, AppError, PageRequest};
 use super::Viewer;
 use crate::social::authors::{self, Author};
 use crate::social::db::{filters, local_follows, settings};
+use crate::social::domain::actor_updates::PersonUpdate;
 use crate::social::domain::relations;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -128,8 +130,15 @@ async fn save_settings(
     user: CurrentUser,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
+    let mut person = PersonUpdate::new(&ctx, &user.username).await?;
     let mut conn = ctx.conn().await?;
-    settings::set_manually_approves(&mut conn, user.id, form.locked.is_some()).await?;
+    conn.transaction(async |conn| {
+        person.before(conn).await?;
+        settings::set_manually_approves(conn, user.id, form.locked.is_some()).await?;
+        person.after(conn).await?;
+        Ok::<_, AppError>(())
+    })
+    .await?;
     Ok(see_other("/follows").finish())
 }
 
