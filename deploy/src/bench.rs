@@ -152,6 +152,12 @@ impl ReleaseFleet {
         Ok((database_url, env, config))
     }
 
+    /// Sets a variable of the apps' environment (before [`ReleaseFleet::start`]).
+    pub(crate) fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+
     /// Starts the six apps and waits until each is ready.
     pub(crate) async fn start(&mut self) -> anyhow::Result<()> {
         for app in AppName::ALL {

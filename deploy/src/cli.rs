@@ -36,6 +36,9 @@ DEVELOPMENT:
                    the same bytes and Ghost's figures (same flags; use --release)
     bench market   the market's home, a search and a product page over 10,000 products, and
                    reading a product from a 500 KB page (same flags; use --release)
+    bench cart     checkouts/s (order, snapshot, reservation, SumUp create) and webhooks
+                   verified and applied/s, against the local SumUp simulator (-c in flight,
+                   -d seconds of checkouts; use --release)
     serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
@@ -75,6 +78,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("jobs") => {
             crate::bench_jobs::run().await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("cart") => {
+            crate::bench_cart::run(bench_options(&args[2..])?).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("market") => {
             crate::bench_market::run(bench_options(&args[2..])?).await

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod bench_ap;
 pub mod bench_blog;
+pub mod bench_cart;
 pub mod bench_jobs;
 pub mod bench_market;
 pub mod bench_sso;
