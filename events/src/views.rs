@@ -590,6 +590,65 @@ impl EventCardFragment {
     }
 }
 
+/// One date in `/embed/events.json`, the feed `<roseash-events>` reads on other websites.
+#[derive(Debug, Serialize)]
+pub struct EmbedDate {
+    pub id: i64,
+    pub title: String,
+    /// The event's page on this app (absolute: the feed is read on other hosts).
+    pub url: String,
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+    pub time_zone: String,
+    pub location: String,
+    pub status: String,
+    pub online: bool,
+    pub recurring: bool,
+}
+
+/// `/embed/events.json`: the dates and the address of the full list.
+#[derive(Debug, Serialize)]
+pub struct EmbedFeed {
+    pub events: Vec<EmbedDate>,
+    pub url: String,
+}
+
+impl EmbedFeed {
+    pub fn new(rows: &[(Occurrence, Event)], events_url: &str, more_url: String) -> Self {
+        let base = events_url.trim_end_matches('/');
+        EmbedFeed {
+            events: rows
+                .iter()
+                .map(|(o, e)| {
+                    let d = DateView::new(o, e);
+                    EmbedDate {
+                        id: d.id,
+                        url: format!("{base}/events/{}", d.slug),
+                        title: d.title,
+                        starts_at: d.starts_at,
+                        ends_at: d.ends_at,
+                        time_zone: d.time_zone,
+                        location: d.location,
+                        status: d.status,
+                        online: d.online,
+                        recurring: d.recurring,
+                    }
+                })
+                .collect(),
+            url: more_url,
+        }
+    }
+}
+
+/// `embed/frame.html`: the list other websites show in an iframe.
+#[derive(Debug, Serialize)]
+pub struct EmbedFramePage {
+    pub events: Vec<DateView>,
+    pub events_url: String,
+    pub more_url: String,
+    pub theme: &'static str,
+}
+
 /// A view as a tera context.
 pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
     Ok(tera::Context::from_serialize(view)?)

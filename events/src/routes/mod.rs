@@ -3,6 +3,7 @@
 
 mod bookings;
 mod calendars;
+mod embed;
 mod event;
 mod feeds;
 mod listings;
@@ -21,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/month", web::get().to(listings::month))
         .route("/week", web::get().to(listings::week))
         .route("/feed.ics", web::get().to(feeds::all))
+        .route("/embed/roseash-events.js", web::get().to(embed::script))
+        .route("/embed/events.json", web::get().to(embed::events_json))
+        .route("/embed/frame", web::get().to(embed::frame))
         .route("/calendars", web::get().to(calendars::index))
         .route("/calendars", web::post().to(calendars::create))
         .route("/calendars/new", web::get().to(calendars::new))

@@ -455,12 +455,12 @@ pub fn app(
         }))
         .wrap(CsrfGuard::new(trusted.clone(), spec.cross_app_forms))
         .wrap(error_pages())
+        // Also sets X-Frame-Options, unless a handler's own frame-ancestors admits other sites.
         .wrap(ContentSecurityPolicy::new(&trusted))
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
-                .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-                .add(("X-Frame-Options", "SAMEORIGIN")),
+                .add(("Referrer-Policy", "strict-origin-when-cross-origin")),
         )
         .wrap(RequestTracing)
 }

@@ -5,6 +5,11 @@
 //! app's own too; images may come from the fleet's apps, `data:` and any https host (remote
 //! avatars, Ghost's CDN). A handler that sets its own policy (e.g. `frame-ancestors 'none'` on
 //! the sign-in pages) keeps its directives; the fleet's fill in the rest.
+//!
+//! Every response also carries `X-Frame-Options` to match (`SAMEORIGIN`, `DENY` for a handler's
+//! `frame-ancestors 'none'`), for browsers that know only that header. A handler whose own
+//! `frame-ancestors` lets other sites frame it (events' embeddable view, `frame-ancestors *`)
+//! gets none, since no value of that header allows it; one that sets the header keeps its own.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -37,6 +42,24 @@ pub fn policy(fleet_origins: &[String]) -> String {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: {fleet}; \
          object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
     )
+}
+
+/// The `X-Frame-Options` matching a handler's own policy (empty: the fleet's, `'self'`), or none
+/// when its `frame-ancestors` admits other origins.
+pub fn frame_options(own: &str) -> Option<&'static str> {
+    let ancestors = own.split(';').map(str::trim).find_map(|d| {
+        let mut words = d.split_whitespace();
+        words
+            .next()
+            .filter(|n| n.eq_ignore_ascii_case("frame-ancestors"))
+            .map(|_| words.map(str::to_ascii_lowercase).collect::<Vec<_>>())
+    });
+    match ancestors.as_deref() {
+        None => Some("SAMEORIGIN"),
+        Some([only]) if only == "'none'" => Some("DENY"),
+        Some([only]) if only == "'self'" => Some("SAMEORIGIN"),
+        Some(_) => None,
+    }
 }
 
 /// `base` with any directive that `own` sets replaced by `own`'s.
@@ -102,19 +125,25 @@ where
         Box::pin(async move {
             let mut res = service.call(req).await?;
             let headers = res.headers_mut();
+            let own = headers
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            if !headers.contains_key(header::X_FRAME_OPTIONS)
+                && let Some(value) = frame_options(&own)
+            {
+                headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static(value));
+            }
             let is_html = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|ct| ct.trim_start().starts_with("text/html"));
             if is_html {
-                let own = headers
-                    .get(header::CONTENT_SECURITY_POLICY)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
                 let value = if own.is_empty() {
                     policy.to_string()
                 } else {
-                    merge(own, &policy)
+                    merge(&own, &policy)
                 };
                 if let Ok(value) = HeaderValue::from_str(&value) {
                     headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -139,5 +168,18 @@ mod tests {
         assert!(merged.contains("frame-ancestors 'none'"));
         assert!(!merged.contains("frame-ancestors 'self'"));
         assert!(merged.contains("script-src 'self'"));
+    }
+
+    #[test]
+    fn frame_options_follow_the_handlers_frame_ancestors() {
+        assert_eq!(frame_options(""), Some("SAMEORIGIN"));
+        assert_eq!(frame_options("default-src 'self'"), Some("SAMEORIGIN"));
+        assert_eq!(frame_options("frame-ancestors 'self'"), Some("SAMEORIGIN"));
+        assert_eq!(frame_options("frame-ancestors 'none'"), Some("DENY"));
+        assert_eq!(frame_options("Frame-Ancestors *"), None);
+        assert_eq!(
+            frame_options("img-src *; frame-ancestors https://a.example"),
+            None
+        );
     }
 }

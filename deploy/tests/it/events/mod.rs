@@ -3,6 +3,7 @@
 //! the widgets other apps embed.
 
 mod bookings;
+mod embed;
 mod ical;
 mod organisers;
 mod pages;
