@@ -442,3 +442,42 @@ async fn write_parts(conn: &mut AsyncPgConnection, id: i64, d: &ProductDraft) ->
     .await?;
     Ok(())
 }
+
+/// The product, locked for the rest of the transaction (a change reads its status before).
+pub async fn for_update(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .for_update()
+        .select(Product::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether a checkout holds stock of one of the product's variants (a reservation not yet
+/// committed or released).
+pub async fn has_held_stock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Bool)]
+        held: bool,
+    }
+    let row: Held = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM inventory_reservation_lines l \
+         JOIN inventory_reservations r ON r.id = l.reservation_id \
+         JOIN product_variants v ON v.id = l.variant_id \
+         WHERE v.product_id = $1 AND r.state = 'held') AS held",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .await?;
+    Ok(row.held)
+}
+
+/// Deletes a product with its options, variants and images (their rows cascade).
+pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(products::table.find(id))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -3,12 +3,13 @@
 //! products; anyone else is refused and nothing changes).
 
 use diesel_async::AsyncPgConnection;
+use shared::config::Config;
 use shared::db::DbPool;
 use shared::infrastructure::slug::{self, Resolved};
-use shared::models::market::{Product, ProductImage, ProductOption, Stall, Variant};
+use shared::models::market::{Product, ProductImage, ProductOption, Stall, Variant, status};
 
-use super::MarketError;
 use super::form::{ProductForm, StallForm};
+use super::{MarketError, federate};
 use crate::db::products::{self, Filter};
 use crate::db::stalls::{self, StallFields};
 
@@ -134,6 +135,12 @@ impl<'a> Market<'a> {
         })
     }
 
+    /// The slug of stall `id`, if it still exists.
+    pub async fn stall_slug(&self, id: i64) -> Result<Option<String>, MarketError> {
+        let mut conn = self.pool.get().await?;
+        Ok(stalls::by_id(&mut conn, id).await?.map(|s| s.slug))
+    }
+
     /// A stall its owner (or an administrator) may edit; [`MarketError::NotOwner`] otherwise.
     pub async fn editable_stall(&self, slug: &str, actor: Actor) -> Result<Stall, MarketError> {
         let mut conn = self.pool.get().await?;
@@ -237,8 +244,11 @@ impl<'a> Market<'a> {
             .map_err(taken(&new_slug))
     }
 
+    /// Adds a product to a stall; one that goes live at once is announced (`Create`) in the
+    /// same transaction.
     pub async fn create_product(
         &self,
+        config: &Config,
         actor: Actor,
         stall_slug: &str,
         form: &ProductForm,
@@ -246,13 +256,23 @@ impl<'a> Market<'a> {
         let stall = self.editable_stall(stall_slug, actor).await?;
         let draft = form.draft()?;
         let mut conn = self.pool.get().await?;
-        products::insert(&mut conn, stall.id, &draft)
-            .await
-            .map_err(taken(&draft.slug))
+        use diesel_async::AsyncConnection;
+        conn.transaction(async |conn| {
+            let saved = products::insert(conn, stall.id, &draft)
+                .await
+                .map_err(taken(&draft.slug))?;
+            federate_change(conn, config, None, &saved).await?;
+            Ok(saved)
+        })
+        .await
     }
 
+    /// Rewrites a product from its owner's form; what that means to the fediverse (`Create`
+    /// when it goes live, `Update` when a live one changes, `Delete` when it is archived or
+    /// back to draft) is recorded in the same transaction.
     pub async fn update_product(
         &self,
+        config: &Config,
         actor: Actor,
         slug: &str,
         form: &ProductForm,
@@ -260,10 +280,65 @@ impl<'a> Market<'a> {
         let page = self.editable_product(slug, actor).await?;
         let draft = form.draft()?;
         let mut conn = self.pool.get().await?;
-        products::update(&mut conn, &page.product, &draft)
-            .await
-            .map_err(taken(&draft.slug))
+        use diesel_async::AsyncConnection;
+        conn.transaction(async |conn| {
+            let current = products::for_update(conn, page.product.id)
+                .await?
+                .ok_or(MarketError::NoSuchProduct)?;
+            let saved = products::update(conn, &current, &draft)
+                .await
+                .map_err(taken(&draft.slug))?;
+            federate_change(conn, config, Some(&current.status), &saved).await?;
+            Ok(saved)
+        })
+        .await
     }
+
+    /// Deletes a product (its owners or an administrator); a live one leaves a Tombstone
+    /// (`Delete`, in the same transaction). Refused while a checkout holds its stock.
+    pub async fn delete_product(
+        &self,
+        config: &Config,
+        actor: Actor,
+        slug: &str,
+    ) -> Result<Product, MarketError> {
+        let page = self.editable_product(slug, actor).await?;
+        let mut conn = self.pool.get().await?;
+        use diesel_async::AsyncConnection;
+        conn.transaction(async |conn| {
+            let current = products::for_update(conn, page.product.id)
+                .await?
+                .ok_or(MarketError::NoSuchProduct)?;
+            if products::has_held_stock(conn, current.id).await? {
+                return Err(MarketError::StockHeld);
+            }
+            federate::deleted(conn, config, &current).await?;
+            products::delete(conn, current.id).await?;
+            Ok(current)
+        })
+        .await
+    }
+}
+
+/// Records the federation of a saved product (see [`federate::change`]).
+async fn federate_change(
+    conn: &mut AsyncPgConnection,
+    config: &Config,
+    before: Option<&str>,
+    saved: &Product,
+) -> Result<(), MarketError> {
+    if before != Some(status::ACTIVE) && !saved.is_active() {
+        return Ok(());
+    }
+    let variants = products::variants_of(conn, saved.id).await?;
+    let images = products::images_of(conn, saved.id).await?;
+    let listing = federate::Listing {
+        product: saved,
+        variants: &variants,
+        images: &images,
+    };
+    federate::change(conn, config, before, &listing).await?;
+    Ok(())
 }
 
 fn fields<'f>(form: &'f StallForm, slug: &'f str) -> StallFields<'f> {

@@ -3,6 +3,7 @@
 //! [`AppError`] in exactly one place (below).
 
 pub mod extract;
+pub mod federate;
 pub mod form;
 pub mod html;
 pub mod imports;
@@ -25,6 +26,8 @@ pub enum MarketError {
     NotOwner,
     #[error("only administrators may do that")]
     NotAdmin,
+    #[error("a checkout holds this product's stock")]
+    StockHeld,
     #[error("{0}")]
     Invalid(String),
     #[error("that address is taken: {0}")]
@@ -47,6 +50,9 @@ impl From<MarketError> for AppError {
                 AppError::Forbidden("Only the stall's owners may change it.".into())
             }
             MarketError::NotAdmin => AppError::Forbidden("Only administrators may do that.".into()),
+            MarketError::StockHeld => AppError::Conflict(
+                "A checkout holds this product's stock; archive it instead.".into(),
+            ),
             MarketError::Invalid(why) => AppError::bad_request(why),
             MarketError::Taken(what) => {
                 AppError::Conflict(format!("That address is taken: {what}."))

@@ -34,7 +34,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             link_catalog::routes::PRODUCT,
             web::post().to(product::update),
         )
-        .route("/products/{slug}/edit", web::get().to(product::edit));
+        .route("/products/{slug}/edit", web::get().to(product::edit))
+        .route("/products/{slug}/delete", web::post().to(product::delete))
+        .route("/objects/products/{id}", web::get().to(product::object))
+        .route(
+            "/objects/products/{id}/{revision}",
+            web::get().to(product::object),
+        );
 }
 
 fn actor(user: &CurrentUser) -> Actor {

@@ -1,6 +1,8 @@
 //! `/products/{slug}`: a product's page (old slugs answer 301), and its owners' forms.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::activitypub::{CONTENT_TYPE, wants_activity_json};
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::{Resolved, moved_permanently};
@@ -9,6 +11,7 @@ use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
 use crate::domain::Market;
+use crate::domain::federate::{self, Published};
 use crate::domain::form::ProductForm;
 use crate::views::{self, ProductFormPage, ProductPageView};
 
@@ -80,7 +83,7 @@ pub async fn create(
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AppError> {
     let product = Market::new(ctx.db())
-        .create_product(actor(&user), &stall, &form)
+        .create_product(ctx.config(), actor(&user), &stall, &form)
         .await?;
     purge(&ctx).await;
     Ok(see_other(format!("/products/{}", product.slug)).finish())
@@ -149,8 +152,58 @@ pub async fn update(
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AppError> {
     let product = Market::new(ctx.db())
-        .update_product(actor(&user), &slug, &form)
+        .update_product(ctx.config(), actor(&user), &slug, &form)
         .await?;
     purge(&ctx).await;
     Ok(see_other(format!("/products/{}", product.slug)).finish())
+}
+
+/// `POST /products/{slug}/delete`: its owners delete a product (a live one leaves a
+/// Tombstone on the fediverse); back to its stall.
+pub async fn delete(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let market = Market::new(ctx.db());
+    let product = market
+        .delete_product(ctx.config(), actor(&user), &slug)
+        .await?;
+    purge(&ctx).await;
+    let stall = match product.stall_id {
+        Some(id) => market.stall_slug(id).await?,
+        None => None,
+    };
+    Ok(see_other(stall.map_or("/".to_owned(), |s| format!("/stalls/{s}"))).finish())
+}
+
+/// `/objects/products/{id}[/{revision}]`: a product as ActivityPub sees it under the id it
+/// was last published with (a browser is sent to the page); ids deleted answer 410 with a
+/// Tombstone.
+pub async fn object(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| AppError::not_found("There is no such product."))?;
+    let requested = ctx.url(AppName::Market, req.path());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match federate::published(ctx.db(), ctx.config(), id, &requested).await? {
+        Published::Live(note, _) if wants_activity_json(accept) => Ok(HttpResponse::Ok()
+            .content_type(CONTENT_TYPE)
+            .insert_header((header::VARY, "Accept"))
+            .body(note.to_string())),
+        Published::Live(_, slug) => Ok(see_other(format!("/products/{slug}")).finish()),
+        Published::Gone(tombstone) => Ok(HttpResponse::Gone()
+            .content_type(CONTENT_TYPE)
+            .body(tombstone.to_string())),
+        Published::Missing => Err(AppError::not_found("There is no such product.")),
+    }
 }

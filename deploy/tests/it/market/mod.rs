@@ -1,7 +1,8 @@
 //! Market: stock reservations through the `Inventory` contract, stalls and products as owners
-//! and others see them, search, and importing a product from a shop's page.
+//! and others see them, search, importing a product from a shop's page, and federated listings.
 
 mod extruct;
+mod federation;
 mod import;
 mod inventory;
 mod search;
