@@ -32,6 +32,21 @@ pub struct EventLink {
     pub url: String,
     pub title: String,
     pub starts_at: String,
+    pub time_zone: String,
+}
+
+/// One of the member's tickets on the dashboard: the date, the seat, and its page (QR code).
+#[derive(Debug, Serialize)]
+pub struct TicketLink {
+    pub url: String,
+    pub event_url: String,
+    pub title: String,
+    pub ticket_type: String,
+    pub seat: i32,
+    pub starts_at: String,
+    pub time_zone: String,
+    pub valid: bool,
+    pub checked_in: bool,
 }
 
 /// One of the member's orders on the dashboard.
@@ -76,7 +91,10 @@ pub struct MemberView {
     pub verified: bool,
     pub cart_count: i64,
     pub cart_totals: Vec<String>,
-    pub events: Vec<EventLink>,
+    /// Their upcoming bookings and tickets (the events app's `Bookings` contract); each list
+    /// says "unavailable right now" on its own when the contract fails.
+    pub bookings: Option<Vec<EventLink>>,
+    pub tickets: Option<Vec<TicketLink>>,
     /// Their latest orders (through the cart's `Orders` contract).
     pub orders: Vec<OrderView>,
     /// The contract could not be asked right now (the rest of the page still shows).

@@ -2,16 +2,25 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::contracts::bookings::Which;
 use shared::infrastructure::link_catalog;
 use shared::models::cart::CartOwner;
-use shared::{AppContext, PageRequest};
+use shared::{AppContext, AppName, PageRequest};
 
 use crate::domain::NewsletterError;
 use crate::state::AccountState;
-use crate::views::{self, DashboardPage, EventLink, ListView, MemberView, OrderView};
+use crate::views::{self, DashboardPage, EventLink, ListView, MemberView, OrderView, TicketLink};
 
-/// How many of the member's latest orders the dashboard lists.
+/// How many of the member's latest orders, next bookings and tickets the dashboard lists.
 const RECENT_ORDERS: i64 = 5;
+const NEXT_BOOKINGS: i64 = 5;
+const NEXT_TICKETS: i64 = 10;
+
+/// A section's rows, or `None` (shown as "unavailable right now") when its source failed.
+fn or_unavailable<T, E: std::fmt::Display>(what: &str, rows: Result<T, E>) -> Option<T> {
+    rows.inspect_err(|err| tracing::warn!(error = %err, "the dashboard's {what} are unavailable"))
+        .ok()
+}
 
 #[derive(Debug, Deserialize)]
 pub struct DashboardQuery {
@@ -53,10 +62,13 @@ async fn member_view(
 ) -> Result<Option<MemberView>, NewsletterError> {
     let registry = ctx.registry();
     let owner = CartOwner::User(user_id);
-    let (user, cart, events, orders, subscriptions, member, preferences) = tokio::join!(
+    let (user, cart, bookings, tickets, orders, subscriptions, member, preferences) = tokio::join!(
         registry.users.user(user_id),
         registry.carts.summary(&owner),
-        registry.calendar.upcoming(3),
+        registry
+            .bookings
+            .bookings_of(user_id, Which::Upcoming, NEXT_BOOKINGS),
+        registry.bookings.tickets_of(user_id, NEXT_TICKETS),
         registry.orders.orders_of(user_id, RECENT_ORDERS),
         registry.newsletters.subscriptions_of(user_id),
         service.member(user_id),
@@ -71,15 +83,31 @@ async fn member_view(
         verified: member?.is_some_and(|m| m.verified),
         cart_count: cart.item_count,
         cart_totals: cart.totals.iter().map(ToString::to_string).collect(),
-        events: events
-            .map_err(shared::AppError::from)?
-            .iter()
-            .map(|e| EventLink {
-                url: link_catalog::event(&e.slug).url(ctx),
-                title: e.title.clone(),
-                starts_at: e.starts_at.to_rfc3339(),
-            })
-            .collect(),
+        bookings: or_unavailable("bookings", bookings).map(|rows| {
+            rows.iter()
+                .map(|b| EventLink {
+                    url: link_catalog::event(&b.event_slug).url(ctx),
+                    title: b.title.clone(),
+                    starts_at: b.starts_at.to_rfc3339(),
+                    time_zone: b.time_zone.clone(),
+                })
+                .collect()
+        }),
+        tickets: or_unavailable("tickets", tickets).map(|rows| {
+            rows.iter()
+                .map(|t| TicketLink {
+                    url: ctx.url(AppName::Events, &t.path),
+                    event_url: link_catalog::event(&t.event_slug).url(ctx),
+                    title: t.title.clone(),
+                    ticket_type: t.ticket_type.clone(),
+                    seat: t.seat,
+                    starts_at: t.starts_at.to_rfc3339(),
+                    time_zone: t.time_zone.clone(),
+                    valid: t.status == "valid",
+                    checked_in: t.checked_in,
+                })
+                .collect()
+        }),
         orders_unavailable: orders.is_err(),
         orders: match orders {
             Ok(list) => list.iter().map(|o| OrderView::new(o, ctx)).collect(),

@@ -1,5 +1,6 @@
-//! A member's bookings of events (events owns them): what the account dashboard lists. Booking
-//! and cancelling happen on the events app's pages; other apps only read.
+//! A member's bookings and tickets of events (events owns them): what the account dashboard
+//! lists. Booking, cancelling, buying (through the cart) and checking in happen on the events
+//! app's pages; other apps only read.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,6 +26,24 @@ pub struct BookingDto {
     pub booked_at: DateTime<Utc>,
 }
 
+/// One ticket of the member's: the date it admits to and its own page (whose address carries
+/// the ticket's secret, so only its holder is given it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketDto {
+    pub event_slug: String,
+    /// The date's title.
+    pub title: String,
+    pub ticket_type: String,
+    pub seat: i32,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    /// `valid` or `void` (refunded).
+    pub status: String,
+    pub checked_in: bool,
+    /// The ticket's page on the events app (with its QR code).
+    pub path: String,
+}
+
 /// Which of a member's bookings to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
@@ -43,4 +62,7 @@ pub trait Bookings: Send + Sync {
         which: Which,
         limit: i64,
     ) -> ServiceResult<Vec<BookingDto>>;
+
+    /// The member's tickets for dates not over yet, soonest first, at most `limit`.
+    async fn tickets_of(&self, user_id: i64, limit: i64) -> ServiceResult<Vec<TicketDto>>;
 }

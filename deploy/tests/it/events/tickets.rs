@@ -209,6 +209,20 @@ async fn tickets_are_bought_through_the_cart_issued_once_checked_in_once_and_voi
         404
     );
 
+    // Her account dashboard lists them (through the Bookings contract), linking their pages.
+    let bea_account = t.sign_in(AppName::Account, user_id(&t, "bea").await).await;
+    let dashboard = t.get(AppName::Account, "/", Some(&bea_account)).await;
+    assert!(
+        dashboard
+            .body
+            .contains(&format!("/tickets/{}", issued[1].0))
+            && dashboard.body.contains("Standard, seat 2"),
+        "{}",
+        dashboard.body
+    );
+    let nosy_dashboard = t.get(AppName::Account, "/", Some(&c.other)).await;
+    assert!(!nosy_dashboard.body.contains("/tickets/"));
+
     // The door: in once; the second scan says when and by whom; only organisers check in.
     assert_eq!(check_in(&t, &c.other, &issued[0].0).await.status, 403);
     let first = check_in(&t, &c.organiser, &issued[0].0).await;
