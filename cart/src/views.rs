@@ -126,6 +126,15 @@ pub struct OrderPage {
     pub token_query: String,
     pub token: Option<String>,
     pub is_admin: bool,
+    /// The order's event tickets (their pages carry the QR codes), for its buyer only.
+    pub tickets: Vec<OrderTicket>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderTicket {
+    pub url: String,
+    pub label: String,
+    pub valid: bool,
 }
 
 impl OrderPage {
@@ -193,6 +202,7 @@ impl OrderPage {
             token_query: token.map_or_else(String::new, |t| format!("?token={t}")),
             token: token.map(str::to_owned),
             is_admin,
+            tickets: Vec::new(),
         }
     }
 }

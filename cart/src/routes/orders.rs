@@ -4,15 +4,16 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::contracts::sellable::SellableKind;
 use shared::infrastructure::sso::CurrentUser;
-use shared::{AppContext, AppError, PageRequest};
+use shared::{AppContext, AppError, AppName, PageRequest};
 
 use crate::db::orders::{self, Order};
 use crate::domain::CartError;
 use crate::domain::checkout::token_opens;
 use crate::domain::payments;
 use crate::state::CartState;
-use crate::views::{self, OrderPage, OrderRow, OrdersPage};
+use crate::views::{self, OrderPage, OrderRow, OrderTicket, OrdersPage};
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -44,6 +45,24 @@ pub async fn find_visible(
     }
 }
 
+/// The order's tickets as links to their pages; none (and a warning) when events cannot say.
+async fn tickets(ctx: &AppContext, reference: &str) -> Vec<OrderTicket> {
+    match ctx.registry().bookings.tickets_of_order(reference).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|t| OrderTicket {
+                url: ctx.url(AppName::Events, &t.path),
+                label: format!("{} — {}, seat {}", t.title, t.ticket_type, t.seat),
+                valid: t.status == "valid",
+            })
+            .collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, order = reference, "the order's tickets are unavailable");
+            Vec::new()
+        }
+    }
+}
+
 async fn render(
     ctx: &AppContext,
     page: &PageRequest,
@@ -60,7 +79,7 @@ async fn render(
         )
     };
     let token = token.token.as_deref().filter(|t| token_opens(order, t));
-    let view = OrderPage::new(
+    let mut view = OrderPage::new(
         order,
         &lines,
         &history,
@@ -68,6 +87,16 @@ async fn render(
         token,
         user.is_some_and(CurrentUser::is_admin),
     );
+    // Tickets are bearer credentials: shown to the buyer (signed in or holding the order's
+    // link), not to an admin looking at someone else's order.
+    let buyer = user.is_some_and(|u| order.user_id == Some(u.id)) || token.is_some();
+    if buyer
+        && lines
+            .iter()
+            .any(|l| l.kind == SellableKind::Ticket.as_str())
+    {
+        view.tickets = tickets(ctx, &order.reference).await;
+    }
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(page, "order.html", context, Vec::new())
         .await

@@ -65,4 +65,8 @@ pub trait Bookings: Send + Sync {
 
     /// The member's tickets for dates not over yet, soonest first, at most `limit`.
     async fn tickets_of(&self, user_id: i64, limit: i64) -> ServiceResult<Vec<TicketDto>>;
+
+    /// The tickets issued for an order (by its reference), in line and seat order: how a
+    /// guest buyer, who reaches the order through its signed link, finds them.
+    async fn tickets_of_order(&self, reference: &str) -> ServiceResult<Vec<TicketDto>>;
 }

@@ -15,7 +15,7 @@ use crate::db::schema::{
     event_occurrences as occurrences, event_ticket_types as types, event_tickets as tickets,
     events as events_table,
 };
-use crate::models::events::{self, MemberBooking};
+use crate::models::events::{self, Event, MemberBooking, Occurrence, Ticket, TicketType};
 
 impl From<MemberBooking> for BookingDto {
     fn from(b: MemberBooking) -> Self {
@@ -51,9 +51,8 @@ impl Bookings for DbServices {
     }
 
     async fn tickets_of(&self, user_id: i64, limit: i64) -> ServiceResult<Vec<TicketDto>> {
-        use crate::models::events::{Event, Occurrence, Ticket, TicketType};
         let mut conn = self.pool.get().await?;
-        let rows: Vec<(Ticket, TicketType, Occurrence, Event)> = tickets::table
+        let rows: Vec<TicketRow> = tickets::table
             .inner_join(types::table.inner_join(occurrences::table.inner_join(events_table::table)))
             .filter(tickets::user_id.eq(user_id))
             .filter(
@@ -71,19 +70,39 @@ impl Bookings for DbServices {
             ))
             .load(&mut conn)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(ticket, kind, date, event)| TicketDto {
-                title: date.title(&event).to_owned(),
-                event_slug: event.slug,
-                ticket_type: kind.name,
-                seat: ticket.seat,
-                starts_at: date.starts_at,
-                time_zone: event.time_zone,
-                checked_in: ticket.checked_in_at.is_some(),
-                status: ticket.status,
-                path: format!("/tickets/{}", ticket.secret),
-            })
-            .collect())
+        Ok(rows.into_iter().map(ticket_dto).collect())
+    }
+
+    async fn tickets_of_order(&self, reference: &str) -> ServiceResult<Vec<TicketDto>> {
+        let mut conn = self.pool.get().await?;
+        let rows: Vec<TicketRow> = tickets::table
+            .inner_join(types::table.inner_join(occurrences::table.inner_join(events_table::table)))
+            .filter(tickets::order_reference.eq(reference))
+            .order((tickets::order_line, tickets::seat))
+            .select((
+                Ticket::as_select(),
+                TicketType::as_select(),
+                Occurrence::as_select(),
+                Event::as_select(),
+            ))
+            .load(&mut conn)
+            .await?;
+        Ok(rows.into_iter().map(ticket_dto).collect())
+    }
+}
+
+type TicketRow = (Ticket, TicketType, Occurrence, Event);
+
+fn ticket_dto((ticket, kind, date, event): TicketRow) -> TicketDto {
+    TicketDto {
+        title: date.title(&event).to_owned(),
+        event_slug: event.slug,
+        ticket_type: kind.name,
+        seat: ticket.seat,
+        starts_at: date.starts_at,
+        time_zone: event.time_zone,
+        checked_in: ticket.checked_in_at.is_some(),
+        status: ticket.status,
+        path: format!("/tickets/{}", ticket.secret),
     }
 }

@@ -244,6 +244,18 @@ async fn tickets_are_bought_through_the_cart_issued_once_checked_in_once_and_voi
 
     // A full refund voids the order's tickets: the other seat is turned away.
     let admin_cart = t.sign_in(AppName::Cart, admin_id(&t).await).await;
+    // The order's page lists its tickets for the buyer (a guest reaches it by the receipt's
+    // link), but not for an admin: a ticket's address is its credential.
+    let order_path = format!("/orders/{reference}");
+    let order_page = t.get(AppName::Cart, &order_path, Some(&bea)).await;
+    assert!(
+        order_page
+            .body
+            .contains(&format!("/tickets/{}", issued[1].0))
+    );
+    let admin_view = t.get(AppName::Cart, &order_path, Some(&admin_cart)).await;
+    assert_eq!(admin_view.status, 200);
+    assert!(!admin_view.body.contains("/tickets/"));
     let refund = t
         .post_form(
             AppName::Cart,
