@@ -131,6 +131,15 @@ async fn fan_out(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> 
                 .and_then(id_of)
                 .map(str::to_owned),
         ),
+        // A report goes to the reported actor's server: the first of its objects.
+        "Flag" => direct.extend(
+            match &payload["object"] {
+                Value::Array(items) => items.first(),
+                other => Some(other),
+            }
+            .and_then(id_of)
+            .map(str::to_owned),
+        ),
         _ => {}
     }
     for actor in direct {

@@ -778,6 +778,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    social_reports (id) {
+        id -> Int8,
+        reporter_id -> Nullable<Int8>,
+        actor -> Text,
+        statuses -> Array<Text>,
+        comment -> Text,
+        activity_id -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ap_blocks (kind, value) {
         kind -> Text,
         value -> Text,
@@ -933,6 +945,7 @@ diesel::joinable!(social_notifications -> users (user_id));
 diesel::joinable!(market_import_items -> market_imports (import_id));
 diesel::joinable!(social_filters -> users (user_id));
 diesel::joinable!(social_settings -> users (user_id));
+diesel::joinable!(social_reports -> users (reporter_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -1000,6 +1013,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     social_notifications,
     social_filters,
     social_settings,
+    social_reports,
     ghost_gone,
     ghost_sync_state,
     ghost_slug_clashes,

@@ -9,6 +9,7 @@ mod http_signatures;
 mod oauth_hardening;
 mod oidc;
 mod profile_updates;
+mod reports;
 mod social;
 mod social_fleets;
 mod sso;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use federation::db::follows;
-use openssl::pkey::{HasPublic, PKey};
+use openssl::pkey::{HasPublic, PKey, Private};
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
@@ -160,8 +160,8 @@ impl RemotePeer {
         }
     }
 
-    /// Serves a Person `name` (with a shared inbox at `/inbox`); its id.
-    pub fn person(&self, name: &str) -> String {
+    /// Serves a Person `name` (with a shared inbox at `/inbox`); its id and key.
+    pub fn person(&self, name: &str) -> (String, PKey<Private>) {
         let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
         let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
         let id = format!("{}/users/{name}", self.base);
@@ -175,7 +175,7 @@ impl RemotePeer {
                 "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
             }),
         );
-        id
+        (id, key)
     }
 
     /// What arrived so far, of activity type `kind`.
@@ -206,7 +206,7 @@ async fn followers_get_the_new_person_document_after_each_change_and_nothing_for
     let key = ctx.activitypub().key_of(&me).await.unwrap();
     let public = PKey::public_key_from_pem(key.public_pem.as_bytes()).unwrap();
     let peer = RemotePeer::start().await;
-    let follower = peer.person("fan");
+    let (follower, _) = peer.person("fan");
     follows::add_follower(
         &mut t.db.conn().await,
         &ada_actor,

@@ -6,5 +6,6 @@ pub mod filters;
 pub mod local_follows;
 pub mod notifications;
 pub mod posts;
+pub mod reports;
 pub mod settings;
 pub mod timeline;

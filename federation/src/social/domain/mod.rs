@@ -6,6 +6,7 @@ pub mod compose;
 pub mod notify;
 pub mod posts;
 pub mod relations;
+pub mod reports;
 
 use std::fmt;
 

@@ -3,6 +3,7 @@
 mod actions;
 mod notifications;
 mod profiles;
+mod reports;
 mod statuses;
 mod timelines;
 
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     profiles::configure(cfg);
     actions::configure(cfg);
     notifications::configure(cfg);
+    reports::configure(cfg);
 }
 
 /// Who is looking: their actor id ('' when signed out), the LIKE patterns of whom they block or

@@ -39,6 +39,8 @@ struct ProfileView {
     muted: bool,
     is_viewer: bool,
     remote_url: Option<String>,
+    /// A remote actor: members may report them (a `Flag` to their server).
+    reportable: bool,
 }
 
 async fn relation(
@@ -107,6 +109,7 @@ async fn member(
         muted,
         is_viewer: viewer.actor == id,
         remote_url: None,
+        reportable: false,
         author,
     };
     let mut context = ctx.base_context();
@@ -135,6 +138,8 @@ async fn member(
 struct RemoteQuery {
     actor: String,
     max_id: Option<i64>,
+    /// Back from sending a report.
+    reported: Option<String>,
 }
 
 /// `totalItems` of a remote collection, if it answers (best effort: counts are decoration).
@@ -193,10 +198,12 @@ async fn remote_profile(
         muted,
         is_viewer: false,
         remote_url: actor.url.as_deref().and_then(sanitize::web_url),
+        reportable: true,
         author: authors::from_remote(&actor),
     };
     let mut context = ctx.base_context();
     context.insert("profile", &profile);
+    context.insert("reported", &q.reported.is_some());
     let actors = [id];
     let heading = profile.author.name.clone();
     render(
