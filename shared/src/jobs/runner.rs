@@ -112,8 +112,14 @@ impl<C: Clone + 'static> Runner<C> {
         if self.types.is_empty() {
             return;
         }
-        let mut woken =
-            crate::infrastructure::background::listen(self.database_url.clone(), &[super::CHANNEL]);
+        // Each NOTIFY names the type of the job it announces ('' wakes every runner): a
+        // runner sleeps through the others' (six apps share the channel, and waking all of
+        // them for every job cost a claim query each).
+        let mut woken = crate::infrastructure::background::listen_with(
+            self.database_url.clone(),
+            &[super::CHANNEL],
+            |n| n.payload().to_owned(),
+        );
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
         let mut queue: VecDeque<Claimed> = VecDeque::new();
         let mut running = 0usize;
@@ -168,7 +174,13 @@ impl<C: Clone + 'static> Runner<C> {
                         self.record(finished).await;
                     }
                 }
-                _ = woken.recv() => drained = false,
+                _ = async {
+                    while let Some(job_type) = woken.recv().await {
+                        if job_type.is_empty() || self.types.contains(&job_type) {
+                            return;
+                        }
+                    }
+                } => drained = false,
                 _ = tokio::time::sleep(sleep) => drained = false,
                 _ = shutdown.changed() => {}
             }

@@ -36,14 +36,15 @@ pub(super) async fn insert(
              run_at = EXCLUDED.run_at, updated_at = now()"
         }
     };
-    // One round trip: the insert and the NOTIFY (only when a row was written).
+    // One round trip: the insert and the NOTIFY (only when a row was written), naming the
+    // job's type so that only the runners of that type wake.
     let sql = format!(
         "WITH written AS ( \
            INSERT INTO background_jobs (job_type, payload, priority, run_at, max_attempts, dedupe_key) \
            VALUES ($1, $2, $3, COALESCE($4, now()), $5, $6) \
            ON CONFLICT (job_type, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL \
            {on_conflict} RETURNING id) \
-         SELECT id FROM written, LATERAL (SELECT pg_notify('{channel}', '')) AS woken",
+         SELECT id FROM written, LATERAL (SELECT pg_notify('{channel}', $1)) AS woken",
         channel = super::CHANNEL
     );
     let rows: Vec<Id> = Prepared(
@@ -79,7 +80,7 @@ pub(super) async fn insert_many(
            INSERT INTO background_jobs (job_type, payload, priority, run_at, max_attempts) \
            SELECT $1, p, $3, now(), $4 FROM unnest($2::jsonb[]) AS p RETURNING 1), \
          counted AS (SELECT count(*) AS n FROM written) \
-         SELECT n FROM counted, LATERAL (SELECT pg_notify('{channel}', '')) AS woken",
+         SELECT n FROM counted, LATERAL (SELECT pg_notify('{channel}', $1)) AS woken",
         channel = super::CHANNEL
     );
     let written: Written = Prepared(

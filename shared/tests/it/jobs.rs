@@ -612,3 +612,41 @@ async fn claims_go_by_priority_and_take_over_a_dead_workers_expired_lease() {
     assert_eq!(left[0].payload, r#"{"n": 5}"#);
     assert_eq!(left[0].status, "pending");
 }
+
+#[actix_web::test]
+async fn a_notify_names_its_job_type_so_only_that_types_runners_wake() {
+    let db = TestDb::new().await;
+    let mut woken =
+        shared::infrastructure::background::listen_with(db.url.clone(), &[jobs::CHANNEL], |n| {
+            n.payload().to_owned()
+        });
+    // The LISTEN is under way once a bare NOTIFY (which wakes every runner) comes back.
+    let mut conn = db.conn().await;
+    let mut first = None;
+    for _ in 0..100 {
+        diesel_async::RunQueryDsl::execute(diesel::sql_query("NOTIFY background_jobs"), &mut conn)
+            .await
+            .unwrap();
+        if let Ok(note) = tokio::time::timeout(Duration::from_millis(100), woken.recv()).await {
+            first = note;
+            break;
+        }
+    }
+    assert_eq!(first.as_deref(), Some(""));
+    while woken.try_recv().is_ok() {}
+    jobs::enqueue(&mut conn, &Count { n: 1 }).await.unwrap();
+    jobs::enqueue_many(&mut conn, &[Flaky { failures: 0 }])
+        .await
+        .unwrap();
+    let mut named = Vec::new();
+    while named.len() < 2 {
+        let note = tokio::time::timeout(Duration::from_secs(10), woken.recv())
+            .await
+            .expect("a notification")
+            .unwrap();
+        if !note.is_empty() {
+            named.push(note);
+        }
+    }
+    assert_eq!(named, ["test.count", "test.flaky"]);
+}
