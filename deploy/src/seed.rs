@@ -576,8 +576,22 @@ async fn seed_calendars(
             },
         ),
     ];
+    let feast = EventForm {
+        title: "Winter feast".into(),
+        description: "Three courses from the farm's stores, in the barn. Tickets include supper."
+            .into(),
+        location: "The barn".into(),
+        date: (today + Duration::days(21)).format("%Y-%m-%d").to_string(),
+        start_time: "18:30".into(),
+        end_time: "22:00".into(),
+        time_zone: "Europe/London".into(),
+        tags: "food".into(),
+        ..EventForm::default()
+    };
     let now = Utc::now();
-    for (calendar_id, form) in series {
+    let mut feast_id = None;
+    for (calendar_id, form) in series.into_iter().chain([(community, feast)]) {
+        let ticketed = form.title == "Winter feast";
         let input = form.parse(calendar_id).map_err(fail)?;
         let event = event_rows::insert_fields(conn, &input.fields).await?;
         events::domain::series::materialise(conn, &event, now)
@@ -587,6 +601,27 @@ async fn seed_calendars(
             events::jobs::schedule_materialise(conn, event.id, now)
                 .await
                 .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+        }
+        if ticketed {
+            feast_id = Some(event.id);
+        }
+    }
+    // The feast sells tickets through the cart (paid on the SumUp simulator in `deploy dev`).
+    if let Some(id) = feast_id {
+        for date in events::db::occurrences::of_event(conn, id).await? {
+            events::db::tickets::insert_type(
+                conn,
+                &events::db::tickets::NewTicketType {
+                    occurrence_id: date.id,
+                    name: "Supper",
+                    price_cents: 1800,
+                    currency: "GBP",
+                    quantity: 40,
+                    sales_start: None,
+                    sales_end: None,
+                },
+            )
+            .await?;
         }
     }
     Ok(())
