@@ -108,15 +108,17 @@ struct Selection {
     theme: &'static str,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, thiserror::Error)]
 enum EmbedError {
+    #[error("The parameters were not understood.")]
+    Unreadable(#[source] actix_web::error::QueryPayloadError),
     #[error("{0}")]
     BadParameter(&'static str),
 }
 
 fn select(query: &str) -> Result<Selection, EmbedError> {
     let q = web::Query::<EmbedQuery>::from_query(query)
-        .map_err(|_| EmbedError::BadParameter("The parameters were not understood."))?
+        .map_err(EmbedError::Unreadable)?
         .into_inner();
     let calendar = q.calendar.trim().to_owned();
     if calendar.chars().count() > MAX_WORD || calendar.chars().any(char::is_control) {

@@ -94,14 +94,21 @@
       super();
       this._root = this.attachShadow({ mode: 'open' });
       this._generation = 0;
+      this._connected = false;
     }
 
     connectedCallback() {
+      this._connected = true;
       this._load();
     }
 
+    disconnectedCallback() {
+      this._connected = false;
+    }
+
     attributeChangedCallback(name, before, after) {
-      if (this.isConnected && before !== after && name !== 'theme') {
+      // Before connectedCallback (an upgrade reports every attribute) there is nothing to redo.
+      if (this._connected && before !== after && name !== 'theme') {
         this._load();
       }
     }

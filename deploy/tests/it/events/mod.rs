@@ -4,6 +4,7 @@
 
 mod bookings;
 mod embed;
+mod embed_browser;
 mod ical;
 mod organisers;
 mod pages;
