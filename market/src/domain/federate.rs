@@ -319,6 +319,22 @@ pub async fn published(
     Ok(Published::Live(Box::new(object), product.slug))
 }
 
+/// The object id of the live product at page `slug` (what a fediverse server looking the
+/// page up is sent to); `None` when it is not live.
+pub async fn object_of_page(
+    pool: &DbPool,
+    config: &Config,
+    slug: &str,
+) -> Result<Option<String>, MarketError> {
+    let mut conn = pool.get().await?;
+    match products::by_slug(&mut conn, slug).await? {
+        Some(product) if product.is_active() => Ok(Some(
+            current_object_id(&mut conn, config, product.id).await?,
+        )),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,10 +17,20 @@ use crate::views::{self, ProductFormPage, ProductPageView};
 
 pub async fn show(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     user: Option<CurrentUser>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // A fediverse server looking the page up (Mastodon's search) is sent to the object.
+    if wants_activity_json(accept(&req)) {
+        return match federate::object_of_page(ctx.db(), ctx.config(), &slug).await? {
+            Some(object_id) => Ok(see_other(object_id)
+                .insert_header((header::VARY, "Accept"))
+                .finish()),
+            None => Err(AppError::not_found("This is not an ActivityPub object.")),
+        };
+    }
     let found = Market::new(ctx.db())
         .product(&slug, user.as_ref().map(actor))
         .await?;
@@ -190,13 +200,8 @@ pub async fn object(
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| AppError::not_found("There is no such product."))?;
     let requested = ctx.url(AppName::Market, req.path());
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
     match federate::published(ctx.db(), ctx.config(), id, &requested).await? {
-        Published::Live(note, _) if wants_activity_json(accept) => Ok(HttpResponse::Ok()
+        Published::Live(note, _) if wants_activity_json(accept(&req)) => Ok(HttpResponse::Ok()
             .content_type(CONTENT_TYPE)
             .insert_header((header::VARY, "Accept"))
             .body(note.to_string())),
@@ -206,4 +211,11 @@ pub async fn object(
             .body(tombstone.to_string())),
         Published::Missing => Err(AppError::not_found("There is no such product.")),
     }
+}
+
+fn accept(req: &HttpRequest) -> &str {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }

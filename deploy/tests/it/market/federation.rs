@@ -295,6 +295,16 @@ async fn followers_of_market_hear_of_products_going_live_changing_and_going() {
     assert_eq!(served["type"], "Note");
     assert_eq!(served["attachment"][0]["name"], "A red wool hat on a post");
     assert_eq!(get_object(&t, &object_id, "text/html").await.0, 303);
+    // Its page sends a fediverse server (Mastodon's search) to the object.
+    let looked_up = t
+        .client
+        .get(t.fleet.at(AppName::Market, "/products/fell-hat"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(looked_up.status(), 303);
+    assert_eq!(looked_up.headers()["location"], object_id.as_str());
 
     // An edit of the live product: one Update with `updated`, same id.
     let edited = post(
@@ -334,6 +344,14 @@ async fn followers_of_market_hear_of_products_going_live_changing_and_going() {
     let tombstone: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(tombstone["type"], "Tombstone");
     assert_eq!(tombstone["id"], object_id.as_str());
+    let looked_up = t
+        .client
+        .get(t.fleet.at(AppName::Market, "/products/fell-hat"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(looked_up.status(), 404, "not an object while archived");
     // Editing it while archived sends nothing.
     let quiet = post(
         "/products/fell-hat",
