@@ -19,38 +19,7 @@ const DKIMPY: &str = "dkimpy==1.1.8";
 pub fn python() -> Option<&'static PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     PYTHON
-        .get_or_init(|| {
-            let has = |python: &PathBuf| {
-                Command::new(python)
-                    .args(["-c", "import dkim"])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            let system = PathBuf::from("python3");
-            if has(&system) {
-                return Some(system);
-            }
-            let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dkimpy-venv");
-            let python = venv.join("bin/python");
-            if !has(&python) {
-                let made = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                let installed = made
-                    && Command::new(&python)
-                        .args(["-m", "pip", "install", "--quiet", DKIMPY])
-                        .status()
-                        .is_ok_and(|s| s.success());
-                if !installed {
-                    eprintln!("SKIPPED: {DKIMPY} could not be installed into {venv:?}");
-                    return None;
-                }
-            }
-            Some(python)
-        })
+        .get_or_init(|| crate::support::python::with("dkimpy-venv", "dkim", DKIMPY))
         .as_ref()
 }
 

@@ -35,37 +35,11 @@ fn python() -> Option<&'static PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
-            let has = |python: &PathBuf| {
-                Command::new(python)
-                    .args(["-c", "import http_message_signatures, cryptography"])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            let system = PathBuf::from("python3");
-            if has(&system) {
-                return Some(system);
-            }
-            let venv =
-                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("http-message-signatures-venv");
-            let python = venv.join("bin/python");
-            if !has(&python) {
-                let made = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                let installed = made
-                    && Command::new(&python)
-                        .args(["-m", "pip", "install", "--quiet", HMS])
-                        .status()
-                        .is_ok_and(|s| s.success());
-                if !installed || !has(&python) {
-                    eprintln!("SKIPPED: {HMS} could not be installed into {venv:?}");
-                    return None;
-                }
-            }
-            Some(python)
+            crate::support::python::with(
+                "http-message-signatures-venv",
+                "http_message_signatures, cryptography",
+                HMS,
+            )
         })
         .as_ref()
 }

@@ -12,7 +12,7 @@
 //! reading yields, field by field.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use market::domain::extract::{Imported, interpret};
@@ -26,33 +26,8 @@ const EXTRUCT: &str = "extruct==0.18.0";
 fn python() -> &'static PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        let has = |python: &Path| {
-            Command::new(python)
-                .args(["-c", "import extruct"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let system = PathBuf::from("python3");
-        if has(&system) {
-            return system;
-        }
-        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("extruct-venv");
-        let python = venv.join("bin/python");
-        if !has(&python) {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .expect("python3 is needed for the extruct oracle");
-            assert!(made.success(), "python3 -m venv failed");
-            let installed = Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", EXTRUCT])
-                .status()
-                .expect("pip");
-            assert!(installed.success(), "pip install {EXTRUCT} failed");
-        }
-        python
+        crate::support::python::with("extruct-venv", "extruct", EXTRUCT)
+            .expect("python3 with pip is needed for the extruct oracle")
     })
 }
 

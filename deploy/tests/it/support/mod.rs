@@ -5,6 +5,7 @@ pub mod chromium;
 pub mod fixtures;
 pub mod peer;
 pub mod people;
+pub mod python;
 
 use std::net::{IpAddr, Ipv4Addr};
 
