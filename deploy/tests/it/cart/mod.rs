@@ -2,6 +2,7 @@
 //! stock held and released, SumUp payments verified only by our own `GET` (played by the
 //! local SumUp simulator, `deploy::sumup_sim`), refunds, receipts and who may see an order.
 
+mod browser;
 mod checkout;
 mod crashes;
 mod lines;
