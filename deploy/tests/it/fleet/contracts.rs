@@ -41,7 +41,22 @@ async fn cross_app_links_point_where_the_owners_serve() {
         200
     );
 
-    // account → events and cart: the dashboard's links, which exist.
+    // account → events and cart: the dashboard's links (the member's booking, their cart),
+    // which exist.
+    {
+        let mut conn = t.db.conn().await;
+        let wassail = events::db::events::by_slug(&mut conn, "wassail")
+            .await
+            .unwrap()
+            .unwrap();
+        let date = events::db::occurrences::of_event(&mut conn, wassail.id)
+            .await
+            .unwrap()
+            .remove(0);
+        events::db::bookings::book(&mut conn, date.id, world.user_id)
+            .await
+            .unwrap();
+    }
     let account = t.sign_in(AppName::Account, world.user_id).await;
     let page = t.get(AppName::Account, "/", Some(&account)).await;
     for link in [link_catalog::event("wassail"), link_catalog::cart()] {
