@@ -10,13 +10,15 @@ use shared::AppName;
 
 /// Connections `app` opens outside its pool: one `LISTEN` connection per queue worker
 /// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor, the
-/// delivery worker and the header's unread-count follower; blog: the event-bus consumer for comments; and every app with job types its
+/// delivery worker and the header's unread-count follower; blog: the event-bus consumer for
+/// comments; events: the event-bus consumer that issues and voids tickets; and every app with
+/// job types its
 /// `shared::jobs` runner. A fleet test counts them live.
 pub fn dedicated_connections(app: AppName) -> u32 {
     let queue_workers = match app {
         AppName::Federation => 3,
-        AppName::Blog => 1,
-        AppName::Market | AppName::Cart | AppName::Events | AppName::Account => 0,
+        AppName::Blog | AppName::Events => 1,
+        AppName::Market | AppName::Cart | AppName::Account => 0,
     };
     let job_runner = !(crate::fleet::spec(app).jobs)().is_empty();
     queue_workers + u32::from(job_runner)
@@ -73,8 +75,8 @@ mod tests {
         // its job runner, the blog's bus consumer
         // and job runner, and the job runners of the market (expired stock reservations, bulk
         // imports), the cart (checkout expiry, payment checks, receipts), events (occurrences
-        // ahead) and account (campaign sends).
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 1 + 1 + 1 + 1) + 1);
+        // ahead; its bus consumer issues tickets) and account (campaign sends).
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 1 + 1 + 2 + 1) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));
