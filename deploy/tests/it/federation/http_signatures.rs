@@ -24,7 +24,7 @@ use shared::activitypub::httpsig::{self, Message, Presented, Standard, rfc9421};
 use shared::activitypub::{knock, outbox};
 use shared::db::schema::ap_activities;
 
-use crate::support::peer::{AS_JSON, Peer, PeerActor};
+use crate::support::peer::{AS_JSON, Captured, Peer, PeerActor};
 use crate::support::{TestFleet, eventually};
 
 const HMS: &str = "http-message-signatures==3.0.0";
@@ -291,26 +291,6 @@ async fn rfc9421_signatures_that_cover_too_little_or_speak_for_another_origin_ar
 }
 
 /// A request as a sink received it.
-#[derive(Clone, Debug)]
-struct Captured {
-    host: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Captured {
-    fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self
-            .headers
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        (!values.is_empty()).then(|| values.join(", "))
-    }
-}
-
 /// A remote inbox that records every request. `cavage_only`: it answers 401 to an RFC 9421
 /// signature and takes only a cavage signature that verifies with `key` (a peer that predates
 /// RFC 9421).
@@ -331,25 +311,7 @@ async fn sink_receive(
     body: web::Bytes,
     state: web::Data<SinkState>,
 ) -> HttpResponse {
-    let captured = Captured {
-        host: req
-            .headers()
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_owned(),
-        path: req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned(),
-        headers: req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
-        body: body.to_vec(),
-    };
+    let captured = Captured::of(&req, &body);
     state.received.lock().unwrap().push(captured.clone());
     let Some(key) = &state.cavage_only else {
         return HttpResponse::Accepted().finish();
@@ -364,7 +326,7 @@ async fn sink_receive(
         Ok(Presented::Cavage(sig)) => httpsig::check(
             &sig,
             &message,
-            Some(&captured.body),
+            Some(&captured.raw),
             chrono::Utc::now().timestamp(),
         )
         .and_then(|()| httpsig::verify_with(&sig, &message, key))
@@ -470,7 +432,7 @@ async fn deliveries_knock_with_rfc9421_then_cavage_and_remember_the_host() {
     assert!(knocks[0].header("signature-input").is_some());
     assert!(knocks[1].header("signature-input").is_none());
     assert!(knocks[1].header("signature").unwrap().contains("keyId="));
-    assert_eq!(knocks[0].body, knocks[1].body);
+    assert_eq!(knocks[0].raw, knocks[1].raw);
     let remembered = |host: String| {
         let db = &t.db;
         async move {
@@ -513,7 +475,7 @@ async fn deliveries_knock_with_rfc9421_then_cavage_and_remember_the_host() {
                 "alg": "rsa-v1_5-sha256", "pem": blog_key.public_pem, "key_id": blog.key_id(&config),
             })
         };
-        let verdict = oracle(python, "verify", &job(&got.body));
+        let verdict = oracle(python, "verify", &job(&got.raw));
         assert_eq!(verdict["ok"], true, "{verdict}");
         let verdict = oracle(python, "verify", &job(b"{\"type\":\"Delete\"}"));
         assert_eq!(verdict["ok"], false, "{verdict}");

@@ -8,73 +8,15 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use federation::db::follows;
-use openssl::pkey::{HasPublic, PKey, Private};
+use openssl::pkey::{PKey, Private};
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
-use shared::activitypub::httpsig::{self, Message, Presented, rfc9421};
 
 use super::social::{actor, post};
+use crate::support::peer::Captured;
 use crate::support::people::member;
 use crate::support::{TestFleet, eventually};
-
-/// A request a [`RemotePeer`] received.
-#[derive(Clone, Debug)]
-pub(super) struct Captured {
-    pub host: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Value,
-    raw: Vec<u8>,
-}
-
-impl Captured {
-    fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self
-            .headers
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        (!values.is_empty()).then(|| values.join(", "))
-    }
-
-    /// Whether the request carries a valid HTTP signature (RFC 9421 or cavage) by `key_id`
-    /// that verifies with `key`.
-    pub fn signed_by<T: HasPublic>(&self, key_id: &str, key: &PKey<T>) -> bool {
-        let lookup = |n: &str| self.header(n);
-        let now = chrono::Utc::now().timestamp();
-        match Presented::from_headers(&lookup) {
-            Ok(Presented::Rfc9421(sig)) => {
-                let Ok(target) = url::Url::parse(&format!("http://{}{}", self.host, self.path))
-                else {
-                    return false;
-                };
-                let request = rfc9421::Request {
-                    method: "POST",
-                    target: &target,
-                    headers: &lookup,
-                };
-                sig.key_id == key_id
-                    && rfc9421::check(&sig, &request, Some(&self.raw), now)
-                        .and_then(|()| rfc9421::verify_with(&sig, &request, key))
-                        .is_ok()
-            }
-            Ok(Presented::Cavage(sig)) => {
-                let message = Message {
-                    method: "POST",
-                    path_and_query: &self.path,
-                    headers: &lookup,
-                };
-                sig.key_id == key_id
-                    && httpsig::check(&sig, &message, Some(&self.raw), now)
-                        .and_then(|()| httpsig::verify_with(&sig, &message, key))
-                        .is_ok()
-            }
-            Err(_) => false,
-        }
-    }
-}
 
 #[derive(Clone)]
 struct PeerState {
@@ -105,26 +47,7 @@ async fn peer_post(
     body: web::Bytes,
     state: web::Data<PeerState>,
 ) -> HttpResponse {
-    let captured = Captured {
-        host: req
-            .headers()
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_owned(),
-        path: req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned(),
-        headers: req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        raw: body.to_vec(),
-    };
+    let captured = Captured::of(&req, &body);
     state.received.lock().unwrap().push(captured);
     HttpResponse::Accepted().finish()
 }
