@@ -15,7 +15,7 @@ pub use newsletters::{Answer, Member, Newsletters, Preferences, Unsubscribed};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use shared::AppError;
-use shared::infrastructure::errors::ErrorMessage;
+use shared::infrastructure::errors::message_response;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NewsletterError {
@@ -97,12 +97,7 @@ impl ResponseError for NewsletterError {
         if let NewsletterError::App(e) = self {
             return e.error_response();
         }
-        let message = self.to_string();
-        let mut res = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{message}\n"));
-        res.extensions_mut().insert(ErrorMessage(message));
-        res
+        message_response(self.status_code(), self.to_string())
     }
 }
 
@@ -140,6 +135,7 @@ impl From<shared::jobs::EnqueueError> for NewsletterError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::infrastructure::errors::ErrorMessage;
 
     #[test]
     fn each_refusal_has_its_status() {

@@ -4,49 +4,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared::contracts::personal_data::{DataSection, DataSubject, PersonalData};
 use shared::contracts::protocols::ServiceResult;
-use shared::infrastructure::errors::ErrorMessage;
-use shared::{AppError, AppName};
+use shared::AppName;
 
 /// Names the document's shape, so that a reader (or a later import) knows what it holds.
 pub const FORMAT: &str = "rose-ash-personal-data/1";
 
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error(
-        "You have downloaded your data several times in the last hour. Please try again later."
-    )]
-    TooMany,
-    /// Everything the shared layers already know how to answer (sign-in, database, Redis).
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl ResponseError for ExportError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ExportError::TooMany => StatusCode::TOO_MANY_REQUESTS,
-            ExportError::App(e) => e.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let ExportError::App(e) = self {
-            return e.error_response();
-        }
-        let message = self.to_string();
-        let mut res = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{message}\n"));
-        res.extensions_mut().insert(ErrorMessage(message));
-        res
-    }
-}
+/// What a member over the export limit is told (a 429).
+pub const TOO_MANY_EXPORTS: &str =
+    "You have downloaded your data several times in the last hour. Please try again later.";
 
 /// Who the export is about.
 #[derive(Debug, Serialize)]

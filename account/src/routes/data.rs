@@ -11,7 +11,7 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
 
 use crate::db::members;
-use crate::domain::personal_data::{self, ExportError};
+use crate::domain::personal_data;
 use crate::domain::rate_limit;
 use crate::views::{self, DataPage};
 
@@ -37,7 +37,7 @@ pub async fn show(
 pub async fn export(
     ctx: web::Data<AppContext>,
     user: CurrentUser,
-) -> Result<HttpResponse, ExportError> {
+) -> Result<HttpResponse, AppError> {
     // The session was loaded from the store for this request; the account must still be live
     // (a disabled member keeps no session worth honouring).
     let live = {
@@ -48,14 +48,16 @@ pub async fn export(
             .is_some()
     };
     if !live {
-        return Err(AppError::Unauthorized.into());
+        return Err(AppError::Unauthorized);
     }
     // Each export reads every app's rows: a few an hour are plenty for a member.
     if !rate_limit::export_allowed(ctx.redis(), user.id)
         .await
         .map_err(AppError::from)?
     {
-        return Err(ExportError::TooMany);
+        return Err(AppError::TooManyRequests(
+            personal_data::TOO_MANY_EXPORTS.into(),
+        ));
     }
     let actor = LocalActor::User(user.username.clone()).id(ctx.config());
     let export = personal_data::export(

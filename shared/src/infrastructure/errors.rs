@@ -26,6 +26,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A rate limit said no; the message says when to come back.
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -74,6 +77,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -85,13 +89,19 @@ impl ResponseError for AppError {
             AppError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
             _ => {}
         }
-        let message = self.public_message();
-        let mut res = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{message}\n"));
-        res.extensions_mut().insert(ErrorMessage(message));
-        res
+        message_response(self.status_code(), self.public_message())
     }
+}
+
+/// An error answer as every app gives one: plain text, with the message carried for the shared
+/// error pages to render (HTML or problem+json). Apps with their own error enums answer
+/// through it too.
+pub fn message_response(status: StatusCode, message: String) -> HttpResponse {
+    let mut res = HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{message}\n"));
+    res.extensions_mut().insert(ErrorMessage(message));
+    res
 }
 
 // What a database error means is decided once, in `crate::services` (as a `ServiceError`).
