@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use shared::AppName;
 use shared::contracts::personal_data::{DataSection, DataSubject, PersonalData};
 use shared::contracts::protocols::ServiceResult;
-use shared::AppName;
 
 /// Names the document's shape, so that a reader (or a later import) knows what it holds.
 pub const FORMAT: &str = "rose-ash-personal-data/1";
