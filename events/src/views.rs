@@ -317,7 +317,6 @@ pub struct EventPage {
 }
 
 fn ticket_views(data: &EventData, o: &Occurrence, now: DateTime<Utc>) -> Vec<TicketTypeView> {
-    let open = o.status(&data.event) != "cancelled" && !o.removed;
     data.ticket_types
         .iter()
         .filter(|t| t.occurrence_id == o.id)
@@ -332,7 +331,7 @@ fn ticket_views(data: &EventData, o: &Occurrence, now: DateTime<Utc>) -> Vec<Tic
                 name: t.name.clone(),
                 price: t.price().to_string(),
                 left: t.available.max(0),
-                on_sale: open && t.available > 0 && t.in_sales_window(o.starts_at, now),
+                on_sale: t.available > 0 && t.on_sale(o, &data.event, now),
                 opens: t.sales_start.filter(|s| *s > now).map(|s| s.to_rfc3339()),
                 issued,
                 checked_in,

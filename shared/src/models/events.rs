@@ -246,12 +246,16 @@ impl TicketType {
         }
     }
 
-    /// Whether it can be bought at `now` for a date starting at `starts_at` (the date and
-    /// event not being cancelled is the caller's to check).
-    pub fn in_sales_window(&self, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    /// Whether it can be bought at `now` for `date` of `event`: inside its sales window, before
+    /// the date starts, and neither the date nor the event cancelled or removed (seats left
+    /// are the caller's to count). The `Inventory` reservation's guarded decrement applies the
+    /// same rule in SQL.
+    pub fn on_sale(&self, date: &Occurrence, event: &Event, now: DateTime<Utc>) -> bool {
         self.sales_start.is_none_or(|s| s <= now)
             && self.sales_end.is_none_or(|e| e > now)
-            && starts_at > now
+            && date.starts_at > now
+            && !date.removed
+            && date.status(event) != "cancelled"
     }
 }
 

@@ -17,6 +17,7 @@ use crate::db::schema::{
     event_occurrences as occurrences, event_ticket_types as ticket_types, events,
     product_variants as variants, products,
 };
+use crate::models::events::{Event, Occurrence, TicketType};
 use crate::models::market::{Variant, status};
 
 /// A variant's line title: the product's, then its option values ("Wool hat — M / Red").
@@ -39,54 +40,35 @@ fn availability(product_status: &str, stock: Option<i32>) -> Availability {
     }
 }
 
-/// A ticket type with what decides whether it is on sale and how its line reads.
-#[derive(Queryable)]
+/// A ticket type with the date and event that decide whether it is on sale and how its line
+/// reads.
 struct TicketRow {
-    id: i64,
-    name: String,
-    price_cents: i64,
-    currency: String,
-    available: i32,
-    sales_start: Option<DateTime<Utc>>,
-    sales_end: Option<DateTime<Utc>>,
-    starts_at: DateTime<Utc>,
-    date_title: Option<String>,
-    date_status: Option<String>,
-    removed: bool,
-    event_title: String,
-    event_slug: String,
-    event_status: String,
-    time_zone: String,
+    kind: TicketType,
+    date: Occurrence,
+    event: Event,
 }
 
 impl TicketRow {
-    /// On sale: inside its window, before the date starts, nothing cancelled.
     fn availability(&self, now: DateTime<Utc>) -> Availability {
-        let cancelled = self.event_status == "cancelled"
-            || self.date_status.as_deref() == Some("cancelled")
-            || self.removed;
-        let outside = self.sales_start.is_some_and(|s| s > now)
-            || self.sales_end.is_some_and(|e| e <= now)
-            || self.starts_at <= now;
-        if cancelled || outside {
-            Availability::OffSale
+        if self.kind.on_sale(&self.date, &self.event, now) {
+            Availability::Limited(self.kind.available.max(0))
         } else {
-            Availability::Limited(self.available.max(0))
+            Availability::OffSale
         }
     }
 
     /// "Harvest supper — Standard, Sat 6 Dec 2026 19:00" (in the event's own time zone).
     fn title(&self) -> String {
-        let when = match self.time_zone.parse::<chrono_tz::Tz>() {
-            Ok(tz) => self
-                .starts_at
-                .with_timezone(&tz)
-                .format(DATE_FORMAT)
-                .to_string(),
-            Err(_) => self.starts_at.format(DATE_FORMAT).to_string(),
+        let starts_at = self.date.starts_at;
+        let when = match self.event.time_zone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => starts_at.with_timezone(&tz).format(DATE_FORMAT).to_string(),
+            Err(_) => starts_at.format(DATE_FORMAT).to_string(),
         };
-        let title = self.date_title.as_deref().unwrap_or(&self.event_title);
-        format!("{title} — {}, {when}", self.name)
+        format!(
+            "{} — {}, {when}",
+            self.date.title(&self.event),
+            self.kind.name
+        )
     }
 }
 
@@ -130,41 +112,27 @@ impl DbServices {
             return Ok(Vec::new());
         }
         let mut conn = self.pool.get().await?;
-        let rows: Vec<TicketRow> = ticket_types::table
+        let rows: Vec<(TicketType, Occurrence, Event)> = ticket_types::table
             .inner_join(occurrences::table.inner_join(events::table))
             .filter(ticket_types::id.eq_any(ids))
             .select((
-                ticket_types::id,
-                ticket_types::name,
-                ticket_types::price_cents,
-                ticket_types::currency,
-                ticket_types::available,
-                ticket_types::sales_start,
-                ticket_types::sales_end,
-                occurrences::starts_at,
-                occurrences::title,
-                occurrences::status,
-                occurrences::removed,
-                events::title,
-                events::slug,
-                events::status,
-                events::time_zone,
+                TicketType::as_select(),
+                Occurrence::as_select(),
+                Event::as_select(),
             ))
             .load(&mut conn)
             .await?;
         let now = Utc::now();
         Ok(rows
             .into_iter()
+            .map(|(kind, date, event)| TicketRow { kind, date, event })
             .map(|t| SellableDto {
-                item: SellableRef::ticket(t.id),
+                item: SellableRef::ticket(t.kind.id),
                 title: t.title(),
                 availability: t.availability(now),
-                unit_price: Money {
-                    cents: t.price_cents,
-                    currency: t.currency.clone(),
-                },
+                unit_price: t.kind.price(),
                 app: AppName::Events,
-                path: crate::infrastructure::link_catalog::event(&t.event_slug).path,
+                path: crate::infrastructure::link_catalog::event(&t.event.slug).path,
             })
             .collect())
     }
@@ -219,22 +187,65 @@ mod tests {
     }
 
     fn ticket(now: DateTime<Utc>) -> TicketRow {
+        let starts_at = now + chrono::Duration::days(2);
         TicketRow {
-            id: 1,
-            name: "Standard".into(),
-            price_cents: 500,
-            currency: "GBP".into(),
-            available: 3,
-            sales_start: None,
-            sales_end: None,
-            starts_at: now + chrono::Duration::days(2),
-            date_title: None,
-            date_status: None,
-            removed: false,
-            event_title: "Harvest supper".into(),
-            event_slug: "harvest-supper".into(),
-            event_status: "confirmed".into(),
-            time_zone: "Europe/London".into(),
+            kind: TicketType {
+                id: 1,
+                occurrence_id: 7,
+                name: "Standard".into(),
+                price_cents: 500,
+                currency: "GBP".into(),
+                quantity: 3,
+                available: 3,
+                sales_start: None,
+                sales_end: None,
+                created_at: now,
+                updated_at: now,
+            },
+            date: Occurrence {
+                id: 7,
+                event_id: 1,
+                original_start: starts_at,
+                series_version: 1,
+                starts_at,
+                ends_at: None,
+                title: None,
+                location: None,
+                status: None,
+                detached: false,
+                removed: false,
+                sequence: 0,
+                booked: 0,
+                updated_at: now,
+            },
+            event: Event {
+                id: 1,
+                slug: "harvest-supper".into(),
+                title: "Harvest supper".into(),
+                description: String::new(),
+                location: String::new(),
+                starts_at,
+                ends_at: None,
+                created_at: now,
+                updated_at: now,
+                calendar_id: 1,
+                time_zone: "Europe/London".into(),
+                place_address: String::new(),
+                online_url: None,
+                image_url: None,
+                capacity: None,
+                status: "confirmed".into(),
+                visibility: "public".into(),
+                tags: Vec::new(),
+                sequence: 0,
+                repeat_freq: None,
+                repeat_interval: 1,
+                repeat_ordinal: None,
+                repeat_until: None,
+                repeat_count: None,
+                series_version: 1,
+                materialised_until: None,
+            },
         }
     }
 
@@ -244,11 +255,11 @@ mod tests {
         let now = Utc::now();
         assert_eq!(ticket(now).availability(now), Availability::Limited(3));
         let cases: [fn(&mut TicketRow, DateTime<Utc>); 5] = [
-            |t, now| t.sales_start = Some(now + Duration::hours(1)),
-            |t, now| t.sales_end = Some(now),
-            |t, now| t.starts_at = now - Duration::minutes(1),
-            |t, _| t.event_status = "cancelled".into(),
-            |t, _| t.date_status = Some("cancelled".into()),
+            |t, now| t.kind.sales_start = Some(now + Duration::hours(1)),
+            |t, now| t.kind.sales_end = Some(now),
+            |t, now| t.date.starts_at = now - Duration::minutes(1),
+            |t, _| t.event.status = "cancelled".into(),
+            |t, _| t.date.status = Some("cancelled".into()),
         ];
         for change in cases {
             let mut t = ticket(now);
@@ -261,7 +272,7 @@ mod tests {
     fn a_ticket_line_names_the_date_in_the_events_time_zone() {
         let mut t = ticket(Utc::now());
         // 18:00 UTC on a summer day is 19:00 in London.
-        t.starts_at = "2027-07-03T18:00:00Z".parse().unwrap();
+        t.date.starts_at = "2027-07-03T18:00:00Z".parse().unwrap();
         assert_eq!(t.title(), "Harvest supper — Standard, Sat 3 Jul 2027 19:00");
     }
 }
