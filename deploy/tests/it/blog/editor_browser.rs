@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,40 +17,11 @@ use shared::db::schema::posts;
 use shared::testing::TestSession;
 
 use crate::support::TestFleet;
-use crate::support::chromium::{browser, start_driver};
+use crate::support::chromium::{AddHostCookie, browser, start_driver};
 use crate::support::people::{api, person};
 
 /// How long any one thing may take to show up.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// WebDriver's Add Cookie for a host-only, HttpOnly cookie on the current page's host, as the
-/// blog's sign-in sets it. (`Client::add_cookie` cannot: fantoccini sends `"domain": null`,
-/// which chromedriver refuses, and Chrome refuses a domain cookie for `blog.localhost`.)
-#[derive(Debug)]
-struct AddHostCookie {
-    name: String,
-    value: String,
-}
-
-impl WebDriverCompatibleCommand for AddHostCookie {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/cookie",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let cookie = json!({ "cookie": {
-            "name": self.name, "value": self.value, "path": "/", "httpOnly": true, "sameSite": "Lax",
-        }});
-        (http::Method::POST, Some(cookie.to_string()))
-    }
-}
 
 /// A browser signed in to the blog as a new author, on an empty editor.
 async fn author_at_the_editor(t: &TestFleet, client: &Client) -> TestSession {

@@ -2,7 +2,8 @@
 //! price, description, link, first image with its alt text, hashtags) when a product goes
 //! live, an `Update` (with `updated`) for each edit of a live product, and a `Delete` with a
 //! Tombstone when it is archived or deleted, after which its object answers 410. Drafts send
-//! nothing; a title with markup arrives escaped.
+//! nothing; a title with markup arrives escaped. The same, once each, to a third-party follower
+//! (the bovine peer) that found `@market` by WebFinger.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -12,12 +13,13 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use federation::db::follows;
 use openssl::pkey::{PKey, Public};
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
 use shared::activitypub::httpsig::{self, Message};
 use shared::db::schema::ap_activities;
 
+use crate::support::bovine::Peer;
 use crate::support::people::person;
 use crate::support::{TestFleet, eventually};
 
@@ -414,5 +416,161 @@ async fn followers_of_market_hear_of_products_going_live_changing_and_going() {
     assert_eq!(recorded(&t).await, 5);
     assert_eq!(inbox.count(), 5, "{:?}", inbox.received.lock().unwrap());
     server.stop(false).await;
+    t.stop().await;
+}
+
+/// A third-party follower: the bovine peer (Python's `bovine`, see `federation::bovine`) finds
+/// `@market` by WebFinger and follows it, and its inbox (verifying our draft-cavage signatures
+/// with the key it fetches from our actor) gets exactly one `Create` per publish, one `Update`
+/// per edit and one `Delete` on removal; the object answers 410 afterwards.
+#[actix_web::test]
+async fn a_bovine_peer_following_market_gets_one_activity_per_change() {
+    let t = TestFleet::start().await;
+    let peer = Peer::start().await;
+    let config = t.fleet.ctx(AppName::Market).config().clone();
+    let market = LocalActor::App(AppName::Market);
+    let market_id = market.id(&config);
+    let url = t.fleet.url(AppName::Market);
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let followed = peer
+        .call(
+            "/_follow",
+            json!({ "account": format!("acct:market@{host}"), "domain": format!("http://{host}") }),
+        )
+        .await;
+    assert_eq!(
+        followed["actor"],
+        market_id.as_str(),
+        "WebFinger led to @market"
+    );
+    assert_eq!(followed["status"], 202);
+    let follow_id = followed["follow"].as_str().unwrap().to_owned();
+    eventually(
+        30,
+        "the peer to receive @market's signed Accept",
+        || async {
+            !peer
+                .received_where(|r| {
+                    r["activity"]["type"] == "Accept"
+                        && r["activity"]["object"]["id"] == follow_id.as_str()
+                        && r["controller"] == market_id.as_str()
+                })
+                .await
+                .is_empty()
+        },
+    )
+    .await;
+
+    let admin = person(&t, "ada", "admin").await;
+    let owner = person(&t, "fell", "member").await;
+    let admin_s = t.sign_in(AppName::Market, admin).await;
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let post = async |path: &str, form: Vec<(&str, &str)>, who| {
+        t.post_form(AppName::Market, path, &form, Some(who), AppName::Market)
+            .await
+    };
+    let made = post(
+        "/stalls",
+        vec![("name", "Fell Knits"), ("owners", "fell")],
+        &admin_s,
+    )
+    .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    // What the peer took from @market, signed by @market, of a kind.
+    let of_kind = async |kind: &str| -> Vec<Value> {
+        peer.received_where(|r| r["activity"]["type"] == kind)
+            .await
+            .into_iter()
+            .inspect(|r| assert_eq!(r["controller"], market_id.as_str(), "{r}"))
+            .map(|r| r["activity"].clone())
+            .collect()
+    };
+    let changes = async || peer.received().await.len() - 1;
+
+    // A draft, then published: one Create.
+    let made = post(
+        "/stalls/fell-knits/products",
+        form("Fell hat", "Knitted from **fell** wool.", "draft"),
+        &owner_s,
+    )
+    .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let published = post(
+        "/products/fell-hat",
+        form("Fell hat", "Knitted from **fell** wool.", "active"),
+        &owner_s,
+    )
+    .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    eventually(30, "the peer to receive the Create", || async {
+        changes().await >= 1
+    })
+    .await;
+    let creates = of_kind("Create").await;
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    let note = &creates[0]["object"];
+    let object_id = note["id"].as_str().unwrap().to_owned();
+    assert!(object_id.contains("/objects/products/"), "{object_id}");
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], market_id.as_str());
+    assert!(
+        note["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>fell</strong>"),
+        "{note}"
+    );
+    assert_eq!(get_object(&t, &object_id, AS_JSON).await.0, 200);
+
+    // Two edits: two Updates of the same object.
+    for description in ["With a **bobble**.", "With two bobbles."] {
+        let edited = post(
+            "/products/fell-hat",
+            form("Fell hat", description, "active"),
+            &owner_s,
+        )
+        .await;
+        assert_eq!(edited.status, 303, "{}", edited.body);
+    }
+    eventually(30, "the peer to receive both Updates", || async {
+        changes().await >= 3
+    })
+    .await;
+    let updates = of_kind("Update").await;
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    assert!(
+        updates
+            .iter()
+            .all(|u| u["object"]["id"] == object_id.as_str())
+    );
+    assert!(
+        updates[1]["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("two bobbles")
+    );
+
+    // Removed: one Delete with a Tombstone, and the object answers 410.
+    let deleted = post("/products/fell-hat/delete", Vec::new(), &owner_s).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    eventually(30, "the peer to receive the Delete", || async {
+        changes().await >= 4
+    })
+    .await;
+    let deletes = of_kind("Delete").await;
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0]["object"]["type"], "Tombstone");
+    assert_eq!(deletes[0]["object"]["id"], object_id.as_str());
+    let (status, body) = get_object(&t, &object_id, AS_JSON).await;
+    assert_eq!(status, 410, "{body}");
+
+    // Nothing more arrives: each change was delivered once.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let all = peer.received().await;
+    assert_eq!(all.len(), 5, "{all:?}");
+    assert_eq!(of_kind("Create").await.len(), 1);
+    assert_eq!(of_kind("Update").await.len(), 2);
+    assert_eq!(of_kind("Delete").await.len(), 1);
+    drop(peer);
     t.stop().await;
 }

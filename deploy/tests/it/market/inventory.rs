@@ -1,6 +1,7 @@
 //! The `Inventory` contract against the real database: stock never goes below zero however
 //! many reservations race, a key reserves once, release gives stock back, commit is final,
-//! and reservations left to expire are released by the market's job.
+//! and reservations left to expire are released by the market's job. A product whose stock a
+//! checkout holds cannot be deleted.
 
 use std::sync::Arc;
 
@@ -10,9 +11,10 @@ use diesel_async::RunQueryDsl;
 use shared::AppName;
 use shared::contracts::inventory::{Inventory, Refusal, ReservationState, StockLine};
 use shared::contracts::sellable::SellableRef;
-use shared::db::schema::{product_variants, products};
+use shared::db::schema::{ap_activities, product_variants, products};
 use shared::models::market::{self, NewProduct};
 
+use crate::support::people::person;
 use crate::support::{TestFleet, eventually};
 
 /// A product with one variant holding `stock`; returns the variant's id.
@@ -248,5 +250,120 @@ async fn an_expired_reservation_is_released_by_the_market_job() {
     })
     .await;
     assert_eq!(stock(&t, v).await, Some(3));
+    t.stop().await;
+}
+
+/// A product whose stock a checkout holds cannot be deleted (409, and nothing changes: the
+/// product, its variant's stock, the reservation, and no `Delete` for its followers); once the
+/// reservation is released, its owner may delete it.
+#[actix_web::test]
+async fn deleting_a_product_a_checkout_holds_answers_409_and_changes_nothing() {
+    let t = TestFleet::start().await;
+    let admin = person(&t, "ada", "admin").await;
+    let owner = person(&t, "fell", "member").await;
+    let admin_s = t.sign_in(AppName::Market, admin).await;
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let made = t
+        .post_form(
+            AppName::Market,
+            "/stalls",
+            &[("name", "Fell Knits"), ("owners", "fell")],
+            Some(&admin_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let made = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/products",
+            &[
+                ("title", "Fell hat"),
+                ("slug", "fell-hat"),
+                ("status", "active"),
+                ("variants", "| HAT | 18.00 | 5"),
+            ],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let (id, v): (i64, i64) = product_variants::table
+        .inner_join(products::table)
+        .filter(products::slug.eq("fell-hat"))
+        .select((products::id, product_variants::id))
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let deletes = async || -> i64 {
+        ap_activities::table
+            .filter(ap_activities::direction.eq("outbound"))
+            .filter(ap_activities::kind.eq("Delete"))
+            .count()
+            .get_result(&mut t.db.conn().await)
+            .await
+            .unwrap()
+    };
+    let inv = inventory(&t);
+    let later = Utc::now() + Duration::minutes(15);
+    inv.reserve("checkout-1", &one(v, 2), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stock(&t, v).await, Some(3));
+
+    let refused = t
+        .post_form(
+            AppName::Market,
+            "/products/fell-hat/delete",
+            &[],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body.contains("A checkout holds this product"),
+        "{}",
+        refused.body
+    );
+    let status: String = products::table
+        .find(id)
+        .select(products::status)
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(status, "active", "the product is still there");
+    assert_eq!(stock(&t, v).await, Some(3), "the stock is still held");
+    assert_eq!(deletes().await, 0, "followers are told nothing");
+    assert_eq!(
+        t.get(AppName::Market, "/products/fell-hat", None)
+            .await
+            .status,
+        200
+    );
+    // The checkout can still finish with what it holds.
+    let committed = inv.commit("checkout-1").await.unwrap().unwrap();
+    assert_eq!(committed.state, ReservationState::Committed);
+
+    // Nothing held any more: the owner deletes it.
+    let deleted = t
+        .post_form(
+            AppName::Market,
+            "/products/fell-hat/delete",
+            &[],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    let left: i64 = products::table
+        .find(id)
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(deletes().await, 1);
     t.stop().await;
 }

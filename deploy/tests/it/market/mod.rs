@@ -1,6 +1,8 @@
 //! Market: stock reservations through the `Inventory` contract, stalls and products as owners
-//! and others see them, search, importing a product from a shop's page, and federated listings.
+//! and others see them, search, importing a product from a shop's page (also in a real
+//! browser), and federated listings.
 
+mod browser;
 mod extruct;
 mod federation;
 mod import;

@@ -5,7 +5,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
 use shared::AppName;
 
 use crate::support::{TestFleet, mail_sink};
@@ -92,6 +94,35 @@ pub(crate) async fn browser(driver: &Driver) -> Client {
         .connect(&driver.url)
         .await
         .expect("a WebDriver session")
+}
+
+/// WebDriver's Add Cookie for a host-only, HttpOnly cookie on the current page's host, as an
+/// app's sign-in sets it. (`Client::add_cookie` cannot: fantoccini sends `"domain": null`,
+/// which chromedriver refuses, and Chrome refuses a domain cookie for `blog.localhost`.)
+#[derive(Debug)]
+pub(crate) struct AddHostCookie {
+    pub(crate) name: String,
+    pub(crate) value: String,
+}
+
+impl WebDriverCompatibleCommand for AddHostCookie {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/cookie",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let cookie = json!({ "cookie": {
+            "name": self.name, "value": self.value, "path": "/", "httpOnly": true, "sameSite": "Lax",
+        }});
+        (http::Method::POST, Some(cookie.to_string()))
+    }
 }
 
 async fn text_of(client: &Client, css: &str) -> Option<String> {

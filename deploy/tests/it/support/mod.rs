@@ -1,5 +1,6 @@
 //! A fleet per test.
 
+pub mod bovine;
 pub mod browser;
 pub mod chromium;
 pub mod fixtures;
