@@ -1,17 +1,21 @@
-//! Fragments the market serves to the fleet (`/internal/fragments/<type>`).
+//! Fragments the market serves to the fleet (`/internal/fragments/<type>`): `featured` (a few
+//! featured products) and `stall-card` (one stall). Every change made through the market's
+//! forms purges both (`routes::purge`).
 
 use actix_web::{HttpResponse, web};
 use shared::infrastructure::link_catalog;
 use shared::models::market;
 use shared::{AppContext, AppError};
 
-use crate::views::{self, FeaturedFragment};
+use crate::domain::{Market, MarketError};
+use crate::views::{self, FeaturedFragment, StallCardFragment};
 
 /// How long other apps may cache a market fragment, in seconds (changes purge it sooner).
 const MAX_AGE: u32 = 60;
 
 pub fn configure(cfg: &mut web::ServiceConfig, _ctx: &AppContext) {
-    cfg.route("/featured", web::get().to(featured));
+    cfg.route("/featured", web::get().to(featured))
+        .route("/stall-card", web::get().to(stall_card));
 }
 
 /// `featured`: a few featured products, linking to the market.
@@ -22,4 +26,29 @@ async fn featured(ctx: web::Data<AppContext>) -> Result<HttpResponse, AppError> 
     };
     let view = FeaturedFragment::new(&products, link_catalog::market().url(&ctx));
     ctx.render_fragment("fragments/featured.html", &views::context(&view)?, MAX_AGE)
+}
+
+#[derive(serde::Deserialize)]
+struct CardQuery {
+    slug: String,
+}
+
+/// `stall-card`: one stall (name, image, place, a line of its description, how many products
+/// it has on sale), linking to its page, for other apps to embed; "no longer open" when the
+/// stall is gone.
+async fn stall_card(
+    ctx: web::Data<AppContext>,
+    query: web::Query<CardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let found = match Market::new(ctx.db()).stall(&query.slug, None).await {
+        Ok(page) => Some(page),
+        Err(MarketError::NoSuchStall) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let view = StallCardFragment::new(found.as_ref(), link_catalog::market().url(&ctx));
+    ctx.render_fragment(
+        "fragments/stall-card.html",
+        &views::context(&view)?,
+        MAX_AGE,
+    )
 }

@@ -5,7 +5,8 @@
 //! Laid out as the reference app shape (see `events/src/lib.rs`): `routes/` (home, stall,
 //! product, import), `views.rs`, `domain/` (the [`domain::Market`] service, the product form,
 //! the import extractor, `MarketError`), `db/` (stalls, products and search), `jobs.rs`,
-//! `fragments.rs`, and `state.rs` (empty: nothing market-only outlives a request).
+//! `fragments.rs`, `page_cache.rs` and `state.rs` (the page cache of anonymous product and stall
+//! pages).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -13,6 +14,7 @@ pub mod db;
 pub mod domain;
 mod fragments;
 mod jobs;
+mod page_cache;
 mod routes;
 mod state;
 mod views;
@@ -26,6 +28,8 @@ pub static APP: AppSpec = AppSpec {
     configure,
     fragments: fragments::configure,
     jobs: jobs::registry,
+    start: state::start,
+    background,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Service",
         summary: "New goods in the cooperative's market.",
@@ -35,4 +39,8 @@ pub static APP: AppSpec = AppSpec {
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
+}
+
+fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
+    vec![Box::pin(page_cache::follow_generations(ctx.clone()))]
 }

@@ -434,6 +434,50 @@ impl<'a> FeaturedFragment<'a> {
     }
 }
 
+/// `fragments/stall-card.html`: one stall, or none ("no longer open").
+#[derive(Debug, Serialize)]
+pub struct StallCardFragment<'a> {
+    pub stall: Option<StallView<'a>>,
+    /// A line of the description as plain text.
+    pub teaser: String,
+    /// Products on sale there.
+    pub products: usize,
+    pub market: String,
+}
+
+impl<'a> StallCardFragment<'a> {
+    pub fn new(page: Option<&'a StallPage>, market: String) -> Self {
+        StallCardFragment {
+            stall: page.map(|p| StallView::from(&p.stall)),
+            teaser: page.map_or_else(String::new, |p| teaser(&p.stall.description)),
+            products: page.map_or(0, |p| p.products.iter().filter(|p| p.is_active()).count()),
+            market,
+        }
+    }
+}
+
+/// The first paragraph of Markdown as plain text, cut at 160 characters on a word.
+fn teaser(markdown: &str) -> String {
+    let first = markdown
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+        .unwrap_or("");
+    let plain: String = first
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '`' | '#' | '<' | '>' | '[' | ']'))
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    if plain.chars().count() <= 160 {
+        return plain;
+    }
+    let cut: String = plain.chars().take(160).collect();
+    match cut.rfind(' ') {
+        Some(at) => format!("{}…", &cut[..at]),
+        None => format!("{cut}…"),
+    }
+}
+
 /// A view as a tera context.
 pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
     Ok(tera::Context::from_serialize(view)?)

@@ -50,13 +50,13 @@ fn actor(user: &CurrentUser) -> Actor {
     }
 }
 
-/// A change to what the market shows: the `featured` fragment other apps embed is stale.
+/// A change to what the market shows: its cached pages and the fragments other apps embed
+/// (`featured`, `stall-card`) are stale.
 async fn purge(ctx: &shared::AppContext) {
-    if let Err(e) = ctx
-        .fragments()
-        .purge_kind(AppName::Market, "featured")
-        .await
-    {
-        tracing::warn!(error = %e, "could not purge the featured fragment");
+    crate::page_cache::purge(ctx).await;
+    for kind in ["featured", "stall-card"] {
+        if let Err(e) = ctx.fragments().purge_kind(AppName::Market, kind).await {
+            tracing::warn!(error = %e, kind, "could not purge a market fragment");
+        }
     }
 }

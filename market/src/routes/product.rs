@@ -31,22 +31,26 @@ pub async fn show(
             None => Err(AppError::not_found("This is not an ActivityPub object.")),
         };
     }
-    let found = Market::new(ctx.db())
-        .product(&slug, user.as_ref().map(actor))
-        .await?;
-    let product = match found {
-        Resolved::Current(p) => p,
-        Resolved::Moved(to) => return Ok(moved_permanently(&format!("/products/{to}"))),
-        Resolved::Missing => return Err(AppError::not_found("There is no such product.")),
-    };
-    let url = ctx.url(
-        AppName::Market,
-        &format!("/products/{}", product.product.slug),
-    );
-    let view = ProductPageView::new(&product, &url, link_catalog::add_to_cart().url(&ctx));
-    let context = views::page_context(ctx.base_context(), &view)?;
-    ctx.render_page(&page, "product.html", context, Vec::new())
-        .await
+    // Anonymous views from the page cache (the ActivityPub answer above never is).
+    crate::page_cache::serve(&ctx, &req, || async {
+        let found = Market::new(ctx.db())
+            .product(&slug, user.as_ref().map(actor))
+            .await?;
+        let product = match found {
+            Resolved::Current(p) => p,
+            Resolved::Moved(to) => return Ok(moved_permanently(&format!("/products/{to}"))),
+            Resolved::Missing => return Err(AppError::not_found("There is no such product.")),
+        };
+        let url = ctx.url(
+            AppName::Market,
+            &format!("/products/{}", product.product.slug),
+        );
+        let view = ProductPageView::new(&product, &url, link_catalog::add_to_cart().url(&ctx));
+        let context = views::page_context(ctx.base_context(), &view)?;
+        ctx.render_page(&page, "product.html", context, Vec::new())
+            .await
+    })
+    .await
 }
 
 pub async fn new(

@@ -1,6 +1,6 @@
 //! `/stalls/…`: a stall's page; administrators open stalls, owners edit theirs.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
@@ -12,16 +12,21 @@ use crate::views::{self, StallFormPage, StallPageView};
 
 pub async fn show(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     user: Option<CurrentUser>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let stall = Market::new(ctx.db())
-        .stall(&slug, user.as_ref().map(actor))
-        .await?;
-    let context = views::page_context(ctx.base_context(), &StallPageView::new(&stall))?;
-    ctx.render_page(&page, "stall.html", context, Vec::new())
-        .await
+    // Anonymous views from the page cache.
+    crate::page_cache::serve(&ctx, &req, || async {
+        let stall = Market::new(ctx.db())
+            .stall(&slug, user.as_ref().map(actor))
+            .await?;
+        let context = views::page_context(ctx.base_context(), &StallPageView::new(&stall))?;
+        ctx.render_page(&page, "stall.html", context, Vec::new())
+            .await
+    })
+    .await
 }
 
 pub async fn new(
@@ -54,6 +59,7 @@ pub async fn create(
     let stall = Market::new(ctx.db())
         .create_stall(actor(&user), &form)
         .await?;
+    purge(&ctx).await;
     Ok(see_other(format!("/stalls/{}", stall.slug)).finish())
 }
 

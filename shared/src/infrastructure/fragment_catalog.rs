@@ -70,3 +70,8 @@ pub fn event_card(slug: &str) -> FragmentRequest {
 pub fn featured() -> FragmentRequest {
     FragmentRequest::new(AppName::Market, "featured")
 }
+
+/// market `stall-card`: one stall (by slug), linking to its page.
+pub fn stall_card(slug: &str) -> FragmentRequest {
+    FragmentRequest::new(AppName::Market, "stall-card").param("slug", slug)
+}

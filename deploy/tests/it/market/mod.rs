@@ -1,8 +1,9 @@
 //! Market: stock reservations through the `Inventory` contract, stalls and products as owners
 //! and others see them, search, importing a product from a shop's page (also in a real
-//! browser), and federated listings.
+//! browser), federated listings, and the page cache and fragments following every change.
 
 mod browser;
+mod caching;
 mod extruct;
 mod federation;
 mod import;
