@@ -34,8 +34,9 @@ DEVELOPMENT:
                    (use --release: `cargo run --release -p deploy -- bench [-c N] [-d SECS]`)
     bench blog     the blog's home and post pages, cached and rendered, against nginx serving
                    the same bytes and Ghost's figures (same flags; use --release)
-    bench market   the market's home, a search and a product page over 10,000 products, and
-                   reading a product from a 500 KB page (same flags; use --release)
+    bench market   a product page from the page cache against nginx serving the same bytes;
+                   the market's home, a search and a product page rendered, over 10,000
+                   products; reading a product from a 500 KB page (same flags; use --release)
     bench cart     checkouts/s (order, snapshot, reservation, SumUp create) and webhooks
                    verified and applied/s, against the local SumUp simulator (-c in flight,
                    -d seconds of checkouts; use --release)

@@ -123,7 +123,6 @@ pub struct FacetValue<'a> {
 #[derive(Debug, Serialize)]
 pub struct HomePage<'a> {
     pub stalls: Vec<StallView<'a>>,
-    pub tags: &'a [String],
     pub products: Vec<ProductCard<'a>>,
     pub filters: Filters,
     pub total: i64,
@@ -138,13 +137,8 @@ pub struct HomePage<'a> {
 
 impl<'a> HomePage<'a> {
     pub fn new(home: &'a Home, filters: Filters, pagination: Pagination, is_admin: bool) -> Self {
-        let (stalls, tags, products, total, facets) = (
-            &home.stalls,
-            &home.tags,
-            &home.products,
-            home.total,
-            &home.facets,
-        );
+        let (stalls, products, total, facets) =
+            (&home.stalls, &home.products, home.total, &home.facets);
         HomePage {
             stall_facets: facets
                 .stalls
@@ -170,7 +164,6 @@ impl<'a> HomePage<'a> {
             in_stock_count: facets.in_stock,
             query: filters.query(),
             stalls: stalls.iter().map(StallView::from).collect(),
-            tags,
             products: cards(products),
             filters,
             total,

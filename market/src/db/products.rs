@@ -15,6 +15,23 @@ use shared::models::market::{NewVariant, Product, ProductImage, ProductOption, V
 /// generated column with its GIN index (migration `2026-12-03-164000_market_facets`).
 const DOCUMENT: &str = "products.search_document";
 
+/// How similar a word of a title must be to a plain query for the title to match.
+pub const WORD_SIMILARITY: &str = "0.35";
+
+/// Settings of the current transaction for the searches that follow: pg_trgm's word
+/// similarity threshold (its `<%` operator), and no parallel workers (starting them costs
+/// more than these small indexed queries take).
+pub async fn search_settings(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true), \
+         set_config('max_parallel_workers_per_gather', '0', true)",
+    )
+    .bind::<Text, _>(WORD_SIMILARITY)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 /// What the market home lists: active products, narrowed by stall, tag, text, stock and
 /// price (minor units, inclusive).
 #[derive(Debug, Default, Clone)]
@@ -38,44 +55,49 @@ pub struct Facets {
 }
 
 /// Counts for each facet, each under every filter but its own (so choosing a stall still
-/// shows how many the others have).
+/// shows how many the others have). One query reads the products matching the other filters
+/// (text, price) with their stall, tags and stock; the three facets are counted from those
+/// rows, so each costs no query of its own.
 pub async fn facets(conn: &mut AsyncPgConnection, f: &Filter) -> QueryResult<Facets> {
-    use diesel::dsl::count_star;
-    // The filter is a boxed query, which cannot be grouped: it selects the ids, and the
-    // grouping runs over them (PostgreSQL plans the `IN` as a semi-join).
-    let matching = |f: Filter| filtered(&f).select(products::id);
-    let stalls: Vec<(Option<i64>, i64)> = products::table
-        .filter(products::id.eq_any(matching(Filter {
-            stall_id: None,
-            ..f.clone()
-        })))
-        .group_by(products::stall_id)
-        .select((products::stall_id, count_star()))
-        .load(conn)
-        .await?;
-    let mut tags: Vec<(String, i64)> = products::table
-        .filter(products::id.eq_any(matching(Filter {
-            tag: None,
-            ..f.clone()
-        })))
-        .group_by(sql::<Text>("1"))
-        .select((sql::<Text>("unnest(products.tags)"), count_star()))
-        .load(conn)
-        .await?;
-    tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    tags.truncate(40);
-    let in_stock = filtered(&Filter {
-        in_stock: true,
+    use std::collections::HashMap;
+    let rows: Vec<(Option<i64>, Vec<String>, i32)> = filtered(&Filter {
+        stall_id: None,
+        tag: None,
+        in_stock: false,
         ..f.clone()
     })
-    .count()
-    .get_result(conn)
+    .select((products::stall_id, products::tags, products::stock))
+    .load(conn)
     .await?;
+    let at_stall = |s: &Option<i64>| f.stall_id.is_none_or(|id| *s == Some(id));
+    let tagged = |tags: &[String]| f.tag.as_ref().is_none_or(|t| tags.contains(t));
+    let stocked = |stock: i32| !f.in_stock || stock > 0;
+    let mut stalls: HashMap<i64, i64> = HashMap::new();
+    let mut tags: HashMap<&str, i64> = HashMap::new();
+    let mut in_stock = 0;
+    for (stall, product_tags, stock) in &rows {
+        if let Some(id) = stall
+            && tagged(product_tags)
+            && stocked(*stock)
+        {
+            *stalls.entry(*id).or_default() += 1;
+        }
+        if at_stall(stall) && stocked(*stock) {
+            for tag in product_tags {
+                *tags.entry(tag.as_str()).or_default() += 1;
+            }
+        }
+        if at_stall(stall) && tagged(product_tags) && *stock > 0 {
+            in_stock += 1;
+        }
+    }
+    let mut stalls: Vec<(i64, i64)> = stalls.into_iter().collect();
+    stalls.sort_unstable();
+    let mut tags: Vec<(String, i64)> = tags.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
+    tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    tags.truncate(40);
     Ok(Facets {
-        stalls: stalls
-            .into_iter()
-            .filter_map(|(s, n)| Some((s?, n)))
-            .collect(),
+        stalls,
         tags,
         in_stock,
     })
@@ -110,7 +132,9 @@ fn filtered(f: &Filter) -> products::BoxedQuery<'static, Pg> {
     }
     if let Some(text) = &f.text {
         // Words and phrases (`websearch_to_tsquery`: quotes, -exclusion); a plain query also
-        // matches near spellings of the title (pg_trgm), so "quinse" still finds "Quince".
+        // matches near spellings of the title (pg_trgm's `<%`, word similarity at least
+        // [`WORD_SIMILARITY`] once [`search_settings`] ran), so "quinse" still finds "Quince".
+        // Both arms use their GIN index (`word_similarity(…) > x` would scan every row).
         let words = sql::<Bool>(&format!("({DOCUMENT} @@ websearch_to_tsquery('english', "))
             .bind::<Text, _>(text.clone())
             .sql(")");
@@ -118,9 +142,9 @@ fn filtered(f: &Filter) -> products::BoxedQuery<'static, Pg> {
         q = if plain {
             q.filter(
                 words
-                    .sql(" OR word_similarity(")
+                    .sql(" OR ")
                     .bind::<Text, _>(text.clone())
-                    .sql(", products.title) > 0.35)"),
+                    .sql(" <% products.title)"),
             )
         } else {
             q.filter(words.sql(")"))
@@ -168,21 +192,6 @@ pub async fn of_stall(conn: &mut AsyncPgConnection, stall_id: i64) -> QueryResul
         .select(Product::as_select())
         .load(conn)
         .await
-}
-
-/// Tags in use on active products, for the filter list.
-pub async fn tags(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Tag {
-        #[diesel(sql_type = Text)]
-        tag: String,
-    }
-    let rows: Vec<Tag> = diesel::sql_query(
-        "SELECT DISTINCT unnest(tags) AS tag FROM products WHERE status = 'active' ORDER BY 1 LIMIT 100",
-    )
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|t| t.tag).collect())
 }
 
 pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Product>> {

@@ -38,7 +38,6 @@ pub struct ProductPage {
 
 pub struct Home {
     pub stalls: Vec<Stall>,
-    pub tags: Vec<String>,
     pub products: Vec<Product>,
     pub total: i64,
     pub facets: products::Facets,
@@ -88,25 +87,36 @@ impl<'a> Market<'a> {
         self.pool
     }
 
+    /// The home page's lists for `filter`, which [`Market::count`] found `total` products for.
     pub async fn home(
         &self,
         filter: &Filter,
+        total: i64,
         limit: i64,
         offset: i64,
     ) -> Result<Home, MarketError> {
         let mut conn = self.pool.get().await?;
-        Ok(Home {
-            stalls: stalls::all(&mut conn).await?,
-            tags: products::tags(&mut conn).await?,
-            total: products::count(&mut conn, filter).await?,
-            products: products::list(&mut conn, filter, limit, offset).await?,
-            facets: products::facets(&mut conn, filter).await?,
+        use diesel_async::AsyncConnection;
+        conn.transaction(async |conn| {
+            products::search_settings(conn).await?;
+            Ok(Home {
+                stalls: stalls::all(conn).await?,
+                total,
+                products: products::list(conn, filter, limit, offset).await?,
+                facets: products::facets(conn, filter).await?,
+            })
         })
+        .await
     }
 
     pub async fn count(&self, filter: &Filter) -> Result<i64, MarketError> {
         let mut conn = self.pool.get().await?;
-        Ok(products::count(&mut conn, filter).await?)
+        use diesel_async::AsyncConnection;
+        conn.transaction(async |conn| {
+            products::search_settings(conn).await?;
+            Ok(products::count(conn, filter).await?)
+        })
+        .await
     }
 
     pub async fn stall_id(&self, slug: &str) -> Result<i64, MarketError> {

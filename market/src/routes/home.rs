@@ -65,7 +65,7 @@ pub async fn index(
     let total = market.count(&filter).await?;
     let pagination = Pagination::new(query.page, PER_PAGE, total)?;
     let home = market
-        .home(&filter, pagination.limit(), pagination.offset())
+        .home(&filter, total, pagination.limit(), pagination.offset())
         .await?;
     let filters = Filters {
         stall: query.stall.trim().to_owned(),
