@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 use shared::activitypub::actors::LocalActor;
+use shared::activitypub::fetch::FetchError;
 use shared::activitypub::store::{Activity, Object, RemoteActor};
 use shared::activitypub::{bus, id_of, outbox, sanitize};
 use shared::contracts::events::{self, BusEvent};
@@ -35,6 +36,9 @@ async fn dispatch(ctx: &AppContext, activity: &Activity) -> Result<(), AppError>
         "Delete" => delete(ctx, activity).await,
         "Like" | "Announce" => {
             if let Some(object) = id_of(&payload["object"]) {
+                if activity.kind == "Announce" {
+                    boosted_object(ctx, object).await?;
+                }
                 let mut conn = ctx.conn().await?;
                 reactions::add_reaction(
                     &mut conn,
@@ -49,6 +53,82 @@ async fn dispatch(ctx: &AppContext, activity: &Activity) -> Result<(), AppError>
         }
         _ => Ok(()),
     }
+}
+
+/// The object an Announce boosts, stored from its origin: an embedded copy is never trusted (the
+/// booster's server may say anything about a post hosted elsewhere), so an object we do not
+/// hold yet is fetched, signed as federation's actor through the guarded fetcher, and kept only
+/// if the origin answers with that very id, a post type, and an author on its own host.
+async fn boosted_object(ctx: &AppContext, object_id: &str) -> Result<(), AppError> {
+    if is_ours(ctx, object_id) {
+        return Ok(());
+    }
+    {
+        let mut conn = ctx.conn().await?;
+        if objects::object(&mut conn, object_id).await?.is_some()
+            || shared::activitypub::store::is_blocked(&mut conn, object_id).await?
+        {
+            return Ok(());
+        }
+    }
+    let ap = ctx.activitypub();
+    let me = LocalActor::App(shared::AppName::Federation);
+    let key = ap.key_of(&me).await?;
+    let key_id = me.key_id(ctx.config());
+    let signer = shared::activitypub::fetch::Signer {
+        key: &key,
+        key_id: &key_id,
+    };
+    let doc = match ap.fetch_signed(object_id, &signer).await {
+        Ok(doc) => doc,
+        // Gone, refused or not a post: the boost stays unshown (nothing to retry).
+        Err(
+            e @ (FetchError::Status(400..=499)
+            | FetchError::Forbidden(_)
+            | FetchError::BadUrl(_)
+            | FetchError::ContentType(_)
+            | FetchError::Json(_)
+            | FetchError::IdMismatch(_)
+            | FetchError::TooLarge
+            | FetchError::Redirects),
+        ) => {
+            tracing::info!(object = %object_id, error = %e, "boosted object not fetched");
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(AppError::Unavailable(format!(
+                "fetching the boosted {object_id}: {e}"
+            )));
+        }
+    };
+    let Some(row) = origin_row(object_id, &doc) else {
+        tracing::info!(object = %object_id, "the origin's copy of a boosted object is not a post of its own");
+        return Ok(());
+    };
+    // Its author, for the timeline's name and avatar (a post whose author cannot be fetched
+    // still shows, under its address).
+    if let Err(e) = remote::actor(ctx, &row.attributed_to).await {
+        tracing::info!(author = %row.attributed_to, error = %e, "boosted post's author not fetched");
+    }
+    let mut conn = ctx.conn().await?;
+    objects::insert_object(&mut conn, &row).await?;
+    Ok(())
+}
+
+/// A fetched object as we store it, when the origin's document is the object asked for
+/// (`id` exactly), a post type and attributed to an actor on the object's own host.
+fn origin_row(object_id: &str, doc: &Value) -> Option<Object> {
+    if doc.get("id").and_then(Value::as_str) != Some(object_id) {
+        return None;
+    }
+    let author = doc.get("attributedTo").and_then(id_of)?;
+    let host = shared::activitypub::host_of(object_id);
+    if host.is_none() || shared::activitypub::host_of(author) != host {
+        return None;
+    }
+    let mut row = object_row_by(author, doc)?;
+    row.attributed_to = author.to_owned();
+    Some(row)
 }
 
 /// Follow of one of our actors → follower recorded, Accept (with the Follow embedded) sent.
@@ -162,6 +242,11 @@ fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
 
 /// The object of a Create/Update, as we store it (sanitized).
 fn object_row(activity: &Activity, o: &Value) -> Option<Object> {
+    object_row_by(&activity.actor, o)
+}
+
+/// An object as we store it (sanitized); `actor` is its author when it names none.
+fn object_row_by(actor: &str, o: &Value) -> Option<Object> {
     let kind = o.get("type")?.as_str()?;
     if !POST_TYPES.contains(&kind) {
         return None;
@@ -172,7 +257,7 @@ fn object_row(activity: &Activity, o: &Value) -> Option<Object> {
         attributed_to: o
             .get("attributedTo")
             .and_then(id_of)
-            .unwrap_or(&activity.actor)
+            .unwrap_or(actor)
             .to_owned(),
         local: false,
         name: o.get("name").and_then(Value::as_str).map(sanitize::text),
