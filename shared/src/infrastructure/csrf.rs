@@ -5,8 +5,8 @@
 //!    six origins (the apps post to each other, e.g. "add to cart" from the market), or from a
 //!    non-browser client (no `Sec-Fetch-Site` and no `Origin`).
 //! 2. Token: a same-origin (or header-less) request that carries this app's session cookie must
-//!    also carry the session's synchronizer token, as the `csrf_token` form field or the
-//!    `X-CSRF-Token` header. Pages put it in their forms (`{{ csrf_token }}`).
+//!    also carry the session's synchronizer token, as the `csrf_token` form field (in a
+//!    multipart upload, a field ahead of the files) or the `X-CSRF-Token` header. Pages put it in their forms (`{{ csrf_token }}`).
 //! 3. Cross-app forms: a sibling app cannot know this app's token, so a request from one of the
 //!    fleet's origins skips the token only on the paths its app lists in
 //!    `AppSpec::cross_app_forms` (e.g. the cart's add-to-cart, posted from market pages). Every
@@ -48,6 +48,8 @@ pub const TOKEN_FIELD: &str = "csrf_token";
 pub const TOKEN_HEADER: &str = "x-csrf-token";
 /// Largest urlencoded body the guard reads to find the token.
 const FORM_LIMIT: usize = 256 * 1024;
+/// How much of a multipart form the guard reads looking for the token at its head.
+const MULTIPART_HEAD_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct CsrfGuard {
@@ -219,11 +221,44 @@ where
                 }
             };
             let mut presented = header_token;
-            let is_form = req
+            let content_type = req
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+                .unwrap_or_default()
+                .to_owned();
+            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+            let multipart = super::multipart::boundary(&content_type);
+            if let (None, Some(boundary)) = (&presented, multipart) {
+                // A file upload: the token is a field at the form's head (pages put it first);
+                // only that much is read here, and handed back with the rest of the stream.
+                let mut payload = req.take_payload();
+                let mut head = BytesMut::new();
+                loop {
+                    match super::multipart::field_in_prefix(&head, &boundary, TOKEN_FIELD) {
+                        Ok(found) => {
+                            presented = found;
+                            break;
+                        }
+                        Err(super::multipart::MultipartError::Incomplete)
+                            if head.len() < MULTIPART_HEAD_LIMIT => {}
+                        Err(_) => break,
+                    }
+                    match payload.next().await {
+                        Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                        _ => break,
+                    }
+                }
+                let head = head.freeze();
+                let rest: std::pin::Pin<
+                    Box<
+                        dyn futures_util::Stream<
+                                Item = Result<web::Bytes, actix_web::error::PayloadError>,
+                            >,
+                    >,
+                > = Box::pin(futures_util::stream::once(async move { Ok(head) }).chain(payload));
+                req.set_payload(Payload::from(rest));
+            }
             if presented.is_none() && is_form {
                 let mut payload = req.take_payload();
                 let mut body = BytesMut::new();

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod markdown;
 pub mod media;
 pub mod metrics;
+pub mod multipart;
 pub mod page;
 pub mod page_cache;
 pub mod qr;

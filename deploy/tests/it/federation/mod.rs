@@ -3,9 +3,12 @@
 mod accounts_hardening;
 mod activitypub;
 mod ap_hardening;
+mod boosts;
 mod bovine;
+mod compose_media;
 mod delivery;
 mod http_signatures;
+mod member_replies;
 mod oauth_hardening;
 mod oidc;
 mod profile_updates;

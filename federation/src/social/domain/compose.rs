@@ -173,14 +173,15 @@ fn escape(s: &str) -> String {
     shared::infrastructure::templates::escape_html(s)
 }
 
-/// Checks a draft before anything is resolved or written.
+/// Checks a draft before anything is resolved or written; a post with images may have no text.
 pub fn check(
     text: &str,
     summary: &str,
     visibility: &str,
+    has_media: bool,
 ) -> Result<(Vec<Token>, Visibility), ComposeError> {
     let visibility = Visibility::parse(visibility).ok_or(ComposeError::Visibility)?;
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && !has_media {
         return Err(ComposeError::Empty);
     }
     if summary.chars().count() > MAX_SUMMARY_CHARS {
@@ -343,16 +344,26 @@ mod tests {
     #[test]
     fn length_and_checks() {
         let long_link = format!("https://x.example/{}", "a".repeat(600));
-        assert!(check(&long_link, "", "public").is_ok(), "a link counts 23");
+        assert!(
+            check(&long_link, "", "public", false).is_ok(),
+            "a link counts 23"
+        );
         assert_eq!(
-            check(&"a".repeat(501), "", "public").unwrap_err(),
+            check(&"a".repeat(501), "", "public", false).unwrap_err(),
             ComposeError::TooLong(501)
         );
-        assert_eq!(check("  ", "", "public").unwrap_err(), ComposeError::Empty);
         assert_eq!(
-            check("x", "", "friends").unwrap_err(),
+            check("  ", "", "public", false).unwrap_err(),
+            ComposeError::Empty
+        );
+        assert_eq!(
+            check("x", "", "friends", false).unwrap_err(),
             ComposeError::Visibility
         );
-        assert!(check(&"é".repeat(500), "", "direct").is_ok());
+        assert!(check(&"é".repeat(500), "", "direct", false).is_ok());
+        assert!(
+            check(" ", "", "public", true).is_ok(),
+            "images alone make a post"
+        );
     }
 }

@@ -8,7 +8,8 @@ use chrono::{SecondsFormat, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use shared::activitypub::actors::{LocalActor, acct_host};
-use shared::activitypub::{AS_CONTEXT, id_of, outbox};
+use shared::activitypub::{AS_CONTEXT, bus, id_of, outbox};
+use shared::contracts::events;
 use shared::{AppContext, AppError, AppName};
 
 use super::Visibility;
@@ -37,6 +38,33 @@ pub struct Draft<'a> {
     pub visibility: &'a str,
     /// The place of the post this replies to.
     pub in_reply_to: Option<i64>,
+    /// Images, stored already.
+    pub attachments: &'a [Attachment],
+}
+
+/// An image on a post: where it is served, its type and its description.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub url: String,
+    pub media_type: String,
+    /// The alt text ("" for none).
+    pub alt: String,
+}
+
+/// Attachments as Mastodon sends them: a `Document` with `mediaType`, `url` and the alt text
+/// as `name` (null without one).
+fn attachment_json(attachments: &[Attachment]) -> Value {
+    attachments
+        .iter()
+        .map(|a| {
+            json!({
+                "type": "Document",
+                "mediaType": a.media_type,
+                "url": a.url,
+                "name": (!a.alt.is_empty()).then_some(&a.alt),
+            })
+        })
+        .collect()
 }
 
 /// Resolves the mentions of a draft: our members and apps from our tables, others through
@@ -130,6 +158,53 @@ fn tag_url(ctx: &AppContext, tag: &str) -> String {
     )
 }
 
+/// Whether `iri` is an object of one of the fleet's apps other than federation (a blog post,
+/// a product, an event): a member's reply to it is also a comment there, told to the fleet on
+/// the event bus as a remote reply is (`crate::ap::handlers`).
+fn is_app_object(ctx: &AppContext, iri: &str) -> bool {
+    AppName::ALL
+        .iter()
+        .filter(|app| **app != AppName::Federation)
+        .any(|app| {
+            let origin = shared::infrastructure::app::origin(ctx.config().apps.public(*app));
+            iri.strip_prefix(&origin)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
+/// Whether a note is addressed to everyone (public or unlisted): only those become comments
+/// (a followers-only or direct reply stays among those it was sent to).
+fn addressed_publicly(note: &Value) -> bool {
+    ["to", "cc"].iter().any(|field| {
+        note[*field]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == shared::activitypub::PUBLIC))
+    })
+}
+
+/// The app object a member's public note replies to, when it is one (see [`is_app_object`]).
+fn app_parent(ctx: &AppContext, note: &Value) -> Option<String> {
+    note["inReplyTo"]
+        .as_str()
+        .filter(|parent| is_app_object(ctx, parent) && addressed_publicly(note))
+        .map(str::to_owned)
+}
+
+async fn tell_fleet<E: events::BusEvent>(
+    conn: &mut AsyncPgConnection,
+    ctx: &AppContext,
+    event: &E,
+) -> diesel::QueryResult<()> {
+    bus::publish(
+        conn,
+        ctx.config(),
+        &LocalActor::App(AppName::Federation),
+        event,
+    )
+    .await
+    .map(drop)
+}
+
 /// The parent of a reply, as the author may see it: (id, author).
 async fn parent(
     conn: &mut AsyncPgConnection,
@@ -148,8 +223,13 @@ pub async fn publish(ctx: &AppContext, username: &str, draft: &Draft<'_>) -> Res
     let config = ctx.config();
     let me = LocalActor::User(username.to_owned());
     let me_id = me.id(config);
-    let (tokens, visibility) = compose::check(draft.text, draft.summary, draft.visibility)
-        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let (tokens, visibility) = compose::check(
+        draft.text,
+        draft.summary,
+        draft.visibility,
+        !draft.attachments.is_empty(),
+    )
+    .map_err(|e| AppError::bad_request(e.to_string()))?;
     let reply_to = match draft.in_reply_to {
         Some(seq) => Some(parent(&mut *ctx.conn().await?, &me_id, seq).await?),
         None => None,
@@ -197,7 +277,7 @@ pub async fn publish(ctx: &AppContext, username: &str, draft: &Draft<'_>) -> Res
         "to": to,
         "cc": cc,
         "tag": tags,
-        "attachment": [],
+        "attachment": attachment_json(draft.attachments),
         // What the member typed, for editing (the `source` property Mastodon and Misskey use).
         "source": {"content": draft.text.trim(), "mediaType": "text/plain"},
     });
@@ -213,6 +293,26 @@ pub async fn publish(ctx: &AppContext, username: &str, draft: &Draft<'_>) -> Res
     });
     let summary_html =
         (!summary.is_empty()).then(|| shared::infrastructure::templates::escape_html(summary));
+    let comment = match app_parent(ctx, &note) {
+        Some(parent) => {
+            let name = shared::models::users::by_username(&mut conn, username)
+                .await?
+                .map(|u| u.display_name)
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| username.to_owned());
+            Some(events::Reply {
+                id: id.clone(),
+                in_reply_to: parent,
+                attributed_to: me_id.clone(),
+                content: content.clone(),
+                published,
+                url: Some(url.clone()),
+                author_name: Some(name),
+                author_url: Some(shared::infrastructure::link_catalog::profile(username).url(ctx)),
+            })
+        }
+        None => None,
+    };
     conn.transaction(async |conn| {
         posts::insert(
             conn,
@@ -231,6 +331,9 @@ pub async fn publish(ctx: &AppContext, username: &str, draft: &Draft<'_>) -> Res
         .await?;
         outbox::emit(conn, &create).await?;
         notify::post(conn, ctx.config(), &me_id, &note).await?;
+        if let Some(comment) = &comment {
+            tell_fleet(conn, ctx, comment).await?;
+        }
         Ok::<_, diesel::result::Error>(())
     })
     .await?;
@@ -268,7 +371,8 @@ pub async fn edit(
     let me = LocalActor::User(username.to_owned());
     let me_id = me.id(config);
     let (id, old) = own(&mut *ctx.conn().await?, &me_id, seq).await?;
-    let (tokens, _) = compose::check(text, summary, "public")
+    let has_media = old["attachment"].as_array().is_some_and(|a| !a.is_empty());
+    let (tokens, _) = compose::check(text, summary, "public", has_media)
         .map_err(|e| AppError::bad_request(e.to_string()))?;
     let resolved = resolve_mentions(ctx, &tokens).await;
     let (content, mut tags) = compose::render(&tokens, &resolved, |t| tag_url(ctx, t));
@@ -332,6 +436,21 @@ pub async fn edit(
         outbox::emit(conn, &update).await?;
         notify::post(conn, ctx.config(), &me_id, &note).await?;
         notify::edited(conn, ctx.config(), &me_id, &id).await?;
+        if let Some(parent) = app_parent(ctx, &note) {
+            let published = note["published"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map_or(updated, |t| t.with_timezone(&Utc));
+            let event = events::ReplyUpdated {
+                id: id.clone(),
+                in_reply_to: parent,
+                attributed_to: me_id.clone(),
+                content: content.clone(),
+                published,
+                url: note["url"].as_str().map(str::to_owned),
+            };
+            tell_fleet(conn, ctx, &event).await?;
+        }
         Ok::<_, diesel::result::Error>(())
     })
     .await?;
@@ -359,6 +478,14 @@ pub async fn delete(ctx: &AppContext, username: &str, seq: i64) -> Result<(), Ap
     conn.transaction(async |conn| {
         objects::tombstone(conn, &id).await?;
         outbox::emit(conn, &delete).await?;
+        if let Some(parent) = app_parent(ctx, &old) {
+            let event = events::ReplyDeleted {
+                id: id.clone(),
+                in_reply_to: parent,
+                attributed_to: me_id.clone(),
+            };
+            tell_fleet(conn, ctx, &event).await?;
+        }
         Ok::<_, diesel::result::Error>(())
     })
     .await?;

@@ -9,15 +9,31 @@ use shared::activitypub::actors::LocalActor;
 use shared::activitypub::{CONTENT_TYPE, wants_activity_json};
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
-use shared::{AppContext, AppError, PageRequest};
+use shared::infrastructure::{media, multipart};
+use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::Viewer;
 use crate::social::db::{posts, timeline};
+use crate::social::domain::compose;
 use crate::social::domain::posts as post_rules;
 use crate::social::{authors, views};
 
+/// Most images on one post (Mastodon's limit).
+pub const MAX_MEDIA: usize = 4;
+/// Longest alt text (Mastodon's limit).
+pub const MAX_ALT_CHARS: usize = 1500;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/statuses", web::post().to(publish))
+    // The compose form may carry images: its body may be that large (a single image over
+    // the cap is a 413 of its own).
+    cfg.configure(shared::infrastructure::media::configure)
+        .service(
+            web::resource("/statuses")
+                .app_data(web::PayloadConfig::new(
+                    MAX_MEDIA * shared::infrastructure::media::MAX_IMAGE + 256 * 1024,
+                ))
+                .route(web::post().to(publish)),
+        )
         .route("/statuses/{seq}", web::get().to(thread))
         .route("/@{username}/{seq}", web::get().to(member_thread))
         .route(
@@ -35,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize)]
 struct ComposeForm {
+    #[serde(default)]
     text: String,
     #[serde(default)]
     summary: String,
@@ -57,11 +74,84 @@ fn seq_param(s: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::not_found("There is no such post."))
 }
 
+/// One image of a draft, as uploaded.
+struct Upload {
+    bytes: web::Bytes,
+    alt: String,
+}
+
+/// The compose form: urlencoded, or multipart when it carries images (`media` file inputs,
+/// each followed by its `alt` text input; empty file inputs are skipped).
+fn compose_form(
+    req: &HttpRequest,
+    body: &web::Bytes,
+) -> Result<(ComposeForm, Vec<Upload>), AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(boundary) = multipart::boundary(content_type) else {
+        let form = serde_urlencoded::from_bytes::<ComposeForm>(body)
+            .map_err(|e| AppError::bad_request(format!("The form is incomplete: {e}")))?;
+        return Ok((form, Vec::new()));
+    };
+    let parts =
+        multipart::parse(body, &boundary).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let text = |name: &str| -> Result<Option<String>, AppError> {
+        parts
+            .iter()
+            .find(|p| p.name == name && p.filename.is_none())
+            .map(|p| {
+                p.text()
+                    .map(|t| t.replace("\r\n", "\n"))
+                    .ok_or_else(|| AppError::bad_request(format!("{name} is not text.")))
+            })
+            .transpose()
+    };
+    let form = ComposeForm {
+        text: text("text")?.unwrap_or_default(),
+        summary: text("summary")?.unwrap_or_default(),
+        sensitive: text("sensitive")?,
+        visibility: text("visibility")?.unwrap_or_else(public),
+        in_reply_to: text("in_reply_to")?,
+    };
+    let alts: Vec<&str> = parts
+        .iter()
+        .filter(|p| p.name == "alt" && p.filename.is_none())
+        .map(|p| p.text().unwrap_or_default())
+        .collect();
+    let mut uploads = Vec::new();
+    for (i, file) in parts.iter().filter(|p| p.name == "media").enumerate() {
+        if file.body.is_empty() {
+            continue; // a file input left empty
+        }
+        let alt = alts.get(i).copied().unwrap_or_default().trim().to_owned();
+        if alt.chars().count() > MAX_ALT_CHARS {
+            return Err(AppError::BadRequest(format!(
+                "An image description is at most {MAX_ALT_CHARS} characters."
+            )));
+        }
+        uploads.push(Upload {
+            bytes: body.slice_ref(file.body),
+            alt,
+        });
+    }
+    if uploads.len() > MAX_MEDIA {
+        return Err(AppError::BadRequest(format!(
+            "A post has at most {MAX_MEDIA} images."
+        )));
+    }
+    Ok((form, uploads))
+}
+
 async fn publish(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     user: CurrentUser,
-    form: web::Form<ComposeForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    let (form, uploads) = compose_form(&req, &body)?;
     let in_reply_to = match form.in_reply_to.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(
@@ -70,6 +160,38 @@ async fn publish(
                 .ok_or_else(|| AppError::bad_request("Reply to which post?"))?,
         ),
     };
+    // Everything is checked before any image is stored: a refused draft leaves nothing behind.
+    compose::check(
+        &form.text,
+        &form.summary,
+        &form.visibility,
+        !uploads.is_empty(),
+    )
+    .map_err(|e| AppError::bad_request(e.to_string()))?;
+    if uploads.iter().any(|u| u.bytes.len() > media::MAX_IMAGE) {
+        return Ok(shared::infrastructure::errors::error_response(
+            &req,
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "Images are at most {} MB.",
+                media::MAX_IMAGE / (1024 * 1024)
+            ),
+        ));
+    }
+    if uploads.iter().any(|u| media::sniff(&u.bytes).is_none()) {
+        return Err(AppError::bad_request(
+            "Only PNG, JPEG, GIF and WebP images can be attached.",
+        ));
+    }
+    let mut attachments = Vec::new();
+    for upload in uploads {
+        let stored = media::store_image(&ctx.config().media_dir, upload.bytes).await?;
+        attachments.push(post_rules::Attachment {
+            url: ctx.url(AppName::Federation, &stored.url),
+            media_type: stored.content_type.to_owned(),
+            alt: upload.alt,
+        });
+    }
     let seq = post_rules::publish(
         &ctx,
         &user.username,
@@ -79,6 +201,7 @@ async fn publish(
             sensitive: form.sensitive.is_some(),
             visibility: &form.visibility,
             in_reply_to,
+            attachments: &attachments,
         },
     )
     .await?;
