@@ -14,6 +14,7 @@ mod oidc;
 mod profile_updates;
 mod reports;
 mod social;
+mod social_browser;
 mod social_fleets;
 mod sso;
 mod start_up;
