@@ -1,4 +1,4 @@
-//! The events app's jobs: carrying each series' dates forward. A series is materialised up to
+//! The events app's jobs: booking reminders (below), and carrying each series' dates forward. A series is materialised up to
 //! its horizon when it is saved; this job, queued for a day later in the same transaction
 //! (one pending job per series), makes the dates that have come within the horizon since and
 //! queues itself again while the series has dates left to make.
@@ -13,7 +13,9 @@ use crate::domain::form::rule_of;
 use crate::domain::series;
 
 pub fn registry() -> JobRegistry<AppContext> {
-    JobRegistry::new().register::<MaterialiseSeries>()
+    JobRegistry::new()
+        .register::<MaterialiseSeries>()
+        .register::<SendReminder>()
 }
 
 /// Makes a series' dates up to the horizon.
@@ -73,6 +75,97 @@ pub async fn schedule_materialise(
         Enqueue::default()
             .run_at(now + Duration::days(1))
             .dedupe(format!("event:{event_id}"), OnDuplicate::Replace),
+    )
+    .await
+    .map(drop)
+}
+
+/// How long before a date starts its bookings are reminded.
+pub const REMINDER_BEFORE: Duration = Duration::hours(24);
+
+/// Mails one booking's reminder, [`REMINDER_BEFORE`] the date starts. Queued when the booking
+/// gets its place (booked, promoted from the waitlist, approved, a guest's confirmed), once per
+/// booking (dedupe key); at run time it sends only for a booking that still holds its place and
+/// was not reminded yet (`reminded_at`, set in the transaction that queues the mail), for a date
+/// not begun; a date moved later puts the reminder off.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SendReminder {
+    pub booking_id: i64,
+}
+
+impl Job for SendReminder {
+    const JOB_TYPE: &'static str = "events.booking_reminder";
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+        let now = Utc::now();
+        let site = ctx.url(shared::AppName::Events, "");
+        let site = site.trim_end_matches('/').to_owned();
+        let id = self.booking_id;
+        conn.transaction::<(), JobError, _>(async |conn| {
+            let Some(who) = crate::db::bookings::attendee(conn, id).await? else {
+                return Ok(()); // the date was deleted since
+            };
+            if who.status != "booked" || who.reminded_at.is_some() {
+                return Ok(());
+            }
+            let Some(date) = crate::db::occurrences::by_plain_id(conn, who.occurrence_id).await?
+            else {
+                return Ok(());
+            };
+            let Some(event) = event_rows::by_id(conn, date.event_id).await? else {
+                return Ok(());
+            };
+            if date.starts_at <= now {
+                return Ok(()); // begun: too late for a reminder
+            }
+            if date.starts_at - REMINDER_BEFORE > now + Duration::minutes(5) {
+                // Moved later since it was queued: come back then.
+                return schedule_reminder(conn, id, date.starts_at, now)
+                    .await
+                    .map_err(JobError::failed);
+            }
+            if !crate::db::bookings::mark_reminded(conn, id).await? {
+                return Ok(());
+            }
+            let mail = shared::infrastructure::mail::SendMail {
+                to: who.email.clone(),
+                subject: format!("Reminder: {}", date.title(&event)),
+                body: format!(
+                    "Hello {name},\n\na reminder that you have a place at\n\n  {what}\n\n\
+                     {site}/events/{slug}\n\nIf you cannot come, please give your place back \
+                     on the event's page so someone on the waitlist gets it.\n",
+                    name = who.name,
+                    what = crate::domain::bookings_describe(&event, &date),
+                    slug = event.slug,
+                ),
+            };
+            jobs::enqueue(conn, &mail).await.map_err(JobError::failed)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Queues the booking's reminder for [`REMINDER_BEFORE`] its date starts (at once when that is
+/// past already; none for a date begun). One per booking: a pending one is kept.
+pub async fn schedule_reminder(
+    conn: &mut AsyncPgConnection,
+    booking_id: i64,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), EnqueueError> {
+    if starts_at <= now {
+        return Ok(());
+    }
+    jobs::enqueue_with(
+        conn,
+        &SendReminder { booking_id },
+        Enqueue::default()
+            .run_at((starts_at - REMINDER_BEFORE).max(now))
+            .dedupe(format!("reminder:{booking_id}"), OnDuplicate::Replace),
     )
     .await
     .map(drop)

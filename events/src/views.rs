@@ -239,6 +239,8 @@ pub struct EventDate {
     pub booked: i32,
     pub places_left: Option<i32>,
     pub is_booked: bool,
+    /// The viewer's booking: `booked`, `waitlisted`, `pending` or none.
+    pub my_status: Option<String>,
     pub past: bool,
     pub attendees: Vec<String>,
     pub tickets: Vec<TicketTypeView>,
@@ -277,6 +279,7 @@ pub struct EventView {
     pub visibility: String,
     pub tags: Vec<String>,
     pub repeats: Option<String>,
+    pub approval_required: bool,
 }
 
 impl EventView {
@@ -299,6 +302,7 @@ impl EventView {
             tags: e.tags.clone(),
             repeats: rule_of(e)
                 .map(|r| recurrence::describe(&r, e.starts_at.with_timezone(&tz).naive_local())),
+            approval_required: e.approval_required,
         }
     }
 }
@@ -359,7 +363,15 @@ impl EventPage {
                     date: DateView::new(o, e),
                     booked: o.booked,
                     places_left: e.capacity.map(|c| (c - o.booked).max(0)),
-                    is_booked: data.booked.contains(&o.id),
+                    is_booked: data
+                        .booked
+                        .iter()
+                        .any(|(id, s)| *id == o.id && s == "booked"),
+                    my_status: data
+                        .booked
+                        .iter()
+                        .find(|(id, _)| *id == o.id)
+                        .map(|(_, s)| s.clone()),
                     past: o.ends_at.unwrap_or(o.starts_at) < now,
                     attendees: data
                         .attendees
@@ -415,6 +427,11 @@ pub fn event_form(e: &Event, calendar_slug: &str) -> EventForm {
             .unwrap_or_default(),
         time_zone: e.time_zone.clone(),
         capacity: e.capacity.map(|c| c.to_string()).unwrap_or_default(),
+        approval: if e.approval_required {
+            "on".into()
+        } else {
+            String::new()
+        },
         status: e.status.clone(),
         visibility: e.visibility.clone(),
         tags: e.tags.join(", "),
@@ -651,6 +668,88 @@ pub struct EmbedFramePage {
 /// A view as a tera context.
 pub fn context(view: &impl Serialize) -> Result<tera::Context, AppError> {
     Ok(tera::Context::from_serialize(view)?)
+}
+
+/// One booking on the organiser's attendee list.
+#[derive(Debug, Serialize)]
+pub struct AttendeeView {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub guest: bool,
+    pub status: String,
+    pub booked_at: String,
+    /// Place on the waitlist (1 = next in).
+    pub position: Option<usize>,
+}
+
+/// `attendees.html`: a date's bookings for its organisers, with approve/reject for pending ones.
+#[derive(Debug, Serialize)]
+pub struct AttendeesPage {
+    pub event: EventView,
+    pub date: DateView,
+    pub attendees: Vec<AttendeeView>,
+    pub booked: usize,
+    pub pending: usize,
+    pub waitlisted: usize,
+}
+
+impl AttendeesPage {
+    pub fn new(e: &Event, o: &Occurrence, rows: &[crate::domain::Attendee]) -> Self {
+        let mut position = 0;
+        let attendees: Vec<AttendeeView> = rows
+            .iter()
+            .map(|a| AttendeeView {
+                id: a.id,
+                name: a.name.clone(),
+                email: a.email.clone(),
+                username: a.username.clone(),
+                guest: a.user_id.is_none(),
+                status: a.status.clone(),
+                booked_at: a.created_at.to_rfc3339(),
+                position: (a.status == "waitlisted").then(|| {
+                    position += 1;
+                    position
+                }),
+            })
+            .collect();
+        let count = |s: &str| attendees.iter().filter(|a| a.status == s).count();
+        AttendeesPage {
+            event: EventView::new(e),
+            date: DateView::new(o, e),
+            booked: count("booked"),
+            pending: count("pending"),
+            waitlisted: count("waitlisted"),
+            attendees,
+        }
+    }
+}
+
+/// `guest_booking.html`: "check your inbox" after a guest's request, the confirmation page
+/// with its button (the GET changes nothing), and what the confirmation did.
+#[derive(Debug, Serialize)]
+pub struct GuestBookingPage {
+    pub event: EventView,
+    pub date: DateView,
+    /// `check-email`, `confirm` or `done`.
+    pub step: &'static str,
+    /// Where the button posts (`confirm`).
+    pub action: Option<String>,
+    /// `booked`, `waitlisted` or `pending` (`done`).
+    pub outcome: Option<&'static str>,
+}
+
+impl GuestBookingPage {
+    pub fn new(e: &Event, o: &Occurrence, step: &'static str) -> Self {
+        GuestBookingPage {
+            event: EventView::new(e),
+            date: DateView::new(o, e),
+            step,
+            action: None,
+            outcome: None,
+        }
+    }
 }
 
 /// A page view laid over the app's base context (site name, URLs, assets).

@@ -32,6 +32,7 @@ pub struct EventFields {
     pub repeat_ordinal: Option<i16>,
     pub repeat_until: Option<DateTime<Utc>>,
     pub repeat_count: Option<i32>,
+    pub approval_required: bool,
 }
 
 /// Events that have not ended by `now`, soonest first. The query is shared because the

@@ -252,3 +252,18 @@ pub async fn retime_single(conn: &mut AsyncPgConnection, event: &Event) -> Query
         .execute(conn)
         .await
 }
+
+/// A date by its id alone (a guest's link and a reminder know only that).
+pub async fn by_plain_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Occurrence>> {
+    occ::table
+        .find(id)
+        .select(Occurrence::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// When the date starts.
+pub async fn starts_at(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DateTime<Utc>> {
+    occ::table.find(id).select(occ::starts_at).first(conn).await
+}

@@ -1,15 +1,23 @@
 //! Free bookings: a member takes a place at one date in one click (capacity enforced in the
-//! booking's transaction, see `db::bookings`) and gives it back; their bookings are theirs to
-//! carry in a calendar through a private feed whose address is signed and can be reset.
+//! booking's transaction, see `db::bookings`), joins the waitlist when every place is taken
+//! (promoted in order, in the transaction of the cancellation that frees a place), or waits
+//! for an organiser's approval on a restricted event; guests book with a name and an address
+//! and hold nothing until they confirm through a mailed link; organisers see who comes and
+//! export it as CSV. Members' bookings are theirs to carry in a calendar through a private
+//! feed whose address is signed and can be reset.
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use shared::crypto;
 use shared::db::DbPool;
+use shared::infrastructure::mail::SendMail;
 use shared::models::events::{self as rows, Event, MemberBooking, Occurrence};
 
 use super::{Actor, EventsError};
 use crate::db::bookings::{self, Booked};
+pub use crate::db::bookings::{Attendee, Placed};
 use crate::db::{events as event_rows, occurrences};
+use crate::jobs;
 
 /// How many bookings a member's page and feed list.
 const MEMBER_LIMIT: i64 = 500;
@@ -71,6 +79,11 @@ impl<'a> BookingDesk<'a> {
         BookingDesk { pool }
     }
 
+    /// The event and one of its dates.
+    pub async fn date_of(&self, slug: &str, id: i64) -> Result<(Event, Occurrence), EventsError> {
+        self.date(slug, id).await
+    }
+
     async fn date(&self, slug: &str, id: i64) -> Result<(Event, Occurrence), EventsError> {
         let mut conn = self.pool.get().await?;
         let event = event_rows::by_slug(&mut conn, slug)
@@ -82,25 +95,248 @@ impl<'a> BookingDesk<'a> {
         Ok((event, date))
     }
 
-    /// Takes a place at the date; booking twice is the same booking.
-    pub async fn book(&self, actor: Actor, slug: &str, id: i64) -> Result<Event, EventsError> {
+    /// Books the member at the date: a place while there is one, else the waitlist, or
+    /// "pending" for an event that approves its bookings; booking twice is the same booking.
+    /// A new place comes with its reminder job, in the same transaction.
+    pub async fn book(
+        &self,
+        actor: Actor,
+        slug: &str,
+        id: i64,
+    ) -> Result<(Event, Placed), EventsError> {
         let (event, date) = self.date(slug, id).await?;
-        if date.ends_at.unwrap_or(date.starts_at) < Utc::now() {
+        if is_past(&date) {
             return Err(EventsError::NotOpen);
         }
         let mut conn = self.pool.get().await?;
-        match bookings::book(&mut conn, date.id, actor.id).await? {
-            Booked::New(_) | Booked::Already(_) => Ok(event),
-            Booked::Full => Err(EventsError::Full),
+        let starts_at = date.starts_at;
+        let result = conn
+            .transaction::<Booked, EventsError, _>(async |conn| {
+                let booked = bookings::book(conn, date.id, actor.id).await?;
+                if let Booked::New(booking, Placed::Booked) = booked {
+                    jobs::schedule_reminder(conn, booking, starts_at, Utc::now()).await?;
+                }
+                Ok(booked)
+            })
+            .await;
+        let booked = match result {
+            // The same member's second request raced the first past the check: theirs stands.
+            Err(EventsError::Db(e)) if bookings::is_unique_violation(&e) => {
+                bookings::already(&mut conn, date.id, actor.id).await?
+            }
+            other => other?,
+        };
+        match booked {
+            Booked::New(_, placed) => Ok((event, placed)),
+            Booked::Already(_, status) => Ok((event, placed_of(&status))),
             Booked::NotOpen => Err(EventsError::NotOpen),
         }
     }
 
-    /// Gives the member's place back (nothing happens if they had none).
-    pub async fn cancel(&self, actor: Actor, slug: &str, id: i64) -> Result<Event, EventsError> {
+    /// Gives the member's place back (or leaves the waitlist, or withdraws a request; nothing
+    /// happens if they had none). A place given back goes to the first on the waitlist in the
+    /// same transaction, who is mailed (through the mail queue) and gets a reminder job.
+    pub async fn cancel(
+        &self,
+        actor: Actor,
+        slug: &str,
+        id: i64,
+        site: &str,
+    ) -> Result<Event, EventsError> {
         let (event, date) = self.date(slug, id).await?;
         let mut conn = self.pool.get().await?;
-        bookings::cancel(&mut conn, date.id, actor.id).await?;
+        conn.transaction::<(), EventsError, _>(async |conn| {
+            if bookings::cancel(conn, date.id, actor.id).await?.as_deref() == Some("booked") {
+                promote(conn, &event, &date, site).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(event)
+    }
+
+    /// A guest's booking request: held as `unconfirmed` (no place) and a confirmation link
+    /// mailed (its token stored only as a digest, working once, for [`GUEST_LINK_TTL`]). The
+    /// answer is the same whatever the address.
+    pub async fn request_as_guest(
+        &self,
+        slug: &str,
+        id: i64,
+        form: &GuestForm,
+        site: &str,
+    ) -> Result<Event, EventsError> {
+        let name = form.name.trim();
+        let email = form.email.trim().to_lowercase();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(EventsError::Invalid(
+                "Give your name (up to 200 characters).".into(),
+            ));
+        }
+        if !shared::contracts::email::is_valid(&email) {
+            return Err(EventsError::Invalid(
+                "That is not an e-mail address.".into(),
+            ));
+        }
+        let (event, date) = self.date(slug, id).await?;
+        if is_past(&date) || !date_open(&event, &date) {
+            return Err(EventsError::NotOpen);
+        }
+        let token = crypto::random_token()?;
+        let link = format!("{site}/bookings/confirm/{token}");
+        let mail = SendMail {
+            to: email.clone(),
+            subject: format!("Confirm your booking: {}", date.title(&event)),
+            body: format!(
+                "Someone, probably you, asked to book a place for {name} at\n\n  {what}\n\n\
+                 To confirm, open this link and press the button on the page:\n\n{link}\n\n\
+                 The link works once, for 24 hours. Until you confirm, no place is held. If you \
+                 did not ask for this, ignore this message.",
+                what = describe(&event, &date),
+            ),
+        };
+        let mut conn = self.pool.get().await?;
+        let expires = Utc::now() + GUEST_LINK_TTL;
+        let digest = crypto::token_digest(&token);
+        conn.transaction::<(), EventsError, _>(async |conn| {
+            // Caps the mail anyone can make us send to a stranger's address.
+            if bookings::recent_guest_requests(conn, &email, GUEST_WINDOW).await? >= GUEST_REQUESTS
+            {
+                return Err(EventsError::TooMany);
+            }
+            bookings::insert_guest(conn, date.id, name, &email, &digest, expires).await?;
+            shared::jobs::enqueue(conn, &mail).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(event)
+    }
+
+    /// What a guest's confirmation page shows before the button is pressed (nothing changes).
+    pub async fn guest_claim(&self, token: &str) -> Result<(Event, Occurrence), EventsError> {
+        let mut conn = self.pool.get().await?;
+        let claim = bookings::guest_by_digest(&mut conn, &crypto::token_digest(token), false)
+            .await?
+            .ok_or(EventsError::LinkInvalid)?;
+        check_claim(&claim)?;
+        self.date_by_id(&mut conn, claim.occurrence_id).await
+    }
+
+    /// Confirms a guest's booking (once): from then on it is like a member's (a place, the
+    /// waitlist or "pending"), decided under the date's lock.
+    pub async fn confirm_guest(
+        &self,
+        token: &str,
+    ) -> Result<(Event, Occurrence, Placed), EventsError> {
+        let mut conn = self.pool.get().await?;
+        let digest = crypto::token_digest(token);
+        let (occurrence_id, placed) = conn
+            .transaction::<(i64, Placed), EventsError, _>(async |conn| {
+                let claim = bookings::guest_by_digest(conn, &digest, true)
+                    .await?
+                    .ok_or(EventsError::LinkInvalid)?;
+                check_claim(&claim)?;
+                let email = claim.email.clone().unwrap_or_default();
+                if bookings::guest_live(conn, claim.occurrence_id, &email).await? {
+                    // The address holds a booking of this date through another link already.
+                    return Err(EventsError::LinkUsed);
+                }
+                let placed = bookings::place(conn, claim.occurrence_id).await?;
+                if placed == Placed::NotOpen {
+                    return Err(EventsError::NotOpen);
+                }
+                bookings::set_status(conn, claim.id, placed, true).await?;
+                if placed == Placed::Booked {
+                    let starts_at = occurrences::starts_at(conn, claim.occurrence_id).await?;
+                    jobs::schedule_reminder(conn, claim.id, starts_at, Utc::now()).await?;
+                }
+                Ok((claim.occurrence_id, placed))
+            })
+            .await?;
+        let (event, date) = self.date_by_id(&mut conn, occurrence_id).await?;
+        Ok((event, date, placed))
+    }
+
+    async fn date_by_id(
+        &self,
+        conn: &mut AsyncPgConnection,
+        occurrence_id: i64,
+    ) -> Result<(Event, Occurrence), EventsError> {
+        let date = occurrences::by_plain_id(conn, occurrence_id)
+            .await?
+            .ok_or(EventsError::NoSuchDate)?;
+        let event = event_rows::by_id(conn, date.event_id)
+            .await?
+            .ok_or(EventsError::NoSuchEvent)?;
+        Ok((event, date))
+    }
+
+    /// The date's bookings for its organisers (others get [`EventsError::NotOrganiser`]).
+    pub async fn attendees(
+        &self,
+        actor: Actor,
+        slug: &str,
+        id: i64,
+    ) -> Result<(Event, Occurrence, Vec<Attendee>), EventsError> {
+        let (event, date) = super::Organiser::new(self.pool)
+            .editable_date(slug, id, actor)
+            .await?;
+        let mut conn = self.pool.get().await?;
+        let rows = bookings::attendees_of(&mut conn, date.id).await?;
+        Ok((event, date, rows))
+    }
+
+    /// An organiser approves (within capacity: else [`EventsError::Full`], nothing changed) or
+    /// rejects a pending booking; the member or guest is mailed in the same transaction.
+    pub async fn decide(
+        &self,
+        actor: Actor,
+        slug: &str,
+        id: i64,
+        booking: i64,
+        approve: bool,
+        site: &str,
+    ) -> Result<Event, EventsError> {
+        let (event, date) = super::Organiser::new(self.pool)
+            .editable_date(slug, id, actor)
+            .await?;
+        let mut conn = self.pool.get().await?;
+        conn.transaction::<(), EventsError, _>(async |conn| {
+            match bookings::decide(conn, date.id, booking, actor.id, approve).await? {
+                None => return Err(EventsError::NoSuchBooking),
+                Some(false) => return Err(EventsError::Full),
+                Some(true) => {}
+            }
+            let who = bookings::attendee(conn, booking)
+                .await?
+                .ok_or(EventsError::NoSuchBooking)?;
+            let what = describe(&event, &date);
+            let link = format!("{site}/events/{}", event.slug);
+            let mail = if approve {
+                jobs::schedule_reminder(conn, booking, date.starts_at, Utc::now()).await?;
+                SendMail {
+                    to: who.email.clone(),
+                    subject: format!("Your booking is approved: {}", date.title(&event)),
+                    body: format!(
+                        "Hello {name},\n\nthe organisers approved your booking. You have a \
+                         place at\n\n  {what}\n\n{link}\n",
+                        name = who.name
+                    ),
+                }
+            } else {
+                SendMail {
+                    to: who.email.clone(),
+                    subject: format!("Your booking was not accepted: {}", date.title(&event)),
+                    body: format!(
+                        "Hello {name},\n\nthe organisers could not accept your booking for\n\n  \
+                         {what}\n\n{link}\n",
+                        name = who.name
+                    ),
+                }
+            };
+            shared::jobs::enqueue(conn, &mail).await?;
+            Ok(())
+        })
+        .await?;
         Ok(event)
     }
 
@@ -152,6 +388,140 @@ impl<'a> BookingDesk<'a> {
     }
 }
 
+/// Guest booking requests (each mails a link) one address may receive in [`GUEST_WINDOW`].
+pub const GUEST_REQUESTS: i64 = 5;
+pub const GUEST_WINDOW: Duration = Duration::minutes(15);
+
+/// How long a guest's confirmation link works.
+pub const GUEST_LINK_TTL: Duration = Duration::hours(24);
+
+/// A guest's booking form: a name and an address to confirm from.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct GuestForm {
+    pub name: String,
+    pub email: String,
+}
+
+fn is_past(date: &Occurrence) -> bool {
+    date.ends_at.unwrap_or(date.starts_at) < Utc::now()
+}
+
+fn date_open(event: &Event, date: &Occurrence) -> bool {
+    !date.removed && event.status != "cancelled" && date.status.as_deref() != Some("cancelled")
+}
+
+fn placed_of(status: &str) -> Placed {
+    match status {
+        "booked" => Placed::Booked,
+        "waitlisted" => Placed::Waitlisted,
+        "pending" => Placed::Pending,
+        _ => Placed::NotOpen,
+    }
+}
+
+fn check_claim(claim: &bookings::GuestClaim) -> Result<(), EventsError> {
+    if claim.status != "unconfirmed" {
+        return Err(EventsError::LinkUsed);
+    }
+    if claim.expires_at.is_none_or(|e| e <= Utc::now()) {
+        return Err(EventsError::LinkExpired);
+    }
+    Ok(())
+}
+
+/// "Title, Saturday 8 May 2027, 10:00 (Europe/London), place" for mails.
+pub fn describe(event: &Event, date: &Occurrence) -> String {
+    let tz = super::form::zone_of(event);
+    let when = date
+        .starts_at
+        .with_timezone(&tz)
+        .format("%A %e %B %Y, %H:%M")
+        .to_string()
+        .replace("  ", " ");
+    let place = date.location(event);
+    let mut out = format!("{}, {when} ({})", date.title(event), event.time_zone);
+    if !place.is_empty() {
+        out.push_str(", ");
+        out.push_str(place);
+    }
+    out
+}
+
+/// Gives places freed at the date to the waitlist in order, in the caller's transaction: each
+/// promoted member or guest is mailed through the mail queue and gets a reminder job.
+async fn promote(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    date: &Occurrence,
+    site: &str,
+) -> Result<Vec<i64>, EventsError> {
+    let promoted = bookings::promote(conn, date.id).await?;
+    let now = Utc::now();
+    for &id in &promoted {
+        let Some(who) = bookings::attendee(conn, id).await? else {
+            continue;
+        };
+        let mail = SendMail {
+            to: who.email.clone(),
+            subject: format!("A place for you: {}", date.title(event)),
+            body: format!(
+                "Hello {name},\n\na place came free and it is yours: you were first on the \
+                 waitlist for\n\n  {what}\n\nIf you cannot come after all, please give the place \
+                 back on the event's page so the next person gets it:\n\n{site}/events/{slug}\n",
+                name = who.name,
+                what = describe(event, date),
+                slug = event.slug,
+            ),
+        };
+        shared::jobs::enqueue(conn, &mail).await?;
+        jobs::schedule_reminder(conn, id, date.starts_at, now).await?;
+    }
+    Ok(promoted)
+}
+
+/// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, quotes
+/// doubled; and a cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+/// or a tab or carriage return, which some spreadsheets skip before one) is prefixed with `'`
+/// (OWASP's advice against CSV injection), so a guest named `=HYPERLINK(…)` stays text.
+pub fn csv_cell(value: &str) -> String {
+    let mut cell = String::with_capacity(value.len() + 2);
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        cell.push('\'');
+    }
+    cell.push_str(value);
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell
+    }
+}
+
+/// The organiser's export of a date's bookings: a header line, then one line per booking as
+/// the attendee list orders them (CRLF line ends, as RFC 4180 and spreadsheets expect).
+pub fn attendees_csv(rows: &[Attendee]) -> String {
+    let mut out = String::from("name,email,kind,status,booked_at\r\n");
+    for a in rows {
+        let cells = [
+            csv_cell(&a.name),
+            csv_cell(&a.email),
+            csv_cell(if a.user_id.is_some() {
+                "member"
+            } else {
+                "guest"
+            }),
+            csv_cell(&a.status),
+            csv_cell(
+                &a.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +538,23 @@ mod tests {
         for junk in ["", "x", "1-2", "a-b-c", "1-2-", "-1-2-3"] {
             assert_eq!(s.verify(junk).unwrap(), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("Ann"), "Ann");
+        assert_eq!(csv_cell("Smith, Ann"), "\"Smith, Ann\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("+44 1234"), "'+44 1234");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\t=1"), "'\t=1");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\",\"a,b\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"a,b\"\")\""
+        );
+        assert_eq!(csv_cell("a=b"), "a=b");
     }
 }

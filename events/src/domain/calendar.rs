@@ -52,7 +52,8 @@ pub struct EventPage {
     pub event: Event,
     pub calendar: Option<CalendarRow>,
     pub dates: Vec<Occurrence>,
-    pub booked: Vec<i64>,
+    /// The viewer's live bookings among the dates: (date, status).
+    pub booked: Vec<(i64, String)>,
     pub can_edit: bool,
     /// Who holds a place at each listed date (organisers only).
     pub attendees: Vec<(i64, Vec<String>)>,

@@ -37,6 +37,8 @@ pub struct EventForm {
     pub end_time: String,
     pub time_zone: String,
     pub capacity: String,
+    /// `on`: each booking waits for an organiser's approval.
+    pub approval: String,
     pub status: String,
     pub visibility: String,
     pub tags: String,
@@ -327,6 +329,7 @@ impl EventForm {
             }),
             repeat_until: until,
             repeat_count: count,
+            approval_required: !self.approval.trim().is_empty(),
         };
         Ok(EventInput {
             fields,

@@ -13,7 +13,10 @@ pub mod recurrence;
 pub mod series;
 mod tickets;
 
-pub use bookings::{BookingDesk, FeedSigner};
+pub use bookings::{
+    Attendee, BookingDesk, FeedSigner, GuestForm, Placed, attendees_csv,
+    describe as bookings_describe,
+};
 pub use calendar::{Calendar, DayCell, EventPage, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE};
 pub use organise::Organiser;
 pub use tickets::{CheckIn, TicketDesk, TicketTypeForm};
@@ -50,6 +53,16 @@ pub enum EventsError {
     Full,
     #[error("this date is not open for booking")]
     NotOpen,
+    #[error("there is no such booking")]
+    NoSuchBooking,
+    #[error("too many booking requests for that address")]
+    TooMany,
+    #[error("unknown confirmation link")]
+    LinkInvalid,
+    #[error("the confirmation link has been used")]
+    LinkUsed,
+    #[error("the confirmation link has expired")]
+    LinkExpired,
     #[error("crypto: {0}")]
     Crypto(#[from] shared::crypto::CryptoError),
     #[error("job queue: {0}")]
@@ -95,6 +108,16 @@ impl From<EventsError> for AppError {
             }
             EventsError::Full => AppError::Conflict("Every place is taken.".into()),
             EventsError::NotOpen => AppError::Conflict("This date is not open for booking.".into()),
+            EventsError::NoSuchBooking => AppError::not_found("There is no such booking."),
+            EventsError::TooMany => AppError::TooManyRequests(
+                "Too many booking requests for that address: please try again later.".into(),
+            ),
+            EventsError::LinkInvalid => AppError::not_found("This confirmation link is not valid."),
+            // The confirmation routes answer these two with 410 Gone (see `routes::bookings`).
+            EventsError::LinkUsed => AppError::Conflict("This link has already been used.".into()),
+            EventsError::LinkExpired => {
+                AppError::Conflict("This link has expired: book again for a new one.".into())
+            }
             EventsError::Crypto(e) => AppError::Internal(e.to_string()),
             EventsError::Enqueue(e) => AppError::Internal(e.to_string()),
             // What a pool or database error means is decided once, in `shared`.

@@ -301,6 +301,7 @@ mod tests {
             repeat_count: None,
             series_version: 1,
             materialised_until: None,
+            approval_required: false,
         }
     }
 

@@ -57,6 +57,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(bookings::cancel),
         )
         .route(
+            "/events/{slug}/dates/{id}/guest",
+            web::post().to(bookings::guest_request),
+        )
+        .route(
+            "/events/{slug}/dates/{id}/attendees",
+            web::get().to(bookings::attendees),
+        )
+        .route(
+            "/events/{slug}/dates/{id}/attendees.csv",
+            web::get().to(bookings::attendees_csv),
+        )
+        .route(
+            "/events/{slug}/dates/{id}/bookings/{booking}/approve",
+            web::post().to(bookings::approve),
+        )
+        .route(
+            "/events/{slug}/dates/{id}/bookings/{booking}/reject",
+            web::post().to(bookings::reject),
+        )
+        .route(
             "/events/{slug}/dates/{id}/tickets",
             web::post().to(tickets::add_type),
         )
@@ -72,6 +92,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets/{secret}", web::get().to(tickets::show))
         .route("/bookings", web::get().to(bookings::mine))
         .route("/bookings/feed/reset", web::post().to(bookings::reset_feed))
+        .route(
+            "/bookings/confirm/{token}",
+            web::get().to(bookings::guest_confirm_form),
+        )
+        .route(
+            "/bookings/confirm/{token}",
+            web::post().to(bookings::guest_confirm),
+        )
         .route("/bookings/{token}/feed.ics", web::get().to(feeds::bookings));
 }
 

@@ -434,6 +434,7 @@ diesel::table! {
         repeat_count -> Nullable<Int4>,
         series_version -> Int4,
         materialised_until -> Nullable<Timestamptz>,
+        approval_required -> Bool,
     }
 }
 
@@ -486,10 +487,19 @@ diesel::table! {
     event_bookings (id) {
         id -> Int8,
         occurrence_id -> Int8,
-        user_id -> Int8,
+        user_id -> Nullable<Int8>,
         status -> Text,
         created_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
+        guest_name -> Nullable<Text>,
+        guest_email -> Nullable<Text>,
+        confirm_digest -> Nullable<Text>,
+        confirm_expires_at -> Nullable<Timestamptz>,
+        confirmed_at -> Nullable<Timestamptz>,
+        waitlisted_at -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Int8>,
+        reminded_at -> Nullable<Timestamptz>,
     }
 }
 

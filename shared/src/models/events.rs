@@ -50,6 +50,8 @@ pub struct Event {
     pub repeat_count: Option<i32>,
     pub series_version: i32,
     pub materialised_until: Option<DateTime<Utc>>,
+    /// Bookings wait (`pending`) until an organiser approves them.
+    pub approval_required: bool,
 }
 
 impl Event {

@@ -245,6 +245,7 @@ mod tests {
                 repeat_count: None,
                 series_version: 1,
                 materialised_until: None,
+                approval_required: false,
             },
         }
     }

@@ -1,5 +1,6 @@
-//! Free bookings through HTTP: eight members race for three places and exactly three get
-//! one; booking twice is one booking; a cancellation frees a place; a cancelled or past date
+//! Free bookings through HTTP: five members race for three places, exactly three get one and
+//! two wait; booking twice is one booking; a cancellation gives the place to the first waiting
+//! (who is mailed); with nobody waiting it frees a place; a cancelled or past date
 //! takes no bookings; the member's private feed lists what they booked, behind an address
 //! they can replace (the old one then stops working); account reads the same through the
 //! `Bookings` contract.
@@ -12,8 +13,8 @@ use shared::contracts::bookings::Which;
 use shared::db::schema::event_bookings;
 
 use super::{cast, create, dates_of, post};
-use crate::support::TestFleet;
-use crate::support::people::person;
+use crate::support::people::{address, person};
+use crate::support::{TestFleet, mail_sink};
 
 async fn live_bookings(t: &TestFleet) -> i64 {
     event_bookings::table
@@ -24,8 +25,43 @@ async fn live_bookings(t: &TestFleet) -> i64 {
         .unwrap()
 }
 
+/// The date's bookings with the given status, in the waitlist's order.
+pub async fn with_status(t: &TestFleet, occurrence_id: i64, status: &str) -> Vec<Option<i64>> {
+    event_bookings::table
+        .filter(event_bookings::occurrence_id.eq(occurrence_id))
+        .filter(event_bookings::status.eq(status))
+        .order((
+            event_bookings::waitlisted_at.asc(),
+            event_bookings::id.asc(),
+        ))
+        .select(event_bookings::user_id)
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap()
+}
+
+/// A member with an address of their own in the shared SMTP sink.
+pub async fn member_with_address(t: &TestFleet, who: &str) -> (i64, String) {
+    let email = address(t, who);
+    let id = federation::db::users::insert(
+        &mut t.db.conn().await,
+        &shared::models::users::NewUser {
+            username: who,
+            email: &email,
+            display_name: &format!("{who} (display)"),
+            avatar_url: None,
+            bio: "",
+            role: "member",
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    (id, email)
+}
+
 #[actix_web::test]
-async fn three_places_go_to_exactly_three_of_eight_racing_members() {
+async fn five_members_race_for_three_places_and_the_waitlist_moves_up_in_order() {
     let t = TestFleet::start().await;
     let c = cast(&t).await;
     let made = create(
@@ -44,37 +80,34 @@ async fn three_places_go_to_exactly_three_of_eight_racing_members() {
     let unbook = format!("/events/bread-class/dates/{}/unbook", date.id);
 
     let mut members = Vec::new();
-    for i in 0..8 {
-        let id = person(&t, &format!("baker{i}"), "member").await;
-        members.push((id, t.sign_in(AppName::Events, id).await));
+    for i in 0..5 {
+        let (id, email) = member_with_address(&t, &format!("baker{i}")).await;
+        members.push((id, t.sign_in(AppName::Events, id).await, email));
     }
-    let answers = join_all(members.iter().map(|(_, s)| post(&t, &book, &[], s))).await;
-    let booked = answers.iter().filter(|a| a.status == 303).count();
-    let refused: Vec<_> = answers.iter().filter(|a| a.status == 409).collect();
-    assert_eq!(
-        booked,
-        3,
+    let answers = join_all(members.iter().map(|(_, s, _)| post(&t, &book, &[], s))).await;
+    assert!(
+        answers.iter().all(|a| a.status == 303),
         "{:?}",
-        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+        answers
+            .iter()
+            .map(|a| (a.status, &a.body))
+            .collect::<Vec<_>>()
     );
-    assert_eq!(refused.len(), 5);
-    assert!(refused[0].body.contains("Every place is taken."));
+    let booked = with_status(&t, date.id, "booked").await;
+    let waiting = with_status(&t, date.id, "waitlisted").await;
+    assert_eq!(booked.len(), 3, "exactly three places");
+    assert_eq!(waiting.len(), 2, "the other two wait");
     assert_eq!(live_bookings(&t).await, 3);
     assert_eq!(dates_of(&t, "bread-class").await[0].booked, 3);
+    let session_of = |id: Option<i64>| &members.iter().find(|m| Some(m.0) == id).unwrap().1;
+    let email_of = |id: Option<i64>| members.iter().find(|m| Some(m.0) == id).unwrap().2.clone();
 
-    // Who got in sees it; who did not sees "Full"; the organiser sees who comes.
-    let winners: Vec<usize> = answers
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.status == 303)
-        .map(|(i, _)| i)
-        .collect();
-    let loser = (0..8).find(|i| !winners.contains(i)).unwrap();
+    // Who got in sees it; who waits sees that; the organiser sees who comes.
     let page = t
         .get(
             AppName::Events,
             "/events/bread-class",
-            Some(&members[winners[0]].1),
+            Some(session_of(booked[0])),
         )
         .await;
     assert!(page.body.contains("You are going"), "{}", page.body);
@@ -83,34 +116,84 @@ async fn three_places_go_to_exactly_three_of_eight_racing_members() {
         .get(
             AppName::Events,
             "/events/bread-class",
-            Some(&members[loser].1),
+            Some(session_of(waiting[0])),
         )
         .await;
-    assert!(page.body.contains(">Full<"), "{}", page.body);
+    assert!(
+        page.body.contains("You are on the waitlist"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Leave the waitlist"));
     let page = t
         .get(AppName::Events, "/events/bread-class", Some(&c.organiser))
         .await;
     assert!(page.body.contains("Going: baker"), "{}", page.body);
-    for w in &winners {
-        assert!(page.body.contains(&format!("baker{w}")), "{}", page.body);
-    }
+    let newcomer = person(&t, "latecomer", "member").await;
+    let newcomer = t.sign_in(AppName::Events, newcomer).await;
+    let page = t
+        .get(AppName::Events, "/events/bread-class", Some(&newcomer))
+        .await;
+    assert!(page.body.contains(">Full<"), "{}", page.body);
+    assert!(page.body.contains("Join the waitlist"), "{}", page.body);
 
-    // Booking again (twice at once) is still one booking.
-    let again = join_all((0..3).map(|_| post(&t, &book, &[], &members[winners[0]].1))).await;
+    // Booking again (twice at once) is still one booking, for the booked and the waiting.
+    let again = join_all((0..3).map(|_| post(&t, &book, &[], session_of(booked[0])))).await;
     assert!(again.iter().all(|a| a.status == 303));
-    assert_eq!(live_bookings(&t).await, 3);
+    let again = join_all((0..3).map(|_| post(&t, &book, &[], session_of(waiting[0])))).await;
+    assert!(again.iter().all(|a| a.status == 303));
+    assert_eq!(with_status(&t, date.id, "booked").await, booked);
+    assert_eq!(with_status(&t, date.id, "waitlisted").await, waiting);
 
-    // A cancellation frees the place for someone else.
-    let r = post(&t, &unbook, &[], &members[winners[0]].1).await;
+    // A cancellation gives the place to the first on the waitlist, in the same transaction,
+    // and tells them by mail.
+    let r = post(&t, &unbook, &[], session_of(booked[0])).await;
     assert_eq!(r.status, 303);
-    assert_eq!(dates_of(&t, "bread-class").await[0].booked, 2);
-    let r = post(&t, &book, &[], &members[loser].1).await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(live_bookings(&t).await, 3);
-    // Cancelling a place one does not hold changes nothing.
-    let r = post(&t, &unbook, &[], &members[winners[0]].1).await;
+    let now_booked = with_status(&t, date.id, "booked").await;
+    assert_eq!(now_booked.len(), 3);
+    assert!(now_booked.contains(&waiting[0]), "the first waiting got it");
+    assert!(!now_booked.contains(&booked[0]));
+    assert_eq!(
+        with_status(&t, date.id, "waitlisted").await,
+        vec![waiting[1]]
+    );
+    assert_eq!(dates_of(&t, "bread-class").await[0].booked, 3);
+    let mail = mail_sink()
+        .wait_for(&email_of(waiting[0]), 1)
+        .await
+        .expect("the promoted member is mailed");
+    assert_eq!(mail.subject(), Some("A place for you: Bread class"));
+    assert!(
+        mail.body().contains("/events/bread-class"),
+        "{}",
+        mail.body()
+    );
+    assert_eq!(mail_sink().count(&email_of(waiting[1])), 0);
+    let page = t
+        .get(
+            AppName::Events,
+            "/events/bread-class",
+            Some(session_of(waiting[0])),
+        )
+        .await;
+    assert!(page.body.contains("You are going"), "{}", page.body);
+
+    // Leaving the waitlist frees no place; cancelling a place one does not hold changes nothing.
+    let r = post(&t, &unbook, &[], session_of(waiting[1])).await;
+    assert_eq!(r.status, 303);
+    assert!(with_status(&t, date.id, "waitlisted").await.is_empty());
+    let r = post(&t, &unbook, &[], session_of(booked[0])).await;
     assert_eq!(r.status, 303);
     assert_eq!(dates_of(&t, "bread-class").await[0].booked, 3);
+    assert_eq!(live_bookings(&t).await, 3);
+
+    // A place given back with nobody waiting is free for the next one to book.
+    let r = post(&t, &unbook, &[], session_of(booked[1])).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(dates_of(&t, "bread-class").await[0].booked, 2);
+    let r = post(&t, &book, &[], &newcomer).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(live_bookings(&t).await, 3);
 
     // Without a session: refused, nothing changes.
     let anonymous = t

@@ -2,6 +2,7 @@
 //! summer-time change, iCal feeds read by a third-party library, bookings under a race, and
 //! the widgets other apps embed.
 
+mod booking_flow;
 mod bookings;
 mod embed;
 mod embed_browser;
