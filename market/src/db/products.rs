@@ -34,7 +34,7 @@ pub async fn search_settings(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 
 /// What the market home lists: active products, narrowed by stall, tag, text, stock and
 /// price (minor units, inclusive).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub struct Filter {
     pub stall_id: Option<i64>,
     pub tag: Option<String>,

@@ -1,14 +1,20 @@
-//! `/`: the market home: stalls, tag filters, search, and the products that match.
+//! `/`: the market home: stalls, tag filters, search, and the products that match. Each
+//! answer is kept in this process for the current generation of the market's content (one
+//! Redis read tells it; every change through the market's forms bumps it).
+
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::page::Pagination;
 use shared::infrastructure::sso::CurrentUser;
-use shared::{AppContext, AppError, PageRequest};
+use shared::{AppContext, AppError, AppName, PageRequest};
 
 use crate::db::products::Filter;
 use crate::domain::Market;
 use crate::domain::form::minor_units;
+use crate::page_cache::PAGES_KIND;
+use crate::state::MarketState;
 use crate::views::{self, Filters, HomePage};
 
 const PER_PAGE: u32 = 24;
@@ -61,12 +67,34 @@ pub async fn index(
         min_price: bound(&query.min, "lowest")?,
         max_price: bound(&query.max, "highest")?,
     };
-    // Counted first so a page past the end is a 404 before the list is read.
-    let total = market.count(&filter).await?;
+    // The answer of this generation of the market's content, if this process has it.
+    let state = ctx.state::<MarketState>();
+    let key = (filter.clone(), query.page);
+    let (_, generations) = ctx
+        .fragments()
+        .fetch_with_generations(&[], &[(AppName::Market, PAGES_KIND)], None)
+        .await;
+    let generation = generations.first().copied().flatten();
+    let cached = state
+        .as_ref()
+        .and_then(|s| s.searches.get(&key, generation));
+    let answer = match cached {
+        Some(answer) => answer,
+        None => {
+            // Counted first so a page past the end is a 404 before the list is read.
+            let total = market.count(&filter).await?;
+            let pagination = Pagination::new(query.page, PER_PAGE, total)?;
+            let home = market
+                .home(&filter, total, pagination.limit(), pagination.offset())
+                .await?;
+            match &state {
+                Some(s) => s.searches.put(key, generation, (total, home)),
+                None => Arc::new((total, home)),
+            }
+        }
+    };
+    let (total, home) = (answer.0, &answer.1);
     let pagination = Pagination::new(query.page, PER_PAGE, total)?;
-    let home = market
-        .home(&filter, total, pagination.limit(), pagination.offset())
-        .await?;
     let filters = Filters {
         stall: query.stall.trim().to_owned(),
         tag: query.tag.trim().to_owned(),
@@ -76,7 +104,7 @@ pub async fn index(
         max: query.max.trim().to_owned(),
     };
     let view = HomePage::new(
-        &home,
+        home,
         filters,
         pagination,
         user.as_ref().is_some_and(CurrentUser::is_admin),

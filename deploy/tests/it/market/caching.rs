@@ -1,8 +1,9 @@
 //! What the market's anonymous visitors and the fleet's other apps see stays current: product
-//! and stall pages come from the page cache (a miss, then hits) and every change made through
-//! the market's forms purges them, and the `featured` and `stall-card` fragments other apps
-//! embed (fetched here through the blog's fragment client, which caches them for a minute
-//! unless purged) follow each change at once. Signed-in views are never cached.
+//! and stall pages come from the page cache (a miss, then hits), searches from the process's
+//! copy of their answers, and every change made through the market's forms outdates them;
+//! the `featured` and `stall-card` fragments other apps embed (fetched here through the blog's
+//! fragment client, which caches them for a minute unless purged) follow each change at once.
+//! Signed-in views are never cached.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -105,13 +106,22 @@ async fn cached_pages_and_market_fragments_follow_every_change() {
         card
     );
 
-    // The owner renames the product: its page, the stall's page and `featured` follow.
+    // Searches answer from this process's copy of their answer until something changes.
+    let searched = async |q: &str| anonymous(&format!("/?q={q}")).await.body;
+    assert!(searched("fell").await.contains("Fell hat"));
+    assert!(searched("fell").await.contains("1 product<"));
+    assert!(searched("herdwick").await.contains("Nothing matches."));
+
+    // The owner renames the product: its page, the stall's page, searches and `featured`
+    // follow.
     post(
         "/products/fell-hat",
         &product("Herdwick hat", "active"),
         &owner_s,
     )
     .await;
+    assert!(searched("herdwick").await.contains("Herdwick hat"));
+    assert!(!searched("fell").await.contains("hat</a>"));
     let renamed = anonymous("/products/fell-hat").await;
     assert_eq!(cache_header(&renamed), Some("MISS"));
     assert!(renamed.body.contains("Herdwick hat"), "{}", renamed.body);
