@@ -7,7 +7,9 @@
 //!   served as a static file by nginx (the ceiling);
 //!
 //! and each page rendered on every request (a session-cookie name with a random value, so no
-//! page cache answers for the page itself):
+//! page cache answers for the page itself; the home page and the search repeat one query, so
+//! after the first request their answer comes from the market's copy for the content's
+//! generation, and what is measured is mostly rendering):
 //! - the market home (first page of 10,000 products with its facet counts),
 //! - a search (`q=quince`, ranked full text plus trigram similarity, facets),
 //! - a product page (variants, images, JSON-LD).
