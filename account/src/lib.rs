@@ -23,10 +23,11 @@
 //!   (`shared::infrastructure::mail::SendMail`), run by federation's job runner.
 //! - `fragments.rs`: `user-menu` and `newsletter-subscribe`.
 //!
-//! No `consumers.rs` (no bus events) yet.
+//! - `account_deletion.rs`: the bus consumer applying `AccountDeleted` (subscriptions removed).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod account_deletion;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -48,6 +49,7 @@ pub static APP: AppSpec = AppSpec {
     start: state::start,
     jobs: jobs::registry,
     config_variables: config::VARIABLES,
+    background,
     actor: shared::infrastructure::app::ActorProfile {
         kind: "Service",
         summary: "Members' accounts and newsletters.",
@@ -57,4 +59,9 @@ pub static APP: AppSpec = AppSpec {
 
 fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
+}
+
+/// The bus consumer that applies account deletions to subscriptions.
+fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
+    vec![account_deletion::consume(ctx)]
 }

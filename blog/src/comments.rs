@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use shared::activitypub::bus::{self, Subscriptions};
 use shared::activitypub::sanitize;
-use shared::contracts::events::{BusEvent, Reply, ReplyDeleted, ReplyUpdated};
+use shared::contracts::events::{AccountDeleted, BusEvent, Reply, ReplyDeleted, ReplyUpdated};
 use shared::models::blog::NewComment;
 use shared::{AppContext, AppError};
 
@@ -25,6 +25,11 @@ pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
         }),
         (ReplyDeleted::KIND, |ctx, e| {
             async move { reply_deleted(ctx, bus::decode(e)?).await }.boxed_local()
+        }),
+        // The blog's one bus consumer also applies account deletions (`account_deletion`).
+        (AccountDeleted::KIND, |ctx, e| {
+            async move { crate::account_deletion::account_deleted(ctx, bus::decode(e)?).await }
+                .boxed_local()
         }),
     ],
 };

@@ -2,6 +2,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod account_deletion;
 mod comments;
 pub mod content;
 pub mod db;

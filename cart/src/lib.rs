@@ -11,6 +11,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod account_deletion;
 mod config;
 pub mod db;
 mod domain;
@@ -38,7 +39,7 @@ pub static APP: AppSpec = AppSpec {
     fragments: fragments::configure,
     on_sign_in: merge_on_sign_in,
     jobs: jobs::registry,
-    background: jobs::start_reconciling,
+    background,
     start: state::start,
     config_variables: config::VARIABLES,
     // Market pages post "add to cart" here.
@@ -49,6 +50,13 @@ pub static APP: AppSpec = AppSpec {
     },
     ..AppSpec::new(AppName::Cart, &TEMPLATES)
 };
+
+/// Payment reconciliation, and the bus consumer that applies account deletions.
+fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
+    let mut tasks = jobs::start_reconciling(ctx);
+    tasks.push(account_deletion::consume(ctx));
+    tasks
+}
 
 /// Signing in adopts the visitor's anonymous cart: its lines are added to the member's cart
 /// (quantities summed, capped), and the anonymous cart goes. A member's cart frozen in

@@ -11,14 +11,14 @@ use shared::AppName;
 /// Connections `app` opens outside its pool: one `LISTEN` connection per queue worker
 /// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor, the
 /// delivery worker and the header's unread-count follower; blog: the event-bus consumer for
-/// comments; events: the event-bus consumer that issues and voids tickets; and every app with
-/// job types its
-/// `shared::jobs` runner. A fleet test counts them live.
+/// comments (and account deletions); events: the event-bus consumer that issues and voids
+/// tickets (and applies account deletions); market, cart and account: the event-bus consumer
+/// that applies account deletions; and every app with job types its `shared::jobs` runner. A
+/// fleet test counts them live.
 pub fn dedicated_connections(app: AppName) -> u32 {
     let queue_workers = match app {
         AppName::Federation => 3,
-        AppName::Blog | AppName::Events => 1,
-        AppName::Market | AppName::Cart | AppName::Account => 0,
+        AppName::Blog | AppName::Events | AppName::Market | AppName::Cart | AppName::Account => 1,
     };
     let job_runner = !(crate::fleet::spec(app).jobs)().is_empty();
     queue_workers + u32::from(job_runner)
@@ -72,11 +72,11 @@ mod tests {
             .collect();
         let peak = peak_connections(&services);
         // Dedicated: federation's two queue workers, its header's unread-count follower and
-        // its job runner, the blog's bus consumer
-        // and job runner, and the job runners of the market (expired stock reservations, bulk
-        // imports), the cart (checkout expiry, payment checks, receipts), events (occurrences
-        // ahead; its bus consumer issues tickets) and account (campaign sends).
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 1 + 1 + 2 + 1) + 1);
+        // its job runner; every other app's bus consumer (comments, tickets, and account
+        // deletions everywhere) and job runner: the market (expired stock reservations, bulk
+        // imports), the cart (checkout expiry, payment checks, receipts), the blog, events
+        // (occurrences ahead) and account (campaign sends).
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 2 + 2 + 2 + 2) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));

@@ -5,7 +5,7 @@
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use shared::activitypub::bus::{self, Subscriptions};
-use shared::contracts::events::{BusEvent, OrderPaid, OrderRefunded};
+use shared::contracts::events::{AccountDeleted, BusEvent, OrderPaid, OrderRefunded};
 use shared::{AppContext, AppError};
 
 use crate::domain::TicketDesk;
@@ -18,6 +18,11 @@ pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
         }),
         (OrderRefunded::KIND, |ctx, e| {
             async move { refunded(ctx, bus::decode(e)?).await }.boxed_local()
+        }),
+        // Account deletions too (`account_deletion`), so the app keeps one bus connection.
+        (AccountDeleted::KIND, |ctx, e| {
+            async move { crate::account_deletion::account_deleted(ctx, bus::decode(e)?).await }
+                .boxed_local()
         }),
     ],
 };

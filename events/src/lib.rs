@@ -40,6 +40,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod account_deletion;
 mod consumers;
 pub mod db;
 pub mod domain;

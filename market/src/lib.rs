@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod account_deletion;
 pub mod db;
 pub mod domain;
 mod fragments;
@@ -41,6 +42,10 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
 }
 
+/// The page cache following purges, and the bus consumer that applies account deletions.
 fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
-    vec![Box::pin(page_cache::follow_generations(ctx.clone()))]
+    vec![
+        Box::pin(page_cache::follow_generations(ctx.clone())),
+        account_deletion::consume(ctx),
+    ]
 }

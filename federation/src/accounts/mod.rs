@@ -1,5 +1,5 @@
 //! Accounts: sign-up (with e-mail confirmation), sign-in (with an optional TOTP second factor),
-//! sign-out, passwords and resets, profiles.
+//! sign-out, passwords and resets, profiles, deleting the account (`deletion`).
 //!
 //! - `domain/`: the rules, as the [`domain::Accounts`] service and its error enum (mapped to
 //!   `AppError` once).
@@ -10,6 +10,7 @@
 //!   `crate::jobs`.
 
 pub mod confirmation;
+pub mod deletion;
 pub mod domain;
 pub mod hashers;
 pub mod passwords;

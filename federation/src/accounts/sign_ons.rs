@@ -17,6 +17,11 @@ fn key(redis: &Redis, user_id: i64) -> String {
     redis.key(format!("user-sign-ons:{user_id}"))
 }
 
+/// The Redis set of a member's sign-on session ids (account deletion reads and drops it).
+pub(crate) fn index_key(redis: &Redis, user_id: i64) -> String {
+    key(redis, user_id)
+}
+
 /// Records that `sid` is one of `user_id`'s sign-on sessions (at every sign-in).
 pub async fn remember(redis: &Redis, user_id: i64, sid: &str) -> redis::RedisResult<()> {
     let mut conn = redis.conn();

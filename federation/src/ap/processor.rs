@@ -156,5 +156,10 @@ async fn fan_out(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> 
     let mut conn = ctx.conn().await?;
     let queued = deliveries::queue_deliveries(&mut conn, activity.id, &inboxes).await?;
     tracing::debug!(activity = %activity.activity_id, queued, "deliveries queued");
+    // A deleted account's `Delete` of its own actor: its followers have been addressed, and
+    // are forgotten now (see `accounts::deletion`).
+    if activity.kind == "Delete" && id_of(&payload["object"]) == Some(activity.actor.as_str()) {
+        crate::db::account_deletion::forget_followers(&mut conn, &activity.actor).await?;
+    }
     Ok(())
 }

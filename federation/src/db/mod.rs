@@ -3,6 +3,7 @@
 //! queries shared code or other apps run (the inbox, outbox, event bus, key store, actor
 //! collections and metrics in `shared::activitypub::store`).
 
+pub mod account_deletion;
 pub mod activities;
 pub mod blocks;
 pub mod deliveries;

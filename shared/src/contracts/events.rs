@@ -9,7 +9,6 @@
 //!
 //! Every event follows the same pattern: a struct here, `impl BusEvent` with its `KIND`,
 //! `bus::publish` in the producer's transaction and a handler decoding it with `bus::decode`.
-//! Events to come (`AccountDeleted`) will too.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -131,6 +130,23 @@ pub struct OrderRefunded {
 
 impl BusEvent for OrderRefunded {
     const KIND: &'static str = "OrderRefunded";
+}
+
+/// A member deleted their account (federation publishes it in the transaction that anonymises
+/// the `users` row, so once per account). Each app that holds rows of the member applies its
+/// policy to them (see the README's "Deleting an account"); handlers are idempotent. The event
+/// names no personal data beyond the ids: the address and name are gone by the time it is read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDeleted {
+    pub user_id: i64,
+    /// The member's `Person` actor id (what their comments and posts are attributed to).
+    pub actor: String,
+    pub deleted_at: DateTime<Utc>,
+}
+
+impl BusEvent for AccountDeleted {
+    const KIND: &'static str = "AccountDeleted";
 }
 
 #[cfg(test)]

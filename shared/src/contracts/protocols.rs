@@ -35,6 +35,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 /// Users and their roles (federation owns them).
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
+    /// The account `id` if it may act: `None` when it is unknown, disabled or deleted (so a
+    /// session naming a deleted member is refused by `CurrentUser` in every app).
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>>;
     /// How many accounts there are (NodeInfo's `usage.users.total`).
     async fn member_count(&self) -> ServiceResult<i64>;

@@ -617,12 +617,15 @@ impl CurrentUser {
 
 /// Redirects to sign in, coming back to the current page.
 pub fn sign_in_redirect(req: &HttpRequest) -> HttpResponse {
+    see_other(sign_in_location(req)).finish()
+}
+
+fn sign_in_location(req: &HttpRequest) -> String {
     let here = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let location = format!(
+    format!(
         "/auth/login?{}",
         serde_urlencoded::to_string([("return_to", here)]).unwrap_or_default()
-    );
-    see_other(location).finish()
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -661,25 +664,27 @@ impl FromRequest for CurrentUser {
                 session.and_then(|s| s.data.user_id.map(|id| (id, s.data.csrf)))
             else {
                 if req.method() == actix_web::http::Method::GET {
-                    let here = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-                    let location = format!(
-                        "/auth/login?{}",
-                        serde_urlencoded::to_string([("return_to", here)]).unwrap_or_default()
-                    );
-                    return Err(AuthRequired::SignIn(location));
+                    return Err(AuthRequired::SignIn(sign_in_location(&req)));
                 }
                 return Err(AuthRequired::Other(AppError::Unauthorized));
             };
             let ctx = req
                 .app_data::<web::Data<AppContext>>()
                 .ok_or_else(|| AppError::internal("no app context"))?;
-            let user: UserDto = ctx
+            // First: the account must still be live. A session of a deleted or disabled member
+            // (one whose sign-on revocation never reached this app, say) is refused like none.
+            let Some(user): Option<UserDto> = ctx
                 .registry()
                 .users
                 .user(user_id)
                 .await
                 .map_err(AppError::from)?
-                .ok_or(AppError::Unauthorized)?;
+            else {
+                if req.method() == actix_web::http::Method::GET {
+                    return Err(AuthRequired::SignIn(sign_in_location(&req)));
+                }
+                return Err(AuthRequired::Other(AppError::Unauthorized));
+            };
             Ok(CurrentUser {
                 id: user.id,
                 username: user.username,

@@ -44,6 +44,18 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
         .optional()
 }
 
+/// A user who may act: not disabled (what a session's user id must still name). A deleted
+/// account is disabled too (see federation's `accounts::deletion`).
+pub async fn active_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .filter(users::disabled_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 pub async fn by_username(
     conn: &mut AsyncPgConnection,
     username: &str,

@@ -7,6 +7,7 @@
 //! address up in a job, after the answer). Usernames are public (profiles live at `/@name`), so
 //! a taken one may be said.
 
+mod deletion;
 mod password;
 mod profile;
 mod second_factor;
@@ -88,6 +89,8 @@ pub enum AccountsError {
     ReauthNeeded,
     #[error("Your password (or the code) is not right.")]
     NotProven,
+    #[error("Type your username exactly as shown to confirm.")]
+    WrongConfirmation,
     #[error("Start setting up the authenticator first (with your password).")]
     NoPendingTotp,
     #[error("That code is not right. Check your authenticator app's clock and try again.")]
@@ -143,6 +146,7 @@ impl From<AccountsError> for AppError {
             | E::BioTooLong
             | E::BadAvatar
             | E::NoPendingTotp
+            | E::WrongConfirmation
             | E::WrongTotpCode) => AppError::bad_request(e.to_string()),
             // Proving it is you again before touching the second factor.
             e @ (E::ReauthNeeded | E::NotProven | E::TooManyAttempts) => {

@@ -37,7 +37,7 @@ impl Accounts<'_> {
     /// Checks what a member typed to prove it is them (their password, or a current code from
     /// the authenticator they have on); rate-limited like sign-in, so a stolen session cannot
     /// guess the password here.
-    async fn reauthenticate(
+    pub(super) async fn reauthenticate(
         &self,
         ip: &str,
         user_id: i64,

@@ -2,6 +2,7 @@
 //! [`Accounts`](super::domain::Accounts), render the page. Every page carries the protective
 //! headers (no framing, no referrer, no store).
 
+mod deletion;
 mod login;
 mod profile;
 mod reset;
@@ -47,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/account/profile", web::get().to(profile::form))
         .route("/account/profile", web::post().to(profile::update))
+        .route("/account/delete", web::get().to(deletion::form))
+        .route("/account/delete", web::post().to(deletion::submit))
         .route("/account/security", web::get().to(security::show))
         .route(
             "/account/security/totp/start",
