@@ -11,15 +11,16 @@ use shared::testing::TestSession;
 use crate::support::people::member;
 use crate::support::{Page, TestFleet, page};
 
-async fn sql(t: &TestFleet, q: &str) {
+pub(super) async fn sql(t: &TestFleet, q: &str) {
     diesel::sql_query(q)
         .execute(&mut t.db.conn().await)
         .await
         .unwrap_or_else(|e| panic!("{q}: {e}"));
 }
 
-/// Rows in every owning app for `name` (titles carry the name, so a leak shows).
-async fn rows_everywhere(t: &TestFleet, name: &str, id: i64, actor: &str) {
+/// Rows in every owning app for `name` (titles carry the name, so a leak shows). Also used by
+/// `deletion`.
+pub(super) async fn rows_everywhere(t: &TestFleet, name: &str, id: i64, actor: &str) {
     let upper = name.to_uppercase();
     let reference = reference(name);
     for q in [
@@ -136,7 +137,7 @@ async fn rows_everywhere(t: &TestFleet, name: &str, id: i64, actor: &str) {
 }
 
 /// `RA-` and twelve characters, after the member.
-fn reference(name: &str) -> String {
+pub(super) fn reference(name: &str) -> String {
     let padded: String = format!("{:0<12}", name.to_uppercase());
     format!("RA-{}", &padded[..12])
 }

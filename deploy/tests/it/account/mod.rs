@@ -1,9 +1,10 @@
 //! Account: newsletters (double opt-in through the real mail, preferences, one-click
 //! unsubscribe), DKIM-signed mail, campaigns (editor, sending, archive), the dashboard's
-//! orders, and a member's data export.
+//! orders, a member's data export and deleting an account.
 
 mod campaigns;
 mod data_export;
+mod deletion;
 pub mod dkim;
 mod newsletters;
 mod orders;
