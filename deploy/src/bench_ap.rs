@@ -134,7 +134,7 @@ fn openssl_speed() -> Option<f64> {
         .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
 }
 
-async fn inbox_figures(fleet: &mut Fleet, database_url: &str) -> anyhow::Result<()> {
+pub(crate) async fn inbox_figures(fleet: &mut Fleet, database_url: &str) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(database_url).await?;
     // A remote actor whose key the inbox already knows (steady state: keys are cached).
     let remote = "http://peer.localhost:9/actor";

@@ -40,6 +40,8 @@ DEVELOPMENT:
     bench cart     checkouts/s (order, snapshot, reservation, SumUp create) and webhooks
                    verified and applied/s, against the local SumUp simulator (-c in flight,
                    -d seconds of checkouts; use --release)
+    bench social   a member's home timeline (500 followed actors, 50,000 posts) rendered,
+                   and signed Creates verified and stored/s (same flags; use --release)
     serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
@@ -85,6 +87,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("market") => {
             crate::bench_market::run(bench_options(&args[2..])?).await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("social") => {
+            crate::bench_social::run(bench_options(&args[2..])?).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("blog") => {
             crate::bench_blog::run(bench_options(&args[2..])?).await

@@ -9,6 +9,7 @@ pub mod bench_blog;
 pub mod bench_cart;
 pub mod bench_jobs;
 pub mod bench_market;
+pub mod bench_social;
 pub mod bench_sso;
 pub mod capacity;
 pub mod cli;
