@@ -1,8 +1,8 @@
 //! Account's bus consumer: `AccountDeleted`. The member's newsletter subscriptions are removed
 //! with everything hanging off them: for each subscriber row linked to the member, in this
 //! order and explicitly (not by the `ON DELETE CASCADE`s below them): pending confirmations,
-//! campaign recipient rows (a campaign being sent skips them from now on), subscriptions, the
-//! subscriber. Campaigns the member wrote as an editor stay, no longer naming them
+//! campaign recipient rows (a campaign being sent skips them from now on), bounces reported
+//! against the address, subscriptions, the subscriber. Campaigns the member wrote as an editor stay, no longer naming them
 //! (`created_by` cleared). One transaction; idempotent (a second run finds nothing).
 
 use diesel::prelude::*;
@@ -14,8 +14,8 @@ use shared::activitypub::bus::{self, Subscriptions};
 use shared::activitypub::store::Activity;
 use shared::contracts::events::{AccountDeleted, BusEvent};
 use shared::db::schema::{
-    newsletter_campaign_recipients, newsletter_campaigns, newsletter_confirmations,
-    newsletter_subscribers, newsletter_subscriptions,
+    newsletter_bounces, newsletter_campaign_recipients, newsletter_campaigns,
+    newsletter_confirmations, newsletter_subscribers, newsletter_subscriptions,
 };
 use shared::{AppContext, AppError};
 
@@ -56,6 +56,12 @@ pub async fn account_deleted(ctx: &AppContext, event: AccountDeleted) -> Result<
             diesel::delete(
                 newsletter_campaign_recipients::table
                     .filter(newsletter_campaign_recipients::subscriber_id.eq_any(&subscribers)),
+            )
+            .execute(conn)
+            .await?;
+            diesel::delete(
+                newsletter_bounces::table
+                    .filter(newsletter_bounces::subscriber_id.eq_any(&subscribers)),
             )
             .execute(conn)
             .await?;

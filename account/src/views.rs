@@ -226,6 +226,7 @@ pub struct CampaignView<'a> {
     pub finished_at: Option<String>,
     pub paused_reason: Option<&'a str>,
     pub counts: &'a crate::db::recipients::Counts,
+    pub bounces: &'a crate::db::bounces::Counts,
 }
 
 impl<'a> From<&'a crate::domain::campaigns::CampaignState> for CampaignView<'a> {
@@ -243,6 +244,7 @@ impl<'a> From<&'a crate::domain::campaigns::CampaignState> for CampaignView<'a> 
             finished_at: c.finished_at.map(|t| t.to_rfc3339()),
             paused_reason: c.paused_reason.as_deref(),
             counts: &s.counts,
+            bounces: &s.bounces,
         }
     }
 }
@@ -252,6 +254,8 @@ impl<'a> From<&'a crate::domain::campaigns::CampaignState> for CampaignView<'a> 
 pub struct CampaignsPage<'a> {
     pub campaigns: Vec<CampaignView<'a>>,
     pub lists: Vec<ListView<'a>>,
+    /// Addresses with the latest bounces (and whether they are blocklisted).
+    pub bounced: &'a [crate::db::bounces::Bounced],
 }
 
 /// `campaign.html`: one campaign's editor, preview and sending.

@@ -2,6 +2,7 @@
 //! newsletter tables, so the writes live here; `shared::models::account` keeps the row types
 //! and the read other apps need (a member's subscriptions).
 
+pub mod bounces;
 pub mod campaigns;
 pub mod confirmations;
 pub mod members;

@@ -6,7 +6,8 @@ use diesel::sql_types::{BigInt, Int4, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::newsletter_campaign_recipients as recipients;
 
-/// Adds every confirmed subscriber of the list (once: a second call adds only newcomers).
+/// Adds every confirmed subscriber of the list that is not blocklisted (once: a second call
+/// adds only newcomers).
 pub async fn materialize(
     conn: &mut AsyncPgConnection,
     campaign_id: i64,
@@ -15,6 +16,7 @@ pub async fn materialize(
     diesel::sql_query(
         "INSERT INTO newsletter_campaign_recipients (campaign_id, subscriber_id, subscription_id) \
          SELECT $1, s.subscriber_id, s.id FROM newsletter_subscriptions s \
+         JOIN newsletter_subscribers sb ON sb.id = s.subscriber_id AND sb.blocklisted_at IS NULL \
          WHERE s.newsletter_id = $2 AND s.status = 'confirmed' \
          ORDER BY s.id \
          ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
@@ -34,7 +36,8 @@ pub struct Claimed {
     pub subscription_id: i64,
     #[diesel(sql_type = Text)]
     pub email: String,
-    /// The subscription's status now (an unsubscribe since the start means no mail).
+    /// The subscription's status now (an unsubscribe since the start means no mail), or
+    /// `blocklisted` when the address bounced or complained since.
     #[diesel(sql_type = Text)]
     pub subscription_status: String,
     #[diesel(sql_type = Int4)]
@@ -47,7 +50,9 @@ pub async fn claim_next(
     campaign_id: i64,
 ) -> QueryResult<Option<Claimed>> {
     let rows: Vec<Claimed> = diesel::sql_query(
-        "SELECT r.id, r.subscription_id, s.email, sub.status AS subscription_status, r.attempts \
+        "SELECT r.id, r.subscription_id, s.email, \
+         CASE WHEN s.blocklisted_at IS NULL THEN sub.status ELSE 'blocklisted' END \
+           AS subscription_status, r.attempts \
          FROM newsletter_campaign_recipients r \
          JOIN newsletter_subscribers s ON s.id = r.subscriber_id \
          JOIN newsletter_subscriptions sub ON sub.id = r.subscription_id \

@@ -26,7 +26,7 @@ pub async fn find_or_create(
         "INSERT INTO newsletter_subscribers (email, user_id) VALUES ($1, $2) \
          ON CONFLICT (lower(email)) DO UPDATE \
          SET user_id = COALESCE(EXCLUDED.user_id, newsletter_subscribers.user_id) \
-         RETURNING id, email, user_id, created_at",
+         RETURNING id, email, user_id, created_at, blocklisted_at",
     )
     .bind::<diesel::sql_types::Text, _>(email)
     .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user_id)
@@ -45,6 +45,8 @@ struct SubscriberRow {
     user_id: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     created_at: chrono::DateTime<chrono::Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    blocklisted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<SubscriberRow> for Subscriber {
@@ -54,6 +56,7 @@ impl From<SubscriberRow> for Subscriber {
             email: r.email,
             user_id: r.user_id,
             created_at: r.created_at,
+            blocklisted_at: r.blocklisted_at,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use shared::db::schema::{newsletter_subscriptions, newsletters};
+use shared::db::schema::{newsletter_subscribers, newsletter_subscriptions, newsletters};
 use shared::models::account::{Newsletter, Subscription};
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Subscription>> {
@@ -40,15 +40,24 @@ pub async fn find_or_create_locked(
         .await
 }
 
-/// Confirms a subscription (the time is kept as the subscriber's consent).
-pub async fn confirm(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
-    diesel::update(newsletter_subscriptions::table.find(id))
-        .set((
-            newsletter_subscriptions::status.eq("confirmed"),
-            newsletter_subscriptions::confirmed_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await
+/// Confirms a subscription (the time is kept as the subscriber's consent). Refused (`false`)
+/// when the address is blocklisted: bounces and complaints are undone by no form or link.
+pub async fn confirm(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> {
+    let blocklisted = newsletter_subscribers::table
+        .filter(newsletter_subscribers::id.eq(newsletter_subscriptions::subscriber_id))
+        .filter(newsletter_subscribers::blocklisted_at.is_not_null());
+    diesel::update(
+        newsletter_subscriptions::table
+            .find(id)
+            .filter(diesel::dsl::not(diesel::dsl::exists(blocklisted))),
+    )
+    .set((
+        newsletter_subscriptions::status.eq("confirmed"),
+        newsletter_subscriptions::confirmed_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await
+    .map(|n| n > 0)
 }
 
 /// Back to `unconfirmed` (an unsubscribed address asking again, on a double opt-in list).

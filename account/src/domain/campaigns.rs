@@ -39,6 +39,8 @@ pub struct CampaignState {
     pub campaign: Campaign,
     pub newsletter: Newsletter,
     pub counts: Counts,
+    /// Bounces and complaints reported against it.
+    pub bounces: db::bounces::Counts,
 }
 
 pub struct Campaigns<'a> {
@@ -66,10 +68,12 @@ impl<'a> Campaigns<'a> {
                 continue;
             };
             let counts = db::recipients::counts(&mut conn, campaign.id).await?;
+            let bounces = db::bounces::counts_of_campaign(&mut conn, campaign.id).await?;
             out.push(CampaignState {
                 newsletter: newsletter.clone(),
                 campaign,
                 counts,
+                bounces,
             });
         }
         Ok(out)
@@ -84,11 +88,19 @@ impl<'a> Campaigns<'a> {
             .await?
             .ok_or(NewsletterError::NoSuchCampaign)?;
         let counts = db::recipients::counts(&mut conn, id).await?;
+        let bounces = db::bounces::counts_of_campaign(&mut conn, id).await?;
         Ok(CampaignState {
             campaign,
             newsletter,
             counts,
+            bounces,
         })
+    }
+
+    /// The addresses with the latest bounces, their counts and whether mail to them stopped.
+    pub async fn bounced(&self, limit: i64) -> Result<Vec<db::bounces::Bounced>, NewsletterError> {
+        let mut conn = self.pool.get().await?;
+        Ok(db::bounces::bounced_subscribers(&mut conn, limit).await?)
     }
 
     /// Checks a form and renders its Markdown: the list's id and the safe HTML.

@@ -2,6 +2,7 @@
 //! the subscribe form's rate limit, and the errors, turned into responses in exactly one place
 //! (below).
 
+pub mod bounces;
 pub mod campaign_mail;
 pub mod campaigns;
 pub mod links;
@@ -53,6 +54,16 @@ pub enum NewsletterError {
     CampaignWrongState,
     #[error("{0}")]
     BadCampaign(String),
+    #[error(
+        "Mail to this address has stopped because it bounced or was reported as spam; it cannot be subscribed again."
+    )]
+    Blocklisted,
+    #[error("The bounce webhook is not configured.")]
+    BouncesOff,
+    #[error("The bounce report is not signed with the webhook's secret.")]
+    BounceUnauthorized,
+    #[error("{0}")]
+    BadBounce(String),
     /// Everything the shared layers already know how to answer (database, Redis, templates).
     #[error(transparent)]
     App(#[from] AppError),
@@ -64,15 +75,18 @@ impl NewsletterError {
             NewsletterError::NoSuchNewsletter
             | NewsletterError::UnknownConfirmation
             | NewsletterError::BadLink
-            | NewsletterError::NoSuchCampaign => StatusCode::NOT_FOUND,
+            | NewsletterError::NoSuchCampaign
+            | NewsletterError::BouncesOff => StatusCode::NOT_FOUND,
+            NewsletterError::BounceUnauthorized => StatusCode::UNAUTHORIZED,
             NewsletterError::NoAddress
             | NewsletterError::BadAddress
             | NewsletterError::NotOneClick
-            | NewsletterError::BadCampaign(_) => StatusCode::BAD_REQUEST,
+            | NewsletterError::BadCampaign(_)
+            | NewsletterError::BadBounce(_) => StatusCode::BAD_REQUEST,
             NewsletterError::NotEditor => StatusCode::FORBIDDEN,
-            NewsletterError::CampaignNotEditable | NewsletterError::CampaignWrongState => {
-                StatusCode::CONFLICT
-            }
+            NewsletterError::CampaignNotEditable
+            | NewsletterError::CampaignWrongState
+            | NewsletterError::Blocklisted => StatusCode::CONFLICT,
             // The link was good once: it is gone, not wrong.
             NewsletterError::ConfirmationExpired | NewsletterError::ConfirmationUsed => {
                 StatusCode::GONE
@@ -97,7 +111,15 @@ impl ResponseError for NewsletterError {
         if let NewsletterError::App(e) = self {
             return e.error_response();
         }
-        message_response(self.status_code(), self.to_string())
+        let mut res = message_response(self.status_code(), self.to_string());
+        if matches!(self, NewsletterError::BounceUnauthorized) {
+            // Senders configured like listmonk's (HTTP Basic) learn the scheme here.
+            res.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Basic realm=\"bounces\""),
+            );
+        }
+        res
     }
 }
 
@@ -153,6 +175,10 @@ mod tests {
             (NewsletterError::CampaignNotEditable, 409),
             (NewsletterError::CampaignWrongState, 409),
             (NewsletterError::BadCampaign("x".into()), 400),
+            (NewsletterError::Blocklisted, 409),
+            (NewsletterError::BouncesOff, 404),
+            (NewsletterError::BounceUnauthorized, 401),
+            (NewsletterError::BadBounce("x".into()), 400),
         ] {
             assert_eq!(err.status_code().as_u16(), status, "{err}");
             let res = err.error_response();

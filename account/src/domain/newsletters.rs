@@ -155,13 +155,20 @@ impl<'a> Newsletters<'a> {
         let answer = conn
             .transaction(async |conn| {
                 let subscriber = db::subscribers::find_or_create(conn, &email, owner).await?;
+                if subscriber.blocklisted_at.is_some() {
+                    // Bounced or complained: nothing is sent or changed, and the answer is
+                    // the one any address gets.
+                    return Ok::<_, NewsletterError>(Answer::CheckEmail);
+                }
                 let sub =
                     db::subscriptions::find_or_create_locked(conn, list_id, subscriber.id).await?;
                 if confirm_at_once {
-                    if sub.status != "confirmed" {
-                        db::subscriptions::confirm(conn, sub.id).await?;
+                    if sub.status != "confirmed"
+                        && !db::subscriptions::confirm(conn, sub.id).await?
+                    {
+                        return Ok(Answer::CheckEmail);
                     }
-                    return Ok::<_, NewsletterError>(Answer::Subscribed);
+                    return Ok(Answer::Subscribed);
                 }
                 if sub.status == "confirmed" {
                     // Already on the list: the same answer, and no mail.
@@ -213,7 +220,10 @@ impl<'a> Newsletters<'a> {
                 else {
                     return Ok::<_, NewsletterError>(None);
                 };
-                db::subscriptions::confirm(conn, subscription_id).await?;
+                if !db::subscriptions::confirm(conn, subscription_id).await? {
+                    // Rolled back: the link stays as it was.
+                    return Err(NewsletterError::Blocklisted);
+                }
                 Ok(Some(subscription_id))
             })
             .await?;
@@ -295,7 +305,9 @@ impl<'a> Newsletters<'a> {
                     let sub =
                         db::subscriptions::find_or_create_locked(conn, list.id, subscriber_id)
                             .await?;
-                    db::subscriptions::confirm(conn, sub.id).await?;
+                    if !db::subscriptions::confirm(conn, sub.id).await? {
+                        return Err(NewsletterError::Blocklisted);
+                    }
                 } else if !wanted && on {
                     let sub =
                         db::subscriptions::find_or_create_locked(conn, list.id, subscriber_id)

@@ -40,9 +40,11 @@ pub async fn list(
     let service = Campaigns::new(ctx.db());
     let campaigns = service.all().await?;
     let lists = service.lists().await?;
+    let bounced = service.bounced(50).await?;
     let view = CampaignsPage {
         campaigns: campaigns.iter().map(CampaignView::from).collect(),
         lists: lists.iter().map(views::ListView::from).collect(),
+        bounced: &bounced,
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     Ok(ctx

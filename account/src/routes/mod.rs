@@ -2,6 +2,7 @@
 //! render a view. No queries and no rules here.
 
 mod archive;
+mod bounces;
 mod campaigns;
 mod confirmation;
 mod dashboard;
@@ -59,7 +60,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/newsletters/{slug}/archive/{id}",
             web::get().to(archive::show),
         )
-        .route("/newsletters/{slug}/rss.xml", web::get().to(archive::rss));
+        .route("/newsletters/{slug}/rss.xml", web::get().to(archive::rss))
+        .service(
+            web::resource("/webhooks/bounce")
+                .app_data(web::PayloadConfig::new(crate::domain::bounces::MAX_BODY))
+                .route(web::post().to(bounces::receive)),
+        );
 }
 
 /// The newsletter service for one request.

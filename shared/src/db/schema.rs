@@ -579,6 +579,8 @@ diesel::table! {
         user_id -> Nullable<Int8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        blocklisted_at -> Nullable<Timestamptz>,
+        blocklist_reason -> Nullable<Text>,
     }
 }
 
@@ -635,6 +637,20 @@ diesel::table! {
         attempts -> Int4,
         last_error -> Nullable<Text>,
         sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    newsletter_bounces (id) {
+        id -> Int8,
+        subscriber_id -> Int8,
+        campaign_id -> Nullable<Int8>,
+        kind -> Text,
+        source -> Text,
+        meta -> Jsonb,
+        bounced_at -> Timestamptz,
+        received_at -> Timestamptz,
+        report_digest -> Text,
     }
 }
 
@@ -931,6 +947,8 @@ diesel::joinable!(newsletter_campaigns -> newsletters (newsletter_id));
 diesel::joinable!(newsletter_campaign_recipients -> newsletter_campaigns (campaign_id));
 diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscribers (subscriber_id));
 diesel::joinable!(newsletter_campaign_recipients -> newsletter_subscriptions (subscription_id));
+diesel::joinable!(newsletter_bounces -> newsletter_subscribers (subscriber_id));
+diesel::joinable!(newsletter_bounces -> newsletter_campaigns (campaign_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(events -> calendars (calendar_id));
 diesel::joinable!(calendar_organisers -> calendars (calendar_id));
@@ -1002,6 +1020,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     newsletter_confirmations,
     newsletter_campaigns,
     newsletter_campaign_recipients,
+    newsletter_bounces,
     recovery_codes,
     password_resets,
     oauth_clients,

@@ -42,6 +42,8 @@ pub struct Subscriber {
     /// The member who subscribed it while signed in, if any.
     pub user_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// When bounces or a complaint stopped all mail to it (it cannot be confirmed again).
+    pub blocklisted_at: Option<DateTime<Utc>>,
 }
 
 /// One subscriber on one list (`status`: `unconfirmed` | `confirmed` | `unsubscribed`).

@@ -99,6 +99,7 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("newsletter_confirmations", AppName::Account),
     ("newsletter_campaigns", AppName::Account),
     ("newsletter_campaign_recipients", AppName::Account),
+    ("newsletter_bounces", AppName::Account),
 ];
 
 /// The owner of `table`, if it is recorded.

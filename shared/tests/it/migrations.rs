@@ -137,6 +137,7 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         newsletter_confirmations,
         newsletter_campaigns,
         newsletter_campaign_recipients,
+        newsletter_bounces,
         recovery_codes,
         password_resets,
         oauth_clients,

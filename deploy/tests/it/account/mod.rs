@@ -2,6 +2,7 @@
 //! unsubscribe), DKIM-signed mail, campaigns (editor, sending, archive), the dashboard's
 //! orders, a member's data export and deleting an account.
 
+mod bounces;
 mod campaigns;
 mod data_export;
 mod deletion;

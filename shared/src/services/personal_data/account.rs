@@ -1,6 +1,6 @@
 //! Account's rows: the member's newsletter subscriptions (by their id, or by their proved
-//! address on rows made before they were linked), the campaigns mailed to them and those they
-//! wrote.
+//! address on rows made before they were linked), the campaigns mailed to them, bounces
+//! reported against their address, and the campaigns they wrote.
 
 use super::{Query, many};
 
@@ -26,7 +26,8 @@ pub(super) const QUERIES: &[Query] = &[
     many(
         "newsletter_subscribers",
         concat!(
-            "SELECT sb.email, sb.created_at, sb.updated_at FROM newsletter_subscribers sb WHERE ",
+            "SELECT sb.email, sb.created_at, sb.updated_at, sb.blocklisted_at, sb.blocklist_reason \
+             FROM newsletter_subscribers sb WHERE ",
             members_subscriber!("sb"),
             " ORDER BY sb.id"
         ),
@@ -53,6 +54,17 @@ pub(super) const QUERIES: &[Query] = &[
              JOIN newsletter_subscribers sb ON sb.id = r.subscriber_id WHERE ",
             members_subscriber!("sb"),
             " ORDER BY r.id"
+        ),
+    ),
+    many(
+        "newsletter_bounces",
+        concat!(
+            "SELECT c.subject AS campaign, b.kind, b.source, b.bounced_at, b.received_at \
+             FROM newsletter_bounces b \
+             LEFT JOIN newsletter_campaigns c ON c.id = b.campaign_id \
+             JOIN newsletter_subscribers sb ON sb.id = b.subscriber_id WHERE ",
+            members_subscriber!("sb"),
+            " ORDER BY b.id"
         ),
     ),
     many(
