@@ -256,6 +256,10 @@ pub struct CampaignsPage<'a> {
     pub lists: Vec<ListView<'a>>,
     /// Addresses with the latest bounces (and whether they are blocklisted).
     pub bounced: &'a [crate::db::bounces::Bounced],
+    /// Published blog posts to start a campaign from.
+    pub posts: Vec<shared::contracts::posts::PostSummaryDto>,
+    /// The blog could not be asked (the rest of the page still shows).
+    pub posts_unavailable: bool,
 }
 
 /// `campaign.html`: one campaign's editor, preview and sending.

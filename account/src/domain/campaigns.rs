@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel_async::AsyncConnection;
+use shared::contracts::posts::PostDto;
 use shared::db::DbPool;
 use shared::infrastructure::markdown;
 use shared::jobs::{Enqueue, OnDuplicate};
@@ -147,6 +148,21 @@ impl<'a> Campaigns<'a> {
             user_id,
         )
         .await?)
+    }
+
+    /// A draft for the list `newsletter` from a published blog post (read through the
+    /// `Posts` contract): the post's title as the subject, its Markdown (or, for a post
+    /// imported as HTML, its HTML, which Markdown passes through to the sanitiser) as the body,
+    /// and a link to the post at the end. The editor previews and sends it as any draft.
+    pub async fn create_from_post(
+        &self,
+        post: &PostDto,
+        post_url: &str,
+        newsletter: &str,
+        user_id: i64,
+    ) -> Result<Campaign, NewsletterError> {
+        self.create(&from_post(post, post_url, newsletter), user_id)
+            .await
     }
 
     /// Saves a draft (a scheduled campaign goes back to draft: schedule it again).
@@ -305,6 +321,31 @@ impl<'a> Campaigns<'a> {
     }
 }
 
+/// The campaign form a post makes (see [`Campaigns::create_from_post`]).
+fn from_post(post: &PostDto, post_url: &str, newsletter: &str) -> CampaignForm {
+    let subject: String = post
+        .title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_SUBJECT)
+        .collect();
+    let body = post
+        .markdown
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(&post.html)
+        .trim_end();
+    CampaignForm {
+        newsletter: newsletter.to_owned(),
+        subject,
+        // The URL is the blog's, with its slug percent-encoded (no `)` can end the link early).
+        body: format!("{body}\n\n[Read it on the blog]({post_url})\n"),
+        archived: Some("1".into()),
+    }
+}
+
 /// A `datetime-local` value (`2026-12-24T18:00`, taken as UTC) or empty (now).
 pub fn parse_when(value: Option<&str>) -> Result<Option<DateTime<Utc>>, NewsletterError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -321,6 +362,42 @@ pub fn parse_when(value: Option<&str>) -> Result<Option<DateTime<Utc>>, Newslett
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn post(markdown: Option<&str>) -> PostDto {
+        PostDto {
+            id: 7,
+            slug: "spring".into(),
+            title: "Spring\nin the   orchard".into(),
+            excerpt: String::new(),
+            html: "<p>The <em>orchard</em>.</p>".into(),
+            markdown: markdown.map(Into::into),
+            published_at: None,
+        }
+    }
+
+    #[test]
+    fn a_post_makes_a_draft_with_its_title_body_and_link() {
+        let url = "https://blog.example/posts/spring";
+        let form = from_post(&post(Some("The **orchard**.")), url, "letter");
+        assert_eq!(form.subject, "Spring in the orchard");
+        assert_eq!(form.newsletter, "letter");
+        assert_eq!(
+            form.body,
+            "The **orchard**.\n\n[Read it on the blog](https://blog.example/posts/spring)\n"
+        );
+        // A post with only HTML (imported): the HTML, which Markdown keeps and ammonia cleans.
+        let form = from_post(&post(None), url, "letter");
+        assert!(
+            form.body
+                .starts_with("<p>The <em>orchard</em>.</p>\n\n[Read it")
+        );
+        let html = markdown::markdown(&form.body);
+        assert!(html.contains("<em>orchard</em>"), "{html}");
+        assert!(
+            html.contains(r#"href="https://blog.example/posts/spring""#),
+            "{html}"
+        );
+    }
 
     #[test]
     fn schedule_times_parse_as_utc() {

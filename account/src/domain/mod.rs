@@ -46,6 +46,8 @@ pub enum NewsletterError {
     NotEditor,
     #[error("There is no such campaign.")]
     NoSuchCampaign,
+    #[error("There is no such published post.")]
+    NoSuchPost,
     #[error("This campaign is sending or sent: it can no longer be changed.")]
     CampaignNotEditable,
     #[error(
@@ -76,6 +78,7 @@ impl NewsletterError {
             | NewsletterError::UnknownConfirmation
             | NewsletterError::BadLink
             | NewsletterError::NoSuchCampaign
+            | NewsletterError::NoSuchPost
             | NewsletterError::BouncesOff => StatusCode::NOT_FOUND,
             NewsletterError::BounceUnauthorized => StatusCode::UNAUTHORIZED,
             NewsletterError::NoAddress
@@ -176,6 +179,7 @@ mod tests {
             (NewsletterError::CampaignWrongState, 409),
             (NewsletterError::BadCampaign("x".into()), 400),
             (NewsletterError::Blocklisted, 409),
+            (NewsletterError::NoSuchPost, 404),
             (NewsletterError::BouncesOff, 404),
             (NewsletterError::BounceUnauthorized, 401),
             (NewsletterError::BadBounce("x".into()), 400),

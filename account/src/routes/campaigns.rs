@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::{AppContext, AppName, PageRequest};
 
@@ -41,10 +42,17 @@ pub async fn list(
     let campaigns = service.all().await?;
     let lists = service.lists().await?;
     let bounced = service.bounced(50).await?;
+    // The blog's posts to start from; the rest of the page works without them.
+    let posts = ctx.registry().posts.recent_posts(30).await;
+    if let Err(e) = &posts {
+        tracing::warn!(error = %e, "blog posts unavailable for the campaign editor");
+    }
     let view = CampaignsPage {
         campaigns: campaigns.iter().map(CampaignView::from).collect(),
         lists: lists.iter().map(views::ListView::from).collect(),
         bounced: &bounced,
+        posts_unavailable: posts.is_err(),
+        posts: posts.unwrap_or_default(),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     Ok(ctx
@@ -59,6 +67,39 @@ pub async fn create(
 ) -> Result<HttpResponse, NewsletterError> {
     let user_id = editor(&ctx, &page).await?;
     let campaign = Campaigns::new(ctx.db()).create(&form, user_id).await?;
+    Ok(to_campaign(campaign.id, "created"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FromPostForm {
+    #[serde(default)]
+    post: String,
+    #[serde(default)]
+    newsletter: String,
+}
+
+/// A draft from a published blog post, then its page (preview, test, schedule as usual).
+pub async fn from_post(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    form: web::Form<FromPostForm>,
+) -> Result<HttpResponse, NewsletterError> {
+    let user_id = editor(&ctx, &page).await?;
+    let id: i64 =
+        form.post.trim().parse().map_err(|_not_a_number| {
+            NewsletterError::BadCampaign("Choose a published post.".into())
+        })?;
+    let post = ctx
+        .registry()
+        .posts
+        .published_post(id)
+        .await
+        .map_err(shared::AppError::from)?
+        .ok_or(NewsletterError::NoSuchPost)?;
+    let url = link_catalog::post(&post.slug).url(&ctx);
+    let campaign = Campaigns::new(ctx.db())
+        .create_from_post(&post, &url, &form.newsletter, user_id)
+        .await?;
     Ok(to_campaign(campaign.id, "created"))
 }
 

@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/campaigns", web::get().to(campaigns::list))
         .route("/campaigns", web::post().to(campaigns::create))
+        .route("/campaigns/from-post", web::post().to(campaigns::from_post))
         .route("/campaigns/{id}", web::get().to(campaigns::show))
         .route("/campaigns/{id}", web::post().to(campaigns::save))
         .route("/campaigns/{id}/preview", web::get().to(campaigns::preview))

@@ -21,7 +21,7 @@ fn json_config(limit: usize) -> web::JsonConfig {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
-        .route("/posts/{slug}", web::get().to(posts::show))
+        .route(link_catalog::routes::POST, web::get().to(posts::show))
         .route("/objects/posts/{id}", web::get().to(posts::object))
         .route(
             "/objects/posts/{id}/{revision}",

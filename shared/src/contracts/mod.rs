@@ -7,6 +7,7 @@
 //! - [`inventory`]: stock reservations for checkout (reserve / commit / release by key).
 //! - [`orders`]: a member's orders (cart owns them; account lists them).
 //! - [`personal_data`]: what each app holds about a member (account exports it).
+//! - [`posts`]: published blog posts (blog owns them; account starts campaigns from them).
 //! - [`protocols`]: the service traits apps call through the [`crate::services::Registry`]. They
 //!   take and return DTOs only and fail with their own [`protocols::ServiceError`].
 //! - Links into another app come from [`crate::infrastructure::link_catalog`], fragments from
@@ -23,5 +24,6 @@ pub mod events;
 pub mod inventory;
 pub mod orders;
 pub mod personal_data;
+pub mod posts;
 pub mod protocols;
 pub mod sellable;

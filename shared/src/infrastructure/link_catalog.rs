@@ -15,6 +15,8 @@ pub mod routes {
     pub const ORDER: &str = "/orders/{reference}";
     /// events: an event page.
     pub const EVENT: &str = "/events/{slug}";
+    /// blog: a post's page.
+    pub const POST: &str = "/posts/{slug}";
     /// blog: the writers' editor.
     pub const EDITOR: &str = "/editor";
     /// federation: a member's public profile.
@@ -105,6 +107,11 @@ pub fn event(slug: &str) -> Link {
     Link::new(AppName::Events, fill(routes::EVENT, slug))
 }
 
+/// blog: a post's page.
+pub fn post(slug: &str) -> Link {
+    Link::new(AppName::Blog, fill(routes::POST, slug))
+}
+
 /// blog: the editor, for writers.
 pub fn editor() -> Link {
     Link::new(AppName::Blog, routes::EDITOR)
@@ -164,6 +171,7 @@ mod tests {
             Link::new(AppName::Events, "/events/spring-fair")
         );
         assert_eq!(editor(), Link::new(AppName::Blog, "/editor"));
+        assert_eq!(post("spring"), Link::new(AppName::Blog, "/posts/spring"));
         assert_eq!(account(), Link::new(AppName::Account, "/"));
         assert_eq!(profile("ada"), Link::new(AppName::Federation, "/@ada"));
         assert_eq!(person("ada"), Link::new(AppName::Federation, "/users/ada"));

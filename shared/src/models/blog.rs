@@ -155,6 +155,33 @@ pub async fn menu(conn: &mut AsyncPgConnection, menu: &str) -> QueryResult<Vec<N
         .await
 }
 
+/// The latest published posts (not pages), newest first: the `Publications` contract's list.
+pub async fn recent_published_posts(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<Post>> {
+    posts::table
+        .filter(posts::status.eq("published"))
+        .filter(posts::kind.eq("post"))
+        .order((posts::published_at.desc().nulls_last(), posts::id.desc()))
+        .limit(limit)
+        .select(Post::as_select())
+        .load(conn)
+        .await
+}
+
+/// A published post (not a page) by id.
+pub async fn published_post(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Post>> {
+    posts::table
+        .find(id)
+        .filter(posts::status.eq("published"))
+        .filter(posts::kind.eq("post"))
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Published posts and pages, counted for the fleet's NodeInfo (`usage.localPosts`).
 pub async fn published_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     posts::table

@@ -8,6 +8,7 @@ mod inventory;
 pub mod on_database;
 mod orders;
 mod personal_data;
+mod posts;
 mod registry;
 mod sellable;
 

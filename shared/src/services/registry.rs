@@ -7,6 +7,7 @@ use crate::contracts::bookings::Bookings;
 use crate::contracts::inventory::Inventory;
 use crate::contracts::orders::Orders;
 use crate::contracts::personal_data::PersonalData;
+use crate::contracts::posts::Posts;
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, UserDirectory,
 };
@@ -26,6 +27,7 @@ pub struct Registry {
     pub bookings: Arc<dyn Bookings>,
     pub sellables: Arc<dyn Sellables>,
     pub orders: Arc<dyn Orders>,
+    pub posts: Arc<dyn Posts>,
     /// One source per app that owns rows about members (a data export reads them all).
     pub personal_data: Vec<Arc<dyn PersonalData>>,
 }
@@ -46,7 +48,8 @@ impl Registry {
             newsletters: db.clone(),
             inventory: db.clone(),
             sellables: db.clone(),
-            orders: db,
+            orders: db.clone(),
+            posts: db,
             personal_data,
         }
     }

@@ -7,5 +7,6 @@ mod campaigns;
 mod data_export;
 mod deletion;
 pub mod dkim;
+mod from_post;
 mod newsletters;
 mod orders;
