@@ -13,6 +13,7 @@ use crate::db::imports;
 use crate::domain::form::{ProductForm, StallForm};
 use crate::domain::imports::Progress;
 use crate::domain::market::Home;
+use crate::domain::rehost::Skipped;
 use crate::domain::{ProductPage, StallPage};
 
 fn money(cents: i64, currency: &str) -> Money {
@@ -340,6 +341,20 @@ pub struct ProductFormPage<'a> {
     pub stall_slug: &'a str,
     /// Where an imported draft came from.
     pub imported_from: Option<&'a str>,
+    /// The imported page's images that could not be copied (left out of the draft).
+    pub skipped: &'a [Skipped],
+    /// The product's images, to describe, reorder or delete (an edit only).
+    pub images: Vec<ImageRow<'a>>,
+}
+
+/// One of a product's images on its edit page.
+#[derive(Debug, Serialize)]
+pub struct ImageRow<'a> {
+    pub id: i64,
+    pub url: &'a str,
+    pub alt: &'a str,
+    /// 1-based.
+    pub position: usize,
 }
 
 /// `stall_form.html`: an administrator's new stall, or an owner's edit.

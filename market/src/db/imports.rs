@@ -110,13 +110,15 @@ pub async fn item(conn: &mut AsyncPgConnection, item_id: i64) -> QueryResult<Opt
         .optional()
 }
 
+/// Marks an item done (its product, and a note such as the images left out, kept in `error`)
+/// or failed (why).
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     item_id: i64,
-    outcome: Result<i64, &str>,
+    outcome: Result<(i64, Option<&str>), &str>,
 ) -> QueryResult<()> {
     let (state, error, product) = match outcome {
-        Ok(product) => (DONE, None, Some(product)),
+        Ok((product, note)) => (DONE, note, Some(product)),
         Err(why) => (FAILED, Some(why), None),
     };
     diesel::update(market_import_items::table.find(item_id))

@@ -1,6 +1,6 @@
 //! Bulk import: an owner pastes a list of product page addresses; each becomes a row with
 //! a state and a durable job ([`ImportProduct`]) that fetches the page through the guarded
-//! fetcher, reads the product and saves it as a draft. The rows and the jobs are written in
+//! fetcher, reads the product, copies its images (see [`rehost`]) and saves it as a draft. The rows and the jobs are written in
 //! one transaction, and each job saves its product and marks its row in one transaction, so
 //! a restart at any moment neither loses an address nor saves one twice.
 
@@ -13,6 +13,7 @@ use url::Url;
 use super::MarketError;
 use super::extract;
 use super::market::{Actor, Market};
+use super::rehost;
 use crate::db::imports::{self, Import, Item};
 use crate::db::products::{self, ProductDraft};
 use shared::models::market::Stall;
@@ -81,7 +82,9 @@ impl Job for ImportProduct {
                 return Ok(());
             }
             let saved = match &outcome {
-                Ok(draft) => Ok(save(conn, import.stall_id, draft).await?),
+                Ok((draft, note)) => {
+                    Ok((save(conn, import.stall_id, draft).await?, note.as_deref()))
+                }
                 Err(why) => Err(why.as_str()),
             };
             imports::finish(conn, item.id, saved).await
@@ -91,19 +94,22 @@ impl Job for ImportProduct {
     }
 }
 
-/// The page's product as a draft, or why there is none.
-async fn read(ctx: &AppContext, url: &str) -> Result<ProductDraft, String> {
+/// The page's product as a draft with its images copied (and a note of those left out, see
+/// [`rehost`]), or why there is none.
+async fn read(ctx: &AppContext, url: &str) -> Result<(ProductDraft, Option<String>), String> {
     let fetched = ctx
         .activitypub()
         .fetcher
         .html(url)
         .await
         .map_err(|e| format!("the page could not be fetched: {e}"))?;
-    let found = extract::extract(&fetched.body, &fetched.url)
+    let mut found = extract::extract(&fetched.body, &fetched.url)
         .ok_or_else(|| "the page names no product".to_owned())?;
+    let fetcher = &ctx.activitypub().fetcher;
+    let skipped = rehost::rehost(fetcher, &ctx.config().media_dir, &mut found).await;
     let mut draft = found.form().draft().map_err(|e| e.to_string())?;
     draft.status = "draft".into();
-    Ok(draft)
+    Ok((draft, rehost::note(&skipped)))
 }
 
 /// Saves the draft under its slug, or the first free `slug-2`, `slug-3`, … (each try in its

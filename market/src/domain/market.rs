@@ -331,7 +331,7 @@ impl<'a> Market<'a> {
 }
 
 /// Records the federation of a saved product (see [`federate::change`]).
-async fn federate_change(
+pub(super) async fn federate_change(
     conn: &mut AsyncPgConnection,
     config: &Config,
     before: Option<&str>,

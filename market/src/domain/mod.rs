@@ -6,8 +6,10 @@ pub mod extract;
 pub mod federate;
 pub mod form;
 pub mod html;
+pub mod images;
 pub mod imports;
 pub mod market;
+pub mod rehost;
 pub mod structured;
 
 pub use market::{Market, ProductPage, StallPage};
@@ -22,6 +24,8 @@ pub enum MarketError {
     NoSuchStall,
     #[error("there is no such import")]
     NoSuchImport,
+    #[error("there is no such image")]
+    NoSuchImage,
     #[error("only the stall's owners may do that")]
     NotOwner,
     #[error("only administrators may do that")]
@@ -46,6 +50,7 @@ impl From<MarketError> for AppError {
             MarketError::NoSuchProduct => AppError::not_found("There is no such product."),
             MarketError::NoSuchStall => AppError::not_found("There is no such stall."),
             MarketError::NoSuchImport => AppError::not_found("There is no such import."),
+            MarketError::NoSuchImage => AppError::not_found("There is no such image."),
             MarketError::NotOwner => {
                 AppError::Forbidden("Only the stall's owners may change it.".into())
             }

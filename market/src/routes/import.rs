@@ -1,7 +1,8 @@
 //! `/stalls/{slug}/import`: paste a shop page's address; the market fetches it through the
 //! guarded fetcher (public addresses only, size and time capped), reads the product from it
-//! and shows the product form pre-filled as a draft. Nothing is saved until the owner saves
-//! the form, and it stays a draft until they publish it.
+//! and shows the product form pre-filled as a draft, its images already copied to our media
+//! (`domain::rehost`; those that could not be copied are listed). Nothing else is saved until
+//! the owner saves the form, and it stays a draft until they publish it.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use shared::{AppContext, AppError, PageRequest};
 
 use super::actor;
 use super::product::render_form;
-use crate::domain::{Market, MarketError, extract};
+use crate::domain::{Market, MarketError, extract, rehost};
 use crate::views::{self, ImportPage, ImportProgressPage};
 use shared::infrastructure::redirect::see_other;
 
@@ -59,15 +60,22 @@ pub async fn preview(
         .html(parsed.as_str())
         .await
         .map_err(|e| MarketError::Import(e.to_string()))?;
-    let found = extract::extract(&fetched.body, &fetched.url)
+    let mut found = extract::extract(&fetched.body, &fetched.url)
         .ok_or_else(|| MarketError::Import("the page names no product".into()))?;
+    // The draft shows our copies of its images; those that could not be copied are listed.
+    let skipped = rehost::rehost(
+        &ctx.activitypub().fetcher,
+        &ctx.config().media_dir,
+        &mut found,
+    )
+    .await;
     render_form(
         &ctx,
         &page,
         "Review the imported product",
         &stall.slug,
         &found.form(),
-        Some(fetched.url.as_str()),
+        Some((fetched.url.as_str(), &skipped)),
     )
     .await
 }

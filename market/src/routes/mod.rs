@@ -2,6 +2,7 @@
 //! render a view. No queries and no rules here.
 
 mod home;
+mod images;
 mod import;
 mod product;
 mod stall;
@@ -14,7 +15,8 @@ use shared::infrastructure::sso::CurrentUser;
 use crate::domain::market::Actor;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::index))
+    cfg.configure(images::configure)
+        .route("/", web::get().to(home::index))
         .route("/stalls/new", web::get().to(stall::new))
         .route("/stalls", web::post().to(stall::create))
         .route("/stalls/{slug}", web::get().to(stall::show))

@@ -13,7 +13,8 @@ use super::{actor, purge};
 use crate::domain::Market;
 use crate::domain::federate::{self, Published};
 use crate::domain::form::ProductForm;
-use crate::views::{self, ProductFormPage, ProductPageView};
+use crate::domain::rehost::Skipped;
+use crate::views::{self, ImageRow, ProductFormPage, ProductPageView};
 
 pub async fn show(
     ctx: web::Data<AppContext>,
@@ -76,14 +77,16 @@ pub async fn render_form(
     heading: &str,
     stall_slug: &str,
     form: &ProductForm,
-    imported_from: Option<&str>,
+    imported: Option<(&str, &[Skipped])>,
 ) -> Result<HttpResponse, AppError> {
     let view = ProductFormPage {
         heading,
         action: format!("/stalls/{stall_slug}/products"),
         form,
         stall_slug,
-        imported_from,
+        imported_from: imported.map(|(from, _)| from),
+        skipped: imported.map_or(&[], |(_, skipped)| skipped),
+        images: Vec::new(),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(page, "product_form.html", context, Vec::new())
@@ -153,6 +156,18 @@ pub async fn edit(
         form: &form,
         stall_slug: p.stall.as_ref().map_or("", |s| s.slug.as_str()),
         imported_from: None,
+        skipped: &[],
+        images: p
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| ImageRow {
+                id: image.id,
+                url: &image.url,
+                alt: &image.alt,
+                position: i + 1,
+            })
+            .collect(),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "product_form.html", context, Vec::new())

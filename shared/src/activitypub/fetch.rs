@@ -48,6 +48,8 @@ pub enum FetchError {
     PageTooLarge,
     #[error("not an HTML page ({0})")]
     NotHtml(String),
+    #[error("the file is over {0} MB")]
+    FileTooLarge(usize),
 }
 
 /// An HTML page fetched by [`Fetcher::html`].
@@ -459,6 +461,31 @@ impl Fetcher {
                 url,
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
+        }
+        Err(FetchError::Redirects)
+    }
+
+    /// GETs a file (e.g. a product image to copy): the same guards as [`Fetcher::html`], any
+    /// content type (the caller checks the bytes: a server's word for its type is not trusted),
+    /// at most `max` bytes ([`FetchError::FileTooLarge`], known before reading it all).
+    pub async fn file(&self, url: &str, max: usize) -> Result<Vec<u8>, FetchError> {
+        let mut url = url::Url::parse(url).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        url.set_fragment(None);
+        for _ in 0..=MAX_REDIRECTS {
+            self.check(&url)?;
+            let response = self.http.get(url.as_str()).send().await?;
+            let status = response.status();
+            if status.is_redirection() {
+                url = redirect_target(&url, &response)?;
+                url.set_fragment(None);
+                continue;
+            }
+            if status != reqwest::StatusCode::OK {
+                return Err(FetchError::Status(status.as_u16()));
+            }
+            return Self::read_at_most(response, max)
+                .await?
+                .ok_or(FetchError::FileTooLarge(max / (1024 * 1024)));
         }
         Err(FetchError::Redirects)
     }

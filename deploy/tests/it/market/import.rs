@@ -156,10 +156,20 @@ async fn an_owner_imports_a_product_as_a_draft_and_failures_save_nothing() {
     );
     assert!(shopify.body.contains("Red | HAT-R | 18.00 GBP |  |"));
     assert!(shopify.body.contains("Blue | HAT-B | 22.00 GBP | 0 |"));
+    // The shop serves no files at its image addresses: each is listed as left out, and the
+    // draft does not link to it.
     assert!(
-        shopify
+        shopify.body.contains(&format!(
+            "<code>{}/cdn/hat-2.jpg</code>: answered 404",
+            shop.base
+        )),
+        "{}",
+        shopify.body
+    );
+    assert!(
+        !shopify
             .body
-            .contains(&format!("{}/cdn/hat-2.jpg | Wool Hat", shop.base))
+            .contains(&format!("{}/cdn/hat-2.jpg |", shop.base))
     );
     let woo = import("/woo", &owner_s).await;
     assert!(woo.body.contains(r#"value="Quince paste""#) && woo.body.contains("QP-1 | 4.50 EUR"));
@@ -440,6 +450,195 @@ async fn a_bulk_import_of_fifty_pages_runs_as_jobs_and_survives_a_crashed_worker
         45 + 9,
         "51..=59 saved once each, 60 names no product"
     );
+    shop.handle.stop(false).await;
+    t.stop().await;
+}
+
+/// A small PNG a shop serves, as its bytes.
+fn pixel() -> Vec<u8> {
+    crate::market::images::png(9, 64)
+}
+
+/// A shop whose product page names five images: a PNG, a "JPEG" that is an HTML page, a PNG
+/// over the size cap, one that is not there, and one redirected to a private address.
+async fn image_shop() -> Shop {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://shop.localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let page = r#"<html><head><script type="application/ld+json">{"@context":"https://schema.org",
+      "@type":"Product","name":"Fell Mittens","sku":"FM-1",
+      "image":["/img/pixel.png","/img/fake.jpg","/img/huge.png","/img/missing.jpg","/img/inside.png"],
+      "offers":{"@type":"Offer","price":"9.50","priceCurrency":"GBP"}}</script></head></html>"#;
+    let server = HttpServer::new(move || {
+        App::new()
+            .route(
+                "/mittens",
+                web::get().to(move || async move {
+                    HttpResponse::Ok().content_type("text/html").body(page)
+                }),
+            )
+            .route(
+                "/img/pixel.png",
+                web::get()
+                    .to(|| async { HttpResponse::Ok().content_type("image/png").body(pixel()) }),
+            )
+            .route(
+                "/img/fake.jpg",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("image/jpeg")
+                        .body("<html><script>alert(1)</script></html>")
+                }),
+            )
+            .route(
+                "/img/inside.png",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("location", "http://10.0.0.1/secret.png"))
+                        .finish()
+                }),
+            )
+            .route(
+                "/img/huge.png",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("image/png")
+                        .body(crate::market::images::png(1, 6 * 1024 * 1024))
+                }),
+            )
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Shop { base, handle }
+}
+
+#[actix_web::test]
+async fn imported_images_are_copied_by_their_bytes_and_failures_are_listed() {
+    use crate::market::images::served;
+    use shared::db::schema::product_images;
+
+    let t = TestFleet::start().await;
+    let shop = image_shop().await;
+    let owner = person(&t, "fell", "member").await;
+    {
+        let mut conn = t.db.conn().await;
+        let stall = market::db::stalls::insert(
+            &mut conn,
+            &market::db::stalls::StallFields {
+                slug: "fell-knits",
+                name: "Fell Knits",
+                description: "",
+                image_url: None,
+                contact: "",
+                location: "",
+            },
+        )
+        .await
+        .unwrap();
+        market::db::stalls::add_owner(&mut conn, stall.id, owner)
+            .await
+            .unwrap();
+    }
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let page_url = format!("{}/mittens", shop.base);
+    // Each image left out is named with why, on the preview (`<code>url</code>: why`) and
+    // on the progress page (`url (why)`).
+    let base = shop.base.clone();
+    let skipped = move |body: &str, preview: bool| {
+        for (file, why) in [
+            ("fake.jpg", "not a PNG, JPEG, GIF or WebP image"),
+            ("huge.png", "the file is over 5 MB"),
+            ("missing.jpg", "answered 404"),
+            ("inside.png", "refused: 10.0.0.1 is not a public address"),
+        ] {
+            let said = if preview {
+                format!("<code>{base}/img/{file}</code>: {why}")
+            } else {
+                format!("{base}/img/{file} ({why})")
+            };
+            assert!(body.contains(&said), "{said}: {body}");
+        }
+    };
+
+    // One page: the preview's draft names our copy of the PNG and lists the three others.
+    let preview = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/import",
+            &[("url", page_url.as_str())],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    skipped(&preview.body, true);
+    let at = preview.body.find("/content/images/").expect("a copy");
+    let ours = &preview.body[at..at + preview.body[at..].find(' ').unwrap()];
+    assert!(
+        preview.body.contains(&format!("{ours} | Fell Mittens")),
+        "{}",
+        preview.body
+    );
+    assert!(
+        !preview
+            .body
+            .contains(&format!("{}/img/pixel.png |", shop.base))
+    );
+    let (status, content_type, bytes) = served(&t, ours).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/png"));
+    assert_eq!(bytes, pixel(), "the market serves the bytes the shop sent");
+
+    // A bulk import of the same page: the draft has the copy only, and the progress page says
+    // which images were left out and why.
+    let started = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits/imports",
+            &[("urls", page_url.as_str())],
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let progress = started.headers["location"].to_str().unwrap().to_owned();
+    eventually(60, "the import to finish", || {
+        let (t, progress, owner_s) = (&t, &progress, &owner_s);
+        async move {
+            let page = t.get(AppName::Market, progress, Some(owner_s)).await;
+            progress_counts(&page.body).is_some_and(|(_, _, _, queued)| queued == 0)
+        }
+    })
+    .await;
+    let page = t.get(AppName::Market, &progress, Some(&owner_s)).await;
+    assert_eq!(
+        progress_counts(&page.body),
+        Some((1, 1, 0, 0)),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Images left out"), "{}", page.body);
+    skipped(&page.body, false);
+    let urls: Vec<String> = product_images::table
+        .inner_join(products::table)
+        .filter(products::slug.eq("fell-mittens"))
+        .select(product_images::url)
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(urls, [ours.to_owned()], "only our copy, the same bytes");
+    let card: Option<String> = products::table
+        .filter(products::slug.eq("fell-mittens"))
+        .select(products::image_url)
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(card.as_deref(), Some(ours));
     shop.handle.stop(false).await;
     t.stop().await;
 }

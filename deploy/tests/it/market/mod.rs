@@ -6,6 +6,7 @@ mod browser;
 mod caching;
 mod extruct;
 mod federation;
+mod images;
 mod import;
 mod inventory;
 mod search;
