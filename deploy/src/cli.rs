@@ -42,6 +42,9 @@ DEVELOPMENT:
                    -d seconds of checkouts; use --release)
     bench social   a member's home timeline (500 followed actors, 50,000 posts) rendered,
                    and signed Creates verified and stored/s (same flags; use --release)
+    bench account  the member's dashboard with every section (wrk), campaign mails/s into an
+                   SMTP sink unthrottled, and a throttled campaign's rate against the
+                   configured one (same flags; use --release)
     serve APP      run one app in this process, configured from the environment
     config-table   print the configuration variables as a Markdown table
     help           show this
@@ -87,6 +90,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("market") => {
             crate::bench_market::run(bench_options(&args[2..])?).await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("account") => {
+            crate::bench_account::run(bench_options(&args[2..])?).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("social") => {
             crate::bench_social::run(bench_options(&args[2..])?).await

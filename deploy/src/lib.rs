@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bench;
+pub mod bench_account;
 pub mod bench_ap;
 pub mod bench_blog;
 pub mod bench_cart;
