@@ -145,6 +145,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "HTTP worker threads per app.",
     },
     Variable {
+        name: "JOB_CONCURRENCY",
+        default: "16",
+        meaning: "Background jobs each app runs at once (most wait on the network: SumUp, other servers, SMTP; each holds a pooled connection only while it queries).",
+    },
+    Variable {
         name: "STARTUP_WAIT_SECS",
         default: "120",
         meaning: "How long an app waits (with backoff) for PostgreSQL and Redis at start-up.",
@@ -275,6 +280,8 @@ pub struct Config {
     pub fragments: FragmentConfig,
     pub run_migrations: bool,
     pub workers: usize,
+    /// `JOB_CONCURRENCY`: jobs the app's runner runs at once.
+    pub job_concurrency: usize,
     pub startup_wait: Duration,
     pub log_format: LogFormat,
     /// `TRUSTED_PROXIES`: whose forwarding headers name the client.
@@ -388,6 +395,7 @@ impl Config {
             .parse_opt::<usize>("WORKERS")?
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
             .max(1);
+        let job_concurrency = vars.parse("JOB_CONCURRENCY", Some(16usize))?.max(1);
         let log_format = match vars.get("LOG_FORMAT")?.as_deref() {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -444,6 +452,7 @@ impl Config {
             fragments,
             run_migrations: vars.parse("RUN_MIGRATIONS", Some(false))?,
             workers,
+            job_concurrency,
             startup_wait: Duration::from_secs(vars.parse("STARTUP_WAIT_SECS", Some(120u64))?),
             log_format,
             trusted_proxies,

@@ -235,27 +235,71 @@ pub async fn transition(
     actor: Actor,
     note: &str,
 ) -> QueryResult<bool> {
-    let moved = diesel::update(
-        orders::table
-            .find(order_id)
-            .filter(orders::state.eq(from.as_str())),
-    )
-    .set(orders::state.eq(to.as_str()))
-    .execute(conn)
-    .await?;
-    if moved > 0 {
-        record(conn, order_id, Some(from), to, actor, note).await?;
-    }
-    Ok(moved > 0)
+    move_and_record(conn, order_id, from, to, actor, note, None).await
 }
 
-/// Records the SumUp checkout made for the order (the first one recorded stays).
+/// [`transition`] to a paid state, recording when and by which SumUp transaction.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+    from: OrderState,
+    to: OrderState,
+    note: &str,
+    transaction_id: Option<&str>,
+) -> QueryResult<bool> {
+    move_and_record(
+        conn,
+        order_id,
+        from,
+        to,
+        Actor::Payment,
+        note,
+        Some(transaction_id),
+    )
+    .await
+}
+
+/// The guarded move and its history line in one statement (a round trip fewer on the
+/// checkout's and the webhook's paths); `paid` also stamps `paid_at` and the transaction.
+async fn move_and_record(
+    conn: &mut AsyncPgConnection,
+    order_id: i64,
+    from: OrderState,
+    to: OrderState,
+    actor: Actor,
+    note: &str,
+    paid: Option<Option<&str>>,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{Bool, Int8, Nullable, Text};
+    let recorded = diesel::sql_query(
+        "WITH moved AS ( \
+           UPDATE orders SET state = $3, \
+             paid_at = CASE WHEN $6 THEN now() ELSE paid_at END, \
+             sumup_transaction_id = CASE WHEN $6 THEN $7 ELSE sumup_transaction_id END \
+           WHERE id = $1 AND state = $2 RETURNING id) \
+         INSERT INTO order_history (order_id, from_state, to_state, actor, note) \
+         SELECT id, $2, $3, $4, $5 FROM moved",
+    )
+    .bind::<Int8, _>(order_id)
+    .bind::<Text, _>(from.as_str())
+    .bind::<Text, _>(to.as_str())
+    .bind::<Text, _>(actor.as_str())
+    .bind::<Text, _>(note)
+    .bind::<Bool, _>(paid.is_some())
+    .bind::<Nullable<Text>, _>(paid.flatten())
+    .execute(conn)
+    .await?;
+    Ok(recorded > 0)
+}
+
+/// Records the SumUp checkout made for the order and returns the order; `None` when one was
+/// recorded already (the first one recorded stays).
 pub async fn set_checkout(
     conn: &mut AsyncPgConnection,
     order_id: i64,
     checkout_id: &str,
     hosted_url: Option<&str>,
-) -> QueryResult<usize> {
+) -> QueryResult<Option<Order>> {
     diesel::update(
         orders::table
             .find(order_id)
@@ -265,23 +309,10 @@ pub async fn set_checkout(
         orders::sumup_checkout_id.eq(checkout_id),
         orders::hosted_checkout_url.eq(hosted_url),
     ))
-    .execute(conn)
+    .returning(Order::as_returning())
+    .get_result(conn)
     .await
-}
-
-pub async fn set_paid(
-    conn: &mut AsyncPgConnection,
-    order_id: i64,
-    transaction_id: Option<&str>,
-) -> QueryResult<()> {
-    diesel::update(orders::table.find(order_id))
-        .set((
-            orders::paid_at.eq(diesel::dsl::now),
-            orders::sumup_transaction_id.eq(transaction_id),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    .optional()
 }
 
 pub async fn add_refund(

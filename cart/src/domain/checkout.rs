@@ -164,13 +164,10 @@ pub async fn place(
             return Ok(order);
         }
     }
+    // An order made under this key has frozen the cart (above); a cancelled one thawed it
+    // with a new version, so a new key. The reservation and the insert below are idempotent
+    // by key for the races in between.
     let key = format!("cart-{}-v{}", cart.id, cart.version);
-    {
-        let mut conn = ctx.db().get().await?;
-        if let Some(order) = orders::by_key(&mut conn, &key).await? {
-            return Ok(order);
-        }
-    }
     if view.lines.is_empty() {
         return Err(CartError::Empty);
     }
@@ -246,9 +243,6 @@ pub async fn place(
             if let Some(order_id) = locked.checkout_order_id
                 && let Some(order) = orders::by_id(conn, order_id).await?
             {
-                return Ok(order);
-            }
-            if let Some(order) = orders::by_key(conn, &key).await? {
                 return Ok(order);
             }
             if locked.version != version {
@@ -358,16 +352,20 @@ pub async fn payment_page(
         })
         .await?;
     let mut conn = ctx.db().get().await?;
-    orders::set_checkout(
+    let recorded = match orders::set_checkout(
         &mut conn,
         order.id,
         &checkout.id,
         checkout.hosted_checkout_url.as_deref(),
     )
-    .await?;
-    let recorded = orders::by_id(&mut conn, order.id)
-        .await?
-        .ok_or(CartError::NoSuchOrder)?;
+    .await?
+    {
+        Some(recorded) => recorded,
+        // Another try recorded its checkout first: that one stays.
+        None => orders::by_id(&mut conn, order.id)
+            .await?
+            .ok_or(CartError::NoSuchOrder)?,
+    };
     recorded.hosted_checkout_url.ok_or_else(|| {
         CartError::SumUp(crate::sumup::SumUpError::Unexpected(
             "the checkout has no hosted page".into(),

@@ -120,23 +120,22 @@ pub async fn apply(
                     return Ok(Outcome::Unchanged);
                 }
                 let transaction = checkout.paid_transaction();
-                let moved = orders::transition(
+                let moved = orders::settle(
                     conn,
                     order.id,
                     current,
                     OrderState::PaymentSettled,
-                    Actor::Payment,
                     &format!(
                         "SumUp checkout {} paid (transaction {}).",
                         checkout.id,
                         transaction.as_deref().unwrap_or("unknown")
                     ),
+                    transaction.as_deref(),
                 )
                 .await?;
                 if !moved {
                     return Ok(Outcome::Unchanged);
                 }
-                orders::set_paid(conn, order.id, transaction.as_deref()).await?;
                 let lines = orders::lines(conn, order.id)
                     .await?
                     .into_iter()

@@ -33,7 +33,10 @@ pub fn start(ctx: &AppContext) -> Running {
             ctx.clone(),
             ctx.db().clone(),
             ctx.config().database.url.expose().to_owned(),
-            crate::jobs::RunnerConfig::default(),
+            crate::jobs::RunnerConfig {
+                concurrency: ctx.config().job_concurrency,
+                ..crate::jobs::RunnerConfig::default()
+            },
         );
         tasks.push(Box::pin(runner.run(ctx.shutdown_signal())));
     }

@@ -71,9 +71,7 @@ impl From<events::Event> for EventDto {
 impl UserDirectory for DbServices {
     async fn user(&self, id: i64) -> ServiceResult<Option<UserDto>> {
         let mut conn = self.pool.get().await?;
-        Ok(users::active_by_id(&mut conn, id)
-            .await?
-            .map(UserDto::from))
+        Ok(users::active_by_id(&mut conn, id).await?.map(UserDto::from))
     }
 
     async fn member_count(&self) -> ServiceResult<i64> {
