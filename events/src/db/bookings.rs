@@ -211,6 +211,18 @@ pub async fn cancel(
     Ok(Some(status))
 }
 
+/// The dates at which the member holds a live booking, in id order.
+pub async fn live_dates_of(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<Vec<i64>> {
+    bookings::table
+        .filter(bookings::user_id.eq(user_id))
+        .filter(bookings::status.eq_any(LIVE))
+        .select(bookings::occurrence_id)
+        .distinct()
+        .order(bookings::occurrence_id.asc())
+        .load(conn)
+        .await
+}
+
 async fn first_waiting(
     conn: &mut AsyncPgConnection,
     occurrence_id: i64,

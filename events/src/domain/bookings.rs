@@ -448,6 +448,35 @@ pub fn describe(event: &Event, date: &Occurrence) -> String {
     out
 }
 
+/// Withdraws every live booking of a former member (places, waitlist spots, pending requests)
+/// in the caller's transaction, as their own cancellations would: each place given back goes to
+/// the date's waitlist in order, and whoever is promoted is mailed. Dates are taken in id order
+/// (each locked first, as every booking change locks it). How many bookings were withdrawn.
+pub async fn withdraw_member(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    site: &str,
+) -> Result<usize, EventsError> {
+    let dates = bookings::live_dates_of(conn, user_id).await?;
+    let mut withdrawn = 0;
+    for occurrence_id in dates {
+        let Some(status) = bookings::cancel(conn, occurrence_id, user_id).await? else {
+            continue;
+        };
+        withdrawn += 1;
+        if status != "booked" {
+            continue;
+        }
+        let Some(date) = occurrences::by_plain_id(conn, occurrence_id).await? else {
+            continue;
+        };
+        if let Some(event) = event_rows::by_id(conn, date.event_id).await? {
+            promote(conn, &event, &date, site).await?;
+        }
+    }
+    Ok(withdrawn)
+}
+
 /// Gives places freed at the date to the waitlist in order, in the caller's transaction: each
 /// promoted member or guest is mailed through the mail queue and gets a reminder job.
 async fn promote(

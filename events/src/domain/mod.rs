@@ -15,7 +15,7 @@ mod tickets;
 
 pub use bookings::{
     Attendee, BookingDesk, FeedSigner, GuestForm, Placed, attendees_csv,
-    describe as bookings_describe,
+    describe as bookings_describe, withdraw_member,
 };
 pub use calendar::{Calendar, DayCell, EventPage, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE};
 pub use organise::Organiser;

@@ -113,8 +113,8 @@ pub(super) async fn rows_everywhere(t: &TestFleet, name: &str, id: i64, actor: &
              WHERE slug = '{name}-cal'"
         ),
         format!(
-            "INSERT INTO event_occurrences (event_id, original_start, starts_at) SELECT id, \
-             starts_at, starts_at FROM events WHERE slug = '{name}-wassail'"
+            "INSERT INTO event_occurrences (event_id, original_start, starts_at, booked) \
+             SELECT id, starts_at, starts_at, 1 FROM events WHERE slug = '{name}-wassail'"
         ),
         format!(
             "INSERT INTO event_bookings (occurrence_id, user_id, status) SELECT o.id, {id}, \

@@ -17,7 +17,7 @@ use shared::testing::TestSession;
 use super::data_export::{reference, rows_everywhere, sql};
 use crate::support::bovine::Peer;
 use crate::support::browser::{Browser, form_value};
-use crate::support::{TestFleet, eventually};
+use crate::support::{TestFleet, eventually, mail_sink};
 
 const PASSWORD: &str = "quince jelly at midnight";
 
@@ -181,6 +181,21 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
     rows_everywhere(&t, "bertrand", bertrand, &bertrand_actor).await;
     ticket(&t, "ada", ada).await;
     ticket(&t, "bertrand", bertrand).await;
+    // Ada's wassail has one place, hers; bertrand waits for it.
+    sql(
+        &t,
+        "UPDATE events SET capacity = 1 WHERE slug = 'ada-wassail'",
+    )
+    .await;
+    sql(
+        &t,
+        &format!(
+            "INSERT INTO event_bookings (occurrence_id, user_id, status, waitlisted_at) \
+             SELECT o.id, {bertrand}, 'waitlisted', now() FROM event_occurrences o \
+             JOIN events e ON e.id = o.event_id WHERE e.slug = 'ada-wassail'"
+        ),
+    )
+    .await;
     // rows_everywhere gave ada a made-up password and second factor, and asks for approval of
     // followers: back to her real password, one step, open follows.
     let hash = federation::accounts::passwords::hash(PASSWORD.to_owned())
@@ -493,7 +508,34 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
         1
     );
     assert_eq!(count(&t, &format!("carts WHERE user_id = {ada}")).await, 0);
-    // Events: booking cancelled, ticket void.
+    // Events: booking cancelled, ticket void; her place went to bertrand, first on the
+    // waitlist, who is mailed, and the date still counts one place taken.
+    let waited = "event_bookings b JOIN event_occurrences o ON o.id = b.occurrence_id \
+                  JOIN events e ON e.id = o.event_id WHERE e.slug = 'ada-wassail'";
+    assert_eq!(
+        count(
+            &t,
+            &format!("{waited} AND b.user_id = {bertrand} AND b.status = 'booked'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &t,
+            "event_occurrences o JOIN events e ON e.id = o.event_id \
+             WHERE e.slug = 'ada-wassail' AND o.booked = 1"
+        )
+        .await,
+        1
+    );
+    eventually(20, "bertrand is mailed his place", || async {
+        mail_sink()
+            .to("bertrand@example.org")
+            .iter()
+            .any(|m| m.subject() == Some("A place for you: ada wassail"))
+    })
+    .await;
     assert_eq!(
         count(&t, &format!("event_bookings WHERE user_id = {ada} AND status = 'cancelled' AND cancelled_at IS NOT NULL")).await,
         1
@@ -561,7 +603,11 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
             "users WHERE id = {bertrand} AND email = 'bertrand@example.org' AND disabled_at IS NULL"
         ),
         format!("orders WHERE user_id = {bertrand} AND contact_name = 'bertrand Contact'"),
-        format!("event_bookings WHERE user_id = {bertrand} AND status = 'booked'"),
+        format!(
+            "event_bookings b JOIN event_occurrences o ON o.id = b.occurrence_id JOIN events e \
+             ON e.id = o.event_id WHERE b.user_id = {bertrand} AND b.status = 'booked' \
+             AND e.slug = 'bertrand-wassail'"
+        ),
         format!("event_tickets WHERE user_id = {bertrand} AND status = 'valid'"),
         format!("stall_owners WHERE user_id = {bertrand}"),
         format!("newsletter_subscribers WHERE user_id = {bertrand}"),
