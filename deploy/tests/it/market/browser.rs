@@ -147,25 +147,7 @@ async fn an_owner_imports_edits_publishes_and_finds_a_product_in_a_browser() {
     let shop_server = server.handle();
     actix_web::rt::spawn(server);
     let owner = person(&t, "fell", "member").await;
-    {
-        let mut conn = t.db.conn().await;
-        let stall = market::db::stalls::insert(
-            &mut conn,
-            &market::db::stalls::StallFields {
-                slug: "fell-knits",
-                name: "Fell Knits",
-                description: "",
-                image_url: None,
-                contact: "",
-                location: "",
-            },
-        )
-        .await
-        .unwrap();
-        market::db::stalls::add_owner(&mut conn, stall.id, owner)
-            .await
-            .unwrap();
-    }
+    super::fell_knits(&t, owner).await;
 
     // The owner's browser holds a market session (a cookie can only be set for the page's
     // own host, so any market page first).

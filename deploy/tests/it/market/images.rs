@@ -147,25 +147,7 @@ async fn owners_upload_describe_reorder_and_delete_product_images() {
     let t = TestFleet::start().await;
     let owner = person(&t, "fell", "member").await;
     let other = person(&t, "nosy", "member").await;
-    {
-        let mut conn = t.db.conn().await;
-        let stall = market::db::stalls::insert(
-            &mut conn,
-            &market::db::stalls::StallFields {
-                slug: "fell-knits",
-                name: "Fell Knits",
-                description: "",
-                image_url: None,
-                contact: "",
-                location: "",
-            },
-        )
-        .await
-        .unwrap();
-        market::db::stalls::add_owner(&mut conn, stall.id, owner)
-            .await
-            .unwrap();
-    }
+    super::fell_knits(&t, owner).await;
     let owner_s = t.sign_in(AppName::Market, owner).await;
     let other_s = t.sign_in(AppName::Market, other).await;
     let made = t

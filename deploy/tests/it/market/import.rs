@@ -99,25 +99,7 @@ async fn an_owner_imports_a_product_as_a_draft_and_failures_save_nothing() {
     let shop = shop().await;
     let owner = person(&t, "fell", "member").await;
     let other = person(&t, "nosy", "member").await;
-    {
-        let mut conn = t.db.conn().await;
-        let stall = market::db::stalls::insert(
-            &mut conn,
-            &market::db::stalls::StallFields {
-                slug: "fell-knits",
-                name: "Fell Knits",
-                description: "",
-                image_url: None,
-                contact: "",
-                location: "",
-            },
-        )
-        .await
-        .unwrap();
-        market::db::stalls::add_owner(&mut conn, stall.id, owner)
-            .await
-            .unwrap();
-    }
+    super::fell_knits(&t, owner).await;
     let owner_s = t.sign_in(AppName::Market, owner).await;
     let other_s = t.sign_in(AppName::Market, other).await;
     let import = |path: &str, who| {
@@ -282,26 +264,7 @@ async fn a_bulk_import_of_fifty_pages_runs_as_jobs_and_survives_a_crashed_worker
     let shop = bulk_shop().await;
     let owner = person(&t, "fell", "member").await;
     let other = person(&t, "nosy", "member").await;
-    let stall_id = {
-        let mut conn = t.db.conn().await;
-        let stall = market::db::stalls::insert(
-            &mut conn,
-            &market::db::stalls::StallFields {
-                slug: "fell-knits",
-                name: "Fell Knits",
-                description: "",
-                image_url: None,
-                contact: "",
-                location: "",
-            },
-        )
-        .await
-        .unwrap();
-        market::db::stalls::add_owner(&mut conn, stall.id, owner)
-            .await
-            .unwrap();
-        stall.id
-    };
+    let stall_id = super::fell_knits(&t, owner).await;
     let owner_s = t.sign_in(AppName::Market, owner).await;
     let other_s = t.sign_in(AppName::Market, other).await;
     let urls: String = (1..=50)
@@ -526,25 +489,7 @@ async fn imported_images_are_copied_by_their_bytes_and_failures_are_listed() {
     let t = TestFleet::start().await;
     let shop = image_shop().await;
     let owner = person(&t, "fell", "member").await;
-    {
-        let mut conn = t.db.conn().await;
-        let stall = market::db::stalls::insert(
-            &mut conn,
-            &market::db::stalls::StallFields {
-                slug: "fell-knits",
-                name: "Fell Knits",
-                description: "",
-                image_url: None,
-                contact: "",
-                location: "",
-            },
-        )
-        .await
-        .unwrap();
-        market::db::stalls::add_owner(&mut conn, stall.id, owner)
-            .await
-            .unwrap();
-    }
+    super::fell_knits(&t, owner).await;
     let owner_s = t.sign_in(AppName::Market, owner).await;
     let page_url = format!("{}/mittens", shop.base);
     // Each image left out is named with why, on the preview (`<code>url</code>: why`) and

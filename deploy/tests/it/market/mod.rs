@@ -11,3 +11,25 @@ mod import;
 mod inventory;
 mod search;
 mod stalls;
+
+/// The stall "Fell Knits" (`fell-knits`), run by `owner`; its id.
+pub async fn fell_knits(t: &crate::support::TestFleet, owner: i64) -> i64 {
+    let mut conn = t.db.conn().await;
+    let stall = market::db::stalls::insert(
+        &mut conn,
+        &market::db::stalls::StallFields {
+            slug: "fell-knits",
+            name: "Fell Knits",
+            description: "",
+            image_url: None,
+            contact: "",
+            location: "",
+        },
+    )
+    .await
+    .unwrap();
+    market::db::stalls::add_owner(&mut conn, stall.id, owner)
+        .await
+        .unwrap();
+    stall.id
+}
