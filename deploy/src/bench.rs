@@ -398,6 +398,26 @@ pub(crate) async fn run_wrk(
     parse_wrk(&text).with_context(|| format!("could not read wrk's output:\n{text}"))
 }
 
+/// [`run_wrk`] on `path` of the app at `app` with a member's session cookie. wrk resolves names
+/// itself, so it asks the loopback address with the app's host named.
+pub(crate) async fn run_wrk_as_member(
+    wrk: &Path,
+    options: &Options,
+    app: &url::Url,
+    path: &str,
+    cookie: &str,
+) -> anyhow::Result<WrkResult> {
+    let port = app.port_or_known_default().context("the app's port")?;
+    let host = format!("Host: {}:{port}", app.host_str().unwrap_or("localhost"));
+    run_wrk(
+        wrk,
+        options,
+        &format!("http://127.0.0.1:{port}{path}"),
+        &[format!("Cookie: {cookie}"), host],
+    )
+    .await
+}
+
 /// Parses `wrk --latency` output.
 pub fn parse_wrk(text: &str) -> Option<WrkResult> {
     fn ms(value: &str) -> Option<f64> {

@@ -19,7 +19,7 @@ use shared::config::Config;
 use shared::db::migrate;
 use shared::devenv;
 
-use crate::bench::{MemberSession, Options, run_wrk, which};
+use crate::bench::{MemberSession, Options, run_wrk_as_member, which};
 use crate::fleet::Fleet;
 use crate::mail_sink::MailSink;
 
@@ -121,15 +121,12 @@ async fn dashboard(
         .text()
         .await?;
     member.check_signed_in(&body)?;
-    // wrk resolves names itself: the loopback address, with the app's host named.
-    let url = fleet.url(AppName::Account);
-    let port = url.port_or_known_default().context("account's port")?;
-    let host = format!("Host: {}:{port}", url.host_str().unwrap_or("localhost"));
-    let result = run_wrk(
+    let result = run_wrk_as_member(
         wrk,
         options,
-        &format!("http://127.0.0.1:{port}/"),
-        &[format!("Cookie: {}", member.cookie), host],
+        fleet.url(AppName::Account),
+        "/",
+        &member.cookie,
     )
     .await?;
     println!(

@@ -18,7 +18,7 @@ use shared::db::migrate;
 use shared::devenv;
 use shared::models::users::NewUser;
 
-use crate::bench::{MemberSession, Options, run_wrk, which};
+use crate::bench::{MemberSession, Options, run_wrk_as_member, which};
 use crate::fleet::Fleet;
 
 const DATABASE: &str = "rose_ash_bench_social";
@@ -151,15 +151,12 @@ async fn measure(
         ACTORS * POSTS_PER_ACTOR,
         body.len()
     );
-    // wrk resolves names itself: the loopback address, with the app's host named.
-    let url = fleet.url(AppName::Federation);
-    let port = url.port_or_known_default().context("federation's port")?;
-    let host = format!("Host: {}:{port}", url.host_str().unwrap_or("localhost"));
-    let result = run_wrk(
+    let result = run_wrk_as_member(
         wrk,
         options,
-        &format!("http://127.0.0.1:{port}/home"),
-        &[format!("Cookie: {}", member.cookie), host],
+        fleet.url(AppName::Federation),
+        "/home",
+        &member.cookie,
     )
     .await?;
     println!(
