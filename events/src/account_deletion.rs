@@ -10,20 +10,17 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use shared::contracts::events::AccountDeleted;
 use shared::db::schema::{calendar_organisers, event_booking_feeds, event_tickets};
-use shared::{AppContext, AppError, AppName};
+use shared::{AppContext, AppError};
 
 use crate::domain::withdraw_member;
 
 pub async fn account_deleted(ctx: &AppContext, event: AccountDeleted) -> Result<(), AppError> {
     let user_id = event.user_id;
-    let site = ctx
-        .url(AppName::Events, "")
-        .trim_end_matches('/')
-        .to_owned();
+    let config = ctx.config();
     let mut conn = ctx.conn().await?;
     let (bookings, tickets) = conn
         .transaction(async |conn| {
-            let bookings = withdraw_member(conn, user_id, &site).await?;
+            let bookings = withdraw_member(conn, user_id, config).await?;
             let tickets = diesel::update(
                 event_tickets::table
                     .filter(event_tickets::user_id.eq(user_id))

@@ -1,14 +1,19 @@
 //! The events app's bus subscriptions: the cart's `OrderPaid` issues the tickets of its ticket
-//! lines, and a full `OrderRefunded` voids them. Both are idempotent (tickets are unique per
-//! order line and seat; voiding twice changes nothing), as the bus delivers at least once.
+//! lines, and a full `OrderRefunded` voids them; federation's `RemoteJoin`/`RemoteLeave` (a
+//! fediverse actor's Join or Leave of one of our Events) book or cancel a remote participant
+//! (`domain::federate`). All are idempotent (tickets are unique per order line and seat;
+//! voiding twice changes nothing; a Join is remembered by its id), as the bus delivers at least
+//! once.
 
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use shared::activitypub::bus::{self, Subscriptions};
-use shared::contracts::events::{AccountDeleted, BusEvent, OrderPaid, OrderRefunded};
+use shared::contracts::events::{
+    AccountDeleted, BusEvent, OrderPaid, OrderRefunded, RemoteJoin, RemoteLeave,
+};
 use shared::{AppContext, AppError};
 
-use crate::domain::TicketDesk;
+use crate::domain::{TicketDesk, federate};
 
 pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
     consumer: "events-tickets",
@@ -18,6 +23,12 @@ pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
         }),
         (OrderRefunded::KIND, |ctx, e| {
             async move { refunded(ctx, bus::decode(e)?).await }.boxed_local()
+        }),
+        (RemoteJoin::KIND, |ctx, e| {
+            async move { joined(ctx, bus::decode(e)?).await }.boxed_local()
+        }),
+        (RemoteLeave::KIND, |ctx, e| {
+            async move { left(ctx, bus::decode(e)?).await }.boxed_local()
         }),
         // Account deletions too (`account_deletion`), so the app keeps one bus connection.
         (AccountDeleted::KIND, |ctx, e| {
@@ -40,6 +51,18 @@ async fn refunded(ctx: &AppContext, event: OrderRefunded) -> Result<(), AppError
     if voided > 0 {
         tracing::info!(order = %event.reference, voided, "tickets voided by a refund");
     }
+    Ok(())
+}
+
+async fn joined(ctx: &AppContext, join: RemoteJoin) -> Result<(), AppError> {
+    let outcome = federate::remote_join(ctx.db(), ctx.config(), &join).await?;
+    tracing::info!(actor = %join.actor, object = %join.object, ?outcome, "remote Join");
+    Ok(())
+}
+
+async fn left(ctx: &AppContext, leave: RemoteLeave) -> Result<(), AppError> {
+    let cancelled = federate::remote_leave(ctx.db(), ctx.config(), &leave).await?;
+    tracing::info!(actor = %leave.actor, object = %leave.object, cancelled, "remote Leave");
     Ok(())
 }
 

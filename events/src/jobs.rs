@@ -108,7 +108,8 @@ impl Job for SendReminder {
             let Some(who) = crate::db::bookings::attendee(conn, id).await? else {
                 return Ok(()); // the date was deleted since
             };
-            if who.status != "booked" || who.reminded_at.is_some() {
+            // Remote participants have no address: their server reminds them, if anyone.
+            if who.status != "booked" || who.reminded_at.is_some() || who.remote_actor.is_some() {
                 return Ok(());
             }
             let Some(date) = crate::db::occurrences::by_plain_id(conn, who.occurrence_id).await?

@@ -703,7 +703,7 @@ impl AttendeesPage {
             .map(|a| AttendeeView {
                 id: a.id,
                 name: a.name.clone(),
-                email: a.email.clone(),
+                email: a.remote_actor.clone().unwrap_or_else(|| a.email.clone()),
                 username: a.username.clone(),
                 guest: a.user_id.is_none(),
                 status: a.status.clone(),

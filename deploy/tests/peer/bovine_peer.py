@@ -3,8 +3,9 @@
 bovine provides the actor document, WebFinger answer, draft-cavage signing of every GET and
 POST, and the verification of incoming signatures (fetching the sender's key with a signed GET).
 This file only wires those into a small server that behaves as a peer does: it accepts follows
-(answering with a signed Accept), follows others, publishes notes to its followers, and records
-every verified delivery for the test to inspect at `GET /_received`.
+(answering with a signed Accept), follows others, publishes notes to its followers, sends single
+activities (Join/Leave of an event), and records every verified delivery for the test to
+inspect at `GET /_received`.
 
 Usage: BOVINE_TEST_HOSTNAME=peer.localhost:PORT python3 bovine_peer.py PORT
 """
@@ -127,6 +128,23 @@ def build(port: int) -> Quart:
         }
         response = await actor.post(await inbox_of(target), activity)
         return {"actor": target, "follow": activity["id"], "status": response.status}
+
+    @app.post("/_send")
+    async def send():
+        """Body: {"type": "Join", "object": <id or activity>, "to": <actor id>[, "id": <id>]}:
+        one activity of the peer's actor, signed, to that actor's inbox (RSVPs as Mobilizon
+        sends them: Join, Leave, Undo)."""
+        body = await request.get_json(force=True)
+        activity = {
+            "@context": AS_CONTEXT,
+            "id": body.get("id") or config.make_id(),
+            "type": body["type"],
+            "actor": config.actor_id,
+            "to": [body["to"]],
+            "object": body["object"],
+        }
+        response = await actor.post(await inbox_of(body["to"]), activity)
+        return {"id": activity["id"], "status": response.status}
 
     @app.post("/_publish")
     async def publish():

@@ -167,6 +167,100 @@ pub async fn book(
     Ok(Booked::New(id, placed))
 }
 
+/// A remote participant's live booking of the date: id, status and the Join it answers.
+pub async fn live_remote(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+    actor: &str,
+) -> QueryResult<Option<(i64, String, Option<String>)>> {
+    bookings::table
+        .filter(bookings::occurrence_id.eq(occurrence_id))
+        .filter(bookings::remote_actor.eq(actor))
+        .filter(bookings::status.eq_any(LIVE))
+        .select((bookings::id, bookings::status, bookings::remote_join))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Books a remote participant (a fediverse actor's `Join`) at the date in the caller's
+/// transaction, by the same rules as a member ([`place`] under the date's lock). A live booking
+/// of theirs is [`Booked::Already`] (nothing changed).
+pub async fn book_remote(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+    actor: &str,
+    name: &str,
+    join_id: &str,
+) -> QueryResult<Booked> {
+    // The date first, as every booking change locks it first: a second Join of the same
+    // actor waits here and then finds the first one's booking.
+    lock_date(conn, occurrence_id).await?;
+    if let Some((id, status, _)) = live_remote(conn, occurrence_id, actor).await? {
+        return Ok(Booked::Already(id, status));
+    }
+    let placed = place(conn, occurrence_id).await?;
+    if placed == Placed::NotOpen {
+        return Ok(Booked::NotOpen);
+    }
+    let now = chrono::Utc::now();
+    let id = diesel::insert_into(bookings::table)
+        .values((
+            bookings::occurrence_id.eq(occurrence_id),
+            bookings::remote_actor.eq(actor),
+            bookings::remote_join.eq(join_id),
+            bookings::guest_name.eq(name),
+            bookings::status.eq(placed.status()),
+            bookings::waitlisted_at.eq((placed == Placed::Waitlisted).then_some(now)),
+        ))
+        .returning(bookings::id)
+        .get_result(conn)
+        .await?;
+    Ok(Booked::New(id, placed))
+}
+
+/// Cancels a remote participant's live booking of the date (their `Leave`); the status it had.
+pub async fn cancel_remote(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+    actor: &str,
+) -> QueryResult<Option<String>> {
+    lock_date(conn, occurrence_id).await?;
+    let Some((id, status, _)) = live_remote(conn, occurrence_id, actor).await? else {
+        return Ok(None);
+    };
+    diesel::update(bookings::table.find(id))
+        .set((
+            bookings::status.eq("cancelled"),
+            bookings::cancelled_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    if status == "booked" {
+        give_place_back(conn, occurrence_id).await?;
+    }
+    Ok(Some(status))
+}
+
+/// The dates of `event_id` at which the remote actor holds a live booking, in id order.
+pub async fn remote_live_dates(
+    conn: &mut AsyncPgConnection,
+    event_id: i64,
+    actor: &str,
+) -> QueryResult<Vec<i64>> {
+    use shared::db::schema::event_occurrences as occurrences;
+    bookings::table
+        .inner_join(occurrences::table)
+        .filter(occurrences::event_id.eq(event_id))
+        .filter(bookings::remote_actor.eq(actor))
+        .filter(bookings::status.eq_any(LIVE))
+        .select(bookings::occurrence_id)
+        .distinct()
+        .order(bookings::occurrence_id.asc())
+        .load(conn)
+        .await
+}
+
 /// After a unique violation on the live index: the member's booking that won the race.
 pub async fn already(
     conn: &mut AsyncPgConnection,
@@ -386,11 +480,19 @@ pub struct Attendee {
     pub username: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     pub reminded_at: Option<DateTime<Utc>>,
+    /// A remote participant's actor id (they have no address: they are answered over
+    /// ActivityPub, never mailed).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub remote_actor: Option<String>,
+    /// The id of the remote participant's Join (what the answer names).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub remote_join: Option<String>,
 }
 
 const ATTENDEE_SELECT: &str = "SELECT b.id, b.occurrence_id, b.status, b.created_at, b.user_id, \
      COALESCE(u.display_name, b.guest_name, '') AS name, \
-     COALESCE(u.email, b.guest_email, '') AS email, u.username, b.reminded_at \
+     COALESCE(u.email, b.guest_email, '') AS email, u.username, b.reminded_at, \
+     b.remote_actor, b.remote_join \
      FROM event_bookings b LEFT JOIN users u ON u.id = b.user_id";
 
 /// The date's live bookings: who holds a place (in booking order), then who waits for an

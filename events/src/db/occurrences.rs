@@ -267,3 +267,40 @@ pub async fn by_plain_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<O
 pub async fn starts_at(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DateTime<Utc>> {
     occ::table.find(id).select(occ::starts_at).first(conn).await
 }
+
+/// The event's next date not over by `now` and not taken out of the series (cancelled ones
+/// included: a cancelled event still says when it was to be); `None` when all are over.
+pub async fn next_of(
+    conn: &mut AsyncPgConnection,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Occurrence>> {
+    occ::table
+        .filter(occ::event_id.eq(event_id))
+        .filter(occ::removed.eq(false))
+        .filter(
+            occ::ends_at
+                .ge(now)
+                .or(occ::ends_at.is_null().and(occ::starts_at.ge(now))),
+        )
+        .order((occ::starts_at, occ::id))
+        .select(Occurrence::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The event's last date (for an event that is over).
+pub async fn last_of(
+    conn: &mut AsyncPgConnection,
+    event_id: i64,
+) -> QueryResult<Option<Occurrence>> {
+    occ::table
+        .filter(occ::event_id.eq(event_id))
+        .filter(occ::removed.eq(false))
+        .order((occ::starts_at.desc(), occ::id.desc()))
+        .select(Occurrence::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

@@ -8,6 +8,7 @@
 
 use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use shared::config::Config;
 use shared::crypto;
 use shared::db::DbPool;
 use shared::infrastructure::mail::SendMail;
@@ -141,13 +142,13 @@ impl<'a> BookingDesk<'a> {
         actor: Actor,
         slug: &str,
         id: i64,
-        site: &str,
+        config: &Config,
     ) -> Result<Event, EventsError> {
         let (event, date) = self.date(slug, id).await?;
         let mut conn = self.pool.get().await?;
         conn.transaction::<(), EventsError, _>(async |conn| {
             if bookings::cancel(conn, date.id, actor.id).await?.as_deref() == Some("booked") {
-                promote(conn, &event, &date, site).await?;
+                promote(conn, config, &event, &date).await?;
             }
             Ok(())
         })
@@ -294,8 +295,9 @@ impl<'a> BookingDesk<'a> {
         id: i64,
         booking: i64,
         approve: bool,
-        site: &str,
+        config: &Config,
     ) -> Result<Event, EventsError> {
+        let site = site_of(config);
         let (event, date) = super::Organiser::new(self.pool)
             .editable_date(slug, id, actor)
             .await?;
@@ -309,6 +311,10 @@ impl<'a> BookingDesk<'a> {
             let who = bookings::attendee(conn, booking)
                 .await?
                 .ok_or(EventsError::NoSuchBooking)?;
+            // A remote participant is answered over ActivityPub (they have no address).
+            if super::federate::answer_waiting(conn, config, event.id, &who, approve).await? {
+                return Ok(());
+            }
             let what = describe(&event, &date);
             let link = format!("{site}/events/{}", event.slug);
             let mail = if approve {
@@ -455,7 +461,7 @@ pub fn describe(event: &Event, date: &Occurrence) -> String {
 pub async fn withdraw_member(
     conn: &mut AsyncPgConnection,
     user_id: i64,
-    site: &str,
+    config: &Config,
 ) -> Result<usize, EventsError> {
     let dates = bookings::live_dates_of(conn, user_id).await?;
     let mut withdrawn = 0;
@@ -471,26 +477,41 @@ pub async fn withdraw_member(
             continue;
         };
         if let Some(event) = event_rows::by_id(conn, date.event_id).await? {
-            promote(conn, &event, &date, site).await?;
+            promote(conn, config, &event, &date).await?;
         }
     }
     Ok(withdrawn)
 }
 
+/// The events app's public address, without a trailing slash (links in mails).
+pub(crate) fn site_of(config: &Config) -> String {
+    config
+        .apps
+        .public(shared::AppName::Events)
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// Gives places freed at the date to the waitlist in order, in the caller's transaction: each
-/// promoted member or guest is mailed through the mail queue and gets a reminder job.
-async fn promote(
+/// promoted member or guest is mailed through the mail queue and gets a reminder job; a
+/// promoted remote participant gets `@events`' Accept of their Join.
+pub(crate) async fn promote(
     conn: &mut AsyncPgConnection,
+    config: &Config,
     event: &Event,
     date: &Occurrence,
-    site: &str,
 ) -> Result<Vec<i64>, EventsError> {
+    let site = site_of(config);
     let promoted = bookings::promote(conn, date.id).await?;
     let now = Utc::now();
     for &id in &promoted {
         let Some(who) = bookings::attendee(conn, id).await? else {
             continue;
         };
+        if super::federate::answer_waiting(conn, config, event.id, &who, true).await? {
+            continue;
+        }
         let mail = SendMail {
             to: who.email.clone(),
             subject: format!("A place for you: {}", date.title(event)),
@@ -533,9 +554,12 @@ pub fn attendees_csv(rows: &[Attendee]) -> String {
     for a in rows {
         let cells = [
             csv_cell(&a.name),
-            csv_cell(&a.email),
+            // A remote participant has no address: their actor id stands in its column.
+            csv_cell(a.remote_actor.as_deref().unwrap_or(&a.email)),
             csv_cell(if a.user_id.is_some() {
                 "member"
+            } else if a.remote_actor.is_some() {
+                "fediverse"
             } else {
                 "guest"
             }),

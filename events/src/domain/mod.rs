@@ -5,6 +5,7 @@
 
 mod bookings;
 mod calendar;
+pub mod federate;
 pub mod feed;
 pub mod form;
 pub mod ical;

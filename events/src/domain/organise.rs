@@ -6,11 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use shared::config::Config;
 use shared::db::DbPool;
 use shared::models::events::{Calendar, Event, Occurrence};
 
 use super::form::{CalendarForm, DateForm, EventForm, EventInput, times, zone_of};
-use super::{Actor, EventsError, series, user_fixable};
+use super::{Actor, EventsError, federate, series, user_fixable};
 use crate::db::calendars::{self, CalendarFields};
 use crate::db::events as event_rows;
 use crate::db::occurrences::{self, OccurrenceEdit};
@@ -119,7 +120,13 @@ impl<'a> Organiser<'a> {
         Ok((event, date))
     }
 
-    pub async fn create(&self, actor: Actor, form: &EventForm) -> Result<Event, EventsError> {
+    /// Creates the event; a public one is sent to `@events`' followers (`Create`).
+    pub async fn create(
+        &self,
+        actor: Actor,
+        form: &EventForm,
+        config: &Config,
+    ) -> Result<Event, EventsError> {
         let mut conn = self.pool.get().await?;
         let calendar = target_calendar(&mut conn, &form.calendar, actor).await?;
         let input = form.parse(calendar.id)?;
@@ -131,18 +138,21 @@ impl<'a> Organiser<'a> {
                 .map_err(user_fixable(&input.fields.slug))?;
             series::materialise(conn, &event, now).await?;
             jobs::schedule_materialise(conn, event.id, now).await?;
+            federate::change(conn, config, None, &event).await?;
             Ok(event)
         })
         .await
     }
 
     /// Edits the event. For a series, dates already past keep their times, title and place;
-    /// dates from now on follow the edit (a date edited on its own keeps its time).
+    /// dates from now on follow the edit (a date edited on its own keeps its time). Followers
+    /// of `@events` hear of it (`Update`, or `Create`/`Delete` when its visibility changes).
     pub async fn update(
         &self,
         actor: Actor,
         slug: &str,
         form: &EventForm,
+        config: &Config,
     ) -> Result<Event, EventsError> {
         let mut conn = self.pool.get().await?;
         let old = editable(&mut conn, slug, actor).await?;
@@ -190,6 +200,7 @@ impl<'a> Organiser<'a> {
                     series::materialise(conn, &event, now).await?;
                     jobs::schedule_materialise(conn, event.id, now).await?;
                 }
+                federate::change(conn, config, Some(old.is_public()), &event).await?;
                 Ok(event)
             }
         })
@@ -197,18 +208,38 @@ impl<'a> Organiser<'a> {
     }
 
     /// Cancels the event (every date shows it; feeds say `STATUS:CANCELLED`); it stays listed.
-    pub async fn cancel(&self, actor: Actor, slug: &str) -> Result<Event, EventsError> {
+    /// A public event's followers get an `Update` with the cancelled status.
+    pub async fn cancel(
+        &self,
+        actor: Actor,
+        slug: &str,
+        config: &Config,
+    ) -> Result<Event, EventsError> {
         let mut conn = self.pool.get().await?;
         let event = editable(&mut conn, slug, actor).await?;
-        Ok(event_rows::set_status(&mut conn, event.id, "cancelled").await?)
+        conn.transaction(async |conn| {
+            let cancelled = event_rows::set_status(conn, event.id, "cancelled").await?;
+            federate::change(conn, config, Some(event.is_public()), &cancelled).await?;
+            Ok(cancelled)
+        })
+        .await
     }
 
-    /// Deletes the event, its dates and their bookings.
-    pub async fn delete(&self, actor: Actor, slug: &str) -> Result<(), EventsError> {
+    /// Deletes the event, its dates and their bookings (a public one's followers get `Delete`).
+    pub async fn delete(
+        &self,
+        actor: Actor,
+        slug: &str,
+        config: &Config,
+    ) -> Result<(), EventsError> {
         let mut conn = self.pool.get().await?;
         let event = editable(&mut conn, slug, actor).await?;
-        event_rows::delete(&mut conn, event.id).await?;
-        Ok(())
+        conn.transaction::<(), EventsError, _>(async |conn| {
+            federate::deleted(conn, config, &event).await?;
+            event_rows::delete(conn, event.id).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Edits one date of an event on its own: its time, title, place or status, or takes it out
@@ -219,6 +250,7 @@ impl<'a> Organiser<'a> {
         slug: &str,
         id: i64,
         form: &DateForm,
+        config: &Config,
     ) -> Result<(Event, Occurrence), EventsError> {
         let (event, date) = self.editable_date(slug, id, actor).await?;
         let tz = zone_of(&event);
@@ -251,9 +283,16 @@ impl<'a> Organiser<'a> {
             removed: form.removed == "on",
         };
         let mut conn = self.pool.get().await?;
-        let updated = occurrences::edit(&mut conn, date.id, &edit)
-            .await
-            .map_err(user_fixable("that date"))?;
+        let updated = conn
+            .transaction::<Occurrence, EventsError, _>(async |conn| {
+                let updated = occurrences::edit(conn, date.id, &edit)
+                    .await
+                    .map_err(user_fixable("that date"))?;
+                // The Event carries its next date's times, title and place.
+                federate::change(conn, config, Some(event.is_public()), &event).await?;
+                Ok(updated)
+            })
+            .await?;
         Ok((event, updated))
     }
 

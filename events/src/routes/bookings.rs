@@ -48,7 +48,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let event = BookingDesk::new(ctx.db())
-        .cancel(actor(&user), &slug, id, &site(&ctx))
+        .cancel(actor(&user), &slug, id, ctx.config())
         .await?;
     purge(&ctx).await;
     Ok(see_other(link_catalog::event(&event.slug).path).finish())
@@ -178,7 +178,7 @@ async fn decide(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id, booking) = path;
     let event = BookingDesk::new(ctx.db())
-        .decide(actor(user), &slug, id, booking, approve, &site(ctx))
+        .decide(actor(user), &slug, id, booking, approve, ctx.config())
         .await?;
     purge(ctx).await;
     Ok(see_other(format!("/events/{}/dates/{id}/attendees", event.slug)).finish())

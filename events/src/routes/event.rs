@@ -1,8 +1,10 @@
 //! `/events/…`: an event's page (a former slug answers 301); organisers create, edit, cancel
 //! and delete events and edit single dates of a series.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use shared::activitypub::{CONTENT_TYPE, wants_activity_json};
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::moved_permanently;
@@ -10,6 +12,7 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
+use crate::domain::federate::{self, Published};
 use crate::domain::form::{DateForm, EventForm};
 use crate::domain::{Calendar, EventsError, Organiser};
 use crate::views::{
@@ -22,10 +25,20 @@ fn event_path(slug: &str) -> String {
 
 pub async fn show(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     user: Option<CurrentUser>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // A fediverse server looking the page up (Mastodon's search) is sent to the object.
+    if wants_activity_json(accept(&req)) {
+        return match federate::object_of_page(ctx.db(), ctx.config(), &slug).await? {
+            Some(object_id) => Ok(see_other(object_id)
+                .insert_header((header::VARY, "Accept"))
+                .finish()),
+            None => Err(AppError::not_found("This is not an ActivityPub object.")),
+        };
+    }
     let now = Utc::now();
     let data = match Calendar::new(ctx.db())
         .event(&slug, user.as_ref().map(actor), now)
@@ -106,7 +119,9 @@ pub async fn create(
     user: CurrentUser,
     form: web::Form<EventForm>,
 ) -> Result<HttpResponse, AppError> {
-    let event = Organiser::new(ctx.db()).create(actor(&user), &form).await?;
+    let event = Organiser::new(ctx.db())
+        .create(actor(&user), &form, ctx.config())
+        .await?;
     purge(&ctx).await;
     Ok(see_other(event_path(&event.slug)).finish())
 }
@@ -145,7 +160,7 @@ pub async fn update(
     form: web::Form<EventForm>,
 ) -> Result<HttpResponse, AppError> {
     let event = Organiser::new(ctx.db())
-        .update(actor(&user), &slug, &form)
+        .update(actor(&user), &slug, &form, ctx.config())
         .await?;
     purge(&ctx).await;
     Ok(see_other(event_path(&event.slug)).finish())
@@ -156,7 +171,9 @@ pub async fn cancel(
     user: CurrentUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let event = Organiser::new(ctx.db()).cancel(actor(&user), &slug).await?;
+    let event = Organiser::new(ctx.db())
+        .cancel(actor(&user), &slug, ctx.config())
+        .await?;
     purge(&ctx).await;
     Ok(see_other(event_path(&event.slug)).finish())
 }
@@ -166,7 +183,9 @@ pub async fn delete(
     user: CurrentUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    Organiser::new(ctx.db()).delete(actor(&user), &slug).await?;
+    Organiser::new(ctx.db())
+        .delete(actor(&user), &slug, ctx.config())
+        .await?;
     purge(&ctx).await;
     Ok(see_other("/").finish())
 }
@@ -200,8 +219,41 @@ pub async fn update_date(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let (event, _) = Organiser::new(ctx.db())
-        .edit_date(actor(&user), &slug, id, &form)
+        .edit_date(actor(&user), &slug, id, &form, ctx.config())
         .await?;
     purge(&ctx).await;
     Ok(see_other(event_path(&event.slug)).finish())
+}
+
+/// `/objects/events/{id}[/{revision}]`: a public event as ActivityPub sees it under the id it
+/// was last published with (a browser is sent to the page); ids deleted answer 410 with a
+/// Tombstone.
+pub async fn object(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| AppError::not_found("There is no such event."))?;
+    let requested = ctx.url(AppName::Events, req.path());
+    match federate::published(ctx.db(), ctx.config(), id, &requested).await? {
+        Published::Live(event, _) if wants_activity_json(accept(&req)) => Ok(HttpResponse::Ok()
+            .content_type(CONTENT_TYPE)
+            .insert_header((header::VARY, "Accept"))
+            .body(event.to_string())),
+        Published::Live(_, slug) => Ok(see_other(event_path(&slug)).finish()),
+        Published::Gone(tombstone) => Ok(HttpResponse::Gone()
+            .content_type(CONTENT_TYPE)
+            .body(tombstone.to_string())),
+        Published::Missing => Err(AppError::not_found("There is no such event.")),
+    }
+}
+
+fn accept(req: &HttpRequest) -> &str {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }

@@ -32,6 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/calendars/{slug}", web::post().to(calendars::update))
         .route("/calendars/{slug}/edit", web::get().to(calendars::edit))
         .route("/calendars/{slug}/feed.ics", web::get().to(feeds::calendar))
+        .route("/objects/events/{id}", web::get().to(event::object))
+        .route(
+            "/objects/events/{id}/{revision}",
+            web::get().to(event::object),
+        )
         .route("/events", web::post().to(event::create))
         .route("/events/new", web::get().to(event::new))
         .route(link_catalog::routes::EVENT, web::get().to(event::show))

@@ -29,6 +29,8 @@ async fn dispatch(ctx: &AppContext, activity: &Activity) -> Result<(), AppError>
     match activity.kind.as_str() {
         "Follow" => follow(ctx, activity).await,
         "Undo" => undo(ctx, activity).await,
+        "Join" => join(ctx, activity).await,
+        "Leave" => leave(ctx, activity, &payload["object"]).await,
         "Accept" => accept(ctx, activity, true).await,
         "Reject" => accept(ctx, activity, false).await,
         "Create" => create(ctx, activity).await,
@@ -216,6 +218,50 @@ async fn undo(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     if let Some(which) = reaction {
         reactions::remove_reaction(&mut conn, &activity.actor, which).await?;
     }
+    drop(conn);
+    // Undo{Join} withdraws as Leave does (the inbox checked the Join's actor is the undoer).
+    if kind == "Join" {
+        leave(ctx, activity, &object["object"]).await?;
+    }
+    Ok(())
+}
+
+/// A remote actor's `Join` of one of our objects (an RSVP to an event): told to the fleet on
+/// the bus; the object's app books them and answers from its own actor. The inbox verified that
+/// the signing key is the actor's, so `activity.actor` is who asks.
+async fn join(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
+    let Some(object) = id_of(&activity.payload["object"]).filter(|o| is_ours(ctx, o)) else {
+        return Ok(());
+    };
+    let who = remote::actor(ctx, &activity.actor).await?;
+    let name = who
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .or(who.preferred_username)
+        .map(|n| n.trim().chars().take(200).collect::<String>());
+    let event = events::RemoteJoin {
+        join_id: activity.activity_id.clone(),
+        actor: activity.actor.clone(),
+        actor_name: name,
+        object: object.to_owned(),
+    };
+    let mut conn = ctx.conn().await?;
+    announce_reply(ctx, &mut conn, Some(event)).await?;
+    Ok(())
+}
+
+/// A remote actor's `Leave` of one of our objects (or `Undo` of their Join).
+async fn leave(ctx: &AppContext, activity: &Activity, object: &Value) -> Result<(), AppError> {
+    let Some(object) = id_of(object).filter(|o| is_ours(ctx, o)) else {
+        return Ok(());
+    };
+    let event = events::RemoteLeave {
+        id: activity.activity_id.clone(),
+        actor: activity.actor.clone(),
+        object: object.to_owned(),
+    };
+    let mut conn = ctx.conn().await?;
+    announce_reply(ctx, &mut conn, Some(event)).await?;
     Ok(())
 }
 
@@ -338,7 +384,8 @@ fn is_ours(ctx: &AppContext, iri: &str) -> bool {
 }
 
 /// Tells the fleet (on the event bus) that a remote reply to one of our objects arrived,
-/// changed or went: the blog shows approved replies as comments.
+/// changed or went (the blog shows approved replies as comments), or that someone joined or
+/// left one (the events app books them).
 async fn announce_reply<E: BusEvent>(
     ctx: &AppContext,
     conn: &mut diesel_async::AsyncPgConnection,

@@ -149,6 +149,40 @@ impl BusEvent for AccountDeleted {
     const KIND: &'static str = "AccountDeleted";
 }
 
+/// A remote actor asked to take part in one of our objects (ActivityPub `Join`, as Mobilizon
+/// sends it to RSVP). Federation's inbox verified that the signing key belongs to `actor`;
+/// the app that owns `object` books them and answers `Accept` or `Reject` of `join_id`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteJoin {
+    /// The Join activity's id (what an Accept or Reject names).
+    pub join_id: String,
+    /// The remote actor (the Join's signed actor).
+    pub actor: String,
+    /// Their display name or handle (sanitized text), if known.
+    pub actor_name: Option<String>,
+    /// The object of ours they join.
+    pub object: String,
+}
+
+impl BusEvent for RemoteJoin {
+    const KIND: &'static str = "RemoteJoin";
+}
+
+/// A remote actor withdrew from one of our objects (`Leave`, or `Undo` of their `Join`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteLeave {
+    /// The Leave (or Undo) activity's id.
+    pub id: String,
+    pub actor: String,
+    pub object: String,
+}
+
+impl BusEvent for RemoteLeave {
+    const KIND: &'static str = "RemoteLeave";
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

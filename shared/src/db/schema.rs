@@ -500,6 +500,8 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         decided_by -> Nullable<Int8>,
         reminded_at -> Nullable<Timestamptz>,
+        remote_actor -> Nullable<Text>,
+        remote_join -> Nullable<Text>,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Events: the calendar pages, organisers and their permissions, recurring series across a
-//! summer-time change, iCal feeds read by a third-party library, bookings under a race, and
-//! the widgets other apps embed.
+//! summer-time change, iCal feeds read by a third-party library, bookings under a race, the
+//! widgets other apps embed, and federation with a bovine peer (Create/Update/Delete of
+//! an Event, Join and Leave).
 
 mod booking_flow;
 mod bookings;
 mod embed;
 mod embed_browser;
+mod federation;
 mod ical;
 mod organisers;
 mod pages;

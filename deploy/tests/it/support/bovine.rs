@@ -1,7 +1,7 @@
 //! A third-party ActivityPub peer for the federation tests: `tests/peer/bovine_peer.py`, built
 //! from Python's `bovine` (its actor, WebFinger, signing and signature verification), run as a
-//! separate process over plain HTTP on loopback. Used by `federation::bovine` (the blog) and
-//! `market::federation` (`@market`'s listings).
+//! separate process over plain HTTP on loopback. Used by `federation::bovine` (the blog),
+//! `market::federation` (`@market`'s listings) and `events::federation` (Events, Join/Leave).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
