@@ -678,6 +678,8 @@ pub struct AttendeeView {
     pub email: String,
     pub username: Option<String>,
     pub guest: bool,
+    /// A fediverse participant (their actor id stands in the e-mail column).
+    pub remote: bool,
     pub status: String,
     pub booked_at: String,
     /// Place on the waitlist (1 = next in).
@@ -705,7 +707,8 @@ impl AttendeesPage {
                 name: a.name.clone(),
                 email: a.remote_actor.clone().unwrap_or_else(|| a.email.clone()),
                 username: a.username.clone(),
-                guest: a.user_id.is_none(),
+                guest: a.user_id.is_none() && a.remote_actor.is_none(),
+                remote: a.remote_actor.is_some(),
                 status: a.status.clone(),
                 booked_at: a.created_at.to_rfc3339(),
                 position: (a.status == "waitlisted").then(|| {

@@ -131,7 +131,8 @@ def build(port: int) -> Quart:
 
     @app.post("/_send")
     async def send():
-        """Body: {"type": "Join", "object": <id or activity>, "to": <actor id>[, "id": <id>]}:
+        """Body: {"type": "Join", "object": <id or activity>, "to": <actor id>[, "id": <id>,
+        "actor": <claimed actor>]}:
         one activity of the peer's actor, signed, to that actor's inbox (RSVPs as Mobilizon
         sends them: Join, Leave, Undo)."""
         body = await request.get_json(force=True)
@@ -139,12 +140,17 @@ def build(port: int) -> Quart:
             "@context": AS_CONTEXT,
             "id": body.get("id") or config.make_id(),
             "type": body["type"],
-            "actor": config.actor_id,
+            # A test may claim another actor (a forgery the receiver must refuse).
+            "actor": body.get("actor") or config.actor_id,
             "to": [body["to"]],
             "object": body["object"],
         }
-        response = await actor.post(await inbox_of(body["to"]), activity)
-        return {"id": activity["id"], "status": response.status}
+        try:
+            response = await actor.post(await inbox_of(body["to"]), activity)
+            status = response.status
+        except aiohttp.ClientResponseError as refused:  # bovine raises on 4xx/5xx
+            status = refused.status
+        return {"id": activity["id"], "status": status}
 
     @app.post("/_publish")
     async def publish():

@@ -7,7 +7,9 @@
 //! `Leave` gives the place back. A Join of an unknown object is rejected. An edit sends
 //! `Update`, the cancellation an `Update` with `ical:status` `CANCELLED` (a Join then gets
 //! `Reject`), the deletion `Delete`, after which the object answers 410. An unlisted event
-//! sends nothing.
+//! sends nothing. Remote participants go through the members' rules: waitlisted (answered when
+//! promoted), pending (answered with the organiser's decision); an unlisted event's Join is
+//! rejected, and a Join claiming an actor other than the signer is refused at the inbox.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -21,6 +23,61 @@ use crate::support::bovine::Peer;
 use crate::support::{TestFleet, eventually};
 
 const AS_JSON: &str = "application/activity+json";
+
+/// The peer as an RSVPing fediverse user of `@events`.
+struct Rsvp<'a> {
+    peer: &'a Peer,
+    events: String,
+}
+
+impl Rsvp<'_> {
+    /// What the peer took from `@events`, signed by `@events`, of a kind.
+    async fn of_kind(&self, kind: &str) -> Vec<Value> {
+        self.peer
+            .received_where(|r| r["activity"]["type"] == kind)
+            .await
+            .into_iter()
+            .inspect(|r| assert_eq!(r["controller"], self.events.as_str(), "{r}"))
+            .map(|r| r["activity"].clone())
+            .collect()
+    }
+
+    /// The answers of a kind (`Accept`, `Reject`) to one Join.
+    async fn answers(&self, kind: &str, join: &str) -> Vec<Value> {
+        self.of_kind(kind)
+            .await
+            .into_iter()
+            .filter(|a| a["object"]["id"] == join)
+            .collect()
+    }
+
+    /// Sends a signed activity of the peer's actor to `@events`; its id and our inbox's status.
+    async fn send_as(&self, actor: Option<&str>, kind: &str, object: Value) -> (String, u64) {
+        let mut body = json!({ "type": kind, "object": object, "to": self.events });
+        if let Some(actor) = actor {
+            body["actor"] = json!(actor);
+        }
+        let sent = self.peer.call("/_send", body).await;
+        (
+            sent["id"].as_str().unwrap().to_owned(),
+            sent["status"].as_u64().unwrap(),
+        )
+    }
+
+    async fn send(&self, kind: &str, object: Value) -> String {
+        let (id, status) = self.send_as(None, kind, object).await;
+        assert_eq!(status, 202, "{kind} {id}");
+        id
+    }
+
+    async fn wait_for(&self, kind: &str, join: &str) -> Value {
+        eventually(30, &format!("{kind} of {join}"), || async {
+            !self.answers(kind, join).await.is_empty()
+        })
+        .await;
+        self.answers(kind, join).await.remove(0)
+    }
+}
 
 /// The remote actor's bookings: (status, occurrence).
 async fn remote_bookings(t: &TestFleet, actor: &str) -> Vec<(String, i64)> {
@@ -63,33 +120,10 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
             .is_empty()
     })
     .await;
-    // What the peer took from @events, signed by @events, of a kind.
-    let of_kind = async |kind: &str| -> Vec<Value> {
-        peer.received_where(|r| r["activity"]["type"] == kind)
-            .await
-            .into_iter()
-            .inspect(|r| assert_eq!(r["controller"], events_id.as_str(), "{r}"))
-            .map(|r| r["activity"].clone())
-            .collect()
+    let rsvp = Rsvp {
+        peer: &peer,
+        events: events_id.clone(),
     };
-    let send = async |kind: &str, object: Value| -> String {
-        let sent = peer
-            .call(
-                "/_send",
-                json!({ "type": kind, "object": object, "to": events_id }),
-            )
-            .await;
-        assert_eq!(sent["status"], 202, "{sent}");
-        sent["id"].as_str().unwrap().to_owned()
-    };
-    let answer_to = async |kind: &str, join: &str| -> Vec<Value> {
-        of_kind(kind)
-            .await
-            .into_iter()
-            .filter(|a| a["object"]["id"] == join)
-            .collect()
-    };
-
     let c = cast(&t).await;
     // Unlisted: by link only, so nothing federates.
     let r = create(
@@ -116,10 +150,10 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
     .await;
     assert_eq!(r.status, 303, "{}", r.body);
     eventually(30, "the Create", || async {
-        !of_kind("Create").await.is_empty()
+        !rsvp.of_kind("Create").await.is_empty()
     })
     .await;
-    let creates = of_kind("Create").await;
+    let creates = rsvp.of_kind("Create").await;
     assert_eq!(creates.len(), 1, "only the public event: {creates:?}");
     let event = &creates[0]["object"];
     assert_eq!(event["type"], "Event");
@@ -190,12 +224,12 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
 
     // The peer's signed Join books it, and @events' Accept comes back.
     let date = dates_of(&t, "cider-pressing").await[0].clone();
-    let join = send("Join", json!(object_id)).await;
+    let join = rsvp.send("Join", json!(object_id)).await;
     eventually(30, "the Accept of the Join", || async {
-        !answer_to("Accept", &join).await.is_empty()
+        !rsvp.answers("Accept", &join).await.is_empty()
     })
     .await;
-    let accept = &answer_to("Accept", &join).await[0];
+    let accept = &rsvp.answers("Accept", &join).await[0];
     assert_eq!(accept["actor"], events_id.as_str());
     assert_eq!(accept["object"]["type"], "Join");
     assert_eq!(accept["object"]["actor"], peer.actor());
@@ -220,15 +254,23 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
         "{}",
         list.body
     );
+    let page = t
+        .get(
+            AppName::Events,
+            &format!("/events/cider-pressing/dates/{}/attendees", date.id),
+            Some(&c.organiser),
+        )
+        .await;
+    assert!(page.body.contains("Fediverse"), "{}", page.body);
     // The object counts them.
     let served: Value = serde_json::from_str(&get(AS_JSON).await.1).unwrap();
     assert_eq!(served["participantCount"], 1);
     assert_eq!(served["remainingAttendeeCapacity"], 1);
 
     // A second Join: the same booking (one place), answered again.
-    let again = send("Join", json!(object_id)).await;
+    let again = rsvp.send("Join", json!(object_id)).await;
     eventually(30, "the Accept of the second Join", || async {
-        !answer_to("Accept", &again).await.is_empty()
+        !rsvp.answers("Accept", &again).await.is_empty()
     })
     .await;
     assert_eq!(remote_bookings(&t, &peer.actor()).await.len(), 1);
@@ -236,20 +278,22 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
 
     // A Join of something we do not have is rejected.
     let base = object_id[..object_id.find("/objects/").unwrap()].to_owned();
-    let unknown = send("Join", json!(format!("{base}/objects/events/999999"))).await;
+    let unknown = rsvp
+        .send("Join", json!(format!("{base}/objects/events/999999")))
+        .await;
     eventually(30, "the Reject of the unknown Join", || async {
-        !answer_to("Reject", &unknown).await.is_empty()
+        !rsvp.answers("Reject", &unknown).await.is_empty()
     })
     .await;
 
     // Leave gives the place back; a Leave of nothing held changes nothing.
-    send("Leave", json!(object_id)).await;
+    rsvp.send("Leave", json!(object_id)).await;
     eventually(30, "the booking to be cancelled", || async {
         remote_bookings(&t, &peer.actor()).await == [("cancelled".to_owned(), date.id)]
     })
     .await;
     assert_eq!(dates_of(&t, "cider-pressing").await[0].booked, 0);
-    send("Leave", json!(object_id)).await;
+    rsvp.send("Leave", json!(object_id)).await;
 
     // An edit: one Update of the same object, with `updated`.
     let edited = post(
@@ -270,10 +314,10 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
     .await;
     assert_eq!(edited.status, 303, "{}", edited.body);
     eventually(30, "the Update", || async {
-        !of_kind("Update").await.is_empty()
+        !rsvp.of_kind("Update").await.is_empty()
     })
     .await;
-    let updates = of_kind("Update").await;
+    let updates = rsvp.of_kind("Update").await;
     assert_eq!(updates[0]["object"]["id"], object_id.as_str());
     assert!(updates[0]["object"]["updated"].is_string());
     assert!(
@@ -287,10 +331,10 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
     let cancelled = post(&t, "/events/cider-pressing/cancel", &[], &c.organiser).await;
     assert_eq!(cancelled.status, 303, "{}", cancelled.body);
     eventually(30, "the cancelling Update", || async {
-        of_kind("Update").await.len() >= 2
+        rsvp.of_kind("Update").await.len() >= 2
     })
     .await;
-    let update = &of_kind("Update").await[1];
+    let update = &rsvp.of_kind("Update").await[1];
     assert_eq!(update["object"]["ical:status"], "CANCELLED");
     assert!(
         update["object"]["summary"]
@@ -298,9 +342,9 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
             .unwrap()
             .contains("Cancelled")
     );
-    let late = send("Join", json!(object_id)).await;
+    let late = rsvp.send("Join", json!(object_id)).await;
     eventually(30, "the Reject of a Join of a cancelled event", || async {
-        !answer_to("Reject", &late).await.is_empty()
+        !rsvp.answers("Reject", &late).await.is_empty()
     })
     .await;
     assert_eq!(remote_bookings(&t, &peer.actor()).await.len(), 1);
@@ -309,10 +353,10 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
     let deleted = post(&t, "/events/cider-pressing/delete", &[], &c.organiser).await;
     assert_eq!(deleted.status, 303, "{}", deleted.body);
     eventually(30, "the Delete", || async {
-        !of_kind("Delete").await.is_empty()
+        !rsvp.of_kind("Delete").await.is_empty()
     })
     .await;
-    let deletes = of_kind("Delete").await;
+    let deletes = rsvp.of_kind("Delete").await;
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0]["object"]["type"], "Tombstone");
     assert_eq!(deletes[0]["object"]["id"], object_id.as_str());
@@ -321,10 +365,160 @@ async fn a_bovine_peer_following_events_hears_of_an_event_and_joins_and_leaves_i
     // Each change arrived once: Accept of the Follow, Create, 2 Accepts, 2 Rejects, 2 Updates,
     // Delete.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(of_kind("Create").await.len(), 1);
-    assert_eq!(of_kind("Update").await.len(), 2);
-    assert_eq!(of_kind("Accept").await.len(), 3);
-    assert_eq!(of_kind("Reject").await.len(), 2);
+    assert_eq!(rsvp.of_kind("Create").await.len(), 1);
+    assert_eq!(rsvp.of_kind("Update").await.len(), 2);
+    assert_eq!(rsvp.of_kind("Accept").await.len(), 3);
+    assert_eq!(rsvp.of_kind("Reject").await.len(), 2);
+    drop(peer);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn remote_participants_wait_their_turn_and_forged_joins_are_refused() {
+    let t = TestFleet::start().await;
+    let peer = Peer::start().await;
+    let config = t.fleet.ctx(AppName::Events).config().clone();
+    let rsvp = Rsvp {
+        peer: &peer,
+        events: LocalActor::App(AppName::Events).id(&config),
+    };
+    let c = cast(&t).await;
+    let object_of = async |slug: &str| -> String {
+        let res = t
+            .client
+            .get(t.fleet.at(AppName::Events, &format!("/events/{slug}")))
+            .header("accept", AS_JSON)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{slug} has an object");
+        res.headers()["location"].to_str().unwrap().to_owned()
+    };
+
+    // One place, taken by a member: the remote Join waits on the waitlist, unanswered.
+    let r = create(
+        &t,
+        &c.organiser,
+        &[
+            ("title", "Harvest supper"),
+            ("date", "2027-10-02"),
+            ("capacity", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let supper = object_of("harvest-supper").await;
+    let date = dates_of(&t, "harvest-supper").await[0].clone();
+    let book = format!("/events/harvest-supper/dates/{}/book", date.id);
+    let booked = post(&t, &book, &[], &c.other).await;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    let join = rsvp.send("Join", json!(supper)).await;
+    eventually(30, "the remote participant on the waitlist", || async {
+        remote_bookings(&t, &peer.actor()).await == [("waitlisted".to_owned(), date.id)]
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(rsvp.answers("Accept", &join).await.is_empty());
+    assert!(rsvp.answers("Reject", &join).await.is_empty());
+    // The member gives the place back: it goes to the remote participant, who is accepted.
+    let unbook = format!("/events/harvest-supper/dates/{}/unbook", date.id);
+    let gone = post(&t, &unbook, &[], &c.other).await;
+    assert_eq!(gone.status, 303, "{}", gone.body);
+    let accept = rsvp.wait_for("Accept", &join).await;
+    assert_eq!(accept["object"]["object"], supper.as_str());
+    assert_eq!(
+        remote_bookings(&t, &peer.actor()).await,
+        [("booked".to_owned(), date.id)]
+    );
+
+    // An event that approves its bookings: pending, then the organiser's decision answers.
+    let r = create(
+        &t,
+        &c.organiser,
+        &[
+            ("title", "Tasting"),
+            ("date", "2027-10-09"),
+            ("approval", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let tasting = object_of("tasting").await;
+    let tasting_date = dates_of(&t, "tasting").await[0].clone();
+    let pending_id = async || -> i64 {
+        event_bookings::table
+            .filter(event_bookings::remote_actor.eq(peer.actor()))
+            .filter(event_bookings::occurrence_id.eq(tasting_date.id))
+            .filter(event_bookings::status.eq("pending"))
+            .select(event_bookings::id)
+            .first(&mut t.db.conn().await)
+            .await
+            .unwrap()
+    };
+    let decide = async |booking: i64, how: &str| {
+        let r = post(
+            &t,
+            &format!(
+                "/events/tasting/dates/{}/bookings/{booking}/{how}",
+                tasting_date.id
+            ),
+            &[],
+            &c.organiser,
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    };
+    let first = rsvp.send("Join", json!(tasting)).await;
+    eventually(30, "the pending remote booking", || async {
+        remote_bookings(&t, &peer.actor())
+            .await
+            .contains(&("pending".to_owned(), tasting_date.id))
+    })
+    .await;
+    assert!(rsvp.answers("Accept", &first).await.is_empty());
+    decide(pending_id().await, "approve").await;
+    rsvp.wait_for("Accept", &first).await;
+    // They leave, ask again and are turned down this time.
+    rsvp.send("Leave", json!(tasting)).await;
+    eventually(30, "the Leave to cancel the booking", || async {
+        !remote_bookings(&t, &peer.actor())
+            .await
+            .contains(&("booked".to_owned(), tasting_date.id))
+    })
+    .await;
+    let second = rsvp.send("Join", json!(tasting)).await;
+    eventually(30, "the second pending remote booking", || async {
+        remote_bookings(&t, &peer.actor())
+            .await
+            .contains(&("pending".to_owned(), tasting_date.id))
+    })
+    .await;
+    decide(pending_id().await, "reject").await;
+    rsvp.wait_for("Reject", &second).await;
+
+    // An unlisted event has no object to join: a Join of its would-be id is rejected.
+    let r = create(
+        &t,
+        &c.organiser,
+        &[("title", "Committee"), ("visibility", "unlisted")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let unlisted = events::db::events::by_slug(&mut t.db.conn().await, "committee")
+        .await
+        .unwrap()
+        .unwrap();
+    let would_be = events::domain::federate::first_object_id(&config, unlisted.id);
+    let hidden = rsvp.send("Join", json!(would_be)).await;
+    rsvp.wait_for("Reject", &hidden).await;
+
+    // A Join signed by the peer's key but claiming someone else: refused at the inbox (the
+    // key's owner is not the actor), nothing booked for anyone.
+    let mallory = format!("http://peer.localhost:{}/users/mallory", peer.port);
+    let (_, status) = rsvp.send_as(Some(&mallory), "Join", json!(supper)).await;
+    assert_eq!(status, 401);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(remote_bookings(&t, &mallory).await.is_empty());
     drop(peer);
     t.stop().await;
 }
