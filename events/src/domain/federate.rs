@@ -423,6 +423,9 @@ pub async fn answer_waiting(
     Ok(true)
 }
 
+/// The longest actor or activity id a booking keeps (`event_bookings` checks it too).
+const MAX_ID: usize = 2048;
+
 /// What became of a remote Join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinOutcome {
@@ -474,6 +477,15 @@ pub async fn remote_join(
 ) -> Result<JoinOutcome, EventsError> {
     // Another app's object (or no object of ours at all): not ours to answer.
     if !join.object.starts_with(&format!("{}/", base(config))) {
+        return Ok(JoinOutcome::Ignored);
+    }
+    // Ids longer than a booking keeps (the inbox took them as URLs of up to a megabyte) are
+    // dropped rather than left to fail on the table's check again and again.
+    if !(8..=MAX_ID).contains(&join.actor.len()) || !(8..=MAX_ID).contains(&join.join_id.len()) {
+        tracing::info!(
+            actor_len = join.actor.len(),
+            "a Join with an outsized id ignored"
+        );
         return Ok(JoinOutcome::Ignored);
     }
     let name: String = join

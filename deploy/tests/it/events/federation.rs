@@ -8,8 +8,8 @@
 //! `Update`, the cancellation an `Update` with `ical:status` `CANCELLED` (a Join then gets
 //! `Reject`), the deletion `Delete`, after which the object answers 410. An unlisted event
 //! sends nothing. Remote participants go through the members' rules: waitlisted (answered when
-//! promoted), pending (answered with the organiser's decision); an unlisted event's Join is
-//! rejected, and a Join claiming an actor other than the signer is refused at the inbox.
+//! promoted), pending (answered with the organiser's decision); a past or unlisted event's
+//! Join is rejected, and a Join claiming an actor other than the signer is refused at the inbox.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -495,6 +495,22 @@ async fn remote_participants_wait_their_turn_and_forged_joins_are_refused() {
     .await;
     decide(pending_id().await, "reject").await;
     rsvp.wait_for("Reject", &second).await;
+
+    // An event that is over takes no one.
+    let r = create(
+        &t,
+        &c.organiser,
+        &[
+            ("title", "Last year's fair"),
+            ("slug", "old-fair"),
+            ("date", "2025-06-07"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let over = object_of("old-fair").await;
+    let late = rsvp.send("Join", json!(over)).await;
+    rsvp.wait_for("Reject", &late).await;
 
     // An unlisted event has no object to join: a Join of its would-be id is rejected.
     let r = create(
