@@ -61,6 +61,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             Config::from_lookup(move |k| vars.get(k).cloned())
         };
 
+        smtp_probe(&config("1")?).await?;
+
         let fleet = Fleet::start(config("10000")?, IpAddr::V4(Ipv4Addr::LOCALHOST), None).await?;
         let first = async {
             let fleet_config = fleet.ctx(AppName::Account).config().clone();
@@ -101,6 +103,37 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     .await;
     services.stop_started().await;
     result
+}
+
+/// Mails sent into the sink one after another.
+const PROBE: u32 = 200;
+
+/// The SMTP exchange alone: `PROBE` mails of a campaign's shape sent one after another through
+/// the fleet's mailer, each waiting for the last (the time a mail in flight spends on SMTP).
+async fn smtp_probe(config: &Config) -> anyhow::Result<()> {
+    let mailer = shared::infrastructure::mail::Mailer::from_config(config)?;
+    let body = "A short letter, as most are. ".repeat(40);
+    let email = |i: u32| shared::infrastructure::mail::Email {
+        to: format!("probe-{i}@probe.example"),
+        subject: "Benchmark".into(),
+        text: body.clone(),
+        html: Some(format!("<p>{body}</p>")),
+        headers: vec![(
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        )],
+        message_id: None,
+    };
+    mailer.send_email(&email(0)).await?;
+    let started = Instant::now();
+    for i in 1..=PROBE {
+        mailer.send_email(&email(i)).await?;
+    }
+    let per_mail = started.elapsed().as_secs_f64() * 1000.0 / f64::from(PROBE);
+    println!(
+        "  SMTP alone, one after another {per_mail:>6.2} ms a mail ({PROBE} mails into the sink, connection kept)"
+    );
+    Ok(())
 }
 
 /// The demo member's dashboard, checked then measured.

@@ -178,6 +178,9 @@ impl Handler for Collector {
     }
 }
 
+/// Connections the sink serves at once.
+const SINK_THREADS: u32 = 64;
+
 /// A running sink.
 #[derive(Clone)]
 pub struct MailSink {
@@ -199,7 +202,9 @@ impl MailSink {
         });
         server
             .with_name("sink.rose-ash.localhost")
-            .with_num_threads(2)
+            // One thread per open connection (blocking IO): senders keep theirs open between
+            // messages, and a test process runs several fleets.
+            .with_num_threads(SINK_THREADS)
             .with_ssl(SslConfig::None)
             .map_err(|e| io::Error::other(e.to_string()))?
             .with_tcp_listener(listener);

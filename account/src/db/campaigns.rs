@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared::db::prepared::Prepared;
 use shared::db::schema::{newsletter_campaign_recipients as recipients, newsletter_campaigns};
 
 /// A campaign (`status`: `draft` | `scheduled` | `sending` | `paused` | `sent`).
@@ -220,15 +221,17 @@ pub async fn take_slot(
     id: i64,
     rate_per_sec: f64,
 ) -> QueryResult<Option<DateTime<Utc>>> {
-    let rows: Vec<Slot> = diesel::sql_query(
-        "UPDATE newsletter_campaigns \
-         SET next_send_at = GREATEST(COALESCE(next_send_at, now()), clock_timestamp()) \
-                            + make_interval(secs => 1.0 / $2) \
-         WHERE id = $1 AND status = 'sending' \
-         RETURNING next_send_at - make_interval(secs => 1.0 / $2) AS slot",
+    let rows: Vec<Slot> = Prepared(
+        diesel::sql_query(
+            "UPDATE newsletter_campaigns \
+             SET next_send_at = GREATEST(COALESCE(next_send_at, now()), clock_timestamp()) \
+                                + make_interval(secs => 1.0 / $2) \
+             WHERE id = $1 AND status = 'sending' \
+             RETURNING next_send_at - make_interval(secs => 1.0 / $2) AS slot",
+        )
+        .bind::<BigInt, _>(id)
+        .bind::<Double, _>(rate_per_sec),
     )
-    .bind::<BigInt, _>(id)
-    .bind::<Double, _>(rate_per_sec)
     .load(conn)
     .await?;
     Ok(rows.into_iter().next().and_then(|r| r.slot))
@@ -259,7 +262,7 @@ pub async fn record_error(
     limit: i32,
     error: &str,
 ) -> QueryResult<bool> {
-    let rows: Vec<Paused> = diesel::sql_query(
+    let rows: Vec<Paused> = Prepared(diesel::sql_query(
         "UPDATE newsletter_campaigns SET consecutive_errors = consecutive_errors + 1, \
            status = CASE WHEN status = 'sending' AND consecutive_errors + 1 >= $2 THEN 'paused' ELSE status END, \
            paused_reason = CASE WHEN status = 'sending' AND consecutive_errors + 1 >= $2 \
@@ -270,7 +273,7 @@ pub async fn record_error(
     )
     .bind::<BigInt, _>(id)
     .bind::<Int4, _>(limit)
-    .bind::<Text, _>(error)
+    .bind::<Text, _>(error))
     .load(conn)
     .await?;
     Ok(rows

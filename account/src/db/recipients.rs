@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Int4, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared::db::prepared::Prepared;
 use shared::db::schema::newsletter_campaign_recipients as recipients;
 
 /// Adds every confirmed subscriber of the list that is not blocklisted (once: a second call
@@ -34,6 +35,8 @@ pub struct Claimed {
     pub id: i64,
     #[diesel(sql_type = BigInt)]
     pub subscription_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub subscriber_id: i64,
     #[diesel(sql_type = Text)]
     pub email: String,
     /// The subscription's status now (an unsubscribe since the start means no mail), or
@@ -49,18 +52,20 @@ pub async fn claim_next(
     conn: &mut AsyncPgConnection,
     campaign_id: i64,
 ) -> QueryResult<Option<Claimed>> {
-    let rows: Vec<Claimed> = diesel::sql_query(
-        "SELECT r.id, r.subscription_id, s.email, \
-         CASE WHEN s.blocklisted_at IS NULL THEN sub.status ELSE 'blocklisted' END \
-           AS subscription_status, r.attempts \
-         FROM newsletter_campaign_recipients r \
-         JOIN newsletter_subscribers s ON s.id = r.subscriber_id \
-         JOIN newsletter_subscriptions sub ON sub.id = r.subscription_id \
-         WHERE r.campaign_id = $1 AND r.status = 'pending' \
-         ORDER BY r.attempts, r.id LIMIT 1 \
-         FOR UPDATE OF r SKIP LOCKED",
+    let rows: Vec<Claimed> = Prepared(
+        diesel::sql_query(
+            "SELECT r.id, r.subscription_id, r.subscriber_id, s.email, \
+             CASE WHEN s.blocklisted_at IS NULL THEN sub.status ELSE 'blocklisted' END \
+               AS subscription_status, r.attempts \
+             FROM newsletter_campaign_recipients r \
+             JOIN newsletter_subscribers s ON s.id = r.subscriber_id \
+             JOIN newsletter_subscriptions sub ON sub.id = r.subscription_id \
+             WHERE r.campaign_id = $1 AND r.status = 'pending' \
+             ORDER BY r.attempts, r.id LIMIT 1 \
+             FOR UPDATE OF r SKIP LOCKED",
+        )
+        .bind::<BigInt, _>(campaign_id),
     )
-    .bind::<BigInt, _>(campaign_id)
     .load(conn)
     .await?;
     Ok(rows.into_iter().next())

@@ -210,12 +210,8 @@ impl Sender {
             preferences: format!(
                 "{}preferences/{}",
                 self.account_url,
-                self.links.sign(
-                    Purpose::Preferences,
-                    db::subscriptions::by_id(conn, recipient.subscription_id)
-                        .await?
-                        .map_or(0, |s| s.subscriber_id)
-                )?
+                self.links
+                    .sign(Purpose::Preferences, recipient.subscriber_id)?
             ),
         };
         let domain = mail_domain(&self.mailer.from_address());

@@ -6,11 +6,14 @@
 //! every message is DKIM-signed over the bytes that go on the wire ([`dkim`]).
 
 pub mod dkim;
+mod smtp;
 
+use std::sync::Arc;
+
+use lettre::Message;
 use lettre::address::Envelope;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Config, Variable};
 pub use dkim::{DkimKey, DkimSettings};
@@ -86,9 +89,10 @@ impl Email {
     }
 }
 
+/// Clones share one pool of SMTP connections ([`smtp`]).
 #[derive(Clone)]
 pub struct Mailer {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    transport: Option<Arc<smtp::SmtpPool>>,
     from: Mailbox,
     dkim: Option<DkimKey>,
 }
@@ -100,11 +104,9 @@ impl Mailer {
             .parse()
             .map_err(|e| MailError::Address(format!("MAIL_FROM: {e}")))?;
         let transport = match &config.smtp_url {
-            Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| MailError::Smtp(format!("SMTP_URL: {e}")))?
-                    .build(),
-            ),
+            Some(url) => Some(Arc::new(smtp::SmtpPool::new(smtp::SmtpServer::from_url(
+                url.expose(),
+            )?))),
             None => None,
         };
         let dkim = config
@@ -178,11 +180,7 @@ impl Mailer {
     pub async fn send_email(&self, email: &Email) -> Result<(), MailError> {
         let (envelope, bytes) = self.render(email)?;
         match &self.transport {
-            Some(transport) => transport
-                .send_raw(&envelope, &bytes)
-                .await
-                .map(drop)
-                .map_err(MailError::from),
+            Some(transport) => transport.send(&envelope, &bytes).await,
             None => {
                 tracing::warn!(to = %email.to, subject = %email.subject, "SMTP_URL is not set: this mail was not sent");
                 Ok(())
