@@ -44,6 +44,11 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     b
 });
 
+/// Strips every tag. Built once: `Builder::empty()` fills ammonia's default sets before
+/// emptying them, hundreds of hash inserts that showed in the timeline's profile.
+pub(crate) static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> =
+    LazyLock::new(ammonia::Builder::empty);
+
 /// Remote HTML, made safe to show.
 pub fn html(input: &str) -> String {
     CLEANER.clean(input).to_string()
@@ -51,7 +56,20 @@ pub fn html(input: &str) -> String {
 
 /// Plain text (names, summaries shown as text): every tag stripped.
 pub fn text(input: &str) -> String {
-    ammonia::Builder::empty().clean(input).to_string()
+    if passes_unchanged(input) {
+        return input.to_owned();
+    }
+    TEXT_ONLY.clean(input).to_string()
+}
+
+/// Whether ammonia would give `input` back as it is: nothing the HTML parser treats as markup
+/// or rewrites (`<`, `&`, NUL, CR) and nothing its serialiser escapes (`>`, `&`, no-break
+/// space). Most names are such text, and parsing each one showed in the timeline's profile.
+fn passes_unchanged(input: &str) -> bool {
+    !input
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'\0' | b'\r'))
+        && !input.contains('\u{a0}')
 }
 
 /// Whether `s` is an absolute http(s) address with a host: the only kind of link or image
@@ -101,6 +119,38 @@ pub fn strip_bad_urls(value: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_that_skips_the_parser_is_what_ammonia_would_give() {
+        let samples = [
+            "",
+            "   ",
+            "Ann",
+            "Ann \"the baker\" O'Neil",
+            "Zoë — 果物 🍐",
+            "tab\there\nnewline\x0cform feed\x01control",
+            "a\u{feff}b\u{200b}c",
+            "= / ? # % + ; : @ [ ] { } | ` ~ ^",
+            "line one\n\nline two",
+        ];
+        for s in samples {
+            assert!(passes_unchanged(s), "{s:?}");
+            assert_eq!(text(s), TEXT_ONLY.clean(s).to_string(), "{s:?}");
+        }
+        for s in [
+            "a<b",
+            "a > b",
+            "fish & chips",
+            "a\u{a0}b",
+            "a\rb",
+            "a\0b",
+            "<b>x</b>",
+        ] {
+            assert!(!passes_unchanged(s), "{s:?}");
+            assert_eq!(text(s), TEXT_ONLY.clean(s).to_string(), "{s:?}");
+        }
+        assert_eq!(text("<script>alert(1)</script>Ann"), "Ann");
+    }
 
     /// What attackers put where a link is expected.
     pub const HOSTILE_URLS: &[&str] = &[

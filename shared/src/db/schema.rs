@@ -806,6 +806,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    social_home (owner, seq) {
+        owner -> Text,
+        seq -> Int8,
+        object_id -> Text,
+        via -> Text,
+        boosted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     social_reports (id) {
         id -> Int8,
         reporter_id -> Nullable<Int8>,
@@ -1044,6 +1054,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     social_notifications,
     social_filters,
     social_settings,
+    social_home,
     social_reports,
     ghost_gone,
     ghost_sync_state,

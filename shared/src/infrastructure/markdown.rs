@@ -72,7 +72,9 @@ pub fn plain_text(html: &str) -> String {
         rest = &rest[at + 1..];
     }
     spaced.push_str(rest);
-    let stripped = ammonia::Builder::empty().clean(&spaced).to_string();
+    let stripped = crate::activitypub::sanitize::TEXT_ONLY
+        .clean(&spaced)
+        .to_string();
     let unescaped = stripped
         .replace("&lt;", "<")
         .replace("&gt;", ">")

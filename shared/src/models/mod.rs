@@ -47,6 +47,7 @@ pub const TABLE_OWNERS: &[(&str, AppName)] = &[
     ("social_notifications", AppName::Federation),
     ("social_filters", AppName::Federation),
     ("social_settings", AppName::Federation),
+    ("social_home", AppName::Federation),
     // Reports members sent about remote actors (federation's /admin lists them).
     ("social_reports", AppName::Federation),
     ("posts", AppName::Blog),

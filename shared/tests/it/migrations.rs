@@ -159,6 +159,7 @@ async fn every_table_has_one_owner_and_schema_rs_matches() {
         social_notifications,
         social_filters,
         social_settings,
+        social_home,
         social_reports,
         ghost_gone,
         ghost_sync_state,

@@ -691,3 +691,75 @@ async fn every_apps_header_shows_a_members_unread_count_at_once_and_clears_when_
     );
     t.stop().await;
 }
+
+async fn home(t: &TestFleet, s: &TestSession) -> String {
+    t.get(AppName::Federation, "/home", Some(s)).await.body
+}
+
+/// The home timeline is written as posts and boosts arrive (the `social_home` table): a new
+/// follow brings the followed actor's earlier posts, their later posts and boosts arrive, an
+/// undone boost and an unfollowed actor's posts leave it, and the member's own posts stay.
+#[actix_web::test]
+async fn home_timeline_follows_follows_boosts_and_unfollows() {
+    let t = TestFleet::start().await;
+    let (ann_id, bob_id, cat_id) = (
+        member(&t, "ann").await,
+        member(&t, "bob").await,
+        member(&t, "cat").await,
+    );
+    let ann = t.sign_in(AppName::Federation, ann_id).await;
+    let bob = t.sign_in(AppName::Federation, bob_id).await;
+    let cat = t.sign_in(AppName::Federation, cat_id).await;
+
+    assert_eq!(compose(&t, &ann, "Written before", "public", "").await, 303);
+    assert_eq!(
+        compose(&t, &cat, "Cat's own words", "public", "").await,
+        303
+    );
+    assert!(!home(&t, &cat).await.contains("Written before"));
+    assert_eq!(
+        post(&t, &cat, "/social/follow", &[("actor", "ann")]).await,
+        303
+    );
+    let page = home(&t, &cat).await;
+    assert!(page.contains("Written before") && page.contains("Cat's own words"));
+
+    assert_eq!(
+        compose(&t, &ann, "Written after", "followers", "").await,
+        303
+    );
+    assert_eq!(compose(&t, &bob, "Bob's pears", "public", "").await, 303);
+    let (bob_seq, _) = newest(&t, &actor(&t, "bob")).await;
+    let page = home(&t, &cat).await;
+    assert!(page.contains("Written after"), "{page}");
+    assert!(!page.contains("Bob's pears"), "cat does not follow bob");
+    assert!(
+        !home(&t, &bob).await.contains("Written after"),
+        "followers only"
+    );
+
+    // Ann boosts bob's post: it reaches cat's home once, as ann's boost; undone, it leaves.
+    let boost = format!("/statuses/{bob_seq}/reblog");
+    assert_eq!(post(&t, &ann, &boost, &[]).await, 303);
+    let page = home(&t, &cat).await;
+    assert_eq!(page.matches("Bob's pears").count(), 1, "{page}");
+    let unboost = format!("/statuses/{bob_seq}/unreblog");
+    assert_eq!(post(&t, &ann, &unboost, &[]).await, 303);
+    assert!(!home(&t, &cat).await.contains("Bob's pears"));
+
+    // Unfollowed, ann's posts leave cat's home; cat's own stay.
+    assert_eq!(
+        post(
+            &t,
+            &cat,
+            "/social/unfollow",
+            &[("actor", &actor(&t, "ann"))]
+        )
+        .await,
+        303
+    );
+    let page = home(&t, &cat).await;
+    assert!(!page.contains("Written before") && !page.contains("Written after"));
+    assert!(page.contains("Cat's own words"));
+    t.stop().await;
+}

@@ -7,6 +7,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
+use shared::db::prepared::Prepared;
 
 /// Who may see a post (`$1` is the viewer's actor id, '' when signed out): public and unlisted
 /// posts anyone; followers-only posts their author and the author's accepted followers;
@@ -81,8 +82,11 @@ pub struct Entry {
 /// Which posts a timeline shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
-    /// Posts and boosts by these actors (a home timeline: whom I follow and me; a profile).
-    Actors(&'a [String]),
+    /// The viewer's home: posts and boosts by whom they follow (the `social_home` table the
+    /// database fills as they arrive), and their own.
+    Home,
+    /// Posts and boosts by one actor (a profile).
+    Profile(&'a str),
     /// Public posts of the fleet's members and apps.
     Local,
     /// Every public post we store.
@@ -91,7 +95,26 @@ pub enum Source<'a> {
     Tag(&'a str),
 }
 
+/// Entries older than `$3`, at most `$4`, of an actor's own posts (`$5`) and boosts.
+fn by_actor_sql() -> String {
+    format!(
+        "(SELECT o.seq, o.id AS object_id, NULL::text AS boosted_by FROM ap_objects o \
+          WHERE o.attributed_to = $5 AND o.seq < $3 AND o.deleted_at IS NULL \
+            AND {VISIBLE} AND {NOT_HIDDEN} ORDER BY o.seq DESC LIMIT $4) \
+         UNION ALL \
+         (SELECT r.seq, r.object_id, r.actor FROM ap_reactions r \
+            JOIN ap_objects o ON o.id = r.object_id \
+          WHERE r.kind = 'Announce' AND r.actor = $5 AND r.seq < $3 \
+            AND o.deleted_at IS NULL AND o.visibility IN ('public', 'unlisted') \
+            AND {NOT_HIDDEN} AND NOT (r.actor LIKE ANY($2)) \
+          ORDER BY r.seq DESC LIMIT $4)"
+    )
+}
+
 /// A page of a timeline, newest first, older than `before` (all when `None`).
+///
+/// Each source's text is fixed, so its statement stays prepared on the connection: planning
+/// these queries cost more than running them.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     viewer: &str,
@@ -101,58 +124,56 @@ pub async fn page(
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
     let before = before.unwrap_or(i64::MAX);
-    let (sql, actors, tag) = match source {
-        Source::Actors(actors) => (
+    let (entries, extra) = match source {
+        // $5 is the viewer: their own posts and boosts join what the database fanned out.
+        Source::Home => (
             format!(
-                "WITH e AS ( \
-                   (SELECT o.seq, o.id AS object_id, NULL::text AS boosted_by FROM ap_objects o \
-                    WHERE o.attributed_to = ANY($3) AND o.seq < $5 AND o.deleted_at IS NULL \
-                      AND {VISIBLE} AND {NOT_HIDDEN} ORDER BY o.seq DESC LIMIT $6) \
-                   UNION ALL \
-                   (SELECT r.seq, r.object_id, r.actor FROM ap_reactions r \
-                      JOIN ap_objects o ON o.id = r.object_id \
-                    WHERE r.kind = 'Announce' AND r.actor = ANY($3) AND r.seq < $5 \
-                      AND o.deleted_at IS NULL AND o.visibility IN ('public', 'unlisted') \
-                      AND {NOT_HIDDEN} AND NOT (r.actor LIKE ANY($2)) \
-                    ORDER BY r.seq DESC LIMIT $6)) \
-                 SELECT {COLUMNS} FROM e JOIN ap_objects o ON o.id = e.object_id \
-                 WHERE $4 = $4 ORDER BY e.seq DESC LIMIT $6"
+                "(SELECT h.seq, h.object_id, h.boosted_by FROM social_home h \
+                   JOIN ap_objects o ON o.id = h.object_id \
+                 WHERE h.owner = $1 AND h.seq < $3 AND o.deleted_at IS NULL \
+                   AND {VISIBLE} AND {NOT_HIDDEN} \
+                   AND (h.boosted_by IS NULL OR (o.visibility IN ('public', 'unlisted') \
+                        AND NOT (h.boosted_by LIKE ANY($2)))) \
+                 ORDER BY h.seq DESC LIMIT $4) \
+                 UNION ALL {}",
+                by_actor_sql()
             ),
-            actors.to_vec(),
-            String::new(),
+            viewer,
         ),
+        Source::Profile(actor) => (by_actor_sql(), actor),
         Source::Local | Source::Federated | Source::Tag(_) => {
             let filter = match source {
-                Source::Local => "o.local AND o.visibility = 'public'",
-                Source::Tag(_) => "o.visibility = 'public' AND $4 = ANY(o.hashtags)",
-                _ => "o.visibility = 'public'",
+                Source::Local => "o.local AND o.visibility = 'public' AND $5 = $5",
+                Source::Tag(_) => "o.visibility = 'public' AND $5 = ANY(o.hashtags)",
+                _ => "o.visibility = 'public' AND $5 = $5",
             };
             (
                 format!(
-                    "WITH e AS (SELECT o.seq, o.id AS object_id, NULL::text AS boosted_by \
-                       FROM ap_objects o WHERE {filter} AND o.seq < $5 AND o.deleted_at IS NULL \
-                         AND {NOT_HIDDEN} AND cardinality($3) >= 0 \
-                       ORDER BY o.seq DESC LIMIT $6) \
-                     SELECT {COLUMNS} FROM e JOIN ap_objects o ON o.id = e.object_id \
-                     ORDER BY e.seq DESC"
+                    "SELECT o.seq, o.id AS object_id, NULL::text AS boosted_by \
+                       FROM ap_objects o WHERE {filter} AND o.seq < $3 AND o.deleted_at IS NULL \
+                         AND {NOT_HIDDEN} ORDER BY o.seq DESC LIMIT $4"
                 ),
-                Vec::new(),
                 match source {
-                    Source::Tag(t) => t.to_owned(),
-                    _ => String::new(),
+                    Source::Tag(t) => t,
+                    _ => "",
                 },
             )
         }
     };
-    diesel::sql_query(sql)
-        .bind::<Text, _>(viewer)
-        .bind::<Array<Text>, _>(hidden)
-        .bind::<Array<Text>, _>(actors)
-        .bind::<Text, _>(tag)
-        .bind::<BigInt, _>(before)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await
+    let sql = format!(
+        "WITH e AS ({entries}) SELECT {COLUMNS} FROM e JOIN ap_objects o ON o.id = e.object_id \
+         ORDER BY e.seq DESC LIMIT $4"
+    );
+    Prepared(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(viewer)
+            .bind::<Array<Text>, _>(hidden)
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(extra),
+    )
+    .load(conn)
+    .await
 }
 
 /// One post by its place, if the viewer may see it.
@@ -166,12 +187,14 @@ pub async fn post(
            WHERE o.seq = $2) \
          SELECT {COLUMNS} FROM e JOIN ap_objects o ON o.id = e.object_id WHERE {VISIBLE}"
     );
-    diesel::sql_query(sql)
-        .bind::<Text, _>(viewer)
-        .bind::<BigInt, _>(seq)
-        .get_result(conn)
-        .await
-        .optional_row()
+    Prepared(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(viewer)
+            .bind::<BigInt, _>(seq),
+    )
+    .get_result(conn)
+    .await
+    .optional_row()
 }
 
 /// The posts a post replies to, oldest first, and the replies under it (depth first by time),
@@ -204,18 +227,22 @@ pub async fn thread(
          SELECT {COLUMNS} FROM e JOIN ap_objects o ON o.id = e.object_id \
          WHERE o.deleted_at IS NULL AND {VISIBLE} AND {NOT_HIDDEN} ORDER BY o.seq LIMIT 300"
     );
-    let up = diesel::sql_query(ancestors)
-        .bind::<Text, _>(viewer)
-        .bind::<Array<Text>, _>(hidden)
-        .bind::<Text, _>(focus)
-        .load(conn)
-        .await?;
-    let down = diesel::sql_query(descendants)
-        .bind::<Text, _>(viewer)
-        .bind::<Array<Text>, _>(hidden)
-        .bind::<Text, _>(focus)
-        .load(conn)
-        .await?;
+    let up = Prepared(
+        diesel::sql_query(ancestors)
+            .bind::<Text, _>(viewer)
+            .bind::<Array<Text>, _>(hidden)
+            .bind::<Text, _>(focus),
+    )
+    .load(conn)
+    .await?;
+    let down = Prepared(
+        diesel::sql_query(descendants)
+            .bind::<Text, _>(viewer)
+            .bind::<Array<Text>, _>(hidden)
+            .bind::<Text, _>(focus),
+    )
+    .load(conn)
+    .await?;
     Ok((up, down))
 }
 

@@ -117,14 +117,13 @@ async fn member(
     if let Some(m) = &member {
         context.insert("joined", &m.created_at.to_rfc3339());
     }
-    let actors = [id];
     let heading = profile.author.name.clone();
     render(
         &ctx,
         &page,
         &viewer,
         Listing {
-            source: Source::Actors(&actors),
+            source: Source::Profile(&id),
             cursor: q.max_id,
             heading: &heading,
             template: "social/profile.html",
@@ -204,14 +203,13 @@ async fn remote_profile(
     let mut context = ctx.base_context();
     context.insert("profile", &profile);
     context.insert("reported", &q.reported.is_some());
-    let actors = [id];
     let heading = profile.author.name.clone();
     render(
         &ctx,
         &page,
         &viewer,
         Listing {
-            source: Source::Actors(&actors),
+            source: Source::Profile(&id),
             cursor: q.max_id,
             heading: &heading,
             template: "social/profile.html",

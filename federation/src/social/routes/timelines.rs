@@ -5,7 +5,6 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
 
 use super::{Cursor, PAGE, Viewer};
-use crate::social::db::local_follows;
 use crate::social::db::timeline::{self, Source};
 use crate::social::{authors, views};
 
@@ -65,11 +64,6 @@ async fn home(
     q: web::Query<Cursor>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = Viewer::of(&ctx, Some(user)).await?;
-    let mut actors = {
-        let mut conn = ctx.conn().await?;
-        local_follows::followed(&mut conn, &viewer.actor).await?
-    };
-    actors.push(viewer.actor.clone());
     let mut context = ctx.base_context();
     context.insert("compose", &true);
     render(
@@ -77,7 +71,7 @@ async fn home(
         &page,
         &viewer,
         Listing {
-            source: Source::Actors(&actors),
+            source: Source::Home,
             cursor: q.max_id,
             heading: "Home",
             template: "social/timeline.html",
