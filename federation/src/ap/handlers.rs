@@ -363,6 +363,10 @@ async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
         None
     };
     let mut conn = ctx.conn().await?;
+    if !reply_to_ours && !concerns_us(ctx, &mut conn, activity, &row).await? {
+        tracing::debug!(object = %row.id, actor = %activity.actor, "a post that concerns none of ours is not kept");
+        return Ok(());
+    }
     conn.transaction(async |conn| {
         let new = objects::insert_object(conn, &row).await?;
         if let (true, Some(author)) = (new, &author) {
@@ -372,6 +376,50 @@ async fn create(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     })
     .await?;
     Ok(())
+}
+
+/// Whether a remote post concerns us, as Mastodon decides before keeping one: it addresses or
+/// mentions one of our actors, one of ours follows its author, or it replies to a post we keep
+/// (so a thread we show stays whole). Anything else is not stored: a peer cannot fill our
+/// database, or the federated timeline, with posts nobody here asked for.
+async fn concerns_us(
+    ctx: &AppContext,
+    conn: &mut diesel_async::AsyncPgConnection,
+    activity: &Activity,
+    row: &Object,
+) -> diesel::QueryResult<bool> {
+    let object = &activity.payload["object"];
+    let audience = ["to", "cc", "bto", "bcc", "audience"]
+        .iter()
+        .flat_map(|k| ids_in(&activity.payload[*k]).chain(ids_in(&object[*k])));
+    let mentioned = object["tag"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "Mention")
+        .filter_map(|t| t["href"].as_str());
+    if audience
+        .chain(mentioned)
+        .any(|id| LocalActor::from_id(ctx.config(), id).is_some())
+    {
+        return Ok(true);
+    }
+    if follows::followed_here(conn, &row.attributed_to).await? {
+        return Ok(true);
+    }
+    match &row.in_reply_to {
+        Some(parent) => objects::exists(conn, parent).await,
+        None => Ok(false),
+    }
+}
+
+/// The ids in an addressing field: one IRI, an object with an id, or a list of either.
+fn ids_in(value: &Value) -> impl Iterator<Item = &str> {
+    let list = match value {
+        Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    list.iter().filter_map(id_of)
 }
 
 /// Whether an IRI is on one of the fleet's hosts (a reply to one of our posts).
@@ -474,7 +522,10 @@ async fn update(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     let mut conn = ctx.conn().await?;
     match objects::object(&mut conn, &row.id).await? {
         None => {
-            objects::insert_object(&mut conn, &row).await?;
+            let reply_to_ours = row.in_reply_to.as_deref().is_some_and(|t| is_ours(ctx, t));
+            if reply_to_ours || concerns_us(ctx, &mut conn, activity, &row).await? {
+                objects::insert_object(&mut conn, &row).await?;
+            }
             return Ok(());
         }
         // Only the object's author edits it, not anyone else on its host.

@@ -141,3 +141,14 @@ pub async fn follows(
         .await
         .map(|n| n > 0)
 }
+
+/// Whether any of our actors follows `remote` (accepted).
+pub async fn followed_here(conn: &mut AsyncPgConnection, remote: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ap_following::table
+            .filter(ap_following::remote_actor.eq(remote))
+            .filter(ap_following::state.eq("accepted")),
+    ))
+    .get_result(conn)
+    .await
+}

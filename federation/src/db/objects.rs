@@ -16,6 +16,13 @@ pub async fn object(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// Whether we keep an object with this id.
+pub async fn exists(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(ap_objects::table.find(id)))
+        .get_result(conn)
+        .await
+}
+
 /// Stores a new object (an existing id is left alone: Create is idempotent).
 pub async fn insert_object(conn: &mut AsyncPgConnection, object: &Object) -> QueryResult<bool> {
     diesel::insert_into(ap_objects::table)

@@ -14,9 +14,10 @@ use openssl::rsa::Rsa;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::AppName;
+use shared::activitypub::actors::LocalActor;
 use shared::activitypub::httpsig::{self, Message};
 use shared::db::schema::{
-    ap_activities, ap_objects, ap_reactions, ap_remote_actors, post_comments, posts,
+    ap_activities, ap_following, ap_objects, ap_reactions, ap_remote_actors, post_comments, posts,
 };
 
 use crate::support::TestFleet;
@@ -364,6 +365,81 @@ fn activity(remote: &Remote, id: &str, kind: &str, actor: &Actor, object: Value)
     })
 }
 
+/// A member of ours follows `actor` (so its posts concern us and are kept).
+async fn followed_here(t: &TestFleet, actor: &str) {
+    let reader = LocalActor::User("reader".into()).id(t.fleet.ctx(AppName::Federation).config());
+    diesel::insert_into(ap_following::table)
+        .values((
+            ap_following::local_actor.eq(&reader),
+            ap_following::remote_actor.eq(actor),
+            ap_following::follow_activity_id.eq(format!("{reader}#follows/{actor}")),
+            ap_following::state.eq("accepted"),
+        ))
+        .execute(&mut t.db.conn().await)
+        .await
+        .unwrap();
+}
+
+/// Whether a remote object is stored.
+async fn kept(t: &TestFleet, id: &str) -> bool {
+    ap_objects::table
+        .find(id)
+        .count()
+        .get_result::<i64>(&mut t.db.conn().await)
+        .await
+        .unwrap()
+        == 1
+}
+
+/// As Mastodon does, a remote post is kept only when it concerns us: a peer cannot fill our
+/// database and federated timeline with posts nobody here follows, mentions or answers.
+#[actix_web::test]
+async fn posts_that_concern_nobody_here_are_not_kept() {
+    let t = TestFleet::start().await;
+    let (remote, actors) = Remote::start(&[("alice", json!({})), ("dave", json!({}))]).await;
+    let (alice, dave) = (&actors[0], &actors[1]);
+    followed_here(&t, &dave.id).await;
+    let member = LocalActor::User("reader".into()).id(t.fleet.ctx(AppName::Federation).config());
+
+    let unsolicited = note(&remote, "spam", alice, "<p>Buy now</p>");
+    let mut mention = note(&remote, "hi", alice, "<p>Hello @reader</p>");
+    mention["cc"] = json!([member]);
+    mention["tag"] = json!([{"type": "Mention", "href": member, "name": "@reader"}]);
+    let followed = note(&remote, "d1", dave, "<p>From dave</p>");
+    let mut reply = note(&remote, "re", alice, "<p>Answering dave</p>");
+    reply["inReplyTo"] = followed["id"].clone();
+    for (n, (who, object)) in [
+        (alice, &unsolicited),
+        (alice, &mention),
+        (dave, &followed),
+        (alice, &reply),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let create = activity(&remote, &format!("k{n}"), "Create", who, object.clone());
+        assert_eq!(deliver(&t, who, &create).await, 202);
+        processed(&t, create["id"].as_str().unwrap()).await;
+    }
+    let id = |o: &Value| o["id"].as_str().unwrap().to_owned();
+    assert!(
+        !kept(&t, &id(&unsolicited)).await,
+        "nobody here asked for it"
+    );
+    assert!(kept(&t, &id(&mention)).await, "it mentions a member");
+    assert!(kept(&t, &id(&followed)).await, "a member follows dave");
+    assert!(kept(&t, &id(&reply)).await, "it answers a post we keep");
+    // An Update cannot bring in what the Create could not.
+    let mut edited = unsolicited.clone();
+    edited["updated"] = json!(chrono::Utc::now().to_rfc3339());
+    let update = activity(&remote, "u-spam", "Update", alice, edited);
+    assert_eq!(deliver(&t, alice, &update).await, 202);
+    processed(&t, update["id"].as_str().unwrap()).await;
+    assert!(!kept(&t, &id(&unsolicited)).await);
+    remote.stop().await;
+    t.stop().await;
+}
+
 async fn stored_object(t: &TestFleet, id: &str) -> (String, bool, i32, i32) {
     ap_objects::table
         .find(id)
@@ -383,6 +459,7 @@ async fn only_the_author_edits_or_deletes_and_never_from_the_future() {
     let t = TestFleet::start().await;
     let (remote, actors) = Remote::start(&[("alice", json!({})), ("mallory", json!({}))]).await;
     let (alice, mallory) = (&actors[0], &actors[1]);
+    followed_here(&t, &alice.id).await;
     let original = note(&remote, "1", alice, "<p>Original</p>");
     let note_id = original["id"].as_str().unwrap().to_owned();
     let create = activity(&remote, "c1", "Create", alice, original.clone());
@@ -445,6 +522,7 @@ async fn likes_and_announces_count_once_per_actor_and_undo_takes_back_only_ones_
     ])
     .await;
     let (alice, bob, carol) = (&actors[0], &actors[1], &actors[2]);
+    followed_here(&t, &alice.id).await;
     let original = note(&remote, "1", alice, "<p>Liked</p>");
     let note_id = original["id"].as_str().unwrap().to_owned();
     let create = activity(&remote, "c1", "Create", alice, original);
