@@ -64,8 +64,8 @@ async fn user_menu(
     let newsletter = match user {
         Some(_) => None,
         None => {
-            let mut conn = ctx.conn().await?;
-            db::newsletters::public(&mut conn).await?.into_iter().next()
+            let conn = ctx.conn().await?;
+            db::newsletters::public(&conn).await?.into_iter().next()
         }
     };
     let view = UserMenuFragment {
@@ -96,8 +96,8 @@ async fn newsletter_subscribe(
     query: web::Query<SubscribeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let newsletter = {
-        let mut conn = ctx.conn().await?;
-        let public = db::newsletters::public(&mut conn).await?;
+        let conn = ctx.conn().await?;
+        let public = db::newsletters::public(&conn).await?;
         match &query.newsletter {
             Some(slug) => public.into_iter().find(|n| &n.slug == slug),
             None => public.into_iter().next(),

@@ -89,6 +89,8 @@ pub struct MemberView {
     pub user: UserDto,
     /// Whether their address is confirmed (then subscribing is one click).
     pub verified: bool,
+    /// The cart's `Carts` contract could not be asked (the rest of the page still shows).
+    pub cart_unavailable: bool,
     pub cart_count: i64,
     pub cart_totals: Vec<String>,
     /// Their upcoming bookings and tickets (the events app's `Bookings` contract); each list

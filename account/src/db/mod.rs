@@ -5,6 +5,7 @@
 pub mod bounces;
 pub mod campaigns;
 pub mod confirmations;
+pub mod dashboard;
 pub mod members;
 pub mod newsletters;
 pub mod recipients;

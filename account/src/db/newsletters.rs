@@ -39,13 +39,14 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Newsletter>> {
         .await
 }
 
-/// The lists the public forms offer, in creation order.
-pub async fn public(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Newsletter>> {
+/// The lists the public forms offer, in creation order. On a shared connection: the dashboard
+/// pipelines it with its other reads.
+pub async fn public(mut conn: &AsyncPgConnection) -> QueryResult<Vec<Newsletter>> {
     newsletters::table
         .filter(newsletters::visibility.eq("public"))
         .order(newsletters::id)
         .select(Newsletter::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -81,12 +81,6 @@ impl<'a> Newsletters<'a> {
         }
     }
 
-    /// The lists the public forms offer.
-    pub async fn public_lists(&self) -> Result<Vec<Newsletter>, NewsletterError> {
-        let mut conn = self.pool.get().await?;
-        Ok(db::newsletters::public(&mut conn).await?)
-    }
-
     /// A public list by slug ([`NewsletterError::NoSuchNewsletter`] for a private one too).
     pub async fn public_list(&self, slug: &str) -> Result<Newsletter, NewsletterError> {
         let mut conn = self.pool.get().await?;
@@ -106,18 +100,6 @@ impl<'a> Newsletters<'a> {
                 email,
                 verified,
             }))
-    }
-
-    /// The preferences link of the subscriber a member subscribed, if any.
-    pub async fn member_preferences(
-        &self,
-        user_id: i64,
-    ) -> Result<Option<String>, NewsletterError> {
-        let mut conn = self.pool.get().await?;
-        match db::subscribers::of_user(&mut conn, user_id).await? {
-            Some(s) => Ok(Some(self.links.sign(Purpose::Preferences, s.id)?)),
-            None => Ok(None),
-        }
     }
 
     /// Subscribes `email` (or, without one, the member's own address) to the public list

@@ -1,13 +1,18 @@
 //! `/`: the member's dashboard, and the public lists with their subscribe forms.
 
 use actix_web::{HttpResponse, web};
+use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 use shared::contracts::bookings::Which;
+use shared::contracts::dtos::{Role, SubscriptionDto, UserDto};
 use shared::infrastructure::link_catalog;
+use shared::models::account::Newsletter;
 use shared::models::cart::CartOwner;
 use shared::{AppContext, AppName, PageRequest};
 
+use crate::db;
 use crate::domain::NewsletterError;
+use crate::domain::links::Purpose;
 use crate::state::AccountState;
 use crate::views::{self, DashboardPage, EventLink, ListView, MemberView, OrderView, TicketLink};
 
@@ -33,11 +38,12 @@ pub async fn show(
     page: PageRequest,
     query: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, NewsletterError> {
-    let service = super::newsletters(&ctx, &state);
-    let lists = service.public_lists().await?;
-    let member = match page.viewer.user_id() {
-        Some(user_id) => member_view(&ctx, &service, user_id).await?,
-        None => None,
+    let (lists, member) = match page.viewer.user_id() {
+        Some(user_id) => member_view(&ctx, &state, user_id).await?,
+        None => {
+            let conn = ctx.conn().await?;
+            (db::newsletters::public(&conn).await?, None)
+        }
     };
     let view = DashboardPage {
         newsletters: lists.iter().map(ListView::from).collect(),
@@ -55,34 +61,64 @@ pub async fn show(
         .await?)
 }
 
+/// The public lists and the member's sections. Account's own reads (the member, their
+/// subscriptions, the lists) go pipelined on one connection while the other owners' contracts
+/// are asked at the same time; a contract that fails leaves its section "unavailable right
+/// now", account's own rows failing fails the page.
 async fn member_view(
     ctx: &AppContext,
-    service: &crate::domain::Newsletters<'_>,
+    state: &AccountState,
     user_id: i64,
-) -> Result<Option<MemberView>, NewsletterError> {
+) -> Result<(Vec<Newsletter>, Option<MemberView>), NewsletterError> {
     let registry = ctx.registry();
     let owner = CartOwner::User(user_id);
-    let (user, cart, bookings, tickets, orders, subscriptions, member, preferences) = tokio::join!(
-        registry.users.user(user_id),
+    let own = async {
+        let conn = ctx.conn().await?;
+        let shared: &AsyncPgConnection = &conn;
+        let rows = tokio::try_join!(
+            db::newsletters::public(shared),
+            db::dashboard::member(shared, user_id),
+            db::dashboard::subscriptions(shared, user_id),
+        )?;
+        Ok::<_, NewsletterError>(rows)
+    };
+    let (own, cart, bookings, tickets, orders) = tokio::join!(
+        own,
         registry.carts.summary(&owner),
         registry
             .bookings
             .bookings_of(user_id, Which::Upcoming, NEXT_BOOKINGS),
         registry.bookings.tickets_of(user_id, NEXT_TICKETS),
         registry.orders.orders_of(user_id, RECENT_ORDERS),
-        registry.newsletters.subscriptions_of(user_id),
-        service.member(user_id),
-        service.member_preferences(user_id),
     );
-    let Some(user) = user.map_err(shared::AppError::from)? else {
-        return Ok(None);
+    let (lists, member, subscriptions) = own?;
+    let Some(member) = member else {
+        return Ok((lists, None));
     };
-    let cart = cart.map_err(shared::AppError::from)?;
-    Ok(Some(MemberView {
-        user,
-        verified: member?.is_some_and(|m| m.verified),
-        cart_count: cart.item_count,
-        cart_totals: cart.totals.iter().map(ToString::to_string).collect(),
+    let preferences_url = match member.subscriber_id {
+        Some(id) => Some(super::preferences_url(
+            ctx,
+            &state.links.sign(Purpose::Preferences, id)?,
+        )),
+        None => None,
+    };
+    let cart = or_unavailable("cart", cart);
+    let view = MemberView {
+        verified: member.verified,
+        user: UserDto {
+            id: member.id,
+            role: Role::parse(&member.role),
+            username: member.username,
+            email: member.email,
+            display_name: member.display_name,
+            avatar_url: member.avatar_url,
+        },
+        cart_unavailable: cart.is_none(),
+        cart_count: cart.as_ref().map_or(0, |c| c.item_count),
+        cart_totals: cart
+            .iter()
+            .flat_map(|c| c.totals.iter().map(ToString::to_string))
+            .collect(),
         bookings: or_unavailable("bookings", bookings).map(|rows| {
             rows.iter()
                 .map(|b| EventLink {
@@ -116,7 +152,17 @@ async fn member_view(
                 Vec::new()
             }
         },
-        subscriptions: subscriptions.map_err(shared::AppError::from)?,
-        preferences_url: preferences?.map(|t| super::preferences_url(ctx, &t)),
-    }))
+        subscriptions: subscriptions
+            .into_iter()
+            .map(
+                |(newsletter_slug, newsletter_name, status)| SubscriptionDto {
+                    newsletter_slug,
+                    newsletter_name,
+                    status,
+                },
+            )
+            .collect(),
+        preferences_url,
+    };
+    Ok((lists, Some(view)))
 }

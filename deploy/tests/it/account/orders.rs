@@ -116,5 +116,17 @@ async fn the_dashboard_lists_the_members_orders_and_degrades_without_them() {
     assert!(page.body.contains("Your newsletters"), "{}", page.body);
     assert!(!page.body.contains("RA-ADA"), "{}", page.body);
     sql(&t, "ALTER TABLE order_lines_away RENAME TO order_lines").await;
+
+    // Nor the cart's (its table is gone): that section says so, the orders still show.
+    sql(&t, "ALTER TABLE carts RENAME TO carts_away").await;
+    let page = t.get(AppName::Account, "/", Some(&s)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Your cart is unavailable right now."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("RA-ADA000000002"), "{}", page.body);
+    sql(&t, "ALTER TABLE carts_away RENAME TO carts").await;
     t.stop().await;
 }
