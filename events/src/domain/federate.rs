@@ -79,21 +79,13 @@ pub fn first_object_id(config: &Config, event_id: i64) -> String {
     format!("{}/objects/events/{event_id}", base(config))
 }
 
-/// The object id a publication of the event uses now: the first of its ids that no outbound
-/// `Delete` has named.
+/// The object id a publication of the event uses now (see [`store::current_object_id`]).
 pub async fn current_object_id(
     conn: &mut AsyncPgConnection,
     config: &Config,
     event_id: i64,
 ) -> diesel::QueryResult<String> {
-    let first = first_object_id(config, event_id);
-    let mut candidate = first.clone();
-    let mut n = 0u32;
-    while store::was_deleted(conn, &candidate).await? {
-        n += 1;
-        candidate = format!("{first}/r{n}");
-    }
-    Ok(candidate)
+    store::current_object_id(conn, &first_object_id(config, event_id)).await
 }
 
 /// The event an object id of ours names (`/objects/events/{id}[/r{n}]`), if it is one.

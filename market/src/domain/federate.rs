@@ -43,21 +43,13 @@ pub fn first_object_id(config: &Config, product_id: i64) -> String {
     format!("{}/objects/products/{product_id}", base(config))
 }
 
-/// The object id a publication of the product uses now: the first of its ids that no
-/// outbound `Delete` has named.
+/// The object id a publication of the product uses now (see [`store::current_object_id`]).
 pub async fn current_object_id(
     conn: &mut AsyncPgConnection,
     config: &Config,
     product_id: i64,
 ) -> diesel::QueryResult<String> {
-    let first = first_object_id(config, product_id);
-    let mut candidate = first.clone();
-    let mut n = 0u32;
-    while store::was_deleted(conn, &candidate).await? {
-        n += 1;
-        candidate = format!("{first}/r{n}");
-    }
-    Ok(candidate)
+    store::current_object_id(conn, &first_object_id(config, product_id)).await
 }
 
 pub fn product_url(config: &Config, slug: &str) -> String {

@@ -124,6 +124,19 @@ pub async fn was_deleted(conn: &mut AsyncPgConnection, object_id: &str) -> Query
     .await
 }
 
+/// The id a publication of one of our objects uses now, given the id of its first publication:
+/// the first of `first`, `first/r1`, `first/r2` … that no outbound `Delete` has named. Peers
+/// keep a deleted id's Tombstone for good, so an object published again needs a fresh id.
+pub async fn current_object_id(conn: &mut AsyncPgConnection, first: &str) -> QueryResult<String> {
+    let mut candidate = first.to_owned();
+    let mut n = 0u32;
+    while was_deleted(conn, &candidate).await? {
+        n += 1;
+        candidate = format!("{first}/r{n}");
+    }
+    Ok(candidate)
+}
+
 /// A page of an actor's public outbound activities, newest first.
 pub async fn outbox_page(
     conn: &mut AsyncPgConnection,
