@@ -40,6 +40,9 @@ DEVELOPMENT:
     bench cart     checkouts/s (order, snapshot, reservation, SumUp create) and webhooks
                    verified and applied/s, against the local SumUp simulator (-c in flight,
                    -d seconds of checkouts; use --release)
+    bench events   a month page rendered and a calendar's iCal feed (500 events, 50 series),
+                   and the widget's JSON (/embed/events.json, what <roseash-events> loads)
+                   against nginx serving the same bytes (same flags; use --release)
     bench social   a member's home timeline (500 followed actors, 50,000 posts) rendered,
                    and signed Creates verified and stored/s (same flags; use --release)
     bench account  the member's dashboard with every section (wrk), campaign mails/s into an
@@ -87,6 +90,9 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "bench" if args.get(1).map(String::as_str) == Some("cart") => {
             crate::bench_cart::run(bench_options(&args[2..])?).await
+        }
+        "bench" if args.get(1).map(String::as_str) == Some("events") => {
+            crate::bench_events::run(bench_options(&args[2..])?).await
         }
         "bench" if args.get(1).map(String::as_str) == Some("market") => {
             crate::bench_market::run(bench_options(&args[2..])?).await

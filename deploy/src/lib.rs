@@ -8,6 +8,7 @@ pub mod bench_account;
 pub mod bench_ap;
 pub mod bench_blog;
 pub mod bench_cart;
+pub mod bench_events;
 pub mod bench_jobs;
 pub mod bench_market;
 pub mod bench_social;
