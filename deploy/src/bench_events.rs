@@ -64,14 +64,7 @@ const PLACES: [(&str, &str); 6] = [
     ("", ""),
 ];
 const TAGS: [&str; 8] = [
-    "food",
-    "garden",
-    "repair",
-    "meeting",
-    "cider",
-    "bees",
-    "crafts",
-    "films",
+    "food", "garden", "repair", "meeting", "cider", "bees", "crafts", "films",
 ];
 const ZONES: [&str; 5] = [
     "Europe/London",
@@ -116,7 +109,11 @@ fn event_form(calendar: &str, i: usize, series: usize, today: NaiveDate) -> Even
         } else {
             String::new()
         },
-        tags: format!("{}, {}", TAGS[i % TAGS.len()], TAGS[(i / 3 + 1) % TAGS.len()]),
+        tags: format!(
+            "{}, {}",
+            TAGS[i % TAGS.len()],
+            TAGS[(i / 3 + 1) % TAGS.len()]
+        ),
         ..EventForm::default()
     };
     let date = if i < series {
@@ -368,7 +365,13 @@ async fn measure(wrk: &Path, options: &Options) -> anyhow::Result<()> {
     for (name, _, bytes, r, target) in &rows {
         print_row(name, *bytes, r, target);
     }
-    widget(wrk, options, &client, &format!("{events}/embed/events.json")).await
+    widget(
+        wrk,
+        options,
+        &client,
+        &format!("{events}/embed/events.json"),
+    )
+    .await
 }
 
 fn print_row(name: &str, bytes: usize, r: &WrkResult, target: &str) {
@@ -398,7 +401,13 @@ async fn widget(
         "\n· {url}: {} bytes, {events} events, x-cache {source}; measuring",
         body.len()
     );
-    let served = run_wrk(wrk, options, url, &["Origin: https://elsewhere.example".into()]).await?;
+    let served = run_wrk(
+        wrk,
+        options,
+        url,
+        &["Origin: https://elsewhere.example".into()],
+    )
+    .await?;
     if served.errors > 0 {
         bail!("{url}: {} errors under load", served.errors);
     }

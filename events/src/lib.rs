@@ -32,6 +32,7 @@
 //!   the `jobs` hook and enqueued in the same transaction as the change that causes them
 //!   (here: carrying each recurring series' dates forward).
 //! - `fragments.rs`: the `/internal/fragments/<type>` it serves to other apps.
+//! - `answers.rs`: the answers other websites' widgets read, kept in each process.
 //! - `templates/`: its templates (overriding shared ones by name); `Dockerfile` beside them.
 //!
 //! Files that would be empty are not created: the hook points at the shared no-op and this
@@ -41,6 +42,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod account_deletion;
+mod answers;
 mod consumers;
 pub mod db;
 pub mod domain;

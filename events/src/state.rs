@@ -1,20 +1,25 @@
 //! The events app's typed state, built once at start-up: the signer of the private bookings
-//! feed addresses, its key derived from `INTERNAL_SECRET` (a failure stops the app).
+//! feed addresses, its key derived from `INTERNAL_SECRET` (a failure stops the app), and the
+//! embed answers kept for other websites.
 
 use shared::AppContext;
 use shared::crypto::CryptoError;
 use shared::infrastructure::app::{AppState, StartFuture};
 
+use crate::answers::Answers;
 use crate::domain::FeedSigner;
 
 pub struct EventsState {
     pub feeds: FeedSigner,
+    /// The widgets' answers for other websites (`/embed/…`).
+    pub answers: Answers,
 }
 
 impl EventsState {
     pub fn new(ctx: &AppContext) -> Result<Self, CryptoError> {
         Ok(EventsState {
             feeds: FeedSigner::new(ctx.config().internal_secret.expose().as_bytes())?,
+            answers: Answers::default(),
         })
     }
 }

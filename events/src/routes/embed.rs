@@ -13,12 +13,15 @@
 use std::sync::OnceLock;
 
 use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use shared::models::events::{Event, Occurrence};
 use shared::{AppContext, AppError, AppName};
 
+use crate::answers::Answer;
 use crate::domain::{Calendar, EventsError, Listing, WIDGET_SIZE, feed};
+use crate::state::EventsState;
 use crate::views::{self, EmbedFeed, EmbedFramePage};
 
 /// Most dates one embed lists.
@@ -206,8 +209,23 @@ fn more_url(ctx: &AppContext, selection: &Selection) -> String {
     }
 }
 
+/// The key an answer is kept under: the checked selection, not the query as written.
+fn cache_key(kind: &str, s: &Selection) -> String {
+    format!(
+        "{kind}\n{}\n{}\n{}\n{}",
+        s.calendar,
+        s.tags.join(","),
+        s.limit,
+        s.theme
+    )
+}
+
 /// A JSON answer other origins may read (never with credentials).
-fn json(status: StatusCode, body: String, cache: &str) -> HttpResponse {
+fn json(
+    status: StatusCode,
+    body: impl actix_web::body::MessageBody + 'static,
+    cache: &str,
+) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
@@ -223,12 +241,38 @@ fn json_error(status: StatusCode, message: &str) -> HttpResponse {
     )
 }
 
+/// The feed's kept answer, or 304 when the client has it already.
+fn json_answer(req: &HttpRequest, answer: &Answer) -> HttpResponse {
+    let cache = format!("public, max-age={MAX_AGE}");
+    if if_none_match(req, &answer.etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, answer.etag.clone()))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .finish();
+    }
+    let mut res = json(StatusCode::OK, answer.body.clone(), &cache);
+    if let Ok(value) = header::HeaderValue::from_str(&answer.etag) {
+        res.headers_mut().insert(header::ETAG, value);
+    }
+    res
+}
+
 /// `GET /embed/events.json`.
-pub async fn events_json(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
+pub async fn events_json(
+    ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
+    req: HttpRequest,
+) -> HttpResponse {
     let selection = match select(req.query_string()) {
         Ok(s) => s,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
+    let key = cache_key("json", &selection);
+    if let Some(answer) = state.answers.get(&key) {
+        return json_answer(&req, &answer);
+    }
+    let generation = state.answers.generation();
     let rows = match dates(&ctx, &selection).await {
         Ok(rows) => rows,
         Err(EventsError::NoSuchCalendar) => {
@@ -258,41 +302,44 @@ pub async fn events_json(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpRe
         }
     };
     let etag = feed::etag(&body);
-    let cache = format!("public, max-age={MAX_AGE}");
-    if if_none_match(&req, &etag) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-            .finish();
-    }
-    let mut res = json(StatusCode::OK, body, &cache);
-    if let Ok(value) = header::HeaderValue::from_str(&etag) {
-        res.headers_mut().insert(header::ETAG, value);
-    }
-    res
+    let answer = state.answers.put(key, generation, Bytes::from(body), etag);
+    json_answer(&req, &answer)
 }
 
 /// `GET /embed/frame`: the list as a page any site may frame.
-pub async fn frame(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn frame(
+    ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let selection = select(req.query_string()).map_err(|e| AppError::bad_request(e.to_string()))?;
-    let rows = dates(&ctx, &selection).await?;
-    let view = EmbedFramePage {
-        events: views::dates(&rows),
-        events_url: ctx.url(AppName::Events, "/"),
-        more_url: more_url(&ctx, &selection),
-        theme: selection.theme,
+    let key = cache_key("frame", &selection);
+    let answer = match state.answers.get(&key) {
+        Some(answer) => answer,
+        None => {
+            let generation = state.answers.generation();
+            let rows = dates(&ctx, &selection).await?;
+            let view = EmbedFramePage {
+                events: views::dates(&rows),
+                events_url: ctx.url(AppName::Events, "/"),
+                more_url: more_url(&ctx, &selection),
+                theme: selection.theme,
+            };
+            let html = ctx
+                .templates()
+                .render("embed/frame.html", &views::context(&view)?)?;
+            state
+                .answers
+                .put(key, generation, Bytes::from(html), String::new())
+        }
     };
-    let html = ctx
-        .templates()
-        .render("embed/frame.html", &views::context(&view)?)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         // This route only: any site may frame it (the fleet's middleware keeps the rest of
         // its policy and sends no X-Frame-Options for it).
         .insert_header((header::CONTENT_SECURITY_POLICY, "frame-ancestors *"))
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={MAX_AGE}")))
-        .body(html))
+        .body(answer.body.clone()))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! bookings behind their private address. Each answers `ETag`/`If-None-Match` with 304.
 
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use shared::{AppContext, AppError, AppName};
@@ -13,6 +14,10 @@ use crate::state::EventsState;
 /// The feed's bytes, or 304 when the client has them already.
 fn respond(req: &HttpRequest, body: String, private: bool) -> HttpResponse {
     let etag = feed::etag(&body);
+    respond_with(req, Bytes::from(body), etag, private)
+}
+
+fn respond_with(req: &HttpRequest, body: Bytes, etag: String, private: bool) -> HttpResponse {
     let cache = if private {
         "private, no-cache"
     } else {
@@ -58,36 +63,84 @@ fn url_host(base: &str) -> String {
         .to_owned()
 }
 
+/// The kept copy of a public listing's feed, if this process has one (see `answers`): the
+/// same bytes for everyone, and the same until something changes.
+fn kept(state: &EventsState, req: &HttpRequest, key: &str) -> Option<HttpResponse> {
+    let answer = state.answers.get(key)?;
+    Some(respond_with(
+        req,
+        answer.body.clone(),
+        answer.etag.clone(),
+        false,
+    ))
+}
+
+/// Renders a public listing's feed and keeps it under `key`, for the data of `generation`
+/// (read before any of its queries).
 async fn listing_feed(
     ctx: &AppContext,
+    state: &EventsState,
     req: &HttpRequest,
+    (key, generation): (String, u64),
     listing: &Listing,
     name: &str,
 ) -> Result<HttpResponse, AppError> {
     let events = Calendar::new(ctx.db()).feed(listing).await?;
     let items: Vec<Item<'_>> = events.iter().map(|(e, d)| Item::Event(e, d)).collect();
-    Ok(respond(req, render(ctx, name, &items), false))
+    let body = render(ctx, name, &items);
+    let etag = feed::etag(&body);
+    let answer = state.answers.put(key, generation, Bytes::from(body), etag);
+    Ok(respond_with(
+        req,
+        answer.body.clone(),
+        answer.etag.clone(),
+        false,
+    ))
 }
 
 pub async fn all(
     ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
     req: HttpRequest,
     listing: web::Query<Listing>,
 ) -> Result<HttpResponse, AppError> {
-    listing_feed(&ctx, &req, &listing, "Rose Ash events").await
+    let key = format!(
+        "feed\n{}\n{}\n{}",
+        listing.calendar, listing.tag, listing.place
+    );
+    if let Some(res) = kept(&state, &req, &key) {
+        return Ok(res);
+    }
+    let generation = state.answers.generation();
+    let name = "Rose Ash events";
+    listing_feed(&ctx, &state, &req, (key, generation), &listing, name).await
 }
 
 pub async fn calendar(
     ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let key = format!("calendar-feed\n{slug}");
+    if let Some(res) = kept(&state, &req, &key) {
+        return Ok(res);
+    }
+    let generation = state.answers.generation();
     let (calendar, _) = Calendar::new(ctx.db()).calendar(&slug).await?;
     let listing = Listing {
         calendar: calendar.slug.clone(),
         ..Listing::default()
     };
-    listing_feed(&ctx, &req, &listing, &calendar.name).await
+    listing_feed(
+        &ctx,
+        &state,
+        &req,
+        (key, generation),
+        &listing,
+        &calendar.name,
+    )
+    .await
 }
 
 pub async fn event(

@@ -117,6 +117,9 @@ fn actor(user: &CurrentUser) -> Actor {
 
 /// A change to what the calendar shows: the fragments other apps embed are stale.
 async fn purge(ctx: &shared::AppContext) {
+    if let Some(state) = ctx.state::<crate::state::EventsState>() {
+        state.answers.purge();
+    }
     for kind in ["upcoming", "event-card", "calendar-month"] {
         if let Err(e) = ctx.fragments().purge_kind(AppName::Events, kind).await {
             tracing::warn!(error = %e, kind, "could not purge an events fragment");
