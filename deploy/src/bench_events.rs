@@ -104,7 +104,7 @@ fn event_form(calendar: &str, i: usize, series: usize, today: NaiveDate) -> Even
         start_time: format!("{start_hour:02}:{:02}", (i % 4) * 15),
         end_time: format!("{:02}:00", start_hour + 1 + i % 3),
         time_zone: ZONES[i % ZONES.len()].to_owned(),
-        capacity: if i % 3 == 0 {
+        capacity: if i.is_multiple_of(3) {
             (10 + i % 40).to_string()
         } else {
             String::new()
@@ -122,7 +122,7 @@ fn event_form(calendar: &str, i: usize, series: usize, today: NaiveDate) -> Even
             1 => form.until = (today + Duration::days(300)).format("%Y-%m-%d").to_string(),
             _ => {}
         }
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             form.repeat = "weekly".into();
             form.interval = if i % 8 == 6 { "2" } else { "1" }.into();
             today + Duration::days(1 + (i % 14) as i64)
