@@ -86,6 +86,22 @@ fn migrations_fingerprint() -> String {
 struct Name {
     #[diesel(sql_type = diesel::sql_types::Text)]
     datname: String,
+    /// When a template was last used (seconds since the epoch, in the database's comment).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    made: Option<String>,
+}
+
+/// How long another migration set's template is left alone: another checkout on this machine
+/// (a worktree at another commit) may be running its tests from it right now.
+const OTHER_TEMPLATES_KEPT_SECS: i64 = 6 * 3600;
+
+/// Marks a template database as used now.
+async fn stamp(conn: &mut AsyncPgConnection, name: &str) {
+    let now = chrono::Utc::now().timestamp();
+    diesel::sql_query(format!("COMMENT ON DATABASE \"{name}\" IS '{now}'"))
+        .execute(conn)
+        .await
+        .unwrap();
 }
 
 async fn admin_connection() -> AsyncPgConnection {
@@ -101,15 +117,26 @@ async fn template() -> &'static str {
         .get_or_init(|| async {
             let name = format!("ra_tpl_{}", migrations_fingerprint());
             let mut conn = admin_connection().await;
-            diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).execute(&mut conn).await.unwrap();
+            diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             let existing: Vec<Name> = diesel::sql_query(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'ra\\_tpl\\_%' OR datname LIKE 'ra\\_t\\_%'",
+                "SELECT datname, shobj_description(oid, 'pg_database') AS made FROM pg_database \
+                 WHERE datname LIKE 'ra\\_tpl\\_%' OR datname LIKE 'ra\\_t\\_%'",
             )
             .load(&mut conn)
             .await
             .unwrap();
             for db in &existing {
-                let stale_template = db.datname.starts_with("ra_tpl_") && db.datname != name;
+                let age = db
+                    .made
+                    .as_deref()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .map_or(i64::MAX, |t| chrono::Utc::now().timestamp() - t);
+                let stale_template = db.datname.starts_with("ra_tpl_")
+                    && !db.datname.starts_with(name.as_str())
+                    && age > OTHER_TEMPLATES_KEPT_SECS;
                 let dead_test = db
                     .datname
                     .strip_prefix(TEST_DB_PREFIX)
@@ -117,25 +144,42 @@ async fn template() -> &'static str {
                     .and_then(|pid| pid.parse::<u32>().ok())
                     .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
                 if stale_template || dead_test {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.datname))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                        db.datname
+                    ))
+                    .execute(&mut conn)
+                    .await;
                 }
             }
             if !existing.iter().any(|db| db.datname == name) {
                 let building = format!("{name}_building");
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-                diesel::sql_query(format!("CREATE DATABASE \"{building}\"")).execute(&mut conn).await.unwrap();
-                let url = services().await.database_url_for(&building).unwrap();
-                migrate::run_pending(&url).await.unwrap_or_else(|e| panic!("migrating the template: {e}"));
-                diesel::sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
+                let _ = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .execute(&mut conn)
+                .await;
+                diesel::sql_query(format!("CREATE DATABASE \"{building}\""))
                     .execute(&mut conn)
                     .await
                     .unwrap();
+                stamp(&mut conn, &building).await;
+                let url = services().await.database_url_for(&building).unwrap();
+                migrate::run_pending(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("migrating the template: {e}"));
+                diesel::sql_query(format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             }
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).execute(&mut conn).await.unwrap();
+            stamp(&mut conn, &name).await;
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             name
         })
         .await

@@ -103,7 +103,14 @@ async fn a_member_posts_with_a_cw_follows_across_fleets_and_sees_the_unread_coun
     .click()
     .await
     .unwrap();
-    element(&client, "the signed-in member", ".user-menu .who").await;
+    element(&client, "the signed-in page", ".site-header").await;
+    // The header's user menu is the account app's fragment: on a loaded machine it can miss
+    // its 250 ms and the page shows without it, so look again rather than wait on one render.
+    let landed = client.current_url().await.unwrap().to_string();
+    until_page(&client, &landed, "the signed-in member", |s| {
+        s.contains("class=\"who\"")
+    })
+    .await;
 
     // Compose behind a content warning: the home timeline shows it folded.
     let home = a.fleet.at(AppName::Federation, "/home");
