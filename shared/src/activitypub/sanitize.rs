@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::infrastructure::markdown::TEXT_ONLY;
+
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::empty();
     b.add_tags([
@@ -43,11 +45,6 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     ]));
     b
 });
-
-/// Strips every tag. Built once: `Builder::empty()` fills ammonia's default sets before
-/// emptying them, hundreds of hash inserts that showed in the timeline's profile.
-pub(crate) static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> =
-    LazyLock::new(ammonia::Builder::empty);
 
 /// Remote HTML, made safe to show.
 pub fn html(input: &str) -> String {

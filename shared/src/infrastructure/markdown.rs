@@ -7,6 +7,11 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Options, Parser, html};
 
+/// Strips every tag. Built once: `Builder::empty()` fills ammonia's default sets before
+/// emptying them, hundreds of hash inserts that showed in the social timeline's profile.
+pub(crate) static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> =
+    LazyLock::new(ammonia::Builder::empty);
+
 /// Written bodies: ammonia's defaults (headings, lists, tables, images, code, quotes …) plus
 /// figures, with links forced to `noopener noreferrer` and only web and mail URLs.
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -72,9 +77,7 @@ pub fn plain_text(html: &str) -> String {
         rest = &rest[at + 1..];
     }
     spaced.push_str(rest);
-    let stripped = crate::activitypub::sanitize::TEXT_ONLY
-        .clean(&spaced)
-        .to_string();
+    let stripped = TEXT_ONLY.clean(&spaced).to_string();
     let unescaped = stripped
         .replace("&lt;", "<")
         .replace("&gt;", ">")
