@@ -18,8 +18,10 @@ use include_dir::{Dir, include_dir};
 use shared::{AppContext, AppName, AppSpec};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
 pub static APP: AppSpec = AppSpec {
+    static_files: Some(&STATIC),
     configure,
     background: ap::background,
     jobs: jobs::registry,

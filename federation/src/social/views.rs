@@ -42,6 +42,9 @@ pub struct PostView {
     pub visibility: String,
     pub in_reply_to: bool,
     pub published: String,
+    /// `published` is a date (the post is over a week old): the page's script shows it in the
+    /// viewer's time zone.
+    pub dated: bool,
     pub published_iso: String,
     pub edited: bool,
     pub likes: i32,
@@ -138,6 +141,7 @@ pub fn posts(
                 media: media(&e.payload),
                 in_reply_to: e.in_reply_to.is_some(),
                 published: relative(when, now),
+                dated: now - when >= chrono::Duration::days(7),
                 published_iso: when.to_rfc3339(),
                 edited: e.updated.is_some(),
                 likes: e.likes,

@@ -15,7 +15,7 @@ use shared::AppName;
 use shared::db::schema::ap_following;
 
 use super::social::{actor, post};
-use crate::support::chromium::{browser, start_driver};
+use crate::support::chromium::{browser, start_driver, start_driver_in};
 use crate::support::people::member;
 use crate::support::{TestFleet, eventually};
 
@@ -221,4 +221,67 @@ async fn a_member_posts_with_a_cw_follows_across_fleets_and_sees_the_unread_coun
     client.close().await.unwrap();
     b.stop().await;
     a.stop().await;
+}
+
+/// A post over a week old shows a date, which the server writes in UTC; the page's script shows
+/// it as the viewer's calendar does. 23:30 UTC is already the next day in Auckland.
+#[actix_web::test]
+async fn dates_of_older_posts_show_in_the_viewers_time_zone() {
+    use chrono::{Datelike, Duration as Days, Utc};
+    use shared::db::schema::ap_objects;
+
+    let Some(driver) = start_driver_in(Some("Pacific/Auckland")).await else {
+        return;
+    };
+    let t = TestFleet::start().await;
+    let ann_id = member(&t, "ann").await;
+    let ann = t.sign_in(AppName::Federation, ann_id).await;
+    let form = [("text", "Pears from last month"), ("visibility", "public")];
+    assert_eq!(post(&t, &ann, "/statuses", &form).await, 303);
+    let utc_day = (Utc::now() - Days::days(30)).date_naive();
+    let when = utc_day.and_hms_opt(23, 30, 0).unwrap().and_utc();
+    let auckland_day = utc_day.succ_opt().unwrap();
+    diesel::update(ap_objects::table.filter(ap_objects::attributed_to.eq(actor(&t, "ann"))))
+        .set(ap_objects::published.eq(Some(when)))
+        .execute(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    let days = |text: &str| -> Vec<u32> {
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|d| d.parse().ok())
+            .collect()
+    };
+
+    // Without the script: the UTC date.
+    let page = t.get(AppName::Federation, "/@ann", None).await;
+    let utc_text = page
+        .body
+        .split("data-local data-date>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no dated post time:\n{}", page.body))
+        .to_owned();
+    assert!(days(&utc_text).contains(&utc_day.day()), "{utc_text}");
+
+    // In the browser, in Auckland: the next day.
+    let client = browser(&driver).await;
+    client
+        .goto(&t.fleet.at(AppName::Federation, "/@ann"))
+        .await
+        .unwrap();
+    let shown = element(&client, "the post's date", "time[data-date]").await;
+    let start = Instant::now();
+    let text = loop {
+        let text = shown.text().await.unwrap();
+        if text != utc_text || start.elapsed() >= PATIENCE {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        days(&text).contains(&auckland_day.day()) && !days(&text).contains(&utc_day.day()),
+        "shown {text:?} for {when} in Auckland (the server wrote {utc_text:?})"
+    );
+    client.close().await.unwrap();
+    t.stop().await;
 }

@@ -38,6 +38,12 @@ impl Drop for Driver {
 }
 
 pub(crate) async fn start_driver() -> Option<Driver> {
+    start_driver_in(None).await
+}
+
+/// As [`start_driver`], with the browser's clock in the IANA time zone `tz` (Chromium reads
+/// `TZ` from the environment chromedriver passes on).
+pub(crate) async fn start_driver_in(tz: Option<&str>) -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         let message = "the browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)";
         assert!(std::env::var_os("CI").is_none(), "{message}");
@@ -48,7 +54,11 @@ pub(crate) async fn start_driver() -> Option<Driver> {
         .local_addr()
         .unwrap()
         .port();
-    let child = tokio::process::Command::new(CHROMEDRIVER)
+    let mut command = tokio::process::Command::new(CHROMEDRIVER);
+    if let Some(tz) = tz {
+        command.env("TZ", tz);
+    }
+    let child = command
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
