@@ -200,6 +200,14 @@ impl<'a> Organiser<'a> {
                     series::materialise(conn, &event, now).await?;
                     jobs::schedule_materialise(conn, event.id, now).await?;
                 }
+                if capacity_raised(old.capacity, event.capacity) {
+                    // New places go to whoever waits, in order, on each date still to come.
+                    for date in occurrences::of_event(conn, event.id).await? {
+                        if date.starts_at > now {
+                            super::bookings::promote(conn, config, &event, &date).await?;
+                        }
+                    }
+                }
                 federate::change(conn, config, Some(old.is_public()), &event).await?;
                 Ok(event)
             }
@@ -369,6 +377,15 @@ impl<'a> Organiser<'a> {
 }
 
 /// Names every organiser or refuses the lot (an unknown username is a 400, nothing saved).
+/// Whether an edit gives the event more places (`None` is no limit).
+fn capacity_raised(before: Option<i32>, after: Option<i32>) -> bool {
+    match (before, after) {
+        (Some(before), Some(after)) => after > before,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 async fn set_organisers(
     conn: &mut AsyncPgConnection,
     calendar_id: i64,

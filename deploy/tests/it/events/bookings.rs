@@ -12,7 +12,7 @@ use shared::AppName;
 use shared::contracts::bookings::Which;
 use shared::db::schema::event_bookings;
 
-use super::{cast, create, dates_of, post};
+use super::{cast, create, dates_of, event_form, post};
 use crate::support::people::{address, person};
 use crate::support::{TestFleet, mail_sink};
 
@@ -327,5 +327,65 @@ async fn a_members_bookings_in_their_private_feed_and_through_the_contract() {
             .unwrap()
             .is_empty()
     );
+    t.stop().await;
+}
+
+/// An organiser who adds places gives them to the waitlist in order (as a cancellation does),
+/// and a limit taken away lets everyone waiting in.
+#[actix_web::test]
+async fn raising_the_capacity_gives_the_new_places_to_the_waitlist_in_order() {
+    let t = TestFleet::start().await;
+    let c = cast(&t).await;
+    let fields = [
+        ("title", "Cider pressing"),
+        ("date", "2027-05-15"),
+        ("capacity", "1"),
+    ];
+    assert_eq!(create(&t, &c.organiser, &fields).await.status, 303);
+    let date = dates_of(&t, "cider-pressing").await[0].clone();
+    let book = format!("/events/cider-pressing/dates/{}/book", date.id);
+    let mut members = Vec::new();
+    for i in 0..3 {
+        let (id, email) = member_with_address(&t, &format!("presser{i}")).await;
+        let session = t.sign_in(AppName::Events, id).await;
+        assert_eq!(post(&t, &book, &[], &session).await.status, 303);
+        members.push((id, email));
+    }
+    let waiting = with_status(&t, date.id, "waitlisted").await;
+    assert_eq!(waiting, vec![Some(members[1].0), Some(members[2].0)]);
+
+    // One more place: the first waiting gets it and is told.
+    let edit = |capacity: &'static str| {
+        event_form(&[
+            ("title", "Cider pressing"),
+            ("slug", "cider-pressing"),
+            ("date", "2027-05-15"),
+            ("capacity", capacity),
+        ])
+    };
+    let r = post(&t, "/events/cider-pressing", &edit("2"), &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut booked = with_status(&t, date.id, "booked").await;
+    booked.sort();
+    assert_eq!(booked, vec![Some(members[0].0), Some(members[1].0)]);
+    assert_eq!(
+        with_status(&t, date.id, "waitlisted").await,
+        vec![Some(members[2].0)]
+    );
+    assert_eq!(dates_of(&t, "cider-pressing").await[0].booked, 2);
+    let mail = mail_sink()
+        .wait_for(&members[1].1, 1)
+        .await
+        .expect("the promoted member is mailed");
+    assert_eq!(mail.subject(), Some("A place for you: Cider pressing"));
+
+    // No limit: nobody waits any more. Lowering it again takes nobody's place away.
+    let r = post(&t, "/events/cider-pressing", &edit(""), &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(with_status(&t, date.id, "waitlisted").await.is_empty());
+    assert_eq!(dates_of(&t, "cider-pressing").await[0].booked, 3);
+    let r = post(&t, "/events/cider-pressing", &edit("1"), &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(with_status(&t, date.id, "booked").await.len(), 3);
     t.stop().await;
 }
