@@ -15,12 +15,7 @@ use super::render;
 pub const BLOG: LocalActor = LocalActor::App(AppName::Blog);
 
 fn base(config: &Config) -> String {
-    config
-        .apps
-        .public(AppName::Blog)
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned()
+    shared::activitypub::actors::base(config, AppName::Blog)
 }
 
 /// The ActivityPub id of a post's first publication (slugs may change; ids must not).

@@ -28,6 +28,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
+use shared::activitypub::store::Published;
 use shared::activitypub::{AS_CONTEXT, PUBLIC, outbox, sanitize, store};
 use shared::config::Config;
 use shared::contracts::events::{RemoteJoin, RemoteLeave};
@@ -66,12 +67,7 @@ pub fn context() -> Value {
 }
 
 fn base(config: &Config) -> String {
-    config
-        .apps
-        .public(AppName::Events)
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned()
+    shared::activitypub::actors::base(config, AppName::Events)
 }
 
 /// The id of an event's first publication.
@@ -332,15 +328,6 @@ pub async fn deleted(
     }
     let id = current_object_id(conn, config, event.id).await?;
     emit(conn, config, "Delete", tombstone(&id)).await
-}
-
-/// What an object id answers.
-pub enum Published {
-    /// The public event's Event, and its page's slug.
-    Live(Box<Value>, String),
-    /// A Tombstone: the id was deleted (deleted or unlisted event).
-    Gone(Value),
-    Missing,
 }
 
 /// The object at `requested` (an id under `/objects/events/{event_id}`).

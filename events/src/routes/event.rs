@@ -4,7 +4,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use shared::activitypub::{CONTENT_TYPE, wants_activity_json};
+use shared::activitypub::wants_activity_json;
+use shared::infrastructure::activitypub_web::object_response;
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::moved_permanently;
@@ -12,7 +13,7 @@ use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
-use crate::domain::federate::{self, Published};
+use crate::domain::federate;
 use crate::domain::form::{DateForm, EventForm};
 use crate::domain::{Calendar, EventsError, Organiser};
 use crate::views::{
@@ -238,17 +239,8 @@ pub async fn object(
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| AppError::not_found("There is no such event."))?;
     let requested = ctx.url(AppName::Events, req.path());
-    match federate::published(ctx.db(), ctx.config(), id, &requested).await? {
-        Published::Live(event, _) if wants_activity_json(accept(&req)) => Ok(HttpResponse::Ok()
-            .content_type(CONTENT_TYPE)
-            .insert_header((header::VARY, "Accept"))
-            .body(event.to_string())),
-        Published::Live(_, slug) => Ok(see_other(event_path(&slug)).finish()),
-        Published::Gone(tombstone) => Ok(HttpResponse::Gone()
-            .content_type(CONTENT_TYPE)
-            .body(tombstone.to_string())),
-        Published::Missing => Err(AppError::not_found("There is no such event.")),
-    }
+    let published = federate::published(ctx.db(), ctx.config(), id, &requested).await?;
+    object_response(&req, published, event_path, "There is no such event.")
 }
 
 fn accept(req: &HttpRequest) -> &str {

@@ -13,6 +13,7 @@ use diesel_async::AsyncPgConnection;
 use serde_json::{Value, json};
 use shared::AppName;
 use shared::activitypub::actors::LocalActor;
+use shared::activitypub::store::Published;
 use shared::activitypub::{AS_CONTEXT, PUBLIC, outbox, sanitize, store};
 use shared::config::Config;
 use shared::contracts::dtos::Money;
@@ -30,12 +31,7 @@ pub const MARKET: LocalActor = LocalActor::App(AppName::Market);
 const EXCERPT_CHARS: usize = 500;
 
 fn base(config: &Config) -> String {
-    config
-        .apps
-        .public(AppName::Market)
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned()
+    shared::activitypub::actors::base(config, AppName::Market)
 }
 
 /// The id of a product's first publication.
@@ -266,15 +262,6 @@ pub async fn deleted(
     let activity = outbox::activity(config, &MARKET, "Delete", tombstone(&id));
     outbox::emit(conn, &activity).await?;
     Ok(())
-}
-
-/// What an object id answers.
-pub enum Published {
-    /// The live product's Note, and its page's slug.
-    Live(Box<Value>, String),
-    /// A Tombstone: the id was deleted (archived, unpublished or deleted product).
-    Gone(Value),
-    Missing,
 }
 
 /// The object at `requested` (an id under `/objects/products/{product_id}`): the Note while

@@ -2,7 +2,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::activitypub::{CONTENT_TYPE, wants_activity_json};
+use shared::activitypub::wants_activity_json;
+use shared::infrastructure::activitypub_web::object_response;
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::{Resolved, moved_permanently};
@@ -11,7 +12,7 @@ use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
 use crate::domain::Market;
-use crate::domain::federate::{self, Published};
+use crate::domain::federate;
 use crate::domain::form::ProductForm;
 use crate::domain::rehost::Skipped;
 use crate::views::{self, ImageRow, ProductFormPage, ProductPageView};
@@ -219,17 +220,13 @@ pub async fn object(
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| AppError::not_found("There is no such product."))?;
     let requested = ctx.url(AppName::Market, req.path());
-    match federate::published(ctx.db(), ctx.config(), id, &requested).await? {
-        Published::Live(note, _) if wants_activity_json(accept(&req)) => Ok(HttpResponse::Ok()
-            .content_type(CONTENT_TYPE)
-            .insert_header((header::VARY, "Accept"))
-            .body(note.to_string())),
-        Published::Live(_, slug) => Ok(see_other(format!("/products/{slug}")).finish()),
-        Published::Gone(tombstone) => Ok(HttpResponse::Gone()
-            .content_type(CONTENT_TYPE)
-            .body(tombstone.to_string())),
-        Published::Missing => Err(AppError::not_found("There is no such product.")),
-    }
+    let published = federate::published(ctx.db(), ctx.config(), id, &requested).await?;
+    object_response(
+        &req,
+        published,
+        |slug| format!("/products/{slug}"),
+        "There is no such product.",
+    )
 }
 
 fn accept(req: &HttpRequest) -> &str {

@@ -15,7 +15,8 @@ pub enum LocalActor {
     User(String),
 }
 
-fn base(config: &Config, app: AppName) -> String {
+/// An app's public address without its trailing slash (object and actor ids start with it).
+pub fn base(config: &Config, app: AppName) -> String {
     config
         .apps
         .public(app)

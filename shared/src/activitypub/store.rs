@@ -124,6 +124,15 @@ pub async fn was_deleted(conn: &mut AsyncPgConnection, object_id: &str) -> Query
     .await
 }
 
+/// What the id of one of an app's published objects answers.
+pub enum Published {
+    /// The live object, and the slug of its page (where a browser is sent).
+    Live(Box<serde_json::Value>, String),
+    /// A Tombstone: the id was deleted.
+    Gone(serde_json::Value),
+    Missing,
+}
+
 /// The id a publication of one of our objects uses now, given the id of its first publication:
 /// the first of `first`, `first/r1`, `first/r2` … that no outbound `Delete` has named. Peers
 /// keep a deleted id's Tombstone for good, so an object published again needs a fresh id.

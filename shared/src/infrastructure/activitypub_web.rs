@@ -450,3 +450,30 @@ async fn inbox_post(
         }
     }
 }
+
+/// The answer to an app object's id (`/objects/...`): the AS2 document to an ActivityPub
+/// client (`Vary: Accept`), a redirect to its page (`page` of the slug) for a browser, 410 with
+/// the Tombstone once deleted, 404 (`missing`) for an id never published.
+pub fn object_response(
+    req: &HttpRequest,
+    published: store::Published,
+    page: impl FnOnce(&str) -> String,
+    missing: &str,
+) -> Result<HttpResponse, AppError> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match published {
+        store::Published::Live(object, _) if wants_activity_json(accept) => Ok(HttpResponse::Ok()
+            .content_type(CONTENT_TYPE)
+            .insert_header((header::VARY, "Accept"))
+            .body(object.to_string())),
+        store::Published::Live(_, slug) => Ok(see_other(page(&slug)).finish()),
+        store::Published::Gone(tombstone) => Ok(HttpResponse::Gone()
+            .content_type(CONTENT_TYPE)
+            .body(tombstone.to_string())),
+        store::Published::Missing => Err(AppError::not_found(missing)),
+    }
+}

@@ -7,16 +7,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::{ap_followers, ap_following};
 
-/// Whom `actor` follows (accepted).
-pub async fn followed(conn: &mut AsyncPgConnection, actor: &str) -> QueryResult<Vec<String>> {
-    ap_following::table
-        .filter(ap_following::local_actor.eq(actor))
-        .filter(ap_following::state.eq("accepted"))
-        .select(ap_following::remote_actor)
-        .load(conn)
-        .await
-}
-
 /// The state of `actor`'s follow of `target`: "pending", "accepted" or none.
 pub async fn following_state(
     conn: &mut AsyncPgConnection,
