@@ -6,8 +6,10 @@ use chrono::Utc;
 use shared::{AppContext, AppError, AppName};
 
 use crate::domain::{Calendar, Listing, WIDGET_SIZE};
+use crate::month;
 use crate::routes::parse_month;
-use crate::views::{self, EventCardFragment, Filters, MonthPage, UpcomingFragment};
+use crate::state::EventsState;
+use crate::views::{self, EventCardFragment, MonthPage, UpcomingFragment};
 
 /// How long other apps may cache an events fragment, in seconds.
 const MAX_AGE: u32 = 60;
@@ -70,20 +72,17 @@ struct MonthQuery {
 /// `calendar-month`: a month's grid (this month unless `month=YYYY-MM`).
 async fn calendar_month(
     ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
     listing: web::Query<Listing>,
     query: web::Query<MonthQuery>,
 ) -> Result<HttpResponse, AppError> {
     let first = parse_month(&query.month)?;
-    let (grid, listed) = Calendar::new(ctx.db()).month(&listing, first).await?;
+    let month = month::read(ctx.db(), &state.months, &listing, first).await?;
     let today = Utc::now()
         .with_timezone(&chrono_tz::Europe::London)
         .date_naive();
-    let view = MonthPage::new(
-        &grid,
-        Filters::new(&listing, &listed.calendars, &listed.tags, &listed.places),
-        today,
-        ctx.url(AppName::Events, "/"),
-    );
+    let events_url = ctx.url(AppName::Events, "/");
+    let view = MonthPage::new(&month, &listing, today, events_url.clone(), &events_url);
     ctx.render_fragment(
         "fragments/calendar-month.html",
         &views::context(&view)?,

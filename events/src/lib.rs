@@ -33,6 +33,7 @@
 //!   (here: carrying each recurring series' dates forward).
 //! - `fragments.rs`: the `/internal/fragments/<type>` it serves to other apps.
 //! - `answers.rs`: the answers other websites' widgets read, kept in each process.
+//! - `month.rs`: the month grid, its dates kept per process and its HTML written directly.
 //! - `templates/`: its templates (overriding shared ones by name); `Dockerfile` beside them.
 //!
 //! Files that would be empty are not created: the hook points at the shared no-op and this
@@ -48,6 +49,7 @@ pub mod db;
 pub mod domain;
 mod fragments;
 pub mod jobs;
+mod month;
 mod routes;
 mod state;
 mod views;

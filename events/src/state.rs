@@ -8,11 +8,14 @@ use shared::infrastructure::app::{AppState, StartFuture};
 
 use crate::answers::Answers;
 use crate::domain::FeedSigner;
+use crate::month::{self, Months};
 
 pub struct EventsState {
     pub feeds: FeedSigner,
     /// The widgets' answers for other websites (`/embed/…`).
     pub answers: Answers,
+    /// The month grids' dates (`/month`, `calendar-month`).
+    pub months: Months,
 }
 
 impl EventsState {
@@ -20,6 +23,7 @@ impl EventsState {
         Ok(EventsState {
             feeds: FeedSigner::new(ctx.config().internal_secret.expose().as_bytes())?,
             answers: Answers::default(),
+            months: month::kept(),
         })
     }
 }

@@ -8,7 +8,8 @@ use shared::models::events::{Calendar as CalendarRow, Event, MemberBooking, Occu
 
 use crate::db::tickets::Admission;
 use crate::domain::form::{CalendarForm, DateForm, EventForm, rule_of};
-use crate::domain::{DayCell, EventPage as EventData, Listing, MonthGrid, recurrence};
+use crate::domain::{DayCell, EventPage as EventData, Listing, recurrence};
+use crate::month::Month;
 
 /// One date of an event as lists show it (times as RFC 3339 for the `datetime` filter, shown
 /// on the event's own clock).
@@ -47,7 +48,7 @@ pub fn dates(rows: &[(Occurrence, Event)]) -> Vec<DateView> {
     rows.iter().map(|(o, e)| DateView::new(o, e)).collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CalendarRef {
     pub slug: String,
     pub name: String,
@@ -165,19 +166,22 @@ pub struct MonthPage<'a> {
     pub month: String,
     pub prev: String,
     pub next: String,
-    pub weeks: Vec<Vec<DayView>>,
+    /// The grid's HTML, written by [`Month::grid_html`].
+    pub grid: String,
     pub filters: Filters<'a>,
     pub events_url: String,
 }
 
 impl<'a> MonthPage<'a> {
+    /// `events_url` is where the grid's dates link (`/` on the events app's own page).
     pub fn new(
-        grid: &MonthGrid,
-        filters: Filters<'a>,
+        month: &'a Month,
+        listing: &'a Listing,
         today: NaiveDate,
         events_url: String,
+        links_to: &str,
     ) -> Self {
-        let first = grid.first;
+        let first = month.first;
         let prev = first
             .checked_sub_months(chrono::Months::new(1))
             .unwrap_or(first);
@@ -189,12 +193,14 @@ impl<'a> MonthPage<'a> {
             month: first.format("%Y-%m").to_string(),
             prev: prev.format("%Y-%m").to_string(),
             next: next.format("%Y-%m").to_string(),
-            weeks: grid
-                .weeks
-                .iter()
-                .map(|w| w.iter().map(|c| DayView::new(c, today)).collect())
-                .collect(),
-            filters,
+            grid: month.grid_html(today, links_to),
+            filters: Filters {
+                current: listing,
+                calendars: month.calendars.clone(),
+                tags: &month.tags,
+                places: &month.places,
+                query: query(listing),
+            },
             events_url,
         }
     }

@@ -18,7 +18,9 @@ pub use bookings::{
     Attendee, BookingDesk, FeedSigner, GuestForm, Placed, attendees_csv,
     describe as bookings_describe, withdraw_member,
 };
-pub use calendar::{Calendar, DayCell, EventPage, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE};
+pub use calendar::{
+    Calendar, DayCell, EventPage, Listed, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE,
+};
 pub use organise::Organiser;
 pub use tickets::{CheckIn, TicketDesk, TicketTypeForm};
 

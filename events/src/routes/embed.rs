@@ -302,7 +302,14 @@ pub async fn events_json(
         }
     };
     let etag = feed::etag(&body);
-    let answer = state.answers.put(key, generation, Bytes::from(body), etag);
+    let answer = state.answers.put(
+        key,
+        generation,
+        Answer {
+            body: Bytes::from(body),
+            etag,
+        },
+    );
     json_answer(&req, &answer)
 }
 
@@ -328,9 +335,14 @@ pub async fn frame(
             let html = ctx
                 .templates()
                 .render("embed/frame.html", &views::context(&view)?)?;
-            state
-                .answers
-                .put(key, generation, Bytes::from(html), String::new())
+            state.answers.put(
+                key,
+                generation,
+                Answer {
+                    body: Bytes::from(html),
+                    etag: String::new(),
+                },
+            )
         }
     };
     Ok(HttpResponse::Ok()

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use shared::{AppContext, AppError, AppName};
 
+use crate::answers::Answer;
 use crate::domain::feed::{self, FeedSite, Item};
 use crate::domain::{BookingDesk, Calendar, Listing};
 use crate::state::EventsState;
@@ -89,7 +90,14 @@ async fn listing_feed(
     let items: Vec<Item<'_>> = events.iter().map(|(e, d)| Item::Event(e, d)).collect();
     let body = render(ctx, name, &items);
     let etag = feed::etag(&body);
-    let answer = state.answers.put(key, generation, Bytes::from(body), etag);
+    let answer = state.answers.put(
+        key,
+        generation,
+        Answer {
+            body: Bytes::from(body),
+            etag,
+        },
+    );
     Ok(respond_with(
         req,
         answer.body.clone(),

@@ -8,6 +8,8 @@ use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::actor;
 use crate::domain::{Calendar, Listing, Organiser};
+use crate::month;
+use crate::state::EventsState;
 use crate::views::{self, FeedLinks, Filters, ListPage, MonthPage, WeekPage};
 
 #[derive(serde::Deserialize)]
@@ -121,17 +123,19 @@ pub fn parse_month(s: &str) -> Result<NaiveDate, AppError> {
 
 pub async fn month(
     ctx: web::Data<AppContext>,
+    state: web::Data<EventsState>,
     page: PageRequest,
     listing: web::Query<Listing>,
     param: web::Query<MonthParam>,
 ) -> Result<HttpResponse, AppError> {
     let first = parse_month(&param.month)?;
-    let (grid, listed) = Calendar::new(ctx.db()).month(&listing, first).await?;
+    let month = month::read(ctx.db(), &state.months, &listing, first).await?;
     let view = MonthPage::new(
-        &grid,
-        Filters::new(&listing, &listed.calendars, &listed.tags, &listed.places),
+        &month,
+        &listing,
         today(),
         ctx.url(AppName::Events, "/"),
+        "/",
     );
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "month.html", context, Vec::new())

@@ -119,6 +119,7 @@ fn actor(user: &CurrentUser) -> Actor {
 async fn purge(ctx: &shared::AppContext) {
     if let Some(state) = ctx.state::<crate::state::EventsState>() {
         state.answers.purge();
+        state.months.purge();
     }
     for kind in ["upcoming", "event-card", "calendar-month"] {
         if let Err(e) = ctx.fragments().purge_kind(AppName::Events, kind).await {
