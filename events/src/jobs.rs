@@ -137,10 +137,11 @@ impl Job for SendReminder {
                 body: format!(
                     "Hello {name},\n\na reminder that you have a place at\n\n  {what}\n\n\
                      {site}/events/{slug}\n\nIf you cannot come, please give your place back \
-                     on the event's page so someone on the waitlist gets it.\n",
+                     so someone on the waitlist gets it: {how}\n",
                     name = who.name,
                     what = crate::domain::bookings_describe(&event, &date),
                     slug = event.slug,
+                    how = crate::domain::give_back_hint(&who, &site, &event.slug),
                 ),
             };
             jobs::enqueue(conn, &mail).await.map_err(JobError::failed)?;

@@ -741,12 +741,14 @@ impl AttendeesPage {
 pub struct GuestBookingPage {
     pub event: EventView,
     pub date: DateView,
-    /// `check-email`, `confirm` or `done`.
+    /// `check-email`, `confirm`, `done`, `cancel` or `cancelled`.
     pub step: &'static str,
-    /// Where the button posts (`confirm`).
+    /// Where the button posts (`confirm`, `cancel`).
     pub action: Option<String>,
     /// `booked`, `waitlisted` or `pending` (`done`).
     pub outcome: Option<&'static str>,
+    /// The guest's cancel link (`done`).
+    pub cancel_link: Option<String>,
 }
 
 impl GuestBookingPage {
@@ -757,6 +759,7 @@ impl GuestBookingPage {
             step,
             action: None,
             outcome: None,
+            cancel_link: None,
         }
     }
 }

@@ -50,7 +50,7 @@ pub enum Booked {
 }
 
 #[derive(QueryableByName)]
-struct DateState {
+pub(super) struct DateState {
     #[diesel(sql_type = diesel::sql_types::Int4)]
     booked: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Int4>)]
@@ -63,7 +63,7 @@ struct DateState {
 
 /// Locks the date's row (bookings, cancellations and approvals of one date queue behind each
 /// other) and reads its count, capacity, approval setting and whether it is open.
-async fn lock_date(
+pub(super) async fn lock_date(
     conn: &mut AsyncPgConnection,
     occurrence_id: i64,
 ) -> QueryResult<Option<DateState>> {
@@ -90,7 +90,10 @@ async fn take_place(conn: &mut AsyncPgConnection, occurrence_id: i64) -> QueryRe
         .map(drop)
 }
 
-async fn give_place_back(conn: &mut AsyncPgConnection, occurrence_id: i64) -> QueryResult<()> {
+pub(super) async fn give_place_back(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+) -> QueryResult<()> {
     use diesel::sql_types::Int8;
     diesel::sql_query("UPDATE event_occurrences SET booked = booked - 1 WHERE id = $1")
         .bind::<Int8, _>(occurrence_id)
@@ -354,13 +357,15 @@ pub async fn promote(conn: &mut AsyncPgConnection, occurrence_id: i64) -> QueryR
     }
 }
 
-/// A guest's request: held as `unconfirmed` (no place) until the mailed link is used.
+/// A guest's request: held as `unconfirmed` (no place) until the mailed link is used; the
+/// digests of its confirmation and cancel tokens.
 pub async fn insert_guest(
     conn: &mut AsyncPgConnection,
     occurrence_id: i64,
     name: &str,
     email: &str,
     digest: &str,
+    cancel_digest: &str,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<i64> {
     diesel::insert_into(bookings::table)
@@ -370,6 +375,7 @@ pub async fn insert_guest(
             bookings::guest_name.eq(name),
             bookings::guest_email.eq(email),
             bookings::confirm_digest.eq(digest),
+            bookings::cancel_digest.eq(cancel_digest),
             bookings::confirm_expires_at.eq(expires_at),
         ))
         .returning(bookings::id)

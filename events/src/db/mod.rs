@@ -7,5 +7,6 @@
 pub mod bookings;
 pub mod calendars;
 pub mod events;
+pub mod guests;
 pub mod occurrences;
 pub mod tickets;

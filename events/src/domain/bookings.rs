@@ -72,7 +72,7 @@ impl FeedSigner {
 }
 
 pub struct BookingDesk<'a> {
-    pool: &'a DbPool,
+    pub(super) pool: &'a DbPool,
 }
 
 impl<'a> BookingDesk<'a> {
@@ -183,6 +183,7 @@ impl<'a> BookingDesk<'a> {
             return Err(EventsError::NotOpen);
         }
         let token = crypto::random_token()?;
+        let cancel = super::guest_cancel::cancel_token(&token)?;
         let link = format!("{site}/bookings/confirm/{token}");
         let mail = SendMail {
             to: email.clone(),
@@ -191,20 +192,32 @@ impl<'a> BookingDesk<'a> {
                 "Someone, probably you, asked to book a place for {name} at\n\n  {what}\n\n\
                  To confirm, open this link and press the button on the page:\n\n{link}\n\n\
                  The link works once, for 24 hours. Until you confirm, no place is held. If you \
-                 did not ask for this, ignore this message.",
+                 did not ask for this, ignore this message.\n\n\
+                 If you cannot come after all, this link cancels your booking (keep this \
+                 message):\n\n{site}/bookings/cancel/{cancel}\n",
                 what = describe(&event, &date),
             ),
         };
         let mut conn = self.pool.get().await?;
         let expires = Utc::now() + GUEST_LINK_TTL;
         let digest = crypto::token_digest(&token);
+        let cancel_digest = crypto::token_digest(&cancel);
         conn.transaction::<(), EventsError, _>(async |conn| {
             // Caps the mail anyone can make us send to a stranger's address.
             if bookings::recent_guest_requests(conn, &email, GUEST_WINDOW).await? >= GUEST_REQUESTS
             {
                 return Err(EventsError::TooMany);
             }
-            bookings::insert_guest(conn, date.id, name, &email, &digest, expires).await?;
+            bookings::insert_guest(
+                conn,
+                date.id,
+                name,
+                &email,
+                &digest,
+                &cancel_digest,
+                expires,
+            )
+            .await?;
             shared::jobs::enqueue(conn, &mail).await?;
             Ok(())
         })
@@ -257,7 +270,7 @@ impl<'a> BookingDesk<'a> {
         Ok((event, date, placed))
     }
 
-    async fn date_by_id(
+    pub(super) async fn date_by_id(
         &self,
         conn: &mut AsyncPgConnection,
         occurrence_id: i64,
@@ -409,7 +422,7 @@ pub struct GuestForm {
     pub email: String,
 }
 
-fn is_past(date: &Occurrence) -> bool {
+pub(super) fn is_past(date: &Occurrence) -> bool {
     date.ends_at.unwrap_or(date.starts_at) < Utc::now()
 }
 
@@ -518,16 +531,27 @@ pub(crate) async fn promote(
             body: format!(
                 "Hello {name},\n\na place came free and it is yours: you were first on the \
                  waitlist for\n\n  {what}\n\nIf you cannot come after all, please give the place \
-                 back on the event's page so the next person gets it:\n\n{site}/events/{slug}\n",
+                 back so the next person gets it: {how}\n",
                 name = who.name,
                 what = describe(event, date),
-                slug = event.slug,
+                how = give_back_hint(&who, &site, &event.slug),
             ),
         };
         shared::jobs::enqueue(conn, &mail).await?;
         jobs::schedule_reminder(conn, id, date.starts_at, now).await?;
     }
     Ok(promoted)
+}
+
+/// How a member or guest gives a place back, for the end of a mail: members on the event's
+/// page; guests, who cannot sign in there, through their cancel link (whose token we do not
+/// keep, so the mail points to the one they were sent).
+pub fn give_back_hint(who: &Attendee, site: &str, slug: &str) -> String {
+    if who.user_id.is_some() {
+        format!("on the event's page,\n\n{site}/events/{slug}")
+    } else {
+        "open the cancel link in the mail that confirmed your booking.".to_owned()
+    }
 }
 
 /// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, quotes

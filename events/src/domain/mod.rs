@@ -8,6 +8,7 @@ mod calendar;
 pub mod federate;
 pub mod feed;
 pub mod form;
+mod guest_cancel;
 pub mod ical;
 mod organise;
 pub mod recurrence;
@@ -16,11 +17,12 @@ mod tickets;
 
 pub use bookings::{
     Attendee, BookingDesk, FeedSigner, GuestForm, Placed, attendees_csv,
-    describe as bookings_describe, withdraw_member,
+    describe as bookings_describe, give_back_hint, withdraw_member,
 };
 pub use calendar::{
     Calendar, DayCell, EventPage, Listed, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE,
 };
+pub use guest_cancel::cancel_token;
 pub use organise::Organiser;
 pub use tickets::{CheckIn, TicketDesk, TicketTypeForm};
 
@@ -66,6 +68,10 @@ pub enum EventsError {
     LinkUsed,
     #[error("the confirmation link has expired")]
     LinkExpired,
+    #[error("the booking is cancelled already")]
+    AlreadyCancelled,
+    #[error("the date has begun")]
+    Begun,
     #[error("crypto: {0}")]
     Crypto(#[from] shared::crypto::CryptoError),
     #[error("job queue: {0}")]
@@ -115,12 +121,18 @@ impl From<EventsError> for AppError {
             EventsError::TooMany => AppError::TooManyRequests(
                 "Too many booking requests for that address: please try again later.".into(),
             ),
-            EventsError::LinkInvalid => AppError::not_found("This confirmation link is not valid."),
-            // The confirmation routes answer these two with 410 Gone (see `routes::bookings`).
+            EventsError::LinkInvalid => AppError::not_found("This link is not valid."),
+            // The guests' link routes answer these with 410 Gone (see `routes::bookings`).
             EventsError::LinkUsed => AppError::Conflict("This link has already been used.".into()),
             EventsError::LinkExpired => {
                 AppError::Conflict("This link has expired: book again for a new one.".into())
             }
+            EventsError::AlreadyCancelled => {
+                AppError::Conflict("This booking is cancelled already.".into())
+            }
+            EventsError::Begun => AppError::Conflict(
+                "This date has begun: the booking can no longer be cancelled.".into(),
+            ),
             EventsError::Crypto(e) => AppError::Internal(e.to_string()),
             EventsError::Enqueue(e) => AppError::Internal(e.to_string()),
             // What a pool or database error means is decided once, in `shared`.

@@ -1,6 +1,6 @@
 //! Booking a date in one click (a place, the waitlist, or a request an organiser approves),
 //! giving it back, guests' bookings confirmed through a mailed link (GET shows a button, POST
-//! confirms), the organisers' attendee list and its CSV export with approve/reject, and the
+//! confirms) and cancelled through another (likewise), the organisers' attendee list and its CSV export with approve/reject, and the
 //! member's bookings page with their private calendar feed (and a button that replaces its
 //! address).
 
@@ -83,10 +83,14 @@ pub async fn guest_request(
     guest_page(&ctx, &page, &view, StatusCode::OK).await
 }
 
-/// A used or expired link is gone (410), not wrong.
+/// A used or expired link (or one whose booking is cancelled, or whose date has begun) is gone
+/// (410), not wrong.
 fn gone(err: EventsError) -> Result<HttpResponse, AppError> {
     match err {
-        EventsError::LinkUsed | EventsError::LinkExpired => {
+        EventsError::LinkUsed
+        | EventsError::LinkExpired
+        | EventsError::AlreadyCancelled
+        | EventsError::Begun => {
             let message = AppError::from(err).to_string();
             Ok(message_response(StatusCode::GONE, message))
         }
@@ -122,6 +126,43 @@ pub async fn guest_confirm(
     purge(&ctx).await;
     let mut view = GuestBookingPage::new(&event, &date, "done");
     view.outcome = Some(placed.status());
+    view.cancel_link = Some(format!(
+        "/bookings/cancel/{}",
+        crate::domain::cancel_token(&token).map_err(EventsError::from)?
+    ));
+    guest_page(&ctx, &page, &view, StatusCode::OK).await
+}
+
+/// The guest's cancel link: a page with a button (a link scanner cancels nothing).
+pub async fn guest_cancel_form(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (event, date) = match BookingDesk::new(ctx.db()).guest_cancel_claim(&token).await {
+        Ok(found) => found,
+        Err(e) => return gone(e),
+    };
+    let mut view = GuestBookingPage::new(&event, &date, "cancel");
+    view.action = Some(format!("/bookings/cancel/{token}"));
+    guest_page(&ctx, &page, &view, StatusCode::OK).await
+}
+
+/// The button: cancels the guest's booking, once (its place goes to the waitlist).
+pub async fn guest_cancel(
+    ctx: web::Data<AppContext>,
+    page: PageRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let done = BookingDesk::new(ctx.db())
+        .cancel_guest(&token, ctx.config())
+        .await;
+    let (event, date) = match done {
+        Ok(done) => done,
+        Err(e) => return gone(e),
+    };
+    purge(&ctx).await;
+    let view = GuestBookingPage::new(&event, &date, "cancelled");
     guest_page(&ctx, &page, &view, StatusCode::OK).await
 }
 

@@ -105,6 +105,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/bookings/confirm/{token}",
             web::post().to(bookings::guest_confirm),
         )
+        .route(
+            "/bookings/cancel/{token}",
+            web::get().to(bookings::guest_cancel_form),
+        )
+        .route(
+            "/bookings/cancel/{token}",
+            web::post().to(bookings::guest_cancel),
+        )
         .route("/bookings/{token}/feed.ics", web::get().to(feeds::bookings));
 }
 

@@ -502,6 +502,7 @@ diesel::table! {
         reminded_at -> Nullable<Timestamptz>,
         remote_actor -> Nullable<Text>,
         remote_join -> Nullable<Text>,
+        cancel_digest -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,7 @@ mod bookings;
 mod embed;
 mod embed_browser;
 mod federation;
+mod guests;
 mod ical;
 mod organisers;
 mod pages;
