@@ -437,6 +437,8 @@ async fn seed_stalls(
             image_url: None,
             contact: "orchard@rose-ash.localhost",
             location: "Stall 1, Saturday market",
+            // Its market days are the events app's "Market days" calendar (seeded below).
+            calendar_slug: Some("market-days"),
         },
     )
     .await?;
@@ -453,6 +455,7 @@ async fn seed_stalls(
             image_url: None,
             contact: "",
             location: "Stall 4, Saturday market",
+            calendar_slug: None,
         },
     )
     .await?;

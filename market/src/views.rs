@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 use shared::AppError;
-use shared::contracts::dtos::Money;
+use shared::contracts::dtos::{CalendarDto, Money};
 use shared::infrastructure::markdown;
 use shared::infrastructure::page::Pagination;
 use shared::models::market::{Product, Stall, Variant};
@@ -60,6 +60,8 @@ pub struct StallView<'a> {
     pub image_url: Option<&'a str>,
     pub contact: &'a str,
     pub location: &'a str,
+    /// The events calendar of its market days, if linked.
+    pub calendar_slug: Option<&'a str>,
 }
 
 impl<'a> From<&'a Stall> for StallView<'a> {
@@ -71,6 +73,7 @@ impl<'a> From<&'a Stall> for StallView<'a> {
             image_url: s.image_url.as_deref(),
             contact: &s.contact,
             location: &s.location,
+            calendar_slug: s.calendar_slug.as_deref(),
         }
     }
 }
@@ -364,6 +367,8 @@ pub struct StallFormPage<'a> {
     pub action: String,
     pub form: &'a StallForm,
     pub is_admin: bool,
+    /// The events app's calendars, which the stall's market days may be linked to.
+    pub calendars: &'a [CalendarDto],
 }
 
 /// `import.html`: paste a shop page's address.

@@ -5,8 +5,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared::db::schema::{stall_owners, stalls, users};
 use shared::models::market::Stall;
 
+/// A stall as its form sets it: an empty image or calendar clears it.
 #[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = stalls)]
+#[diesel(table_name = stalls, treat_none_as_null = true)]
 pub struct StallFields<'a> {
     pub slug: &'a str,
     pub name: &'a str,
@@ -14,6 +15,7 @@ pub struct StallFields<'a> {
     pub image_url: Option<&'a str>,
     pub contact: &'a str,
     pub location: &'a str,
+    pub calendar_slug: Option<&'a str>,
 }
 
 pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Stall>> {

@@ -43,6 +43,8 @@ pub struct StallForm {
     pub location: String,
     /// Usernames, comma-separated (administrators only).
     pub owners: String,
+    /// The slug of the events calendar of its opening / market days; empty: none.
+    pub calendar: String,
 }
 
 fn invalid(why: impl Into<String>) -> MarketError {
@@ -205,6 +207,12 @@ impl StallForm {
             image_url(&self.image_url)?;
         }
         slug_for(&self.slug, name)
+    }
+
+    /// The linked calendar's slug as typed (`None`: no calendar); whether it exists is the
+    /// events app's to say (`Market::linked_calendar`).
+    pub fn calendar_slug(&self) -> Option<&str> {
+        Some(self.calendar.trim()).filter(|s| !s.is_empty())
     }
 }
 

@@ -4,6 +4,7 @@
 
 use diesel_async::AsyncPgConnection;
 use shared::config::Config;
+use shared::contracts::protocols::Calendar;
 use shared::db::DbPool;
 use shared::infrastructure::slug::{self, Resolved};
 use shared::models::market::{Product, ProductImage, ProductOption, Stall, Variant, status};
@@ -214,12 +215,32 @@ impl<'a> Market<'a> {
         }
     }
 
+    /// Checks that the calendar a stall's form links to exists, asking the events app's
+    /// `Calendar` contract (its calendars are not the market's to read).
+    async fn check_calendar(calendars: &dyn Calendar, form: &StallForm) -> Result<(), MarketError> {
+        let Some(slug) = form.calendar_slug() else {
+            return Ok(());
+        };
+        match calendars.calendar(slug).await? {
+            Some(_) => Ok(()),
+            None => Err(MarketError::Invalid(format!(
+                "There is no calendar called “{slug}”."
+            ))),
+        }
+    }
+
     /// Administrators open a stall and name its owners (usernames that must exist).
-    pub async fn create_stall(&self, actor: Actor, form: &StallForm) -> Result<Stall, MarketError> {
+    pub async fn create_stall(
+        &self,
+        actor: Actor,
+        calendars: &dyn Calendar,
+        form: &StallForm,
+    ) -> Result<Stall, MarketError> {
         if !actor.admin {
             return Err(MarketError::NotAdmin);
         }
         let slug = form.check()?;
+        Self::check_calendar(calendars, form).await?;
         let names = form.owner_names();
         let mut conn = self.pool.get().await?;
         let found = stalls::user_ids_by_name(&mut conn, &names).await?;
@@ -243,11 +264,13 @@ impl<'a> Market<'a> {
     pub async fn update_stall(
         &self,
         actor: Actor,
+        calendars: &dyn Calendar,
         slug: &str,
         form: &StallForm,
     ) -> Result<Stall, MarketError> {
         let stall = self.editable_stall(slug, actor).await?;
         let new_slug = form.check()?;
+        Self::check_calendar(calendars, form).await?;
         let mut conn = self.pool.get().await?;
         stalls::update(&mut conn, stall.id, &fields(form, &new_slug))
             .await
@@ -354,6 +377,7 @@ pub(super) async fn federate_change(
 fn fields<'f>(form: &'f StallForm, slug: &'f str) -> StallFields<'f> {
     let image = form.image_url.trim();
     StallFields {
+        calendar_slug: form.calendar_slug(),
         slug,
         name: form.name.trim(),
         description: form.description.trim(),

@@ -42,6 +42,9 @@ pub enum MarketError {
     Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
+    /// Another app's contract failed (the events calendar a stall links to).
+    #[error("{0}")]
+    Service(#[from] shared::contracts::protocols::ServiceError),
 }
 
 impl From<MarketError> for AppError {
@@ -68,6 +71,7 @@ impl From<MarketError> for AppError {
             // What a pool or database error means is decided once, in `shared`.
             MarketError::Pool(e) => e.into(),
             MarketError::Db(e) => e.into(),
+            MarketError::Service(e) => e.into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `/stalls/…`: a stall's page; administrators open stalls, owners edit theirs.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use shared::infrastructure::fragment_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
 use shared::{AppContext, AppError, PageRequest};
@@ -9,6 +10,9 @@ use super::{actor, purge};
 use crate::domain::Market;
 use crate::domain::form::StallForm;
 use crate::views::{self, StallFormPage, StallPageView};
+
+/// How many of a stall's next market days its page lists.
+const MARKET_DAYS: u8 = 5;
 
 pub async fn show(
     ctx: web::Data<AppContext>,
@@ -23,7 +27,15 @@ pub async fn show(
             .stall(&slug, user.as_ref().map(actor))
             .await?;
         let context = views::page_context(ctx.base_context(), &StallPageView::new(&stall))?;
-        ctx.render_page(&page, "stall.html", context, Vec::new())
+        // Its opening / market days: the linked calendar's next dates, from the events app.
+        let fragments = match &stall.stall.calendar_slug {
+            Some(calendar) => vec![(
+                "market_days",
+                fragment_catalog::upcoming_of(Some(calendar), None, MARKET_DAYS),
+            )],
+            None => Vec::new(),
+        };
+        ctx.render_page(&page, "stall.html", context, fragments)
             .await
     })
     .await
@@ -40,11 +52,13 @@ pub async fn new(
         ));
     }
     let form = StallForm::default();
+    let calendars = ctx.registry().calendar.calendars().await?;
     let view = StallFormPage {
         heading: "Open a stall",
         action: "/stalls".into(),
         form: &form,
         is_admin: true,
+        calendars: &calendars,
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "stall_form.html", context, Vec::new())
@@ -57,7 +71,7 @@ pub async fn create(
     form: web::Form<StallForm>,
 ) -> Result<HttpResponse, AppError> {
     let stall = Market::new(ctx.db())
-        .create_stall(actor(&user), &form)
+        .create_stall(actor(&user), ctx.registry().calendar.as_ref(), &form)
         .await?;
     purge(&ctx).await;
     Ok(see_other(format!("/stalls/{}", stall.slug)).finish())
@@ -80,12 +94,15 @@ pub async fn edit(
         contact: stall.contact.clone(),
         location: stall.location.clone(),
         owners: String::new(),
+        calendar: stall.calendar_slug.clone().unwrap_or_default(),
     };
+    let calendars = ctx.registry().calendar.calendars().await?;
     let view = StallFormPage {
         heading: "Edit the stall",
         action: format!("/stalls/{}", stall.slug),
         form: &form,
         is_admin: false,
+        calendars: &calendars,
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "stall_form.html", context, Vec::new())
@@ -99,7 +116,7 @@ pub async fn update(
     form: web::Form<StallForm>,
 ) -> Result<HttpResponse, AppError> {
     let stall = Market::new(ctx.db())
-        .update_stall(actor(&user), &slug, &form)
+        .update_stall(actor(&user), ctx.registry().calendar.as_ref(), &slug, &form)
         .await?;
     purge(&ctx).await;
     Ok(see_other(format!("/stalls/{}", stall.slug)).finish())

@@ -212,6 +212,13 @@ pub struct EventDto {
     pub ends_at: Option<DateTime<Utc>>,
 }
 
+/// A calendar other apps may link to (a market stall's opening days), by slug.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDto {
+    pub slug: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionDto {
     pub newsletter_slug: String,

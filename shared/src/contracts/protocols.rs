@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::dtos::{
-    CartOwner, CartSummary, EventDto, NavItemDto, ProductDto, SubscriptionDto, UserDto,
+    CalendarDto, CartOwner, CartSummary, EventDto, NavItemDto, ProductDto, SubscriptionDto, UserDto,
 };
 
 /// How a service call failed, in the caller's terms: what the owner stores with, and how, stays
@@ -85,6 +85,10 @@ pub trait Carts: Send + Sync {
 #[async_trait]
 pub trait Calendar: Send + Sync {
     async fn upcoming(&self, limit: i64) -> ServiceResult<Vec<EventDto>>;
+    /// Every calendar, by name (what a stall's opening days may be linked to).
+    async fn calendars(&self) -> ServiceResult<Vec<CalendarDto>>;
+    /// The calendar with this slug, if there is one.
+    async fn calendar(&self, slug: &str) -> ServiceResult<Option<CalendarDto>>;
 }
 
 /// Newsletter subscriptions (account owns them).

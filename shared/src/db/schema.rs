@@ -246,6 +246,7 @@ diesel::table! {
         location -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        calendar_slug -> Nullable<Text>,
     }
 }
 

@@ -170,6 +170,28 @@ pub async fn upcoming(
     Ok(rows.into_iter().map(|(o, e)| as_dated(e, &o)).collect())
 }
 
+/// Every calendar, by name (the `Calendar` contract's list).
+pub async fn calendars(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Calendar>> {
+    calendars::table
+        .order((calendars::name, calendars::id))
+        .select(Calendar::as_select())
+        .load(conn)
+        .await
+}
+
+/// The calendar with this slug (the `Calendar` contract's look-up).
+pub async fn calendar_by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<Calendar>> {
+    calendars::table
+        .filter(calendars::slug.eq(slug))
+        .select(Calendar::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// One booking of a member, with what it is for.
 #[derive(Debug, Clone)]
 pub struct MemberBooking {

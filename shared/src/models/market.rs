@@ -33,6 +33,9 @@ pub struct Stall {
     pub location: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The events calendar of its opening / market days, by slug (shown through the events
+    /// app's `upcoming` fragment).
+    pub calendar_slug: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::contracts::dtos::{
-    CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto, UserDto,
+    CalendarDto, CartSummary, EventDto, Money, NavItemDto, ProductDto, Role, SubscriptionDto,
+    UserDto,
 };
 use crate::contracts::protocols::{
     Calendar, Carts, Catalog, Navigation, Newsletters, Publications, ServiceResult, UserDirectory,
@@ -172,12 +173,34 @@ impl Carts for DbServices {
     }
 }
 
+impl From<events::Calendar> for CalendarDto {
+    fn from(c: events::Calendar) -> Self {
+        CalendarDto {
+            slug: c.slug,
+            name: c.name,
+        }
+    }
+}
+
 #[async_trait]
 impl Calendar for DbServices {
     async fn upcoming(&self, limit: i64) -> ServiceResult<Vec<EventDto>> {
         let mut conn = self.pool.get().await?;
         let rows = events::upcoming(&mut conn, chrono::Utc::now(), limit).await?;
         Ok(rows.into_iter().map(EventDto::from).collect())
+    }
+
+    async fn calendars(&self) -> ServiceResult<Vec<CalendarDto>> {
+        let mut conn = self.pool.get().await?;
+        let rows = events::calendars(&mut conn).await?;
+        Ok(rows.into_iter().map(CalendarDto::from).collect())
+    }
+
+    async fn calendar(&self, slug: &str) -> ServiceResult<Option<CalendarDto>> {
+        let mut conn = self.pool.get().await?;
+        Ok(events::calendar_by_slug(&mut conn, slug)
+            .await?
+            .map(CalendarDto::from))
     }
 }
 

@@ -9,6 +9,7 @@ mod federation;
 mod images;
 mod import;
 mod inventory;
+mod market_days;
 mod search;
 mod stalls;
 
@@ -24,6 +25,7 @@ pub async fn fell_knits(t: &crate::support::TestFleet, owner: i64) -> i64 {
             image_url: None,
             contact: "",
             location: "",
+            calendar_slug: None,
         },
     )
     .await
