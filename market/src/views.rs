@@ -469,6 +469,37 @@ impl<'a> StallCardFragment<'a> {
     }
 }
 
+/// One stall among `stall-cards.html`'s.
+#[derive(Debug, Serialize)]
+pub struct StallCard<'a> {
+    pub stall: StallView<'a>,
+    pub teaser: String,
+    pub products: usize,
+}
+
+/// `fragments/stall-cards.html`: the stalls trading on a calendar's days.
+#[derive(Debug, Serialize)]
+pub struct StallCardsFragment<'a> {
+    pub cards: Vec<StallCard<'a>>,
+    pub market: String,
+}
+
+impl<'a> StallCardsFragment<'a> {
+    pub fn new(stalls: &'a [(Stall, usize)], market: String) -> Self {
+        StallCardsFragment {
+            cards: stalls
+                .iter()
+                .map(|(stall, products)| StallCard {
+                    stall: StallView::from(stall),
+                    teaser: teaser(&stall.description),
+                    products: *products,
+                })
+                .collect(),
+            market,
+        }
+    }
+}
+
 /// The first paragraph of Markdown as plain text, cut at 160 characters on a word.
 fn teaser(markdown: &str) -> String {
     let first = markdown

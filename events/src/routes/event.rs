@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use shared::activitypub::wants_activity_json;
 use shared::infrastructure::activitypub_web::object_response;
-use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::slug::moved_permanently;
 use shared::infrastructure::sso::CurrentUser;
+use shared::infrastructure::{fragment_catalog, link_catalog};
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
@@ -55,7 +55,15 @@ pub async fn show(
     let add_to_cart = link_catalog::add_to_cart().url(&ctx);
     let view = EventPage::new(&data, user.is_some(), feed, add_to_cart, now);
     let context = views::page_context(ctx.base_context(), &view)?;
-    ctx.render_page(&page, "event.html", context, Vec::new())
+    // The market's stalls whose market days are this event's calendar (nothing when none).
+    let fragments = match &data.calendar {
+        Some(calendar) => vec![(
+            "stalls",
+            fragment_catalog::stalls_of_calendar(&calendar.slug),
+        )],
+        None => Vec::new(),
+    };
+    ctx.render_page(&page, "event.html", context, fragments)
         .await
 }
 

@@ -194,6 +194,20 @@ pub async fn of_stall(conn: &mut AsyncPgConnection, stall_id: i64) -> QueryResul
         .await
 }
 
+/// How many live products each of `stall_ids` has (stalls with none are left out).
+pub async fn active_counts(
+    conn: &mut AsyncPgConnection,
+    stall_ids: &[i64],
+) -> QueryResult<Vec<(Option<i64>, i64)>> {
+    products::table
+        .filter(products::stall_id.eq_any(stall_ids))
+        .filter(products::status.eq(status::ACTIVE))
+        .group_by(products::stall_id)
+        .select((products::stall_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await
+}
+
 pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Product>> {
     shared::models::market::by_slug(conn, slug).await
 }

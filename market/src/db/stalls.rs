@@ -44,6 +44,21 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
         .optional()
 }
 
+/// The stalls whose market days are calendar `slug`, by name (at most `limit`).
+pub async fn of_calendar(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    limit: i64,
+) -> QueryResult<Vec<Stall>> {
+    stalls::table
+        .filter(stalls::calendar_slug.eq(slug))
+        .order((stalls::name, stalls::id))
+        .limit(limit)
+        .select(Stall::as_select())
+        .load(conn)
+        .await
+}
+
 pub async fn insert(conn: &mut AsyncPgConnection, fields: &StallFields<'_>) -> QueryResult<Stall> {
     diesel::insert_into(stalls::table)
         .values(fields)

@@ -146,6 +146,29 @@ impl<'a> Market<'a> {
         })
     }
 
+    /// The stalls trading on calendar `slug`'s days (at most `limit`), each with how many
+    /// products it has on sale.
+    pub async fn stalls_of_calendar(
+        &self,
+        slug: &str,
+        limit: i64,
+    ) -> Result<Vec<(Stall, usize)>, MarketError> {
+        let mut conn = self.pool.get().await?;
+        let found = stalls::of_calendar(&mut conn, slug, limit).await?;
+        let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
+        let counts = products::active_counts(&mut conn, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|stall| {
+                let on_sale = counts
+                    .iter()
+                    .find(|(id, _)| *id == Some(stall.id))
+                    .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(0));
+                (stall, on_sale)
+            })
+            .collect())
+    }
+
     /// The slug of stall `id`, if it still exists.
     pub async fn stall_slug(&self, id: i64) -> Result<Option<String>, MarketError> {
         let mut conn = self.pool.get().await?;

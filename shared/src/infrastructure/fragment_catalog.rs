@@ -75,3 +75,9 @@ pub fn featured() -> FragmentRequest {
 pub fn stall_card(slug: &str) -> FragmentRequest {
     FragmentRequest::new(AppName::Market, "stall-card").param("slug", slug)
 }
+
+/// market `stall-card` by calendar: the cards of the stalls whose market days are the events
+/// calendar `calendar` (by slug), under a heading; empty when no stall is linked to it.
+pub fn stalls_of_calendar(calendar: &str) -> FragmentRequest {
+    FragmentRequest::new(AppName::Market, "stall-card").param("calendar", calendar)
+}

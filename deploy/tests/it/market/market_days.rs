@@ -132,3 +132,116 @@ async fn a_stall_shows_the_dates_of_its_linked_calendar() {
     assert!(!page.body.contains("Market days"), "{}", page.body);
     t.stop().await;
 }
+
+/// The events app shows, on the page of an event whose calendar is a stall's market days, the
+/// market's `stall-card`s of the stalls trading then (asked for by calendar through its
+/// fragment client); they follow the stall's changes, and other calendars' events show none.
+#[actix_web::test]
+async fn an_event_on_a_stalls_market_days_shows_the_stall() {
+    let t = TestFleet::start().await;
+    let c = cast(&t).await;
+    // A second calendar, which no stall trades on.
+    let choir = crate::events::post(
+        &t,
+        "/calendars",
+        &[
+            ("name", "Choir"),
+            ("slug", "choir"),
+            ("organisers", "olive"),
+        ],
+        &c.admin,
+    )
+    .await;
+    assert_eq!(choir.status, 303, "{}", choir.body);
+    for fields in [
+        [("title", "Saturday market"), ("calendar", "orchard")],
+        [("title", "Choir practice"), ("calendar", "choir")],
+    ] {
+        let made = create(&t, &c.organiser, &fields).await;
+        assert_eq!(made.status, 303, "{}", made.body);
+    }
+    let admin = person(&t, "mia", "admin").await;
+    let owner = person(&t, "fell", "member").await;
+    let admin_s = t.sign_in(AppName::Market, admin).await;
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let mut linked = stall_form("orchard");
+    linked.push(("owners", "fell"));
+    let opened = t
+        .post_form(
+            AppName::Market,
+            "/stalls",
+            &linked,
+            Some(&admin_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+
+    let market_url = t.fleet.url(AppName::Market).to_string();
+    let event = t
+        .get(AppName::Events, "/events/saturday-market", None)
+        .await;
+    assert_eq!(event.status, 200, "{}", event.body);
+    assert!(
+        event.body.contains("Stalls on these days"),
+        "{}",
+        event.body
+    );
+    assert!(event.body.contains("Fell Knits"), "{}", event.body);
+    assert!(event.body.contains("Hats from the hill."), "{}", event.body);
+    assert!(
+        event
+            .body
+            .contains(&format!("{market_url}stalls/fell-knits\"")),
+        "{}",
+        event.body
+    );
+    let choir = t.get(AppName::Events, "/events/choir-practice", None).await;
+    assert_eq!(choir.status, 200);
+    assert!(
+        !choir.body.contains("Stalls on these days"),
+        "{}",
+        choir.body
+    );
+    assert!(!choir.body.contains("Fell Knits"), "{}", choir.body);
+
+    // The owner renames the stall: the events page shows the new name at once (the market
+    // purges its `stall-card`s on every change).
+    let mut renamed = stall_form("orchard");
+    renamed[0] = ("name", "Fell Wool");
+    let saved = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits",
+            &renamed,
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let event = t
+        .get(AppName::Events, "/events/saturday-market", None)
+        .await;
+    assert!(event.body.contains("Fell Wool"), "{}", event.body);
+
+    // Unlinked: the event no longer lists it.
+    let saved = t
+        .post_form(
+            AppName::Market,
+            "/stalls/fell-knits",
+            &stall_form(""),
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let event = t
+        .get(AppName::Events, "/events/saturday-market", None)
+        .await;
+    assert!(
+        !event.body.contains("Stalls on these days"),
+        "{}",
+        event.body
+    );
+    t.stop().await;
+}
