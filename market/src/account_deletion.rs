@@ -1,5 +1,5 @@
-//! The market's bus consumer: `AccountDeleted`. Policy: the member stops owning their stalls.
-//! A stall someone else still owns carries on unchanged. A stall the member ran alone stays
+//! What the market does with an `AccountDeleted` (its bus consumer is in `consumers`).
+//! Policy: the member stops owning their stalls. A stall someone else still owns carries on unchanged. A stall the member ran alone stays
 //! (its page and past orders' lines still name it) but stops selling: its live products are
 //! archived, each with the `Delete` of its Note recorded in the outbox as an archive from the
 //! product form would, and the stall's contact line (the member's way of being reached) is
@@ -10,29 +10,13 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use std::future::Future;
-use std::pin::Pin;
 
-use shared::activitypub::bus::{self, Subscriptions};
-use shared::activitypub::store::Activity;
-use shared::contracts::events::{AccountDeleted, BusEvent};
+use shared::contracts::events::AccountDeleted;
 use shared::db::schema::{products, stall_owners, stalls};
 use shared::models::market::{Product, status};
 use shared::{AppContext, AppError};
 
 use crate::domain::federate;
-
-pub static SUBSCRIPTIONS: Subscriptions<AppContext> = Subscriptions {
-    consumer: "market-accounts",
-    handlers: &[(AccountDeleted::KIND, handle)],
-};
-
-fn handle<'a>(
-    ctx: &'a AppContext,
-    event: &'a Activity,
-) -> Pin<Box<dyn Future<Output = Result<(), AppError>> + 'a>> {
-    Box::pin(async move { account_deleted(ctx, bus::decode(event)?).await })
-}
 
 pub async fn account_deleted(ctx: &AppContext, event: AccountDeleted) -> Result<(), AppError> {
     let user_id = event.user_id;
@@ -85,13 +69,8 @@ pub async fn account_deleted(ctx: &AppContext, event: AccountDeleted) -> Result<
         .await?;
     if stalls_left > 0 {
         // Cached stall and product pages must not go on offering what stopped selling.
-        crate::page_cache::purge(ctx).await;
+        crate::page_cache::purge_all(ctx).await;
     }
     tracing::info!(user_id, stalls_left, archived, "former member's stalls");
     Ok(())
-}
-
-/// The background task.
-pub fn consume(ctx: &AppContext) -> shared::infrastructure::background::Task {
-    Box::pin(bus::consume(ctx.clone(), &SUBSCRIPTIONS))
 }

@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod account_deletion;
+mod consumers;
 pub mod db;
 pub mod domain;
 mod fragments;
@@ -42,10 +43,12 @@ fn configure(cfg: &mut actix_web::web::ServiceConfig, _ctx: &AppContext) {
     routes::configure(cfg);
 }
 
-/// The page cache following purges, and the bus consumer that applies account deletions.
+/// The page cache following purges and stock changes, and the bus consumer (account
+/// deletions, paid orders).
 fn background(ctx: &AppContext) -> Vec<shared::infrastructure::background::Task> {
     vec![
         Box::pin(page_cache::follow_generations(ctx.clone())),
-        account_deletion::consume(ctx),
+        Box::pin(page_cache::follow_stock(ctx.clone())),
+        consumers::consume(ctx),
     ]
 }

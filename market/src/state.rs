@@ -17,8 +17,8 @@ use crate::page_cache;
 
 /// Searches whose answers are kept (beyond, the oldest generation's go first).
 const SEARCHES: usize = 1_000;
-/// How long an answer is kept at most: stock taken by checkouts does not bump the generation, so
-/// this bounds how long an "in stock" count can lag.
+/// How long an answer is kept at most (every change, stock taken by checkouts included, bumps
+/// the generation sooner; this bounds the lag should a stock notification be missed).
 const SEARCH_MAX_AGE: Duration = Duration::from_secs(60);
 
 pub struct MarketState {

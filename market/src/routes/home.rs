@@ -1,10 +1,11 @@
-//! `/`: the market home: stalls, tag filters, search, and the products that match. Each
-//! answer is kept in this process for the current generation of the market's content (one
-//! Redis read tells it; every change through the market's forms bumps it).
+//! `/`: the market home: stalls, tag filters, search, and the products that match. Anonymous
+//! views of the bare page come from the page cache; each search's answer is kept in this
+//! process for the current generation of the market's content (one Redis read tells it; every
+//! change bumps it, stock taken by checkouts included).
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::infrastructure::page::Pagination;
 use shared::infrastructure::sso::CurrentUser;
@@ -46,9 +47,20 @@ fn bound(typed: &str, which: &str) -> Result<Option<i64>, AppError> {
 
 pub async fn index(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     user: Option<CurrentUser>,
     query: web::Query<HomeQuery>,
+) -> Result<HttpResponse, AppError> {
+    // Anonymous views of the bare home page (and its `?page=N`) from the page cache.
+    crate::page_cache::serve(&ctx, &req, || render(&ctx, &page, user.as_ref(), &query)).await
+}
+
+async fn render(
+    ctx: &AppContext,
+    page: &PageRequest,
+    user: Option<&CurrentUser>,
+    query: &HomeQuery,
 ) -> Result<HttpResponse, AppError> {
     let market = Market::new(ctx.db());
     let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -107,9 +119,9 @@ pub async fn index(
         home,
         filters,
         pagination,
-        user.as_ref().is_some_and(CurrentUser::is_admin),
+        user.is_some_and(CurrentUser::is_admin),
     );
     let context = views::page_context(ctx.base_context(), &view)?;
-    ctx.render_page(&page, "index.html", context, Vec::new())
+    ctx.render_page(page, "index.html", context, Vec::new())
         .await
 }

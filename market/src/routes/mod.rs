@@ -8,7 +8,6 @@ mod product;
 mod stall;
 
 use actix_web::web;
-use shared::AppName;
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::sso::CurrentUser;
 
@@ -55,10 +54,5 @@ fn actor(user: &CurrentUser) -> Actor {
 /// A change to what the market shows: its cached pages and the fragments other apps embed
 /// (`featured`, `stall-card`) are stale.
 async fn purge(ctx: &shared::AppContext) {
-    crate::page_cache::purge(ctx).await;
-    for kind in ["featured", "stall-card"] {
-        if let Err(e) = ctx.fragments().purge_kind(AppName::Market, kind).await {
-            tracing::warn!(error = %e, kind, "could not purge a market fragment");
-        }
-    }
+    crate::page_cache::purge_all(ctx).await;
 }

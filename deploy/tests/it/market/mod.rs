@@ -12,6 +12,7 @@ mod inventory;
 mod market_days;
 mod search;
 mod stalls;
+mod stock_purge;
 
 /// The stall "Fell Knits" (`fell-knits`), run by `owner`; its id.
 pub async fn fell_knits(t: &crate::support::TestFleet, owner: i64) -> i64 {
