@@ -12,13 +12,15 @@ use shared::AppName;
 /// (`shared::infrastructure::background::listen`). Federation: the ActivityPub processor, the
 /// delivery worker and the header's unread-count follower; blog: the event-bus consumer for
 /// comments (and account deletions); events: the event-bus consumer that issues and voids
-/// tickets (and applies account deletions); market, cart and account: the event-bus consumer
-/// that applies account deletions; and every app with job types its `shared::jobs` runner. A
-/// fleet test counts them live.
+/// tickets (and applies account deletions); market: the event-bus consumer (account deletions,
+/// paid orders) and the stock follower that purges its caches (`market_stock`); cart and
+/// account: the event-bus consumer that applies account deletions; and every app with job
+/// types its `shared::jobs` runner. A fleet test counts them live.
 pub fn dedicated_connections(app: AppName) -> u32 {
     let queue_workers = match app {
         AppName::Federation => 3,
-        AppName::Blog | AppName::Events | AppName::Market | AppName::Cart | AppName::Account => 1,
+        AppName::Market => 2,
+        AppName::Blog | AppName::Events | AppName::Cart | AppName::Account => 1,
     };
     let job_runner = !(crate::fleet::spec(app).jobs)().is_empty();
     queue_workers + u32::from(job_runner)
