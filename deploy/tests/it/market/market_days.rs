@@ -22,7 +22,7 @@ async fn calendar_of(t: &TestFleet, slug: &str) -> Option<Option<String>> {
         .unwrap()
 }
 
-fn stall_form<'a>(calendar: &'a str) -> Vec<(&'a str, &'a str)> {
+fn stall_form(calendar: &str) -> Vec<(&str, &str)> {
     vec![
         ("name", "Fell Knits"),
         ("slug", "fell-knits"),
