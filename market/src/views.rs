@@ -348,6 +348,8 @@ pub struct ProductFormPage<'a> {
     pub skipped: &'a [Skipped],
     /// The product's images, to describe, reorder or delete (an edit only).
     pub images: Vec<ImageRow<'a>>,
+    /// Its variants, each with a pick of those images (an edit only).
+    pub variants: Vec<VariantView<'a>>,
 }
 
 /// One of a product's images on its edit page.

@@ -466,6 +466,19 @@ async fn write_parts(conn: &mut AsyncPgConnection, id: i64, d: &ProductDraft) ->
     Ok(())
 }
 
+/// Shows image `url` (one of its product's) on variant `id`, or none.
+pub async fn set_variant_image(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    url: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(product_variants::table.find(id))
+        .set(product_variants::image_url.eq(url))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// The product, locked for the rest of the transaction (a change reads its status before).
 pub async fn for_update(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Product>> {
     products::table

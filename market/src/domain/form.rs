@@ -3,7 +3,8 @@
 //!
 //! - variants: `Large / Red | SKU-1 | 12.50 GBP | 5 | https://…/red.jpg` (option values in
 //!   the options' order; SKU, stock and image may be empty; empty stock or `untracked` means
-//!   the stock is not counted);
+//!   the stock is not counted; the image must be one of the product's own, which the edit
+//!   page picks from a list rather than by typing);
 //! - images: `https://…/jar.jpg | A jar of medlar jelly` (URL, then alt text).
 
 use serde::{Deserialize, Serialize};
@@ -165,6 +166,18 @@ impl ProductForm {
                 })
             })
             .collect::<Result<Vec<_>, MarketError>>()?;
+        // A variant shows one of its own product's images, never another's (nor any address).
+        if let Some(v) = variants.iter().find(|v| {
+            v.image_url
+                .as_ref()
+                .is_some_and(|url| !images.iter().any(|i| &i.url == url))
+        }) {
+            let label: Vec<&str> = v.options.iter().flatten().map(String::as_str).collect();
+            return Err(invalid(format!(
+                "The image of variant “{}” is not one of this product's images.",
+                label.join(" / ")
+            )));
+        }
         let mut tags: Vec<String> = Vec::new();
         for tag in self.tags.split(',').map(|t| t.trim().to_lowercase()) {
             if !tag.is_empty() && !tags.contains(&tag) {
@@ -245,7 +258,7 @@ mod tests {
 
     #[test]
     fn a_form_with_two_options_becomes_a_draft() {
-        let d = form("S / Red | HAT-S-R | 12.50 | 3\nM / Red | | 13 GBP | untracked | https://example.org/m.jpg")
+        let d = form("S / Red | HAT-S-R | 12.50 | 3\nM / Red | | 13 GBP | untracked | https://example.org/a.jpg")
             .draft()
             .unwrap();
         assert_eq!(d.slug, "wool-hat");
@@ -261,6 +274,10 @@ mod tests {
         assert_eq!(d.variants[0].stock, Some(3));
         assert_eq!(d.variants[1].stock, None);
         assert_eq!(d.variants[1].price_cents, 1300);
+        assert_eq!(
+            d.variants[1].image_url.as_deref(),
+            Some("https://example.org/a.jpg")
+        );
         assert_eq!(d.images[0].alt, "A red hat");
         assert_eq!(d.images[1].alt, "");
     }
@@ -274,6 +291,9 @@ mod tests {
             "S / Red | | twelve",
             "S / Red | | 1\nS / Red | | 2",
             "S / Red | | 1 | 1 | javascript:alert(1)",
+            // Not one of the product's images (another product's, or anywhere else).
+            "S / Red | | 1 | 1 | https://example.org/other.jpg",
+            "S / Red | | 1 | 1 | /content/images/c.png",
         ] {
             assert!(
                 matches!(form(variants).draft(), Err(MarketError::Invalid(_))),

@@ -252,6 +252,37 @@ impl<'a> Market<'a> {
         }
     }
 
+    /// Shows one of the product's own images (`image`, by id; `None`: none) on its variant
+    /// `variant`. A variant of another product is not found; another product's image is
+    /// refused. Nothing changes either way.
+    pub async fn set_variant_image(
+        &self,
+        actor: Actor,
+        slug: &str,
+        variant: i64,
+        image: Option<i64>,
+    ) -> Result<(), MarketError> {
+        let page = self.editable_product(slug, actor).await?;
+        if !page.variants.iter().any(|v| v.id == variant) {
+            return Err(MarketError::NoSuchVariant);
+        }
+        let url = match image {
+            None => None,
+            Some(id) => Some(
+                page.images
+                    .iter()
+                    .find(|i| i.id == id)
+                    .map(|i| i.url.as_str())
+                    .ok_or_else(|| {
+                        MarketError::Invalid("That image is not one of this product's.".into())
+                    })?,
+            ),
+        };
+        let mut conn = self.pool.get().await?;
+        products::set_variant_image(&mut conn, variant, url).await?;
+        Ok(())
+    }
+
     /// Administrators open a stall and name its owners (usernames that must exist).
     pub async fn create_stall(
         &self,

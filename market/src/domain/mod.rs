@@ -26,6 +26,8 @@ pub enum MarketError {
     NoSuchImport,
     #[error("there is no such image")]
     NoSuchImage,
+    #[error("there is no such variant")]
+    NoSuchVariant,
     #[error("only the stall's owners may do that")]
     NotOwner,
     #[error("only administrators may do that")]
@@ -54,6 +56,7 @@ impl From<MarketError> for AppError {
             MarketError::NoSuchStall => AppError::not_found("There is no such stall."),
             MarketError::NoSuchImport => AppError::not_found("There is no such import."),
             MarketError::NoSuchImage => AppError::not_found("There is no such image."),
+            MarketError::NoSuchVariant => AppError::not_found("There is no such variant."),
             MarketError::NotOwner => {
                 AppError::Forbidden("Only the stall's owners may change it.".into())
             }

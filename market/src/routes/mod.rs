@@ -37,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/products/{slug}/edit", web::get().to(product::edit))
         .route("/products/{slug}/delete", web::post().to(product::delete))
+        .route(
+            "/products/{slug}/variants/{id}/image",
+            web::post().to(product::variant_image),
+        )
         .route("/objects/products/{id}", web::get().to(product::object))
         .route(
             "/objects/products/{id}/{revision}",

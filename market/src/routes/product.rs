@@ -15,7 +15,7 @@ use crate::domain::Market;
 use crate::domain::federate;
 use crate::domain::form::ProductForm;
 use crate::domain::rehost::Skipped;
-use crate::views::{self, ImageRow, ProductFormPage, ProductPageView};
+use crate::views::{self, ImageRow, ProductFormPage, ProductPageView, VariantView};
 
 pub async fn show(
     ctx: web::Data<AppContext>,
@@ -88,6 +88,7 @@ pub async fn render_form(
         imported_from: imported.map(|(from, _)| from),
         skipped: imported.map_or(&[], |(_, skipped)| skipped),
         images: Vec::new(),
+        variants: Vec::new(),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(page, "product_form.html", context, Vec::new())
@@ -169,6 +170,7 @@ pub async fn edit(
                 position: i + 1,
             })
             .collect(),
+        variants: p.variants.iter().map(VariantView::from).collect(),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "product_form.html", context, Vec::new())
@@ -205,6 +207,37 @@ pub async fn delete(
         None => None,
     };
     Ok(see_other(stall.map_or("/".to_owned(), |s| format!("/stalls/{s}"))).finish())
+}
+
+#[derive(serde::Deserialize)]
+pub struct VariantImageForm {
+    /// One of the product's images, by id; empty: none.
+    #[serde(default)]
+    image: String,
+}
+
+/// `POST /products/{slug}/variants/{id}/image`: the image a variant shows, picked from the
+/// product's own.
+pub async fn variant_image(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<VariantImageForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, variant) = path.into_inner();
+    let image = match form.image.trim() {
+        "" => None,
+        id => Some(
+            id.parse::<i64>()
+                .ok()
+                .ok_or_else(|| AppError::bad_request("Pick one of the product's images."))?,
+        ),
+    };
+    Market::new(ctx.db())
+        .set_variant_image(actor(&user), &slug, variant, image)
+        .await?;
+    purge(&ctx).await;
+    Ok(see_other(format!("/products/{slug}/edit#variant-images")).finish())
 }
 
 /// `/objects/products/{id}[/{revision}]`: a product as ActivityPub sees it under the id it

@@ -363,3 +363,222 @@ async fn owners_upload_describe_reorder_and_delete_product_images() {
     assert!(!shown.body.contains(r#"alt="Front""#), "{}", shown.body);
     t.stop().await;
 }
+
+/// The image a variant shows is picked from its product's uploaded images on the edit page
+/// (by image, not a typed address); another product's image is refused (400) and nothing
+/// changes, whether picked or typed into the variants box; so is another member (403).
+#[actix_web::test]
+async fn a_variant_shows_one_of_its_own_products_images() {
+    use shared::db::schema::product_variants;
+    let t = TestFleet::start().await;
+    let owner = person(&t, "fell", "member").await;
+    let other = person(&t, "nosy", "member").await;
+    super::fell_knits(&t, owner).await;
+    let owner_s = t.sign_in(AppName::Market, owner).await;
+    let other_s = t.sign_in(AppName::Market, other).await;
+    let token = owner_s.csrf.clone();
+    let mut ids = Vec::new();
+    for (title, fill) in [("Wool hat", 1), ("Wool scarf", 9)] {
+        let made = t
+            .post_form(
+                AppName::Market,
+                "/stalls/fell-knits/products",
+                &[
+                    ("title", title),
+                    ("status", "active"),
+                    ("option1", "Colour"),
+                    (
+                        "variants",
+                        "Red | R | 12.50 GBP | 3\nBlue | B | 12.50 GBP | 3",
+                    ),
+                ],
+                Some(&owner_s),
+                AppName::Market,
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let slug = title.to_lowercase().replace(' ', "-");
+        let up = upload(
+            &t,
+            &format!("/products/{slug}/images"),
+            &owner_s,
+            Some(&token),
+            &[
+                Field::File("image", "red.png", png(fill, 200)),
+                Field::Text("alt", "In red"),
+                Field::File("image", "blue.png", png(fill + 1, 200)),
+                Field::Text("alt", "In blue"),
+            ],
+        )
+        .await;
+        assert_eq!(up.status, 303, "{}", up.body);
+        let id: i64 = products::table
+            .filter(products::slug.eq(&slug))
+            .select(products::id)
+            .first(&mut t.db.conn().await)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let (hat, scarf) = (ids[0], ids[1]);
+    let hat_images = images(&t, hat).await;
+    let scarf_images = images(&t, scarf).await;
+    let variants = async |product: i64| -> Vec<(i64, Option<String>)> {
+        product_variants::table
+            .filter(product_variants::product_id.eq(product))
+            .order(product_variants::position)
+            .select((product_variants::id, product_variants::image_url))
+            .load(&mut t.db.conn().await)
+            .await
+            .unwrap()
+    };
+    let hat_variants = variants(hat).await;
+    let blue = hat_variants[1].0;
+
+    // The edit page offers each variant a pick of the product's images.
+    let edit = t
+        .get(AppName::Market, "/products/wool-hat/edit", Some(&owner_s))
+        .await;
+    assert!(
+        edit.body.contains(&format!(
+            r#"action="/products/wool-hat/variants/{blue}/image""#
+        )),
+        "{}",
+        edit.body
+    );
+    assert!(
+        edit.body.contains(&format!(
+            r#"<option value="{}">2. In blue</option>"#,
+            hat_images[1].0
+        )),
+        "{}",
+        edit.body
+    );
+    let pick =
+        async |who: &shared::testing::TestSession, product: &str, variant: i64, image: &str| {
+            t.post_form(
+                AppName::Market,
+                &format!("/products/{product}/variants/{variant}/image"),
+                &[("image", image)],
+                Some(who),
+                AppName::Market,
+            )
+            .await
+        };
+
+    // The owner picks the hat's blue image for its blue variant: the page shows it.
+    let blue_image = hat_images[1].0.to_string();
+    let picked = pick(&owner_s, "wool-hat", blue, &blue_image).await;
+    assert_eq!(picked.status, 303, "{}", picked.body);
+    assert_eq!(
+        variants(hat).await[1].1.as_deref(),
+        Some(hat_images[1].1.as_str())
+    );
+    let page = t.get(AppName::Market, "/products/wool-hat", None).await;
+    assert!(
+        page.body.contains(&format!(
+            r#"<img class="thumb" src="{}" alt="Blue">"#,
+            hat_images[1].1
+        )),
+        "{}",
+        page.body
+    );
+    let edit = t
+        .get(AppName::Market, "/products/wool-hat/edit", Some(&owner_s))
+        .await;
+    assert!(
+        edit.body.contains(&format!(
+            r#"<option value="{}" selected>2. In blue</option>"#,
+            hat_images[1].0
+        )),
+        "{}",
+        edit.body
+    );
+
+    // The scarf's image for the hat's variant: 400, unchanged; so is a made-up id or a
+    // variant of another product (404), and another member (403).
+    let theirs = scarf_images[0].0.to_string();
+    let refused = pick(&owner_s, "wool-hat", blue, &theirs).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("not one of this product"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(pick(&owner_s, "wool-hat", blue, "x").await.status, 400);
+    let scarf_variant = variants(scarf).await[0].0;
+    assert_eq!(
+        pick(&owner_s, "wool-hat", scarf_variant, &blue_image)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        pick(&other_s, "wool-hat", blue, &blue_image).await.status,
+        403
+    );
+    assert_eq!(
+        variants(hat).await[1].1.as_deref(),
+        Some(hat_images[1].1.as_str())
+    );
+    assert_eq!(variants(scarf).await[0].1, None);
+
+    // Typed into the variants box, the scarf's image is refused too, and nothing changes.
+    let typed = format!(
+        "Red | R | 12.50 GBP | 3 | {}\nBlue | B | 12.50 GBP | 3 | {}",
+        scarf_images[0].1, hat_images[1].1
+    );
+    let listed = hat_images
+        .iter()
+        .map(|(_, url, alt)| format!("{url} | {alt}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let form = |variants: &str| {
+        vec![
+            ("title".to_owned(), "Wool hat".to_owned()),
+            ("status".to_owned(), "active".to_owned()),
+            ("option1".to_owned(), "Colour".to_owned()),
+            ("variants".to_owned(), variants.to_owned()),
+            ("images".to_owned(), listed.clone()),
+        ]
+    };
+    let post = async |fields: Vec<(String, String)>| {
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        t.post_form(
+            AppName::Market,
+            "/products/wool-hat",
+            &fields,
+            Some(&owner_s),
+            AppName::Market,
+        )
+        .await
+    };
+    let refused = post(form(&typed)).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("not one of this product"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(variants(hat).await[0].1, None);
+    // The hat's own image, as the edit page writes it back, is kept.
+    let own = format!(
+        "Red | R | 12.50 GBP | 3 | {}\nBlue | B | 12.50 GBP | 3 | {}",
+        hat_images[0].1, hat_images[1].1
+    );
+    let saved = post(form(&own)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        variants(hat).await[0].1.as_deref(),
+        Some(hat_images[0].1.as_str())
+    );
+
+    // "No image" clears it.
+    let cleared = pick(&owner_s, "wool-hat", blue, "").await;
+    assert_eq!(cleared.status, 303, "{}", cleared.body);
+    assert_eq!(variants(hat).await[1].1, None);
+    t.stop().await;
+}

@@ -16,7 +16,7 @@ const VARIANTS: &str = "S / Red | HAT-S-R | 18.00 | 3\n\
     L / Red | HAT-L-R | 20.00 | 0\n\
     S / Blue | HAT-S-B | 18.00 | untracked\n\
     M / Blue | HAT-M-B | 19.50 GBP | 5\n\
-    L / Blue | HAT-L-B | 21.00 | 1 | https://img.example/blue-l.jpg";
+    L / Blue | HAT-L-B | 21.00 | 1 | https://img.example/hat-2.jpg";
 const IMAGES: &str = "https://img.example/hat-1.jpg | A red wool hat on a post\n\
     https://img.example/hat-2.jpg | The blue hat, folded\n\
     https://img.example/hat-3.jpg | <script>alert(1)</script> label";
