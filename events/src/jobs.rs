@@ -1,4 +1,5 @@
-//! The events app's jobs: booking reminders (below), and carrying each series' dates forward. A series is materialised up to
+//! The events app's jobs: booking reminders and cancellation notices (below), and carrying each
+//! series' dates forward. A series is materialised up to
 //! its horizon when it is saved; this job, queued for a day later in the same transaction
 //! (one pending job per series), makes the dates that have come within the horizon since and
 //! queues itself again while the series has dates left to make.
@@ -16,6 +17,7 @@ pub fn registry() -> JobRegistry<AppContext> {
     JobRegistry::new()
         .register::<MaterialiseSeries>()
         .register::<SendReminder>()
+        .register::<CancellationNotices>()
 }
 
 /// Makes a series' dates up to the horizon.
@@ -119,8 +121,8 @@ impl Job for SendReminder {
             let Some(event) = event_rows::by_id(conn, date.event_id).await? else {
                 return Ok(());
             };
-            if date.starts_at <= now {
-                return Ok(()); // begun: too late for a reminder
+            if date.starts_at <= now || crate::domain::cancellations::is_off(&date, &event) {
+                return Ok(()); // begun (too late for a reminder), or cancelled
             }
             if date.starts_at - REMINDER_BEFORE > now + Duration::minutes(5) {
                 // Moved later since it was queued: come back then.
@@ -168,6 +170,44 @@ pub async fn schedule_reminder(
         Enqueue::default()
             .run_at((starts_at - REMINDER_BEFORE).max(now))
             .dedupe(format!("reminder:{booking_id}"), OnDuplicate::Replace),
+    )
+    .await
+    .map(drop)
+}
+
+/// Tells everyone holding a booking at a cancelled date (see `domain::cancellations`). Queued
+/// in the cancellation's transaction, one pending per date; each booking is told once however
+/// often it runs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CancellationNotices {
+    pub occurrence_id: i64,
+}
+
+impl Job for CancellationNotices {
+    const JOB_TYPE: &'static str = "events.cancellation_notices";
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+        let config = ctx.config();
+        conn.transaction::<usize, crate::domain::EventsError, _>(async |conn| {
+            crate::domain::cancellations::notify(conn, config, self.occurrence_id).await
+        })
+        .await
+        .map_err(JobError::failed)?;
+        Ok(())
+    }
+}
+
+pub async fn schedule_cancellation_notices(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+) -> Result<(), EnqueueError> {
+    jobs::enqueue_with(
+        conn,
+        &CancellationNotices { occurrence_id },
+        Enqueue::default().dedupe(format!("cancelled:{occurrence_id}"), OnDuplicate::Keep),
     )
     .await
     .map(drop)

@@ -495,7 +495,7 @@ pub struct Attendee {
     pub remote_join: Option<String>,
 }
 
-const ATTENDEE_SELECT: &str = "SELECT b.id, b.occurrence_id, b.status, b.created_at, b.user_id, \
+pub(super) const ATTENDEE_SELECT: &str = "SELECT b.id, b.occurrence_id, b.status, b.created_at, b.user_id, \
      COALESCE(u.display_name, b.guest_name, '') AS name, \
      COALESCE(u.email, b.guest_email, '') AS email, u.username, b.reminded_at, \
      b.remote_actor, b.remote_join \

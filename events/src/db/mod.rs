@@ -8,5 +8,6 @@ pub mod bookings;
 pub mod calendars;
 pub mod events;
 pub mod guests;
+pub mod notices;
 pub mod occurrences;
 pub mod tickets;

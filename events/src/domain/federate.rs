@@ -300,6 +300,18 @@ pub async fn change(
     was_public: Option<bool>,
     after: &Event,
 ) -> diesel::QueryResult<()> {
+    change_to(conn, config, was_public, after, &[]).await
+}
+
+/// [`change`], with an `Update` addressed also to `participants` (remote actors booked at dates
+/// it cancels, who need not follow `@events` to hear of it).
+pub async fn change_to(
+    conn: &mut AsyncPgConnection,
+    config: &Config,
+    was_public: Option<bool>,
+    after: &Event,
+    participants: &[String],
+) -> diesel::QueryResult<()> {
     let kind = match (was_public == Some(true), after.is_public()) {
         (false, true) => "Create",
         (true, true) => "Update",
@@ -314,7 +326,16 @@ pub async fn change(
             event_object(config, after, date.as_ref(), &id, kind == "Update")
         }
     };
-    emit(conn, config, kind, object).await
+    let mut activity = outbox::activity(config, &EVENTS, kind, object);
+    if kind == "Update"
+        && !participants.is_empty()
+        && let Some(cc) = activity["cc"].as_array_mut()
+    {
+        cc.extend(participants.iter().map(|p| json!(p)));
+    }
+    activity["@context"] = context();
+    outbox::emit(conn, &activity).await?;
+    Ok(())
 }
 
 /// The `Delete` for a public event about to be deleted (call inside that transaction).

@@ -5,6 +5,7 @@
 
 mod bookings;
 mod calendar;
+pub mod cancellations;
 pub mod federate;
 pub mod feed;
 pub mod form;

@@ -10,6 +10,7 @@ use shared::config::Config;
 use shared::db::DbPool;
 use shared::models::events::{Calendar, Event, Occurrence};
 
+use super::cancellations::{self, is_off};
 use super::form::{CalendarForm, DateForm, EventForm, EventInput, times, zone_of};
 use super::{Actor, EventsError, federate, series, user_fixable};
 use crate::db::calendars::{self, CalendarFields};
@@ -208,7 +209,16 @@ impl<'a> Organiser<'a> {
                         }
                     }
                 }
-                federate::change(conn, config, Some(old.is_public()), &event).await?;
+                // Cancelled through the form: as the Cancel button does (below).
+                let remote = if old.status != "cancelled" && event.status == "cancelled" {
+                    let dates = occurrences::of_event(conn, event.id).await?;
+                    let newly: Vec<&Occurrence> =
+                        dates.iter().filter(|d| !is_off(d, &old)).collect();
+                    cancellations::announce(conn, &newly, now).await?
+                } else {
+                    Vec::new()
+                };
+                federate::change_to(conn, config, Some(old.is_public()), &event, &remote).await?;
                 Ok(event)
             }
         })
@@ -216,7 +226,8 @@ impl<'a> Organiser<'a> {
     }
 
     /// Cancels the event (every date shows it; feeds say `STATUS:CANCELLED`); it stays listed.
-    /// A public event's followers get an `Update` with the cancelled status.
+    /// Whoever is booked at a date still to come is told (by mail, or for a remote participant
+    /// by the `Update` with the cancelled status that a public event's followers get).
     pub async fn cancel(
         &self,
         actor: Actor,
@@ -225,9 +236,13 @@ impl<'a> Organiser<'a> {
     ) -> Result<Event, EventsError> {
         let mut conn = self.pool.get().await?;
         let event = editable(&mut conn, slug, actor).await?;
+        let now = Utc::now();
         conn.transaction(async |conn| {
             let cancelled = event_rows::set_status(conn, event.id, "cancelled").await?;
-            federate::change(conn, config, Some(event.is_public()), &cancelled).await?;
+            let dates = occurrences::of_event(conn, event.id).await?;
+            let newly: Vec<&Occurrence> = dates.iter().filter(|d| !is_off(d, &event)).collect();
+            let remote = cancellations::announce(conn, &newly, now).await?;
+            federate::change_to(conn, config, Some(event.is_public()), &cancelled, &remote).await?;
             Ok(cancelled)
         })
         .await
@@ -296,8 +311,14 @@ impl<'a> Organiser<'a> {
                 let updated = occurrences::edit(conn, date.id, &edit)
                     .await
                     .map_err(user_fixable("that date"))?;
+                // Cancelled or taken out: whoever is booked there is told.
+                let remote = if !is_off(&date, &event) && is_off(&updated, &event) {
+                    cancellations::announce(conn, &[&updated], Utc::now()).await?
+                } else {
+                    Vec::new()
+                };
                 // The Event carries its next date's times, title and place.
-                federate::change(conn, config, Some(event.is_public()), &event).await?;
+                federate::change_to(conn, config, Some(event.is_public()), &event, &remote).await?;
                 Ok(updated)
             })
             .await?;

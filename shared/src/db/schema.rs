@@ -504,6 +504,7 @@ diesel::table! {
         remote_actor -> Nullable<Text>,
         remote_join -> Nullable<Text>,
         cancel_digest -> Nullable<Text>,
+        cancel_notified_at -> Nullable<Timestamptz>,
     }
 }
 

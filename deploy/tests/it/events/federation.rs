@@ -10,6 +10,7 @@
 //! sends nothing. Remote participants go through the members' rules: waitlisted (answered when
 //! promoted), pending (answered with the organiser's decision); a past or unlisted event's
 //! Join is rejected, and a Join claiming an actor other than the signer is refused at the inbox.
+//! A remote participant who does not follow `@events` still gets the cancelling `Update`.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -535,6 +536,28 @@ async fn remote_participants_wait_their_turn_and_forged_joins_are_refused() {
     assert_eq!(status, 401);
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert!(remote_bookings(&t, &mallory).await.is_empty());
+
+    // The peer does not follow @events, yet hears that the supper it is booked at is
+    // cancelled: the Update is addressed to the event's remote participants too.
+    assert!(rsvp.of_kind("Update").await.is_empty());
+    let r = post(&t, "/events/harvest-supper/cancel", &[], &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    eventually(30, "the cancelling Update", || async {
+        !rsvp.of_kind("Update").await.is_empty()
+    })
+    .await;
+    let updates = rsvp.of_kind("Update").await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0]["object"]["id"], supper.as_str());
+    assert_eq!(updates[0]["object"]["ical:status"], "CANCELLED");
+    assert!(
+        updates[0]["cc"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(peer.actor())),
+        "{}",
+        updates[0]
+    );
     drop(peer);
     t.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod booking_flow;
 mod bookings;
+mod cancellations;
 mod embed;
 mod embed_browser;
 mod federation;

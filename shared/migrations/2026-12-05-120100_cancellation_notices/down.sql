@@ -1,0 +1,1 @@
+ALTER TABLE event_bookings DROP COLUMN cancel_notified_at;
