@@ -88,9 +88,10 @@ fn html_to_text(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Authors for these actor ids (unknown ones get a name from their id).
+/// Authors for these actor ids (unknown ones get a name from their id). Members and remote
+/// actors are read together, pipelined on the one connection.
 pub async fn load(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     config: &Config,
     ids: &[String],
 ) -> QueryResult<HashMap<String, Author>> {
@@ -117,49 +118,57 @@ pub async fn load(
             None => remote.push(id.clone()),
         }
     }
-    if !members.is_empty() {
-        let names: Vec<&str> = members.iter().map(|(_, n)| n.as_str()).collect();
-        let rows: Vec<(String, String, Option<String>)> = users::table
+    let names: Vec<&str> = members.iter().map(|(_, n)| n.as_str()).collect();
+    let mut second = conn;
+    let member_rows = async {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        users::table
             .filter(users::username.eq_any(&names))
             .select((users::username, users::display_name, users::avatar_url))
-            .load(conn)
-            .await?;
-        let host = acct_host(config, shared::AppName::Federation);
-        for (id, name) in &members {
-            let row = rows.iter().find(|r| &r.0 == name);
-            out.insert(
-                id.clone(),
-                Author {
-                    id: id.clone(),
-                    name: row
-                        .map(|r| r.1.clone())
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or_else(|| name.clone()),
-                    handle: format!("@{name}@{host}"),
-                    profile: link_catalog::profile(name).path.to_string(),
-                    avatar: row.and_then(|r| r.2.as_deref()).and_then(|a| {
-                        (a.starts_with('/') || sanitize::is_web_url(a)).then(|| a.to_owned())
-                    }),
-                    local: true,
-                    bot: false,
-                },
-            );
+            .load::<(String, String, Option<String>)>(&mut conn)
+            .await
+    };
+    let remote_rows = async {
+        if remote.is_empty() {
+            return Ok(Vec::new());
         }
-    }
-    if !remote.is_empty() {
-        let rows: Vec<RemoteActor> = ap_remote_actors::table
+        ap_remote_actors::table
             .filter(ap_remote_actors::id.eq_any(&remote))
             .select(RemoteActor::as_select())
-            .load(conn)
-            .await?;
-        for id in remote {
-            let author = rows
-                .iter()
-                .find(|r| r.id == id)
-                .map(from_remote)
-                .unwrap_or_else(|| fallback(&id));
-            out.insert(id, author);
-        }
+            .load::<RemoteActor>(&mut second)
+            .await
+    };
+    let (rows, remote_rows) = tokio::try_join!(member_rows, remote_rows)?;
+    let host = acct_host(config, shared::AppName::Federation);
+    for (id, name) in &members {
+        let row = rows.iter().find(|r| &r.0 == name);
+        out.insert(
+            id.clone(),
+            Author {
+                id: id.clone(),
+                name: row
+                    .map(|r| r.1.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| name.clone()),
+                handle: format!("@{name}@{host}"),
+                profile: link_catalog::profile(name).path.to_string(),
+                avatar: row.and_then(|r| r.2.as_deref()).and_then(|a| {
+                    (a.starts_with('/') || sanitize::is_web_url(a)).then(|| a.to_owned())
+                }),
+                local: true,
+                bot: false,
+            },
+        );
+    }
+    for id in remote {
+        let author = remote_rows
+            .iter()
+            .find(|r| r.id == id)
+            .map(from_remote)
+            .unwrap_or_else(|| fallback(&id));
+        out.insert(id, author);
     }
     Ok(out)
 }

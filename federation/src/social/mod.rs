@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod header;
 pub mod hooks;
+mod post_html;
 mod routes;
 pub mod views;
 

@@ -12,7 +12,7 @@ use shared::activitypub::sanitize;
 use super::authors::Author;
 use super::db::timeline::Entry;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Media {
     pub url: String,
     /// The alt text (`name`), empty when the author gave none.

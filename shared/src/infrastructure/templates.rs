@@ -42,11 +42,18 @@ pub fn build(app_templates: &Dir<'_>) -> tera::Result<Tera> {
 
 /// Escapes what HTML needs escaped (tera's default also escapes `/`, which bloats every URL).
 pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 16);
+    escape_html_into(&mut out, input);
+    out
+}
+
+/// [`escape_html`] appended to `out`, for views that write their HTML directly.
+pub fn escape_html_into(out: &mut String, input: &str) {
     let needs = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'');
     let Some(first) = input.as_bytes().iter().position(needs) else {
-        return input.to_owned();
+        out.push_str(input);
+        return;
     };
-    let mut out = String::with_capacity(input.len() + 16);
     out.push_str(&input[..first]);
     for c in input[first..].chars() {
         match c {
@@ -58,7 +65,6 @@ pub fn escape_html(input: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// `{{ t | datetime(format="%e %B %Y", tz="Europe/London") }}` for RFC 3339 timestamps

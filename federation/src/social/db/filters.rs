@@ -39,7 +39,7 @@ pub async fn remove(
 
 /// Every filter of a member: (kind, target_kind, target).
 pub async fn of(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     user_id: i64,
 ) -> QueryResult<Vec<(String, String, String)>> {
     social_filters::table
@@ -50,7 +50,7 @@ pub async fn of(
             social_filters::target_kind,
             social_filters::target,
         ))
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

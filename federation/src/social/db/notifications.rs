@@ -82,12 +82,12 @@ pub async fn page(
         .await
 }
 
-pub async fn unread(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<i64> {
+pub async fn unread(mut conn: &AsyncPgConnection, user_id: i64) -> QueryResult<i64> {
     social_notifications::table
         .filter(social_notifications::user_id.eq(user_id))
         .filter(social_notifications::read_at.is_null())
         .count()
-        .get_result(conn)
+        .get_result(&mut conn)
         .await
 }
 

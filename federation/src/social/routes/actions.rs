@@ -166,7 +166,7 @@ async fn follows_page(
     let mut conn = ctx.conn().await?;
     let followers = local_follows::followers(&mut conn, &viewer.actor, 200).await?;
     let following = local_follows::following_list(&mut conn, &viewer.actor, 200).await?;
-    let filter_rows = filters::of(&mut conn, user_id).await?;
+    let filter_rows = filters::of(&conn, user_id).await?;
     let locked = settings::manually_approves(&mut conn, user_id).await?;
     let mut ids: Vec<String> = followers
         .iter()
@@ -181,7 +181,7 @@ async fn follows_page(
         .collect();
     ids.sort();
     ids.dedup();
-    let people = authors::load(&mut conn, ctx.config(), &ids).await?;
+    let people = authors::load(&conn, ctx.config(), &ids).await?;
     drop(conn);
     let rows = |list: Vec<(String, String)>| -> Vec<Row> {
         list.into_iter()

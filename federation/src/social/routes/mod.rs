@@ -10,9 +10,10 @@ mod timelines;
 use actix_web::web;
 use shared::activitypub::actors::LocalActor;
 use shared::infrastructure::sso::CurrentUser;
-use shared::{AppContext, AppError};
+use shared::{AppContext, AppError, PageRequest};
 
 use super::db::{filters, notifications as notification_rows, timeline};
+use super::post_html;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     timelines::configure(cfg);
@@ -42,8 +43,12 @@ impl Viewer {
                 unread: 0,
             });
         };
-        let mut conn = ctx.conn().await?;
-        let rows = filters::of(&mut conn, user.id).await?;
+        // Both go to PostgreSQL together on one connection (diesel-async pipelines them).
+        let conn = ctx.conn().await?;
+        let (rows, unread) = tokio::try_join!(
+            filters::of(&conn, user.id),
+            notification_rows::unread(&conn, user.id)
+        )?;
         let actors: Vec<String> = rows
             .iter()
             .filter(|r| r.1 == "actor")
@@ -54,13 +59,20 @@ impl Viewer {
             .filter(|r| r.1 == "domain")
             .map(|r| r.2.clone())
             .collect();
-        let unread = notification_rows::unread(&mut conn, user.id).await?;
         Ok(Viewer {
             actor: LocalActor::User(user.username.clone()).id(ctx.config()),
             hidden: timeline::hidden_patterns(&actors, &domains),
             unread,
             user: Some(user),
         })
+    }
+
+    /// What the posts' forms need: a signed-in viewer and the page's CSRF token.
+    pub fn forms<'a>(&self, page: &'a PageRequest) -> post_html::Forms<'a> {
+        post_html::Forms {
+            signed_in: self.user.is_some(),
+            csrf_token: page.csrf_token.as_deref(),
+        }
     }
 
     /// What every social page's template needs about the viewer.

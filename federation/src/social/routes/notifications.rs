@@ -39,7 +39,7 @@ async fn list(
     let mut conn = ctx.conn().await?;
     let rows = notifications::page(&mut conn, user_id, q.max_id, PAGE).await?;
     let ids: Vec<String> = rows.iter().map(|n| n.actor.clone()).collect();
-    let people = authors::load(&mut conn, ctx.config(), &ids).await?;
+    let people = authors::load(&conn, ctx.config(), &ids).await?;
     let now = chrono::Utc::now();
     let mut items = Vec::new();
     for n in &rows {

@@ -59,7 +59,7 @@ async fn relation(
         || local_follows::remote_follower(&mut conn, &viewer.actor, actor)
             .await?
             .is_some();
-    let rows = filters::of(&mut conn, user.id).await?;
+    let rows = filters::of(&conn, user.id).await?;
     let blocked = rows
         .iter()
         .any(|r| r.0 == "block" && r.1 == "actor" && r.2 == actor);
@@ -91,7 +91,7 @@ async fn member(
     let viewer = Viewer::of(&ctx, user).await?;
     let (author, counts) = {
         let mut conn = ctx.conn().await?;
-        let people = authors::load(&mut conn, config, std::slice::from_ref(&id)).await?;
+        let people = authors::load(&conn, config, std::slice::from_ref(&id)).await?;
         (
             people.get(&id).cloned(),
             local_follows::counts(&mut conn, &id).await?,
@@ -127,6 +127,7 @@ async fn member(
             cursor: q.max_id,
             heading: &heading,
             template: "social/profile.html",
+            with_posts: true,
         },
         context,
     )
@@ -213,6 +214,7 @@ async fn remote_profile(
             cursor: q.max_id,
             heading: &heading,
             template: "social/profile.html",
+            with_posts: true,
         },
         context,
     )

@@ -16,7 +16,7 @@ use super::Viewer;
 use crate::social::db::{posts, timeline};
 use crate::social::domain::compose;
 use crate::social::domain::posts as post_rules;
-use crate::social::{authors, views};
+use crate::social::{authors, post_html, views};
 
 /// Most images on one post (Mastodon's limit).
 pub const MAX_MEDIA: usize = 4;
@@ -249,7 +249,7 @@ async fn show_thread(
         let mut all = up.clone();
         all.push(focus.clone());
         all.extend(down.iter().cloned());
-        let people = authors::load(&mut conn, ctx.config(), &views::actor_ids(&all)).await?;
+        let people = authors::load(&conn, ctx.config(), &views::actor_ids(&all)).await?;
         let now = chrono::Utc::now();
         (
             views::posts(vec![focus], &people, &viewer.actor, now),
@@ -258,9 +258,14 @@ async fn show_thread(
         )
     };
     let mut context = ctx.base_context();
-    context.insert("focus", &focus);
-    context.insert("ancestors", &ancestors);
-    context.insert("replies", &replies);
+    let forms = viewer.forms(page);
+    context.insert(
+        "focus_author",
+        &focus.first().map(|p| p.author.name.as_str()),
+    );
+    context.insert("focus_html", &post_html::posts(&focus, &forms));
+    context.insert("ancestors_html", &post_html::posts(&ancestors, &forms));
+    context.insert("replies_html", &post_html::posts(&replies, &forms));
     context.insert("reply_to", &seq);
     viewer.insert_into(&mut context);
     ctx.render_page(page, "social/thread.html", context, Vec::new())

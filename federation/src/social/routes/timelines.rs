@@ -6,7 +6,7 @@ use shared::{AppContext, AppError, PageRequest};
 
 use super::{Cursor, PAGE, Viewer};
 use crate::social::db::timeline::{self, Source};
-use crate::social::{authors, views};
+use crate::social::{authors, post_html, views};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/home", web::get().to(home))
@@ -22,6 +22,8 @@ pub struct Listing<'a> {
     pub cursor: Option<i64>,
     pub heading: &'a str,
     pub template: &'a str,
+    /// The template reads the posts too (the profile's report form), not only their HTML.
+    pub with_posts: bool,
 }
 
 /// Renders a page of a timeline for `viewer`, with a link to the next page.
@@ -43,14 +45,17 @@ pub async fn render(
             PAGE,
         )
         .await?;
-        let people = authors::load(&mut conn, ctx.config(), &views::actor_ids(&entries)).await?;
+        let people = authors::load(&conn, ctx.config(), &views::actor_ids(&entries)).await?;
         views::posts(entries, &people, &viewer.actor, chrono::Utc::now())
     };
     let next = (posts.len() as i64 == PAGE)
         .then(|| posts.last().map(|p| p.cursor))
         .flatten();
     context.insert("heading", listing.heading);
-    context.insert("posts", &posts);
+    context.insert("posts_html", &post_html::posts(&posts, &viewer.forms(page)));
+    if listing.with_posts {
+        context.insert("posts", &posts);
+    }
     context.insert("next_max_id", &next);
     viewer.insert_into(&mut context);
     ctx.render_page(page, listing.template, context, Vec::new())
@@ -75,6 +80,7 @@ async fn home(
             cursor: q.max_id,
             heading: "Home",
             template: "social/timeline.html",
+            with_posts: false,
         },
         context,
     )
@@ -97,6 +103,7 @@ async fn local(
             cursor: q.max_id,
             heading: "Local",
             template: "social/timeline.html",
+            with_posts: false,
         },
         ctx.base_context(),
     )
@@ -119,6 +126,7 @@ async fn federated(
             cursor: q.max_id,
             heading: "Federated",
             template: "social/timeline.html",
+            with_posts: false,
         },
         ctx.base_context(),
     )
@@ -151,6 +159,7 @@ async fn tag(
             cursor: q.max_id,
             heading: &format!("#{tag}"),
             template: "social/timeline.html",
+            with_posts: false,
         },
         ctx.base_context(),
     )
