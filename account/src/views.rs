@@ -321,6 +321,8 @@ pub struct DataPage<'a> {
     pub username: &'a str,
     /// The apps whose rows the export includes.
     pub apps: Vec<&'static str>,
+    /// Federation's deletion page (it owns the account and asks for the password again).
+    pub delete_url: String,
 }
 
 /// A view as a tera context.

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use shared::activitypub::actors::LocalActor;
 use shared::infrastructure::sso::CurrentUser;
-use shared::{AppContext, AppError, PageRequest};
+use shared::{AppContext, AppError, AppName, PageRequest};
 
 use crate::db::members;
 use crate::domain::personal_data;
@@ -28,6 +28,7 @@ pub async fn show(
             .iter()
             .map(|s| s.owner().as_str())
             .collect(),
+        delete_url: ctx.url(AppName::Federation, "/account/delete"),
     };
     let context = views::page_context(ctx.base_context(), &view)?;
     ctx.render_page(&page, "data.html", context, Vec::new())

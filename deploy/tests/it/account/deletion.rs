@@ -278,6 +278,13 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
     let (landed, data_page) = browser.visit(&data_url).await;
     assert_eq!(landed, data_url, "signed in at account through SSO");
     assert_eq!(data_page.status, 200);
+    // "Your data" links to federation's deletion page, which owns the account.
+    let delete_url = t.fleet.at(AppName::Federation, "/account/delete");
+    assert!(
+        data_page.body.contains(&format!(r#"href="{delete_url}""#)),
+        "{}",
+        data_page.body
+    );
     let sessions = sessions_everywhere(&t, ada).await;
     for (app, path, live, s) in &sessions {
         let p = t.get(*app, path, Some(s)).await;
@@ -326,6 +333,12 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
     )
     .await;
     assert_eq!(wrong_password.status, 403, "{}", wrong_password.body);
+    untouched(&t, ada).await;
+    // The session, its CSRF token and the typed username alone (what someone who took over
+    // the browser has, or replays): no proof that it is her, 403, nothing changes.
+    let (unproven, _) =
+        post_delete(&t, &browser, &[("csrf_token", &csrf), ("confirm", "ada")]).await;
+    assert_eq!(unproven.status, 403, "{}", unproven.body);
     untouched(&t, ada).await;
     // No CSRF token (a forged form): 403, nothing changes.
     let (forged, _) =
