@@ -18,7 +18,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: "BOUNCE_WEBHOOK_SECRET",
         default: "",
-        meaning: "Account: the shared secret of the bounce webhook (`POST /webhooks/bounce`, listmonk's JSON): requests carry `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>` or HTTP Basic with it as the password; unset, the webhook answers 404 (secret, at least 16 characters; `BOUNCE_WEBHOOK_SECRET_FILE`).",
+        meaning: "Account: the shared secret of the bounce webhook (`POST /webhooks/bounce`, listmonk's JSON): requests carry `X-Webhook-Timestamp: <Unix seconds>` (within 5 minutes of now) and `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\">`, or HTTP Basic with it as the password; unset, the webhook answers 404 (secret, at least 16 characters; `BOUNCE_WEBHOOK_SECRET_FILE`).",
     },
     Variable {
         name: "NEWSLETTER_SOFT_BOUNCE_LIMIT",

@@ -1,12 +1,15 @@
 //! Bounces and complaints, reported to `POST /webhooks/bounce` in listmonk's shape
 //! (`{email, campaign_uuid, source, type: hard|soft|complaint, meta, created_at}`).
 //!
-//! The request is authenticated before its body is read as JSON: an HMAC-SHA256 of the raw
-//! body under `BOUNCE_WEBHOOK_SECRET` in `X-Webhook-Signature: sha256=<hex>`, or HTTP Basic
-//! with that secret as the password (how listmonk's own webhook is called); both compared in
-//! constant time. A hard bounce or a complaint blocklists the address at once, soft bounces
-//! do at `NEWSLETTER_SOFT_BOUNCE_LIMIT`. A report is stored under a digest of its fields, so
-//! a replay (a provider retrying, or anyone resending a signed body) changes nothing.
+//! The request is authenticated before its body is read as JSON: an HMAC-SHA256 under
+//! `BOUNCE_WEBHOOK_SECRET` of `<timestamp>.<raw body>` in `X-Webhook-Signature: sha256=<hex>`,
+//! the timestamp (Unix seconds) in `X-Webhook-Timestamp` and within five minutes of our clock
+//! (Stripe's and Svix's scheme: a captured report stops working after five minutes, even once
+//! the row its first delivery stored is gone); or HTTP Basic with that secret as the password
+//! (how listmonk's own webhook is called; whoever can replay that holds the secret anyway).
+//! Both compared in constant time. A hard bounce or a complaint blocklists the address at
+//! once, soft bounces do at `NEWSLETTER_SOFT_BOUNCE_LIMIT`. A report is stored under a digest
+//! of its fields, so a replay within the window (a provider retrying) changes nothing.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -19,8 +22,12 @@ use super::NewsletterError;
 use crate::db;
 use crate::db::bounces::NewBounce;
 
-/// The header carrying the body's signature.
+/// The header carrying the signature of the timestamp and the body.
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
+/// The header carrying the signed timestamp (Unix seconds).
+pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
+/// How far a signed timestamp may be from our clock, either way (Stripe's default tolerance).
+pub const TOLERANCE_SECS: i64 = 300;
 /// Largest report read (listmonk's reports are a few hundred bytes; `meta` may carry more).
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest `source` kept.
@@ -137,23 +144,77 @@ impl Report {
     }
 }
 
-/// Whether the request carries the secret: a good body signature or Basic password.
-pub fn authenticated(
+/// What a request presents to authenticate itself (header values, as sent).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Presented<'a> {
+    pub signature: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+}
+
+/// Why a request was refused (every one is a 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("The bounce report is not signed with the webhook's secret.")]
+    NotSigned,
+    #[error("The bounce report's signature has no `X-Webhook-Timestamp` (Unix seconds).")]
+    NoTimestamp,
+    #[error("The bounce report's timestamp is more than five minutes from now.")]
+    Stale,
+}
+
+/// The bytes a signature covers: the timestamp as sent, a dot, the raw body.
+pub fn signed_message(timestamp: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(timestamp.len() + 1 + body.len());
+    message.extend_from_slice(timestamp.as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(body);
+    message
+}
+
+/// Checks that the request carries the secret: a good signature of a fresh timestamp and the
+/// body, or the Basic password. `now` is Unix seconds.
+pub fn authenticate(
     secret: &[u8],
-    signature: Option<&str>,
-    authorization: Option<&str>,
+    presented: Presented<'_>,
     body: &[u8],
-) -> bool {
-    if let Some(sig) = signature {
+    now: i64,
+) -> Result<(), Refused> {
+    if let Some(sig) = presented.signature {
+        let timestamp = presented
+            .timestamp
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Refused::NoTimestamp)?;
+        // Digits only, so the signed text has one reading.
+        let at: i64 = timestamp
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| timestamp.parse().ok())
+            .flatten()
+            .ok_or(Refused::NoTimestamp)?;
         let hex_sig = sig.trim();
         let hex_sig = hex_sig.strip_prefix("sha256=").unwrap_or(hex_sig);
-        let (Ok(given), Ok(expected)) = (hex::decode(hex_sig), hmac_sha256(secret, body)) else {
-            return false;
+        let (Ok(given), Ok(expected)) = (
+            hex::decode(hex_sig),
+            hmac_sha256(secret, &signed_message(timestamp, body)),
+        ) else {
+            return Err(Refused::NotSigned);
         };
-        return constant_time_eq(&given, &expected);
+        if !constant_time_eq(&given, &expected) {
+            return Err(Refused::NotSigned);
+        }
+        // Checked after the signature, so an unsigned request learns nothing about our clock.
+        if now.abs_diff(at) > TOLERANCE_SECS.unsigned_abs() {
+            return Err(Refused::Stale);
+        }
+        return Ok(());
     }
-    let Some(encoded) = authorization.and_then(|a| a.trim().strip_prefix("Basic ")) else {
-        return false;
+    let Some(encoded) = presented
+        .authorization
+        .and_then(|a| a.trim().strip_prefix("Basic "))
+    else {
+        return Err(Refused::NotSigned);
     };
     // Standard base64 in the jose decoder's url-safe alphabet.
     let url_safe = encoded
@@ -162,13 +223,17 @@ pub fn authenticated(
         .replace('+', "-")
         .replace('/', "_");
     let Ok(decoded) = b64url_decode(&url_safe) else {
-        return false;
+        return Err(Refused::NotSigned);
     };
     let password = match decoded.iter().position(|&b| b == b':') {
         Some(i) => &decoded[i + 1..],
-        None => return false,
+        None => return Err(Refused::NotSigned),
     };
-    constant_time_eq(password, secret)
+    if constant_time_eq(password, secret) {
+        Ok(())
+    } else {
+        Err(Refused::NotSigned)
+    }
 }
 
 /// What a report did.
@@ -234,46 +299,104 @@ mod tests {
 
     const SECRET: &[u8] = b"0123456789abcdef";
 
+    const NOW: i64 = 1_796_400_000;
+
+    fn signed<'a>(sig: &'a str, ts: &'a str) -> Presented<'a> {
+        Presented {
+            signature: Some(sig),
+            timestamp: Some(ts),
+            authorization: None,
+        }
+    }
+
+    fn sign(secret: &[u8], ts: &str, body: &[u8]) -> String {
+        hex::encode(hmac_sha256(secret, &signed_message(ts, body)).unwrap())
+    }
+
     #[test]
-    fn a_signature_or_basic_password_authenticates_and_nothing_else_does() {
+    fn a_signature_of_a_fresh_timestamp_or_the_basic_password_authenticates() {
         let body = br#"{"email":"a@example.org","source":"api","type":"hard"}"#;
-        let sig = hex::encode(hmac_sha256(SECRET, body).unwrap());
-        assert!(authenticated(
-            SECRET,
-            Some(&format!("sha256={sig}")),
-            None,
-            body
-        ));
-        assert!(authenticated(SECRET, Some(&sig), None, body));
+        let ts = NOW.to_string();
+        let sig = sign(SECRET, &ts, body);
+        let check = |p: Presented<'_>, body: &[u8]| authenticate(SECRET, p, body, NOW);
+        assert_eq!(check(signed(&format!("sha256={sig}"), &ts), body), Ok(()));
+        assert_eq!(check(signed(&sig, &ts), body), Ok(()));
+        // Within five minutes either way of our clock.
+        for skew in [-TOLERANCE_SECS, TOLERANCE_SECS] {
+            let ts = (NOW + skew).to_string();
+            assert_eq!(check(signed(&sign(SECRET, &ts, body), &ts), body), Ok(()));
+        }
         // Another body, another secret, a truncated or non-hex signature.
-        assert!(!authenticated(SECRET, Some(&sig), None, b"{}"));
-        assert!(!authenticated(
-            b"another-secret-123",
-            Some(&sig),
-            None,
-            body
-        ));
-        assert!(!authenticated(SECRET, Some(&sig[..10]), None, body));
-        assert!(!authenticated(SECRET, Some("sha256=zz"), None, body));
+        assert_eq!(check(signed(&sig, &ts), b"{}"), Err(Refused::NotSigned));
+        assert_eq!(
+            authenticate(b"another-secret-123", signed(&sig, &ts), body, NOW),
+            Err(Refused::NotSigned)
+        );
+        assert_eq!(
+            check(signed(&sig[..10], &ts), body),
+            Err(Refused::NotSigned)
+        );
+        assert_eq!(
+            check(signed("sha256=zz", &ts), body),
+            Err(Refused::NotSigned)
+        );
+        // The signature covers the timestamp: moving it breaks the signature.
+        let moved = (NOW + 1).to_string();
+        assert_eq!(check(signed(&sig, &moved), body), Err(Refused::NotSigned));
+        // A body-only signature (no timestamp signed or sent) is refused.
+        let body_only = hex::encode(hmac_sha256(SECRET, body).unwrap());
+        let no_ts = Presented {
+            signature: Some(&body_only),
+            ..Presented::default()
+        };
+        assert_eq!(check(no_ts, body), Err(Refused::NoTimestamp));
+        for bad in [
+            "",
+            " ",
+            "-5",
+            "+1796400000",
+            "1796400000.5",
+            "1e9",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                check(signed(&sign(SECRET, bad, body), bad), body),
+                Err(Refused::NoTimestamp),
+                "{bad:?}"
+            );
+        }
+        // A captured report, replayed more than five minutes later (or dated ahead): refused.
+        for skew in [-TOLERANCE_SECS - 1, TOLERANCE_SECS + 1, -86_400] {
+            let ts = (NOW + skew).to_string();
+            assert_eq!(
+                check(signed(&sign(SECRET, &ts, body), &ts), body),
+                Err(Refused::Stale),
+                "{skew}"
+            );
+        }
         // A wrong signature is not rescued by a right password.
         let basic = format!("Basic {}", openssl_free_b64(b"listmonk:0123456789abcdef"));
-        assert!(authenticated(SECRET, None, Some(&basic), body));
-        assert!(!authenticated(
-            SECRET,
-            Some("sha256=00"),
-            Some(&basic),
-            body
-        ));
+        fn password(auth: &str) -> Presented<'_> {
+            Presented {
+                authorization: Some(auth),
+                ..Presented::default()
+            }
+        }
+        assert_eq!(check(password(&basic), body), Ok(()));
+        let both = Presented {
+            authorization: Some(&basic),
+            ..signed("sha256=00", &ts)
+        };
+        assert_eq!(check(both, body), Err(Refused::NotSigned));
         let wrong = format!("Basic {}", openssl_free_b64(b"listmonk:0123456789abcdeX"));
-        assert!(!authenticated(SECRET, None, Some(&wrong), body));
-        assert!(!authenticated(SECRET, None, Some("Basic !!!"), body));
-        assert!(!authenticated(
-            SECRET,
-            None,
-            Some("Bearer 0123456789abcdef"),
-            body
-        ));
-        assert!(!authenticated(SECRET, None, None, body));
+        for auth in [wrong.as_str(), "Basic !!!", "Bearer 0123456789abcdef"] {
+            assert_eq!(
+                check(password(auth), body),
+                Err(Refused::NotSigned),
+                "{auth}"
+            );
+        }
+        assert_eq!(check(Presented::default(), body), Err(Refused::NotSigned));
     }
 
     /// Standard base64 (with padding), written out so the test does not reuse the decoder.

@@ -62,8 +62,8 @@ pub enum NewsletterError {
     Blocklisted,
     #[error("The bounce webhook is not configured.")]
     BouncesOff,
-    #[error("The bounce report is not signed with the webhook's secret.")]
-    BounceUnauthorized,
+    #[error(transparent)]
+    BounceUnauthorized(#[from] bounces::Refused),
     #[error("{0}")]
     BadBounce(String),
     /// Everything the shared layers already know how to answer (database, Redis, templates).
@@ -80,7 +80,7 @@ impl NewsletterError {
             | NewsletterError::NoSuchCampaign
             | NewsletterError::NoSuchPost
             | NewsletterError::BouncesOff => StatusCode::NOT_FOUND,
-            NewsletterError::BounceUnauthorized => StatusCode::UNAUTHORIZED,
+            NewsletterError::BounceUnauthorized(_) => StatusCode::UNAUTHORIZED,
             NewsletterError::NoAddress
             | NewsletterError::BadAddress
             | NewsletterError::NotOneClick
@@ -115,7 +115,7 @@ impl ResponseError for NewsletterError {
             return e.error_response();
         }
         let mut res = message_response(self.status_code(), self.to_string());
-        if matches!(self, NewsletterError::BounceUnauthorized) {
+        if matches!(self, NewsletterError::BounceUnauthorized(_)) {
             // Senders configured like listmonk's (HTTP Basic) learn the scheme here.
             res.headers_mut().insert(
                 actix_web::http::header::WWW_AUTHENTICATE,
@@ -181,7 +181,10 @@ mod tests {
             (NewsletterError::Blocklisted, 409),
             (NewsletterError::NoSuchPost, 404),
             (NewsletterError::BouncesOff, 404),
-            (NewsletterError::BounceUnauthorized, 401),
+            (
+                NewsletterError::BounceUnauthorized(bounces::Refused::Stale),
+                401,
+            ),
             (NewsletterError::BadBounce("x".into()), 400),
         ] {
             assert_eq!(err.status_code().as_u16(), status, "{err}");

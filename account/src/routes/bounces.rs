@@ -1,8 +1,8 @@
 //! `POST /webhooks/bounce`: bounce and complaint reports in listmonk's shape (see
 //! `domain::bounces`). Server to server: no cookie, no CSRF token; the shared secret is the
 //! credential, checked before the body is parsed. 200 when stored or a replay, 202 for an
-//! address we do not know (nothing stored), 401 unsigned, 400 malformed, 404 when no secret
-//! is configured; no refusal changes anything.
+//! address we do not know (nothing stored), 401 unsigned or signed more than five minutes
+//! from now, 400 malformed, 404 when no secret is configured; no refusal changes anything.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,14 +24,19 @@ pub async fn receive(
         .as_ref()
         .ok_or(NewsletterError::BouncesOff)?;
     let get = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if !bounces::authenticated(
+    let presented = bounces::Presented {
+        signature: get(bounces::SIGNATURE_HEADER),
+        timestamp: get(bounces::TIMESTAMP_HEADER),
+        authorization: get(header::AUTHORIZATION.as_str()),
+    };
+    if let Err(refused) = bounces::authenticate(
         secret.expose().as_bytes(),
-        get(bounces::SIGNATURE_HEADER),
-        get(header::AUTHORIZATION.as_str()),
+        presented,
         &body,
+        chrono::Utc::now().timestamp(),
     ) {
-        tracing::warn!("bounce report refused: not signed with the webhook's secret");
-        return Err(NewsletterError::BounceUnauthorized);
+        tracing::warn!(reason = ?refused, "bounce report refused");
+        return Err(refused.into());
     }
     let report = Report::parse(&body)?;
     let outcome = bounces::record(ctx.db(), &report, state.config.soft_bounce_limit).await?;

@@ -1,7 +1,8 @@
 //! The bounce webhook (`POST /webhooks/bounce`, listmonk's JSON): a campaign goes out, its
 //! bounces come back signed with `BOUNCE_WEBHOOK_SECRET`; a hard bounce and a complaint
-//! blocklist the address at once, soft bounces at the third; replays, a wrong signature and a
-//! malformed report change nothing; the next campaign skips every blocklisted address, the
+//! blocklist the address at once, soft bounces at the third; replays (within the five minutes
+//! a signature's timestamp is good for, or later: refused), a wrong signature and a malformed
+//! report change nothing; the next campaign skips every blocklisted address, the
 //! public form cannot put one back, and editors see the counts.
 
 use diesel::prelude::*;
@@ -111,25 +112,43 @@ async fn send_campaign(t: &TestFleet, session: &TestSession, slug: &str, subject
     id
 }
 
-fn sign(secret: &str, body: &str) -> String {
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// `X-Webhook-Signature` for `body` sent at `timestamp`: HMAC-SHA256 of `<timestamp>.<body>`.
+fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     format!(
         "sha256={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()).unwrap())
+        hex::encode(
+            hmac_sha256(secret.as_bytes(), format!("{timestamp}.{body}").as_bytes()).unwrap()
+        )
     )
 }
 
-/// Posts a report signed with `secret`.
-async fn report(t: &TestFleet, body: &str, secret: &str) -> (StatusCode, String) {
+/// Posts a report signed with `secret` at `timestamp`.
+async fn report_at(
+    t: &TestFleet,
+    body: &str,
+    secret: &str,
+    timestamp: i64,
+) -> (StatusCode, String) {
     let res = t
         .client
         .post(t.fleet.at(AppName::Account, "/webhooks/bounce"))
         .header("content-type", "application/json")
-        .header("x-webhook-signature", sign(secret, body))
+        .header("x-webhook-timestamp", timestamp.to_string())
+        .header("x-webhook-signature", sign(secret, timestamp, body))
         .body(body.to_owned())
         .send()
         .await
         .unwrap();
     (res.status(), res.text().await.unwrap())
+}
+
+/// Posts a report signed with `secret` now.
+async fn report(t: &TestFleet, body: &str, secret: &str) -> (StatusCode, String) {
+    report_at(t, body, secret, now()).await
 }
 
 async fn bounce_rows(t: &TestFleet) -> i64 {
@@ -199,15 +218,52 @@ async fn signed_bounces_blocklist_addresses_and_the_next_campaign_skips_them() {
         .unwrap();
     assert_eq!(wrong_basic.status(), StatusCode::UNAUTHORIZED);
     // A body signed for another body.
+    let at = now();
     let tampered = t
         .client
         .post(t.fleet.at(AppName::Account, "/webhooks/bounce"))
-        .header("x-webhook-signature", sign(SECRET, &hard_report))
+        .header("x-webhook-timestamp", at.to_string())
+        .header("x-webhook-signature", sign(SECRET, at, &hard_report))
         .body(hard_report.replace(&hard, &fine))
         .send()
         .await
         .unwrap();
     assert_eq!(tampered.status(), StatusCode::UNAUTHORIZED);
+    // A captured report replayed more than five minutes after it was signed, or one dated
+    // ahead: refused, whatever it says.
+    for skew in [-301, -3600, 400] {
+        let (status, body) = report_at(&t, &hard_report, SECRET, now() + skew).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{skew}: {body}");
+        assert!(body.contains("five minutes"), "{body}");
+    }
+    // The signature covers the timestamp: a fresh timestamp on an old signature fails, and so
+    // does a signature of the body alone (no timestamp).
+    let old = now() - 600;
+    let moved = t
+        .client
+        .post(t.fleet.at(AppName::Account, "/webhooks/bounce"))
+        .header("x-webhook-timestamp", now().to_string())
+        .header("x-webhook-signature", sign(SECRET, old, &hard_report))
+        .body(hard_report.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::UNAUTHORIZED);
+    let body_only = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(SECRET.as_bytes(), hard_report.as_bytes()).unwrap())
+    );
+    for timestamp in [None, Some(now().to_string())] {
+        let mut req = t
+            .client
+            .post(t.fleet.at(AppName::Account, "/webhooks/bounce"))
+            .header("x-webhook-signature", &body_only)
+            .body(hard_report.clone());
+        if let Some(ts) = timestamp {
+            req = req.header("x-webhook-timestamp", ts);
+        }
+        assert_eq!(req.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
     for malformed in [
         "{not json".to_owned(),
         format!(r#"{{"email":"{hard}","source":"ses","type":"bounced"}}"#),
