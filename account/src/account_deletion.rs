@@ -1,6 +1,7 @@
 //! Account's bus consumer: `AccountDeleted`. The member's newsletter subscriptions are removed
-//! with everything hanging off them: for each subscriber row linked to the member, in this
-//! order and explicitly (not by the `ON DELETE CASCADE`s below them): pending confirmations,
+//! with everything hanging off them: for each subscriber row linked to the member, and the row
+//! that holds only the address the account had (a subscription made while signed out, found by
+//! the event's keyed digest of the address), in this order and explicitly (not by the `ON DELETE CASCADE`s below them): pending confirmations,
 //! campaign recipient rows (a campaign being sent skips them from now on), bounces reported
 //! against the address, subscriptions, the subscriber. Campaigns the member wrote as an editor stay, no longer naming them
 //! (`created_by` cleared). One transaction; idempotent (a second run finds nothing).
@@ -31,17 +32,50 @@ fn handle<'a>(
     Box::pin(async move { account_deleted(ctx, bus::decode(event)?).await })
 }
 
+/// The subscriber rows without a user whose address has `digest` (at most one: addresses are
+/// unique regardless of case), locked. The digest is keyed, so each address is digested here:
+/// one pass over the signed-out subscribers, once per deleted account.
+async fn address_only(
+    conn: &mut diesel_async::AsyncPgConnection,
+    secret: &[u8],
+    digest: &str,
+) -> Result<Vec<i64>, AppError> {
+    let candidates: Vec<(i64, String)> = newsletter_subscribers::table
+        .filter(newsletter_subscribers::user_id.is_null())
+        .select((newsletter_subscribers::id, newsletter_subscribers::email))
+        .load(conn)
+        .await?;
+    let mut matched = Vec::new();
+    for (id, email) in candidates {
+        let theirs = AccountDeleted::address_digest(secret, &email).map_err(AppError::internal)?;
+        if theirs == digest {
+            matched.push(id);
+        }
+    }
+    Ok(newsletter_subscribers::table
+        .filter(newsletter_subscribers::id.eq_any(&matched))
+        .filter(newsletter_subscribers::user_id.is_null())
+        .select(newsletter_subscribers::id)
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
 pub async fn account_deleted(ctx: &AppContext, event: AccountDeleted) -> Result<(), AppError> {
     let user_id = event.user_id;
+    let secret = ctx.config().internal_secret.expose().as_bytes().to_vec();
     let mut conn = ctx.conn().await?;
     let (subscribers, subscriptions) = conn
         .transaction(async |conn| {
-            let subscribers: Vec<i64> = newsletter_subscribers::table
+            let mut subscribers: Vec<i64> = newsletter_subscribers::table
                 .filter(newsletter_subscribers::user_id.eq(user_id))
                 .select(newsletter_subscribers::id)
                 .for_update()
                 .load(conn)
                 .await?;
+            if let Some(digest) = &event.address_digest {
+                subscribers.extend(address_only(conn, &secret, digest).await?);
+            }
             let subscriptions: Vec<i64> = newsletter_subscriptions::table
                 .filter(newsletter_subscriptions::subscriber_id.eq_any(&subscribers))
                 .select(newsletter_subscriptions::id)

@@ -132,9 +132,10 @@ def build(port: int) -> Quart:
     @app.post("/_send")
     async def send():
         """Body: {"type": "Join", "object": <id or activity>, "to": <actor id>[, "id": <id>,
-        "actor": <claimed actor>]}:
+        "actor": <claimed actor>, "inbox": <inbox URL>]}:
         one activity of the peer's actor, signed, to that actor's inbox (RSVPs as Mobilizon
-        sends them: Join, Leave, Undo)."""
+        sends them: Join, Leave, Undo), or to the inbox given (when the actor's document is
+        gone)."""
         body = await request.get_json(force=True)
         activity = {
             "@context": AS_CONTEXT,
@@ -146,7 +147,8 @@ def build(port: int) -> Quart:
             "object": body["object"],
         }
         try:
-            response = await actor.post(await inbox_of(body["to"]), activity)
+            inbox = body.get("inbox") or await inbox_of(body["to"])
+            response = await actor.post(inbox, activity)
             status = response.status
         except aiohttp.ClientResponseError as refused:  # bovine raises on 4xx/5xx
             status = refused.status

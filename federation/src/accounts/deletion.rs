@@ -51,9 +51,16 @@ pub async fn delete(
     let done = {
         let mut conn = ctx.conn().await?;
         conn.transaction(async |conn| {
-            let Some(username) = rows::lock_live(conn, user_id).await? else {
+            let Some((username, address)) = rows::lock_live(conn, user_id).await? else {
                 return Ok::<_, AppError>(None);
             };
+            // Read before `anonymise` replaces it: account erases subscriptions made with it
+            // while signed out (rows that carry no user id).
+            let address_digest = AccountDeleted::address_digest(
+                config.internal_secret.expose().as_bytes(),
+                &address,
+            )
+            .map_err(AppError::internal)?;
             let me = LocalActor::User(username);
             let actor = me.id(config);
             let tokens = rows::revoke_refresh_tokens(conn, user_id).await?;
@@ -71,6 +78,7 @@ pub async fn delete(
                     user_id,
                     actor: actor.clone(),
                     deleted_at: now,
+                    address_digest: Some(address_digest),
                 },
             )
             .await?;

@@ -141,6 +141,18 @@ async fn follow(ctx: &AppContext, activity: &Activity) -> Result<(), AppError> {
     else {
         return Ok(()); // not about one of ours
     };
+    // A deleted member's actor takes no followers: nothing is stored and nothing answered
+    // (its key signs nothing more, and its document answers 410 once its `Delete` is out).
+    if let LocalActor::User(name) = &target {
+        let mut conn = ctx.conn().await?;
+        if shared::models::users::by_username(&mut conn, name)
+            .await?
+            .is_some_and(|u| u.is_deleted())
+        {
+            tracing::info!(follower = %activity.actor, %name, "follow of a deleted account ignored");
+            return Ok(());
+        }
+    }
     let follower = remote::actor(ctx, &activity.actor).await?;
     let target_id = target.id(config);
     // A member may approve followers (the follow waits) or block this one (Reject).

@@ -14,16 +14,17 @@ use shared::db::schema::{
 /// The name the row keeps once anonymised (bylines elsewhere show it).
 pub const FORMER_MEMBER: &str = "Former member";
 
-/// The domain of a deleted account's address (RFC 2606 `.invalid`: no mail goes there, and no
-/// sign-up can confirm one): what marks a `users` row as deleted, beside `disabled_at`.
-pub const DELETED_DOMAIN: &str = "deleted.invalid";
+pub use shared::models::users::DELETED_DOMAIN;
 
-/// Locks the member's row; their username, unless the account is already deleted.
-pub async fn lock_live(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<Option<String>> {
+/// Locks the member's row; their username and address, unless the account is already deleted.
+pub async fn lock_live(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+) -> QueryResult<Option<(String, String)>> {
     users::table
         .find(user_id)
         .filter(users::email.not_like(format!("%@{DELETED_DOMAIN}")))
-        .select(users::username)
+        .select((users::username, users::email))
         .for_update()
         .first(conn)
         .await

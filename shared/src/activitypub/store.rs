@@ -124,6 +124,32 @@ pub async fn was_deleted(conn: &mut AsyncPgConnection, object_id: &str) -> Query
     .await
 }
 
+/// Whether the `Delete` a deleted member's actor sent of itself has been fanned out and every
+/// delivery of it has been tried (delivered, given up, or failed once and waiting to retry).
+/// Until then the actor keeps serving its document, whose key each receiver fetches while the
+/// delivery is made to verify that `Delete`; from then on it is gone. (A receiver that was
+/// down needs the key it cached, as with Mastodon's deleted accounts: waiting for the retries
+/// would keep the actor up for days when a follower's server is dead.)
+pub async fn self_delete_settled(conn: &mut AsyncPgConnection, actor: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ap_activities::table
+            .filter(ap_activities::direction.eq("outbound"))
+            .filter(ap_activities::kind.eq("Delete"))
+            .filter(ap_activities::actor.eq(actor))
+            .filter(ap_activities::object_id.eq(actor))
+            .filter(ap_activities::status.ne("pending"))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                ap_deliveries::table
+                    .filter(ap_deliveries::activity_id.eq(ap_activities::id))
+                    .filter(ap_deliveries::status.eq("pending"))
+                    .filter(ap_deliveries::last_status.is_null())
+                    .filter(ap_deliveries::last_error.is_null()),
+            ))),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// What the id of one of an app's published objects answers.
 pub enum Published {
     /// The live object, and the slug of its page (where a browser is sent).

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::dtos::Money;
 use super::sellable::SellableRef;
+use crate::crypto::{self, CryptoError};
 
 /// An event on the fleet's bus.
 pub trait BusEvent: Serialize + DeserializeOwned {
@@ -135,7 +136,8 @@ impl BusEvent for OrderRefunded {
 /// A member deleted their account (federation publishes it in the transaction that anonymises
 /// the `users` row, so once per account). Each app that holds rows of the member applies its
 /// policy to them (see the README's "Deleting an account"); handlers are idempotent. The event
-/// names no personal data beyond the ids: the address and name are gone by the time it is read.
+/// names no personal data beyond the ids: the address and name are gone by the time it is read,
+/// and the bus keeps its rows, so the address travels only as a keyed digest.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountDeleted {
@@ -143,6 +145,22 @@ pub struct AccountDeleted {
     /// The member's `Person` actor id (what their comments and posts are attributed to).
     pub actor: String,
     pub deleted_at: DateTime<Utc>,
+    /// [`AccountDeleted::address_digest`] of the address the account had, so an owner can find
+    /// rows that hold only the address (a newsletter subscription made while signed out).
+    /// `None` in events published before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_digest: Option<String>,
+}
+
+impl AccountDeleted {
+    /// Hex HMAC-SHA256 of an address (trimmed, lower-case) under a key derived from the fleet's
+    /// `INTERNAL_SECRET`: equal addresses match, and the digest alone cannot be checked against
+    /// a list of guesses by anyone without the secret.
+    pub fn address_digest(secret: &[u8], address: &str) -> Result<String, CryptoError> {
+        let key = crypto::hmac_sha256(secret, b"rose-ash deleted account address v1")?;
+        let mac = crypto::hmac_sha256(&key, address.trim().to_lowercase().as_bytes())?;
+        Ok(hex::encode(mac))
+    }
 }
 
 impl BusEvent for AccountDeleted {
@@ -229,5 +247,27 @@ mod tests {
         let mut row = stored_row();
         row.as_object_mut().unwrap().remove("attributedTo");
         assert!(serde_json::from_value::<Reply>(row).is_err());
+    }
+
+    #[test]
+    fn account_deleted_carries_the_address_only_as_a_keyed_digest() {
+        // Published before the digest existed: decodes without it.
+        let old: AccountDeleted = serde_json::from_value(json!({
+            "userId": 7, "actor": "https://f.example/users/ada",
+            "deletedAt": "2026-12-04T10:00:00Z",
+        }))
+        .unwrap();
+        assert_eq!(old.address_digest, None);
+        let d = |secret: &[u8], a: &str| AccountDeleted::address_digest(secret, a).unwrap();
+        let secret = b"0123456789abcdef";
+        assert_eq!(d(secret, " Ada@Example.org "), d(secret, "ada@example.org"));
+        assert_ne!(d(secret, "ada@example.org"), d(secret, "bea@example.org"));
+        assert_ne!(
+            d(secret, "ada@example.org"),
+            d(b"another secret!!", "ada@example.org")
+        );
+        let digest = d(secret, "ada@example.org");
+        assert_eq!(digest.len(), 64);
+        assert!(!digest.contains("ada"));
     }
 }

@@ -100,8 +100,12 @@ async fn webfinger(
         }
         if name == ctx.name().as_str() {
             LocalActor::App(ctx.name())
-        } else if ctx.spec().person_actors && member_exists(&ctx, name).await? {
-            LocalActor::User(name.to_owned())
+        } else if ctx.spec().person_actors {
+            match member(&ctx, name).await? {
+                Member::Served => LocalActor::User(name.to_owned()),
+                Member::Gone => return Ok(HttpResponse::Gone().finish()),
+                Member::Missing => return Err(AppError::not_found("No such account.")),
+            }
         } else {
             return Err(AppError::not_found("No such account."));
         }
@@ -126,6 +130,45 @@ async fn member_exists(ctx: &AppContext, name: &str) -> Result<bool, AppError> {
     Ok(crate::models::users::by_username(&mut conn, name)
         .await?
         .is_some())
+}
+
+/// What a member's actor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    Missing,
+    /// Live, or deleted with its `Delete` still on its way (its key is still needed).
+    Served,
+    /// Deleted, and every delivery of its `Delete` tried: 410.
+    Gone,
+}
+
+async fn member(ctx: &AppContext, name: &str) -> Result<Member, AppError> {
+    let mut conn = ctx.conn().await?;
+    let Some(user) = crate::models::users::by_username(&mut conn, name).await? else {
+        return Ok(Member::Missing);
+    };
+    if !user.is_deleted() {
+        return Ok(Member::Served);
+    }
+    let actor = LocalActor::User(user.username).id(ctx.config());
+    Ok(if store::self_delete_settled(&mut conn, &actor).await? {
+        Member::Gone
+    } else {
+        Member::Served
+    })
+}
+
+/// A deleted member's actor: 410 with a Tombstone, as a deleted object answers.
+fn gone_actor(ctx: &AppContext, name: &str) -> HttpResponse {
+    let tombstone = json!({
+        "@context": crate::activitypub::AS_CONTEXT,
+        "id": LocalActor::User(name.to_owned()).id(ctx.config()),
+        "type": "Tombstone",
+        "formerType": "Person",
+    });
+    HttpResponse::Gone()
+        .content_type(CONTENT_TYPE)
+        .body(tombstone.to_string())
 }
 
 async fn nodeinfo_links(ctx: web::Data<AppContext>) -> HttpResponse {
@@ -261,8 +304,10 @@ async fn user_actor(
     name: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let name = name.into_inner();
-    if !member_exists(&ctx, &name).await? {
-        return Err(AppError::not_found("No such member."));
+    match member(&ctx, &name).await? {
+        Member::Missing => return Err(AppError::not_found("No such member.")),
+        Member::Gone => return Ok(gone_actor(&ctx, &name)),
+        Member::Served => {}
     }
     let profile = link_catalog::profile(&name).url(&ctx);
     serve_actor(&req, &ctx, LocalActor::User(name), profile).await

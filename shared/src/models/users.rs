@@ -35,6 +35,20 @@ pub struct NewUser<'a> {
     pub role: &'a str,
 }
 
+/// The domain of a deleted account's address (RFC 2606 `.invalid`: no mail goes there, and no
+/// sign-up can confirm one): what marks a `users` row as deleted, beside `disabled_at` (see
+/// federation's `accounts::deletion`).
+pub const DELETED_DOMAIN: &str = "deleted.invalid";
+
+impl User {
+    /// Whether the account was deleted (the row stays, anonymised, keeping the username).
+    pub fn is_deleted(&self) -> bool {
+        self.email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain == DELETED_DOMAIN)
+    }
+}
+
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<User>> {
     users::table
         .find(id)

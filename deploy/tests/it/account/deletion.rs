@@ -1,8 +1,10 @@
 //! Deleting an account (issue 15 item 5): after the typed username and the password, federation
 //! anonymises and disables the member in one transaction, revokes their sessions and tokens,
 //! sends `Delete{Person}` to their followers (here a bovine peer, which verifies the signature)
-//! and publishes `AccountDeleted`, whose consumers apply each app's policy. A wrong username,
-//! a wrong password or a CSRF-less POST changes nothing.
+//! and publishes `AccountDeleted`, whose consumers apply each app's policy (account also erases
+//! subscriptions that hold only her address). Once the Delete is delivered her actor answers
+//! 410 and a later Follow of it is refused. A wrong username, a wrong password, no password or
+//! a CSRF-less POST changes nothing.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -214,6 +216,29 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
         &format!(
             "UPDATE social_settings SET manually_approves_followers = false WHERE user_id = {ada}"
         ),
+    )
+    .await;
+
+    // A subscription made with her address while signed out holds only the address (no user
+    // id; written in other case): it goes with the account. Her linked subscriber row has
+    // another address; someone else's address-only row stays.
+    sql(
+        &t,
+        &format!(
+            "UPDATE newsletter_subscribers SET email = 'ada.news@example.org' WHERE user_id = {ada}"
+        ),
+    )
+    .await;
+    sql(
+        &t,
+        "WITH s AS (INSERT INTO newsletter_subscribers (email) VALUES ('Ada@Example.org') \
+         RETURNING id) INSERT INTO newsletter_subscriptions (newsletter_id, subscriber_id, status) \
+         SELECT n.id, s.id, 'confirmed' FROM newsletters n, s WHERE n.slug = 'bertrand-weekly'",
+    )
+    .await;
+    sql(
+        &t,
+        "INSERT INTO newsletter_subscribers (email) VALUES ('stranger@example.org')",
     )
     .await;
 
@@ -471,6 +496,79 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
     })
     .await;
 
+    // Once the Delete is delivered (its receivers fetched her key to verify it), her actor is
+    // gone: 410 with a Tombstone, and WebFinger no longer finds her.
+    let actor_answer = || async {
+        let res = t
+            .client
+            .get(&ada_actor)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    eventually(30, "ada's actor to answer 410", || async {
+        actor_answer().await.0 == 410
+    })
+    .await;
+    let (_, tombstone) = actor_answer().await;
+    let tombstone: serde_json::Value = serde_json::from_str(&tombstone).unwrap();
+    assert_eq!(tombstone["type"], "Tombstone");
+    assert_eq!(tombstone["id"], ada_actor.as_str());
+    let finger = t
+        .client
+        .get(t.fleet.at(
+            AppName::Federation,
+            &format!("/.well-known/webfinger?resource=acct:ada@{host}"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finger.status().as_u16(), 410);
+    // A Follow of her actor arriving later (sent straight to her inbox) is accepted by the
+    // inbox as any delivery is, then refused: no follower stored, no Accept (or Reject) sent.
+    let sent = peer
+        .call(
+            "/_send",
+            json!({ "type": "Follow", "object": ada_actor, "to": ada_actor,
+                    "inbox": format!("{ada_actor}/inbox") }),
+        )
+        .await;
+    assert_eq!(sent["status"], 202, "{sent}");
+    let follow_id = sent["id"].as_str().unwrap().to_owned();
+    eventually(20, "the late Follow to be processed", || async {
+        count(
+            &t,
+            &format!(
+                "ap_activities WHERE activity_id = '{follow_id}' AND direction = 'inbound' \
+                 AND status = 'done'"
+            ),
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        count(
+            &t,
+            &format!("ap_followers WHERE local_actor = '{ada_actor}'")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &t,
+            &format!(
+                "ap_activities WHERE direction = 'outbound' AND kind IN ('Accept', 'Reject') \
+                 AND payload->'object'->>'id' = '{follow_id}'"
+            )
+        )
+        .await,
+        0
+    );
+
     // Each app's consumer applies its policy.
     eventually(20, "every app's consumer", || async {
         count(
@@ -480,6 +578,13 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
         .await
             == 1
             && count(&t, &format!("newsletter_subscribers WHERE user_id = {ada}")).await == 0
+            && count(
+                &t,
+                "newsletter_subscribers WHERE lower(email) IN ('ada@example.org', \
+                 'ada.news@example.org')",
+            )
+            .await
+                == 0
             && count(
                 &t,
                 &format!("event_bookings WHERE user_id = {ada} AND status = 'booked'"),
@@ -563,10 +668,22 @@ async fn a_member_deletes_their_account_and_every_app_applies_its_policy() {
         .await,
         1
     );
-    // Account: no subscriber row, so no subscription.
+    // Account: no subscriber row, so no subscription; bertrand's list keeps only his own.
     assert_eq!(
         count(&t, "newsletter_subscriptions s JOIN newsletters n ON n.id = s.newsletter_id WHERE n.slug = 'ada-weekly'").await,
         0
+    );
+    assert_eq!(
+        count(&t, "newsletter_subscriptions s JOIN newsletters n ON n.id = s.newsletter_id WHERE n.slug = 'bertrand-weekly'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &t,
+            "newsletter_subscribers WHERE email = 'stranger@example.org' AND user_id IS NULL"
+        )
+        .await,
+        1
     );
     // Market: the stall she ran alone stops selling.
     assert_eq!(
