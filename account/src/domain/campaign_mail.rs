@@ -8,6 +8,17 @@ use shared::infrastructure::templates::escape_html;
 use shared::models::account::Newsletter;
 
 use crate::db::campaigns::Campaign;
+use crate::domain::mail_text::html_to_text;
+
+/// Whether Markdown holds raw HTML (blocks or inline tags), which would show as tags in text.
+fn carries_html(markdown: &str) -> bool {
+    pulldown_cmark::Parser::new(markdown).any(|event| {
+        matches!(
+            event,
+            pulldown_cmark::Event::Html(_) | pulldown_cmark::Event::InlineHtml(_)
+        )
+    })
+}
 
 /// The per-recipient addresses in a campaign mail.
 #[derive(Debug, Clone)]
@@ -82,10 +93,16 @@ impl CampaignMail<'_> {
         }
     }
 
-    /// The text part: the Markdown as written (it reads as text), then the footer.
+    /// The text part: the Markdown as written (it reads as text) or, when it carries HTML (a
+    /// campaign started from a post imported as HTML), the text of the sanitised HTML; then
+    /// the footer.
     pub fn text(&self, to: &str, links: Option<&RecipientLinks>) -> String {
         let mut out = format!("{}\n\n", self.newsletter.name);
-        out.push_str(self.campaign.body_markdown.trim_end());
+        if carries_html(&self.campaign.body_markdown) {
+            out.push_str(html_to_text(&self.campaign.body_html).trim_end());
+        } else {
+            out.push_str(self.campaign.body_markdown.trim_end());
+        }
         out.push_str("\n\n-- \n");
         out.push_str(&format!(
             "You receive {} at {to} because you subscribed to it.\n",
@@ -229,5 +246,36 @@ mod tests {
         let test = mail.test("editor@example.org");
         assert!(test.subject.starts_with("[Test] "));
         assert!(test.headers.is_empty());
+    }
+
+    #[test]
+    fn a_body_written_in_html_has_a_text_part_without_tags() {
+        let (mut c, n) = campaign();
+        // What a campaign started from a post imported as HTML holds.
+        c.body_markdown = "<p>The <strong>quinces</strong> are in, see \
+                           <a href=\"https://x.example/q\">the list</a>.</p>\n\n\
+                           [Read it on the blog](https://blog.example/posts/q)\n"
+            .into();
+        c.body_html = shared::infrastructure::markdown::markdown(&c.body_markdown);
+        let mail = CampaignMail {
+            campaign: &c,
+            newsletter: &n,
+            online: None,
+            domain: "example.org",
+        };
+        let text = mail.test("editor@example.org").text;
+        assert!(
+            text.starts_with(
+                "The Letter\n\nThe quinces are in, see the list (https://x.example/q).\n\n\
+                 Read it on the blog (https://blog.example/posts/q)\n\n-- \n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains('<'), "{text}");
+        // Markdown without HTML stays as written.
+        assert!(!carries_html(
+            "# Hello\n\n*World* [x](https://x.example) a < b"
+        ));
+        assert!(carries_html("Hello <em>world</em>"));
     }
 }

@@ -6,6 +6,7 @@ pub mod bounces;
 pub mod campaign_mail;
 pub mod campaigns;
 pub mod links;
+pub mod mail_text;
 mod newsletters;
 pub mod personal_data;
 pub mod rate_limit;

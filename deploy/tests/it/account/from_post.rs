@@ -1,7 +1,7 @@
 //! A campaign started from a blog post: the editor picks a published post (read through the
 //! `Publications` contract) and gets a draft with its title, its body (sanitised) and a link to
-//! it, then previews and sends it as any draft. Drafts, pages, unknown posts and non-editors
-//! are refused and create nothing.
+//! it, then previews and sends it as any draft; a post imported as HTML gets a text part that
+//! reads as text. Drafts, pages, unknown posts and non-editors are refused and create nothing.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -238,5 +238,59 @@ async fn an_editor_starts_a_campaign_from_a_published_post_and_sends_it() {
             == "sent"
     })
     .await;
+
+    // A post imported as HTML (no Markdown): the mail's text part is its text, without tags,
+    // links written "text (url)".
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let imported = diesel::sql_query(
+        "INSERT INTO posts (slug, title, excerpt, html, status, kind, published_at) VALUES \
+         ('imported-pears', 'Pears, imported', '', '<h2>Pears &amp; quinces</h2><p>See \
+         <a href=\"https://example.org/pears\">the <em>pear</em> list</a>.</p>\
+         <ul><li>Conference</li><li>Comice</li></ul>', 'published', 'post', now()) RETURNING id",
+    )
+    .get_result::<Id>(&mut t.db.conn().await)
+    .await
+    .unwrap()
+    .id;
+    let created = from_post(&t, &editor, &imported.to_string(), "orchard").await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let html_id = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/campaigns/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tester = format!("tester.{}@example.org", t.db.name.replace('_', "-"));
+    let tested = t
+        .post_form(
+            AppName::Account,
+            &format!("/campaigns/{html_id}/test"),
+            &[("to", &tester)],
+            Some(&editor),
+            AppName::Account,
+        )
+        .await;
+    assert_eq!(tested.status, StatusCode::SEE_OTHER, "{}", tested.body);
+    let mail = mail_sink().wait_for(&tester, 1).await.unwrap();
+    let text = mail.part("text/plain").unwrap().replace("\r\n", "\n");
+    let post_url = t
+        .fleet
+        .ctx(AppName::Account)
+        .url(AppName::Blog, "/posts/imported-pears");
+    assert!(
+        text.contains(&format!(
+            "Pears & quinces\n\nSee the pear list (https://example.org/pears).\n\n\
+             - Conference\n- Comice\n\nRead it on the blog ({post_url})\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains('<'), "{text}");
+    assert!(mail.part("text/html").unwrap().contains("<em>pear</em>"));
     t.stop().await;
 }
