@@ -410,6 +410,14 @@ impl<'a> BookingDesk<'a> {
 /// Guest booking requests (each mails a link) one address may receive in [`GUEST_WINDOW`].
 pub const GUEST_REQUESTS: i64 = 5;
 pub const GUEST_WINDOW: Duration = Duration::minutes(15);
+/// Guest booking requests one client IP may make in [`GUEST_WINDOW`], whatever the addresses
+/// (so one client cannot mail five links to each of any number of strangers).
+pub const GUEST_REQUESTS_PER_IP: u32 = 20;
+
+/// The rate-limit key of guest booking requests from a client IP.
+pub fn guest_ip_key(ip: &str) -> String {
+    format!("events-guest-booking:ip:{ip}")
+}
 
 /// How long a guest's confirmation link works.
 pub const GUEST_LINK_TTL: Duration = Duration::hours(24);

@@ -17,8 +17,8 @@ pub mod series;
 mod tickets;
 
 pub use bookings::{
-    Attendee, BookingDesk, FeedSigner, GuestForm, Placed, attendees_csv,
-    describe as bookings_describe, give_back_hint, withdraw_member,
+    Attendee, BookingDesk, FeedSigner, GUEST_REQUESTS_PER_IP, GUEST_WINDOW, GuestForm, Placed,
+    attendees_csv, describe as bookings_describe, give_back_hint, guest_ip_key, withdraw_member,
 };
 pub use calendar::{
     Calendar, DayCell, EventPage, Listed, Listing, MonthGrid, PAGE_SIZE, WIDGET_SIZE,
@@ -63,6 +63,8 @@ pub enum EventsError {
     NoSuchBooking,
     #[error("too many booking requests for that address")]
     TooMany,
+    #[error("too many booking requests from this network")]
+    TooManyFromHere,
     #[error("unknown confirmation link")]
     LinkInvalid,
     #[error("the confirmation link has been used")]
@@ -121,6 +123,9 @@ impl From<EventsError> for AppError {
             EventsError::NoSuchBooking => AppError::not_found("There is no such booking."),
             EventsError::TooMany => AppError::TooManyRequests(
                 "Too many booking requests for that address: please try again later.".into(),
+            ),
+            EventsError::TooManyFromHere => AppError::TooManyRequests(
+                "Too many booking requests from your network: please try again later.".into(),
             ),
             EventsError::LinkInvalid => AppError::not_found("This link is not valid."),
             // The guests' link routes answer these with 410 Gone (see `routes::bookings`).

@@ -5,11 +5,12 @@
 //! address).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use shared::infrastructure::errors::message_response;
 use shared::infrastructure::link_catalog;
 use shared::infrastructure::redirect::see_other;
 use shared::infrastructure::sso::CurrentUser;
+use shared::infrastructure::{client_ip, rate_limit};
 use shared::{AppContext, AppError, AppName, PageRequest};
 
 use super::{actor, purge};
@@ -68,13 +69,22 @@ async fn guest_page(
     Ok(res)
 }
 
-/// A guest's booking request (no account): "check your inbox", whatever the address.
+/// A guest's booking request (no account): "check your inbox", whatever the address. Each
+/// request counts against its client IP's limit first, valid or not (429 beyond it).
 pub async fn guest_request(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     page: PageRequest,
     path: web::Path<(String, i64)>,
     form: web::Form<GuestForm>,
 ) -> Result<HttpResponse, AppError> {
+    let ip = client_ip::of_request(&req).map_or_else(String::new, |ip| ip.to_string());
+    let window = crate::domain::GUEST_WINDOW.num_seconds().unsigned_abs();
+    let key = crate::domain::guest_ip_key(&ip);
+    let limit = [(key.as_str(), crate::domain::GUEST_REQUESTS_PER_IP)];
+    if !rate_limit::allow(ctx.redis(), window, &limit).await? {
+        return Err(EventsError::TooManyFromHere.into());
+    }
     let (slug, id) = path.into_inner();
     let desk = BookingDesk::new(ctx.db());
     desk.request_as_guest(&slug, id, &form, &site(&ctx)).await?;

@@ -24,6 +24,7 @@ pub mod multipart;
 pub mod page;
 pub mod page_cache;
 pub mod qr;
+pub mod rate_limit;
 pub mod redirect;
 pub mod redis;
 pub mod request_id;

@@ -2,7 +2,8 @@
 //! carry a cancel link (its token stored only as a digest); its GET shows a button and changes
 //! nothing (a mail scanner's prefetch cancels nothing), the POST cancels once and gives the
 //! place to the first on the waitlist (who is mailed); the link then answers 410 saying so,
-//! and an unknown token 404. The guest form is limited per client IP as well as per address.
+//! and an unknown token 404. The guest form is limited per client IP (20 in 15 minutes, 429
+//! beyond, bad input counted too) as well as per address.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -168,5 +169,41 @@ async fn a_guest_cancels_through_the_mailed_link_and_the_waitlist_moves_up() {
     let r = guest_post(&t, &path_of(&link_with(&mail, "/bookings/confirm/")), &[]).await;
     assert_eq!(r.status, 410, "{}", r.body);
     assert_eq!(dates_of(&t, "wassail").await[0].booked, 1);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn guest_requests_are_limited_per_client_ip_as_well_as_per_address() {
+    let t = TestFleet::start().await;
+    let c = cast(&t).await;
+    let r = create(&t, &c.organiser, &[("title", "Plough Monday")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let date = dates_of(&t, "plough-monday").await[0].clone();
+    let action = format!("/events/plough-monday/dates/{}/guest", date.id);
+
+    // Twenty requests from one client, each for another address: all answered.
+    let limit = events::domain::GUEST_REQUESTS_PER_IP as usize;
+    for i in 0..limit {
+        let email = address(&t, &format!("neighbour{i}"));
+        let r = guest_post(&t, &action, &[("name", "N"), ("email", &email)]).await;
+        assert_eq!(r.status, 200, "request {i}: {}", r.body);
+    }
+    // The next is refused (429), whatever the address, and stores and mails nothing.
+    let fresh = address(&t, "one-more");
+    let r = guest_post(&t, &action, &[("name", "N"), ("email", &fresh)]).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("from your network"), "{}", r.body);
+    // Bad input counts as well: still refused, not a 400.
+    let r = guest_post(&t, &action, &[("name", ""), ("email", "x")]).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    let stored: i64 = event_bookings::table
+        .filter(event_bookings::occurrence_id.eq(date.id))
+        .count()
+        .get_result(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, limit);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(mail_sink().count(&fresh), 0);
     t.stop().await;
 }
