@@ -1,5 +1,5 @@
-//! The events app's jobs: booking reminders and cancellation notices (below), and carrying each
-//! series' dates forward. A series is materialised up to
+//! The events app's jobs: booking reminders, cancellation notices and the federated participant
+//! count (below), and carrying each series' dates forward. A series is materialised up to
 //! its horizon when it is saved; this job, queued for a day later in the same transaction
 //! (one pending job per series), makes the dates that have come within the horizon since and
 //! queues itself again while the series has dates left to make.
@@ -18,6 +18,7 @@ pub fn registry() -> JobRegistry<AppContext> {
         .register::<MaterialiseSeries>()
         .register::<SendReminder>()
         .register::<CancellationNotices>()
+        .register::<FederateParticipants>()
 }
 
 /// Makes a series' dates up to the horizon.
@@ -211,4 +212,65 @@ pub async fn schedule_cancellation_notices(
     )
     .await
     .map(drop)
+}
+
+/// How long booking changes gather before `@events` sends the new participant count.
+pub const PARTICIPANTS_EVERY: Duration = Duration::minutes(1);
+
+/// Sends `@events`' followers an `Update` of a public Event with its current `participantCount`
+/// after bookings changed (booked, given back, promoted), at most once a minute per event: each
+/// change of a date's places queues this a minute ahead, one pending per event (later changes
+/// join it; a change while it runs queues the next a minute on). An edit or cancellation of the
+/// event carries the count itself and drops the pending one (`federate::change_to`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FederateParticipants {
+    pub event_id: i64,
+}
+
+impl FederateParticipants {
+    pub fn key(event_id: i64) -> String {
+        format!("participants:{event_id}")
+    }
+}
+
+impl Job for FederateParticipants {
+    const JOB_TYPE: &'static str = "events.federate_participants";
+    type Context = AppContext;
+
+    async fn run(&self, ctx: &AppContext) -> Result<(), JobError> {
+        let mut conn = ctx.db().get().await.map_err(JobError::failed)?;
+        let Some(event) = event_rows::by_id(&mut conn, self.event_id).await? else {
+            return Ok(()); // deleted since
+        };
+        // Unlisted events do not federate; a cancelled one's count no longer matters.
+        if !event.is_public() || event.status == "cancelled" {
+            return Ok(());
+        }
+        crate::domain::federate::participants(&mut conn, ctx.config(), &event).await?;
+        Ok(())
+    }
+}
+
+/// Queues the event's participant count for [`PARTICIPANTS_EVERY`] from now, unless one is
+/// pending already (in the caller's transaction: the change of places that calls for it).
+pub async fn schedule_participants(
+    conn: &mut AsyncPgConnection,
+    event_id: i64,
+) -> diesel::QueryResult<()> {
+    let queued = jobs::enqueue_with(
+        conn,
+        &FederateParticipants { event_id },
+        Enqueue::default()
+            .run_at(Utc::now() + PARTICIPANTS_EVERY)
+            .dedupe(FederateParticipants::key(event_id), OnDuplicate::Keep),
+    )
+    .await;
+    match queued {
+        Ok(_) => Ok(()),
+        Err(EnqueueError::Db(e)) => Err(e),
+        // Two integers always serialise; kept typed rather than unwrapped all the same.
+        Err(e @ EnqueueError::Serialize(_)) => {
+            Err(diesel::result::Error::SerializationError(Box::new(e)))
+        }
+    }
 }

@@ -82,24 +82,31 @@ pub(super) async fn lock_date(
 }
 
 async fn take_place(conn: &mut AsyncPgConnection, occurrence_id: i64) -> QueryResult<()> {
-    use diesel::sql_types::Int8;
-    diesel::sql_query("UPDATE event_occurrences SET booked = booked + 1 WHERE id = $1")
-        .bind::<Int8, _>(occurrence_id)
-        .execute(conn)
-        .await
-        .map(drop)
+    change_places(conn, occurrence_id, 1).await
 }
 
 pub(super) async fn give_place_back(
     conn: &mut AsyncPgConnection,
     occurrence_id: i64,
 ) -> QueryResult<()> {
-    use diesel::sql_types::Int8;
-    diesel::sql_query("UPDATE event_occurrences SET booked = booked - 1 WHERE id = $1")
-        .bind::<Int8, _>(occurrence_id)
-        .execute(conn)
-        .await
-        .map(drop)
+    change_places(conn, occurrence_id, -1).await
+}
+
+/// Every change of a date's count of places passes here (booked, given back, promoted,
+/// approved, remote Join and Leave), so none forgets to queue the federated participant count
+/// (coalesced: at most one `Update` a minute per event, see `jobs::FederateParticipants`).
+async fn change_places(
+    conn: &mut AsyncPgConnection,
+    occurrence_id: i64,
+    by: i32,
+) -> QueryResult<()> {
+    use shared::db::schema::event_occurrences as occ;
+    let event_id: i64 = diesel::update(occ::table.find(occurrence_id))
+        .set(occ::booked.eq(occ::booked + by))
+        .returning(occ::event_id)
+        .get_result(conn)
+        .await?;
+    crate::jobs::schedule_participants(conn, event_id).await
 }
 
 /// Decides where a new claim on the date goes and, for a place, takes it. Must run inside the

@@ -10,6 +10,8 @@
 //! public event sends `Create`, an edit `Update` (with `updated`), a cancellation `Update` with
 //! `ical:status` `CANCELLED`, deletion (or turning unlisted) `Delete` with a Tombstone; each
 //! recorded in the transactional outbox beside the change, as the market does for products.
+//! Booking changes send an `Update` with the new `participantCount`, at most one a minute per
+//! event (a job; see `jobs::FederateParticipants`).
 //! A series is one Event whose times are its next date's.
 //!
 //! An event's object id is `/objects/events/{id}`; once deleted, an event published again
@@ -312,6 +314,13 @@ pub async fn change_to(
     after: &Event,
     participants: &[String],
 ) -> diesel::QueryResult<()> {
+    // This activity carries the current count: a participant count waiting to be sent would
+    // only repeat it. Dropped first, so a booking committed after this is counted by its own.
+    shared::jobs::cancel_pending::<crate::jobs::FederateParticipants>(
+        conn,
+        &crate::jobs::FederateParticipants::key(after.id),
+    )
+    .await?;
     let kind = match (was_public == Some(true), after.is_public()) {
         (false, true) => "Create",
         (true, true) => "Update",
@@ -336,6 +345,24 @@ pub async fn change_to(
     activity["@context"] = context();
     outbox::emit(conn, &activity).await?;
     Ok(())
+}
+
+/// An `Update` of a public event whose bookings changed: its object as now, with the current
+/// `participantCount` and `remainingAttendeeCapacity` (see `jobs::FederateParticipants`).
+pub async fn participants(
+    conn: &mut AsyncPgConnection,
+    config: &Config,
+    event: &Event,
+) -> diesel::QueryResult<()> {
+    if !event.is_public() {
+        return Ok(());
+    }
+    let id = current_object_id(conn, config, event.id).await?;
+    let date = federated_date(conn, event).await?;
+    let mut object = event_object(config, event, date.as_ref(), &id, true);
+    // Newer than any copy the receiver holds, so it takes the new count.
+    object["updated"] = json!(time(Utc::now()));
+    emit(conn, config, "Update", object).await
 }
 
 /// The `Delete` for a public event about to be deleted (call inside that transaction).

@@ -164,6 +164,15 @@ pub async fn enqueue_with<J: Job>(
     .await?)
 }
 
+/// Drops the pending job of `J`'s type with dedupe `key` (work that another change has just
+/// done); whether there was one. A job already running is left to finish.
+pub async fn cancel_pending<J: Job>(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+) -> diesel::QueryResult<bool> {
+    store::delete_pending(conn, J::JOB_TYPE, key).await
+}
+
 /// The gauges of `stats` (an app's job types) in the Prometheus text format, for `/metrics`.
 pub fn render_metrics(app: &str, stats: &JobStats) -> String {
     let mut out = String::new();

@@ -61,6 +61,23 @@ pub(super) async fn insert(
     Ok(rows.into_iter().next().map(|r| r.id))
 }
 
+/// Deletes the pending job of this type and dedupe key, if any; whether there was one.
+pub(super) async fn delete_pending(
+    conn: &mut AsyncPgConnection,
+    job_type: &str,
+    key: &str,
+) -> diesel::QueryResult<bool> {
+    let n = diesel::sql_query(
+        "DELETE FROM background_jobs \
+         WHERE job_type = $1 AND dedupe_key = $2 AND status = 'pending'",
+    )
+    .bind::<Text, _>(job_type)
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 #[derive(QueryableByName)]
 struct Written {
     #[diesel(sql_type = BigInt)]

@@ -11,6 +11,8 @@
 //! promoted), pending (answered with the organiser's decision); a past or unlisted event's
 //! Join is rejected, and a Join claiming an actor other than the signer is refused at the inbox.
 //! A remote participant who does not follow `@events` still gets the cancelling `Update`.
+//! Booking changes reach followers as an `Update` with the new `participantCount`, coalesced to
+//! one a minute per event (an edit meanwhile carries the count and drops the waiting one).
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -558,6 +560,165 @@ async fn remote_participants_wait_their_turn_and_forged_joins_are_refused() {
         "{}",
         updates[0]
     );
+    drop(peer);
+    t.stop().await;
+}
+
+/// The peer follows `@events` (found by WebFinger) and gets its Accept.
+async fn follow_events(t: &TestFleet, peer: &Peer) {
+    let url = t.fleet.url(AppName::Events);
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let followed = peer
+        .call(
+            "/_follow",
+            json!({ "account": format!("acct:events@{host}"), "domain": format!("http://{host}") }),
+        )
+        .await;
+    assert_eq!(followed["status"], 202);
+    let follow_id = followed["follow"].as_str().unwrap().to_owned();
+    eventually(30, "@events' Accept of the Follow", || async {
+        !peer
+            .received_where(|r| {
+                r["activity"]["type"] == "Accept" && r["activity"]["object"]["id"] == follow_id
+            })
+            .await
+            .is_empty()
+    })
+    .await;
+}
+
+const PARTICIPANTS: &str = "events.federate_participants";
+
+/// The pending participant-count jobs: (event id in the payload, seconds until due).
+async fn count_jobs(t: &TestFleet) -> Vec<(i64, i64)> {
+    use shared::db::schema::background_jobs as jobs;
+    let rows: Vec<(Value, chrono::DateTime<chrono::Utc>)> = jobs::table
+        .filter(jobs::job_type.eq(PARTICIPANTS))
+        .filter(jobs::status.eq("pending"))
+        .select((jobs::payload, jobs::run_at))
+        .load(&mut t.db.conn().await)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|(p, at)| {
+            let due = (at - chrono::Utc::now()).num_seconds();
+            (p["event_id"].as_i64().unwrap(), due)
+        })
+        .collect()
+}
+
+/// Makes the pending participant-count jobs due now (instead of waiting out the minute).
+async fn run_count_jobs_now(t: &TestFleet) {
+    use shared::db::schema::background_jobs as jobs;
+    diesel::update(
+        jobs::table
+            .filter(jobs::job_type.eq(PARTICIPANTS))
+            .filter(jobs::status.eq("pending")),
+    )
+    .set(jobs::run_at.eq(diesel::dsl::now))
+    .execute(&mut t.db.conn().await)
+    .await
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn booking_changes_send_the_participant_count_at_most_once_a_minute() {
+    let t = TestFleet::start().await;
+    let peer = Peer::start().await;
+    let config = t.fleet.ctx(AppName::Events).config().clone();
+    let rsvp = Rsvp {
+        peer: &peer,
+        events: LocalActor::App(AppName::Events).id(&config),
+    };
+    follow_events(&t, &peer).await;
+    let c = cast(&t).await;
+    let r = create(
+        &t,
+        &c.organiser,
+        &[
+            ("title", "Seed swap"),
+            ("date", "2027-03-13"),
+            ("capacity", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    eventually(30, "the Create", || async {
+        !rsvp.of_kind("Create").await.is_empty()
+    })
+    .await;
+    let object_id = rsvp.of_kind("Create").await[0]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event_id = events::domain::federate::event_of_object(&config, &object_id).unwrap();
+    let date = dates_of(&t, "seed-swap").await[0].clone();
+    let book = format!("/events/seed-swap/dates/{}/book", date.id);
+    let unbook = format!("/events/seed-swap/dates/{}/unbook", date.id);
+
+    // Three bookings in a row: one count job, a minute ahead, and no Update yet.
+    for who in [&c.admin, &c.organiser, &c.other] {
+        assert_eq!(post(&t, &book, &[], who).await.status, 303);
+    }
+    let pending = count_jobs(&t).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].0, event_id);
+    assert!((50..=60).contains(&pending[0].1), "{pending:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(rsvp.of_kind("Update").await.is_empty());
+
+    // Its minute up: one Update with the count of all three.
+    run_count_jobs_now(&t).await;
+    eventually(30, "the participant count's Update", || async {
+        !rsvp.of_kind("Update").await.is_empty()
+    })
+    .await;
+    let update = &rsvp.of_kind("Update").await[0]["object"];
+    assert_eq!(update["id"], object_id.as_str());
+    assert_eq!(update["participantCount"], 3);
+    assert_eq!(update["remainingAttendeeCapacity"], 2);
+    assert!(update["updated"].is_string());
+    assert!(count_jobs(&t).await.is_empty());
+
+    // A place given back: the next count comes a minute after that, with the new figure.
+    assert_eq!(post(&t, &unbook, &[], &c.other).await.status, 303);
+    let pending = count_jobs(&t).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!((50..=60).contains(&pending[0].1), "{pending:?}");
+    run_count_jobs_now(&t).await;
+    eventually(30, "the second count", || async {
+        rsvp.of_kind("Update").await.len() >= 2
+    })
+    .await;
+    let update = &rsvp.of_kind("Update").await[1]["object"];
+    assert_eq!(update["participantCount"], 2);
+
+    // A count waiting when the organiser edits: the edit's Update carries it and the job goes.
+    assert_eq!(post(&t, &book, &[], &c.other).await.status, 303);
+    assert_eq!(count_jobs(&t).await.len(), 1);
+    let edited = post(
+        &t,
+        "/events/seed-swap",
+        &super::event_form(&[
+            ("title", "Seed swap and soup"),
+            ("slug", "seed-swap"),
+            ("date", "2027-03-13"),
+            ("capacity", "5"),
+        ]),
+        &c.organiser,
+    )
+    .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    assert!(count_jobs(&t).await.is_empty());
+    eventually(30, "the edit's Update", || async {
+        rsvp.of_kind("Update").await.len() >= 3
+    })
+    .await;
+    let update = &rsvp.of_kind("Update").await[2]["object"];
+    assert_eq!(update["name"], "Seed swap and soup");
+    assert_eq!(update["participantCount"], 3);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(rsvp.of_kind("Update").await.len(), 3);
     drop(peer);
     t.stop().await;
 }
