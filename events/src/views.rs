@@ -265,6 +265,12 @@ pub struct TicketTypeView {
     pub opens: Option<String>,
     pub issued: i64,
     pub checked_in: i64,
+    /// The organisers' edit form's current values: price as typed (`12.50 GBP`), quantity,
+    /// sales window on the event's clock (`YYYY-MM-DDTHH:MM`, or empty).
+    pub price_input: String,
+    pub quantity: i32,
+    pub sales_start_input: String,
+    pub sales_end_input: String,
 }
 
 /// The event itself, as its page shows it.
@@ -345,9 +351,28 @@ fn ticket_views(data: &EventData, o: &Occurrence, now: DateTime<Utc>) -> Vec<Tic
                 opens: t.sales_start.filter(|s| *s > now).map(|s| s.to_rfc3339()),
                 issued,
                 checked_in,
+                price_input: format!(
+                    "{}.{:02} {}",
+                    t.price_cents / 100,
+                    t.price_cents % 100,
+                    t.currency
+                ),
+                quantity: t.quantity,
+                sales_start_input: local_input(t.sales_start, &data.event),
+                sales_end_input: local_input(t.sales_end, &data.event),
             }
         })
         .collect()
+}
+
+/// An instant as a `datetime-local` field shows it, on the event's clock (empty for none).
+fn local_input(at: Option<DateTime<Utc>>, event: &Event) -> String {
+    at.map(|t| {
+        t.with_timezone(&crate::domain::form::zone_of(event))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 impl EventPage {

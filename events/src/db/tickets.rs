@@ -45,6 +45,37 @@ pub async fn insert_type(
         .await
 }
 
+/// Changes a ticket type of the date (name, price, quantity, sales window), unless the new
+/// quantity is below the seats already taken (sold, or held by a checkout): `None` then, and
+/// nothing changed. The check is in the one UPDATE, so a checkout racing the edit cannot
+/// oversell; the seats left follow the quantity.
+pub async fn update_type(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    new: &NewTicketType<'_>,
+) -> QueryResult<Option<TicketType>> {
+    diesel::update(
+        types::table
+            .find(id)
+            .filter(types::occurrence_id.eq(new.occurrence_id))
+            .filter((types::quantity - types::available).le(new.quantity)),
+    )
+    .set((
+        types::name.eq(new.name),
+        types::price_cents.eq(new.price_cents),
+        types::currency.eq(new.currency),
+        types::available.eq(types::available - types::quantity + new.quantity),
+        types::quantity.eq(new.quantity),
+        types::sales_start.eq(new.sales_start),
+        types::sales_end.eq(new.sales_end),
+        types::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(TicketType::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
 /// The ticket types of these dates, cheapest first.
 pub async fn types_of(
     conn: &mut AsyncPgConnection,

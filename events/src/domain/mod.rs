@@ -71,6 +71,10 @@ pub enum EventsError {
     LinkUsed,
     #[error("the confirmation link has expired")]
     LinkExpired,
+    #[error("there is no such ticket type")]
+    NoSuchTicketType,
+    #[error("{0} tickets are sold or held")]
+    BelowSold(i32),
     #[error("the booking is cancelled already")]
     AlreadyCancelled,
     #[error("the date has begun")]
@@ -133,6 +137,11 @@ impl From<EventsError> for AppError {
             EventsError::LinkExpired => {
                 AppError::Conflict("This link has expired: book again for a new one.".into())
             }
+            EventsError::NoSuchTicketType => AppError::not_found("There is no such ticket type."),
+            EventsError::BelowSold(n) => AppError::Conflict(format!(
+                "{n} tickets of this type are sold or held in checkouts: the quantity cannot be \
+                 less than that."
+            )),
             EventsError::AlreadyCancelled => {
                 AppError::Conflict("This booking is cancelled already.".into())
             }

@@ -145,6 +145,38 @@ impl<'a> TicketDesk<'a> {
         Ok((event, made))
     }
 
+    /// Changes one of the date's ticket types (price, quantity, sales window, name), but never
+    /// to fewer tickets than are sold or held by checkouts ([`EventsError::BelowSold`], a 409,
+    /// nothing changed).
+    pub async fn edit_type(
+        &self,
+        actor: Actor,
+        slug: &str,
+        date_id: i64,
+        type_id: i64,
+        form: &TicketTypeForm,
+    ) -> Result<(Event, TicketType), EventsError> {
+        let (event, date) = Organiser::new(self.pool)
+            .editable_date(slug, date_id, actor)
+            .await?;
+        let mut conn = self.pool.get().await?;
+        let current = ticket_rows::types_of(&mut conn, &[date.id])
+            .await?
+            .into_iter()
+            .find(|t| t.id == type_id)
+            .ok_or(EventsError::NoSuchTicketType)?;
+        let price = Money::parse(&form.price)
+            .ok_or_else(|| invalid(format!("“{}” is not a price (e.g. 12.50).", form.price)))?;
+        let new = form.parse(&event, &date, &price)?;
+        match ticket_rows::update_type(&mut conn, type_id, &new)
+            .await
+            .map_err(user_fixable("ticket type"))?
+        {
+            Some(changed) => Ok((event, changed)),
+            None => Err(EventsError::BelowSold(current.quantity - current.available)),
+        }
+    }
+
     /// Ends a ticket type's sales now (tickets sold stay valid).
     pub async fn end_sales(
         &self,

@@ -86,6 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(tickets::add_type),
         )
         .route(
+            "/events/{slug}/dates/{id}/tickets/{type}",
+            web::post().to(tickets::edit_type),
+        )
+        .route(
             "/events/{slug}/dates/{id}/tickets/{type}/end",
             web::post().to(tickets::end_sales),
         )

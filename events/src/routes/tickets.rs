@@ -31,6 +31,20 @@ pub async fn add_type(
     Ok(see_other(date_anchor(&event.slug, date_id)).finish())
 }
 
+pub async fn edit_type(
+    ctx: web::Data<AppContext>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+    form: web::Form<TicketTypeForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, date_id, type_id) = path.into_inner();
+    let (event, _) = TicketDesk::new(ctx.db())
+        .edit_type(actor(&user), &slug, date_id, type_id, &form)
+        .await?;
+    purge(&ctx).await;
+    Ok(see_other(date_anchor(&event.slug, date_id)).finish())
+}
+
 pub async fn end_sales(
     ctx: web::Data<AppContext>,
     user: CurrentUser,

@@ -292,3 +292,146 @@ async fn user_id(t: &TestFleet, username: &str) -> i64 {
 async fn admin_id(t: &TestFleet) -> i64 {
     user_id(t, "ada").await
 }
+
+/// (name, price, currency, quantity, available, sales_end) of the only ticket type.
+async fn the_type(
+    t: &TestFleet,
+) -> (
+    i64,
+    String,
+    i64,
+    String,
+    i32,
+    i32,
+    Option<chrono::DateTime<Utc>>,
+) {
+    event_ticket_types::table
+        .select((
+            event_ticket_types::id,
+            event_ticket_types::name,
+            event_ticket_types::price_cents,
+            event_ticket_types::currency,
+            event_ticket_types::quantity,
+            event_ticket_types::available,
+            event_ticket_types::sales_end,
+        ))
+        .first(&mut t.db.conn().await)
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn organisers_edit_a_ticket_type_but_never_below_the_seats_taken() {
+    use shared::contracts::inventory::StockLine;
+    let t = TestFleet::start().await;
+    let c = cast(&t).await;
+    assert_eq!(create(&t, &c.organiser, SUPPER).await.status, 303);
+    let date = dates_of(&t, "harvest-supper").await[0].id;
+    let made = post(
+        &t,
+        &format!("/events/harvest-supper/dates/{date}/tickets"),
+        &[
+            ("name", "Standard"),
+            ("price", "12.50 GBP"),
+            ("quantity", "10"),
+        ],
+        &c.organiser,
+    )
+    .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let (id, ..) = the_type(&t).await;
+    let edit = format!("/events/harvest-supper/dates/{date}/tickets/{id}");
+
+    // Four seats taken by a checkout, through the cart's own Inventory contract.
+    let inventory = t.fleet.ctx(AppName::Cart).registry().inventory.clone();
+    let held = inventory
+        .reserve(
+            "test-order-1",
+            &[StockLine::new(SellableRef::ticket(id), 4)],
+            Utc::now() + chrono::Duration::minutes(15),
+        )
+        .await
+        .unwrap();
+    assert!(held.is_ok(), "{held:?}");
+    assert_eq!(the_type(&t).await.5, 6);
+
+    // The page offers organisers the form with the current values.
+    let page = t
+        .get(
+            AppName::Events,
+            "/events/harvest-supper",
+            Some(&c.organiser),
+        )
+        .await;
+    assert!(
+        page.body.contains(&format!("action=\"{edit}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"12.50 GBP\""), "{}", page.body);
+    let page = t
+        .get(AppName::Events, "/events/harvest-supper", Some(&c.other))
+        .await;
+    assert!(!page.body.contains(&format!("action=\"{edit}\"")));
+
+    // Price, quantity and sales window change; the seats left follow the quantity.
+    let r = post(
+        &t,
+        &edit,
+        &[
+            ("name", "Early bird"),
+            ("price", "9.00 GBP"),
+            ("quantity", "6"),
+            ("sales_end", "2027-09-01T18:00"),
+        ],
+        &c.organiser,
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (_, name, cents, currency, quantity, available, sales_end) = the_type(&t).await;
+    assert_eq!(
+        (name.as_str(), cents, currency.as_str(), quantity, available),
+        ("Early bird", 900, "GBP", 6, 2)
+    );
+    // 18:00 in London in summer time is 17:00 UTC.
+    assert_eq!(sales_end.unwrap().to_rfc3339(), "2027-09-01T17:00:00+00:00");
+
+    // Down to exactly the seats taken is allowed; below them is a 409 and changes nothing.
+    let to = |n: &'static str| {
+        [
+            ("name", "Early bird"),
+            ("price", "9.00 GBP"),
+            ("quantity", n),
+        ]
+    };
+    let r = post(&t, &edit, &to("3"), &c.organiser).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("4 tickets"), "{}", r.body);
+    assert_eq!(the_type(&t).await.4, 6);
+    assert_eq!(the_type(&t).await.5, 2);
+    let r = post(&t, &edit, &to("4"), &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!((the_type(&t).await.4, the_type(&t).await.5), (4, 0));
+
+    // Others: 403; bad input: 400; another date's or an unknown type: 404; none changes it.
+    assert_eq!(post(&t, &edit, &to("8"), &c.other).await.status, 403);
+    for bad in [
+        [("name", "Early bird"), ("price", "free"), ("quantity", "8")],
+        [("name", ""), ("price", "9.00"), ("quantity", "8")],
+        [("name", "Early bird"), ("price", "9.00"), ("quantity", "0")],
+    ] {
+        assert_eq!(post(&t, &edit, &bad, &c.organiser).await.status, 400);
+    }
+    let unknown = format!("/events/harvest-supper/dates/{date}/tickets/{}", id + 1000);
+    assert_eq!(post(&t, &unknown, &to("8"), &c.organiser).await.status, 404);
+    let (_, name, cents, _, quantity, available, _) = the_type(&t).await;
+    assert_eq!(
+        (name.as_str(), cents, quantity, available),
+        ("Early bird", 900, 4, 0)
+    );
+
+    // The checkout gives its seats back: they are free again under the new quantity.
+    inventory.release("test-order-1").await.unwrap();
+    assert_eq!(the_type(&t).await.5, 4);
+    t.stop().await;
+}
