@@ -4,12 +4,13 @@
 //! mail queue, marking each booking told in the same transaction, so a job run again (a retry, a
 //! second cancellation) mails nobody twice. Remote participants have no address: the federated
 //! `Update` that says the event is cancelled is addressed to them as well as to the followers.
-//! Bookings are left as they are, so a date taken back into the programme keeps them.
+//! Bookings are left as they are, so a date taken back into the programme keeps them. Deleting
+//! an event takes its bookings with it, so its people are mailed in the deletion's transaction.
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use shared::infrastructure::mail::SendMail;
-use shared::models::events::Occurrence;
+use shared::models::events::{Event, Occurrence};
 
 use super::EventsError;
 use super::bookings::{describe, site_of};
@@ -17,7 +18,7 @@ use crate::db::{events as event_rows, notices, occurrences};
 use crate::jobs;
 
 /// Whether the date is off: cancelled (on its own or with its event) or taken out of the series.
-pub fn is_off(date: &Occurrence, event: &shared::models::events::Event) -> bool {
+pub fn is_off(date: &Occurrence, event: &Event) -> bool {
     date.removed || date.status(event) == "cancelled"
 }
 
@@ -57,9 +58,37 @@ pub async fn notify(
     if !is_off(&date, &event) || date.starts_at <= Utc::now() {
         return Ok(0);
     }
+    mail_told(conn, config, &event, &date).await
+}
+
+/// Mails now, in the caller's transaction, everyone booked at the dates still to come of an
+/// event about to be deleted (its bookings go with it, so no job could find them later);
+/// dates cancelled before were told then. How many.
+pub async fn notify_deleted(
+    conn: &mut AsyncPgConnection,
+    config: &shared::config::Config,
+    event: &Event,
+) -> Result<usize, EventsError> {
+    let now = Utc::now();
+    let mut told = 0;
+    for date in occurrences::of_event(conn, event.id).await? {
+        if date.starts_at > now && !is_off(&date, event) {
+            told += mail_told(conn, config, event, &date).await?;
+        }
+    }
+    Ok(told)
+}
+
+/// Marks the date's bookings told and queues their mails (see the module's notes).
+async fn mail_told(
+    conn: &mut AsyncPgConnection,
+    config: &shared::config::Config,
+    event: &Event,
+    date: &Occurrence,
+) -> Result<usize, EventsError> {
     let site = site_of(config);
-    let what = describe(&event, &date);
-    let mails: Vec<SendMail> = notices::claim_cancelled(conn, occurrence_id)
+    let what = describe(event, date);
+    let mails: Vec<SendMail> = notices::claim_cancelled(conn, date.id)
         .await?
         .into_iter()
         .map(|who| {
@@ -70,7 +99,7 @@ pub async fn notify(
             };
             SendMail {
                 to: who.email,
-                subject: format!("Cancelled: {}", date.title(&event)),
+                subject: format!("Cancelled: {}", date.title(event)),
                 body: format!(
                     "Hello {name},\n\nthe organisers have cancelled\n\n  {what}\n\nYou had \
                      {held} there. There is nothing you need to do.\n\n{site}/events/{slug}\n",

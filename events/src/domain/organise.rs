@@ -248,7 +248,8 @@ impl<'a> Organiser<'a> {
         .await
     }
 
-    /// Deletes the event, its dates and their bookings (a public one's followers get `Delete`).
+    /// Deletes the event, its dates and their bookings (those booked at dates to come are
+    /// mailed; a public one's followers get `Delete`).
     pub async fn delete(
         &self,
         actor: Actor,
@@ -258,6 +259,7 @@ impl<'a> Organiser<'a> {
         let mut conn = self.pool.get().await?;
         let event = editable(&mut conn, slug, actor).await?;
         conn.transaction::<(), EventsError, _>(async |conn| {
+            cancellations::notify_deleted(conn, config, &event).await?;
             federate::deleted(conn, config, &event).await?;
             event_rows::delete(conn, event.id).await?;
             Ok(())

@@ -1,7 +1,8 @@
 //! Cancelling a date, or a whole event, tells everyone booked there (issue 14): members and
 //! guests holding a place, a waitlist spot or a request get one mail each through the mail
 //! queue (the SMTP sink), and the notice job run again mails nobody twice; someone who gave
-//! their place back, or is booked at another date of the series, hears nothing. (Remote
+//! their place back, or is booked at another date of the series, hears nothing. Deleting an
+//! event mails those booked at once (the bookings go with it). (Remote
 //! participants get the federated `Update`: `events::federation`.)
 
 use diesel::prelude::*;
@@ -194,5 +195,32 @@ async fn cancelling_a_date_or_an_event_mails_everyone_booked_there_once() {
     assert_eq!(subjects(&bob_email).len(), 1);
     assert_eq!(subjects(&guest).len(), 2);
     assert!(subjects(&cat_email).is_empty());
+
+    // Deleting an event takes its bookings with it: those booked are mailed at once.
+    let r = create(
+        &t,
+        &c.organiser,
+        &[("title", "Bonfire"), ("date", "2027-11-05")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let bonfire = dates_of(&t, "bonfire").await[0].id;
+    let r = post(
+        &t,
+        &format!("/events/bonfire/dates/{bonfire}/book"),
+        &[],
+        &cat,
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = post(&t, "/events/bonfire/delete", &[], &c.organiser).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mail = mail_sink()
+        .wait_for(&cat_email, 1)
+        .await
+        .expect("Cat's notice");
+    assert_eq!(mail.subject(), Some("Cancelled: Bonfire"));
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(subjects(&cat_email).len(), 1);
     t.stop().await;
 }
