@@ -7,8 +7,8 @@
 //! events of which [`SERIES`] are weekly or monthly series, and [`OTHER_CALENDARS`] more
 //! calendars hold [`OTHER_EVENTS`] one-off events each. Then measures with `wrk` (64
 //! connections by default):
-//! - next month's page (`/month?month=…`), rendered on every request (the events app keeps no
-//!   copy of it);
+//! - next month's page (`/month?month=…`), rendered on every request from the month's dates,
+//!   which each events process keeps (`events/src/month.rs`);
 //! - the calendar's iCal feed (`/calendars/{slug}/feed.ics`), every request a full `200`;
 //! - the widget a third-party site loads: `<roseash-events>` (its script is a static file,
 //!   cached by browsers for a year) fetches `/embed/events.json` on every page view, so that is

@@ -86,9 +86,12 @@ impl LocalActor {
 
     /// Which of our actors an IRI names, if any.
     pub fn from_id(config: &Config, iri: &str) -> Option<LocalActor> {
+        // Compared piecewise, without building each actor's id: timelines ask this of every
+        // author on a page.
         let iri = iri.split('#').next().unwrap_or(iri);
+        let base_of = |app: AppName| config.apps.public(app).as_str().trim_end_matches('/');
         for app in AppName::ALL {
-            if iri == LocalActor::App(app).id(config) {
+            if iri.strip_prefix(base_of(app)) == Some("/actor") {
                 return Some(LocalActor::App(app));
             }
         }
@@ -97,8 +100,8 @@ impl LocalActor {
             .split('{')
             .next()
             .unwrap_or(link_catalog::routes::PERSON);
-        let users = format!("{}{prefix}", base(config, link_catalog::person("").app));
-        iri.strip_prefix(&users)
+        iri.strip_prefix(base_of(link_catalog::person("").app))
+            .and_then(|rest| rest.strip_prefix(prefix))
             .filter(|name| {
                 !name.is_empty()
                     && name

@@ -52,7 +52,14 @@ pub async fn render(
         .then(|| posts.last().map(|p| p.cursor))
         .flatten();
     context.insert("heading", listing.heading);
-    context.insert("posts_html", &post_html::posts(&posts, &viewer.forms(page)));
+    // An empty timeline says so here: a template's `{% if %}` on the HTML would escape all
+    // of it to test it.
+    let posts_html = if posts.is_empty() {
+        "<p class=\"meta\">Nothing here yet.</p>".to_owned()
+    } else {
+        post_html::posts(&posts, &viewer.forms(page))
+    };
+    context.insert("posts_html", &posts_html);
     if listing.with_posts {
         context.insert("posts", &posts);
     }
