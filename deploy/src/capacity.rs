@@ -77,8 +77,8 @@ mod tests {
         // its job runner; every other app's bus consumer (comments, tickets, and account
         // deletions everywhere) and job runner: the market (expired stock reservations, bulk
         // imports), the cart (checkout expiry, payment checks, receipts), the blog, events
-        // (occurrences ahead) and account (campaign sends).
-        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 2 + 2 + 2 + 2) + 1);
+        // (occurrences ahead) and account (campaign sends); and the market's stock follower.
+        assert_eq!(peak, 6 * 2 * 2 * 8 + 2 * 2 * (4 + 2 + 3 + 2 + 2 + 2) + 1);
         assert!(!fits(peak, 100, 3));
         assert!(fits(peak, peak + 3, 3));
         assert!(!fits(peak, peak + 2, 3));
