@@ -78,3 +78,16 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod every_app_tests {
+    use shared::AppName;
+
+    #[test]
+    fn the_menus_outdate_the_blogs_pages() {
+        assert!(
+            shared::infrastructure::page_cache::EVERY_APP
+                .contains(&(AppName::Blog, crate::POSTS_KIND))
+        );
+    }
+}

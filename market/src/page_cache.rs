@@ -109,3 +109,15 @@ pub async fn follow_generations(ctx: AppContext) {
     let pages = state.pages.clone();
     pages.follow_generations(ctx).await;
 }
+
+#[cfg(test)]
+mod every_app_tests {
+    use super::*;
+
+    #[test]
+    fn the_menus_outdate_the_markets_pages() {
+        assert!(
+            shared::infrastructure::page_cache::EVERY_APP.contains(&(AppName::Market, PAGES_KIND))
+        );
+    }
+}

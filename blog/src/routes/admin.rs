@@ -98,6 +98,8 @@ pub async fn save_navigation(
         tracing::warn!(error = %e, "could not purge the nav fragment");
     }
     service::purge(&ctx).await;
+    // Other apps' cached pages carry the menus in their header too.
+    shared::infrastructure::page_cache::purge_every_app(&ctx).await;
     Ok(see_other("/admin/navigation?saved=1").finish())
 }
 

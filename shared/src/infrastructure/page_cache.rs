@@ -39,6 +39,20 @@ const MAX_BYTES: usize = 512 * 1024;
 /// Pages kept in memory per process (beyond this the memory layer starts over).
 const MAX_ENTRIES: usize = 2_000;
 
+/// The fleet's page caches, as (app, generation kind). Every copy holds the pages' shell too
+/// (the blog's navigation menus), so a change to the shell outdates them all
+/// ([`purge_every_app`]); each app checks its own entry in a test.
+pub const EVERY_APP: &[(AppName, &str)] = &[(AppName::Blog, "posts"), (AppName::Market, "pages")];
+
+/// Outdates every app's cached pages (the menus changed), telling every replica.
+pub async fn purge_every_app(ctx: &AppContext) {
+    for (app, kind) in EVERY_APP {
+        if let Err(e) = ctx.fragments().purge_kind(*app, kind).await {
+            tracing::warn!(error = %e, app = app.as_str(), "could not outdate an app's cached pages");
+        }
+    }
+}
+
 struct Entry {
     generation: u64,
     content_type: HeaderValue,
