@@ -281,13 +281,21 @@ pub fn tombstone(id: &str) -> Value {
     })
 }
 
+/// Records `kind` of `object` from `@events` in the outbox, addressed to its followers and
+/// also to `also_cc`.
 async fn emit(
     conn: &mut AsyncPgConnection,
     config: &Config,
     kind: &str,
     object: Value,
+    also_cc: &[String],
 ) -> diesel::QueryResult<()> {
     let mut activity = outbox::activity(config, &EVENTS, kind, object);
+    if !also_cc.is_empty()
+        && let Some(cc) = activity["cc"].as_array_mut()
+    {
+        cc.extend(also_cc.iter().map(|p| json!(p)));
+    }
     activity["@context"] = context();
     outbox::emit(conn, &activity).await?;
     Ok(())
@@ -335,16 +343,8 @@ pub async fn change_to(
             event_object(config, after, date.as_ref(), &id, kind == "Update")
         }
     };
-    let mut activity = outbox::activity(config, &EVENTS, kind, object);
-    if kind == "Update"
-        && !participants.is_empty()
-        && let Some(cc) = activity["cc"].as_array_mut()
-    {
-        cc.extend(participants.iter().map(|p| json!(p)));
-    }
-    activity["@context"] = context();
-    outbox::emit(conn, &activity).await?;
-    Ok(())
+    let also_cc = if kind == "Update" { participants } else { &[] };
+    emit(conn, config, kind, object, also_cc).await
 }
 
 /// An `Update` of a public event whose bookings changed: its object as now, with the current
@@ -362,7 +362,7 @@ pub async fn participants(
     let mut object = event_object(config, event, date.as_ref(), &id, true);
     // Newer than any copy the receiver holds, so it takes the new count.
     object["updated"] = json!(time(Utc::now()));
-    emit(conn, config, "Update", object).await
+    emit(conn, config, "Update", object, &[]).await
 }
 
 /// The `Delete` for a public event about to be deleted (call inside that transaction).
@@ -375,7 +375,7 @@ pub async fn deleted(
         return Ok(());
     }
     let id = current_object_id(conn, config, event.id).await?;
-    emit(conn, config, "Delete", tombstone(&id)).await
+    emit(conn, config, "Delete", tombstone(&id), &[]).await
 }
 
 /// The object at `requested` (an id under `/objects/events/{event_id}`).
